@@ -1,0 +1,91 @@
+"""The exception hierarchy of likelihub.
+
+Every error raised on purpose by likelihub or one of its plugins derives from
+:class:`LikelihubError`. Errors about a model say *where* the problem lies: pass the
+location as keywords (``file``, ``channel``, ``sample``, ``modifier``, ``bin``,
+``argument``) and they are written in front of the message, in that order.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LikelihubError",
+    "InvalidModelError",
+    "InvalidDataError",
+    "UnknownBackendError",
+    "PluginError",
+    "FitError",
+    "LimitError",
+    "CapabilityError",
+    "PluginWarning",
+]
+
+_LOCATION_KEYS = ("file", "channel", "sample", "modifier", "bin", "argument")
+
+
+def _format_location(location: dict) -> str:
+    parts = [f"{key} {location[key]!r}" for key in _LOCATION_KEYS if location.get(key) is not None]
+    return ", ".join(parts)
+
+
+class LikelihubError(Exception):
+    """Base class of every error likelihub raises on purpose."""
+
+
+class InvalidModelError(LikelihubError, ValueError):
+    """A model specification is wrong: schema, shapes, values, names.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    file, channel, sample, modifier, bin, argument
+        Where it is wrong; those given are named in front of the message.
+    """
+
+    def __init__(self, message: str, **location):
+        unknown = set(location) - set(_LOCATION_KEYS)
+        if unknown:
+            raise TypeError(f"unknown location keys {sorted(unknown)}")
+        self.location = {k: v for k, v in location.items() if v is not None}
+        self.reason = message
+        where = _format_location(self.location)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidDataError(InvalidModelError):
+    """Observed data (or data passed to a method) of the wrong length or with invalid values."""
+
+
+class UnknownBackendError(LikelihubError, LookupError):
+    """No backend is registered under the requested name."""
+
+
+class PluginError(LikelihubError, RuntimeError):
+    """A plugin could not be loaded or registered something invalid."""
+
+
+class FitError(LikelihubError, RuntimeError):
+    """A maximum-likelihood fit did not reach a valid minimum.
+
+    Attributes
+    ----------
+    result
+        The best (but invalid) :class:`~likelihub.optimize.FitResult` found, if any.
+    """
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class LimitError(LikelihubError, RuntimeError):
+    """An upper limit could not be bracketed or found."""
+
+
+class CapabilityError(LikelihubError, TypeError):
+    """The backend lacks an optional capability that the requested method needs."""
+
+
+class PluginWarning(RuntimeWarning):
+    """A plugin failed to load or is incompatible; the other plugins still load."""

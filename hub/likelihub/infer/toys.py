@@ -1,0 +1,158 @@
+"""CLs from pseudo-experiments (toys).
+
+For a tested mu, toys are drawn at the conditional fits of the observed data with the POI at
+mu (signal plus background) and at 0 (background only), fluctuating the main AND the auxiliary
+data. The test statistic of each toy is computed with its own fits. As in pyhf's
+``ToyCalculator``: CLs+b = P(q >= q_obs | s+b), CLb = P(q >= q_obs | b), CLs = CLs+b / CLb; the
+expected band is the distribution of CLs over the background-only toys, at the quantiles
+Phi(n) for n = -2..2. Uncertainties: binomial for the observed values, bootstrap for the band.
+
+Toys for different mu use independent streams derived from one seed, so a CLs(mu) curve is
+reproducible and its root finding well defined.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+from scipy.special import ndtr
+
+from ..errors import CapabilityError, FitError
+from ..results import N_SIGMA, CLsResult
+from .profile import Profiler, poi_bounds_for
+from .test_statistics import test_statistic_value
+
+__all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
+
+#: Largest fraction of toys whose fits may fail before the result is refused.
+MAX_FAILED_FRACTION = 0.01
+
+
+def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` pseudo-data sets at ``pars``: the backend's ``sample`` or its ``data_layout``."""
+    if callable(getattr(backend, "sample", None)):
+        return np.asarray(backend.sample(pars, size, rng), dtype=float)
+    layout = backend.config.data_layout
+    if layout is None:
+        raise CapabilityError(
+            "toys need a backend with sample(pars, size, rng) or a config.data_layout; "
+            f"{type(backend).__name__} has neither"
+        )
+    return layout.sample(np.asarray(backend.expected_data(pars), dtype=float), size, rng)
+
+
+def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray,
+                        test_statistic: str, start: np.ndarray,
+                        fit_options: Mapping | None = None) -> tuple[np.ndarray, int]:
+    """The test statistic of every toy, and the number of toys whose fits failed (NaN there)."""
+    options = dict(fit_options or {}, raise_on_failure=True)
+    values = np.full(len(toys), np.nan)
+    failed = 0
+    for i, toy in enumerate(toys):
+        profiler = Profiler(backend, toy, bounds, options, start=start)
+        try:
+            values[i] = test_statistic_value(test_statistic, profiler, mu)
+        except FitError:
+            failed += 1
+    return values, failed
+
+
+def empirical_cls(q_obs: float | np.ndarray, q_sb: np.ndarray, q_b: np.ndarray):
+    """(CLs, CLs+b, CLb) for one or many observed values, from sorted toy distributions."""
+    q_sb, q_b = np.sort(q_sb), np.sort(q_b)
+    q_obs = np.asarray(q_obs, dtype=float)
+    clsb = 1.0 - np.searchsorted(q_sb, q_obs, side="left") / q_sb.size
+    clb = 1.0 - np.searchsorted(q_b, q_obs, side="left") / q_b.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cls = np.where(clb > 0, clsb / clb, 1.0)
+    return cls, clsb, clb
+
+
+def _band(q_sb: np.ndarray, q_b: np.ndarray) -> np.ndarray:
+    cls_of_b, _, _ = empirical_cls(q_b, q_sb, q_b)
+    return np.quantile(cls_of_b, ndtr(np.array(N_SIGMA, dtype=float)))
+
+
+class ToyCalculator:
+    """CLs from toys.
+
+    Parameters
+    ----------
+    backend
+        Object satisfying the backend contract, with ``sample`` or a ``config.data_layout``.
+    data
+        Observed data.
+    test_statistic
+        ``"qtilde"`` (default) or ``"q"``.
+    ntoys
+        Toys per hypothesis (signal plus background, and background only).
+    rng
+        Random generator; one seed is drawn from it, and each mu gets its own stream.
+    fit_options
+        Keywords for :func:`likelihub.optimize.fit`.
+    bootstrap
+        Resamplings for the uncertainty of the expected band.
+    """
+
+    name = "toys"
+
+    def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
+                 ntoys: int = 2000, rng: np.random.Generator | None = None,
+                 fit_options: Mapping | None = None, bootstrap: int = 200):
+        if ntoys < 1:
+            raise ValueError(f"ntoys must be positive, got {ntoys}")
+        self.backend = backend
+        self.test_statistic = test_statistic
+        self.ntoys = int(ntoys)
+        self.fit_options = fit_options
+        self.bootstrap = bootstrap
+        self.seed = int((rng or np.random.default_rng()).integers(2**63))
+        self.bounds = poi_bounds_for(backend.config, test_statistic)
+        self.observed = Profiler(backend, data, self.bounds, fit_options)
+
+    def _rng(self, mu: float, stream: int) -> np.random.Generator:
+        key = (int(np.float64(mu).view(np.uint64)), stream)
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
+
+    def _distribution(self, mu: float, generating_mu: float, stream: int) -> tuple[np.ndarray, int]:
+        pars = self.observed.conditional_fit(generating_mu).values
+        toys = draw_toys(self.backend, pars, self.ntoys, self._rng(mu, stream))
+        return toy_test_statistics(self.backend, toys, mu, self.bounds, self.test_statistic,
+                                   pars, self.fit_options)
+
+    def cls(self, mu: float, expected: str = "all") -> CLsResult:
+        """CLs at ``mu`` from toys: ``expected`` is "observed", "expected" (the band) or "all"."""
+        if expected not in ("observed", "expected", "all"):
+            raise ValueError(f"expected must be 'observed', 'expected' or 'all', got {expected!r}")
+        q_sb, failed_sb = self._distribution(mu, mu, 0)
+        q_b, failed_b = self._distribution(mu, 0.0, 1)
+        failed = failed_sb + failed_b
+        if failed > MAX_FAILED_FRACTION * 2 * self.ntoys:
+            raise FitError(f"{failed} of {2 * self.ntoys} toy fits failed at mu = {mu}")
+        if failed:
+            warnings.warn(f"{failed} of {2 * self.ntoys} toy fits failed at mu = {mu} and were "
+                          "left out", RuntimeWarning, stacklevel=2)
+        q_sb, q_b = q_sb[np.isfinite(q_sb)], q_b[np.isfinite(q_b)]
+        result = CLsResult(mu=float(mu), cls_obs=None, cls_exp=None, clsb_obs=None, clb_obs=None,
+                           test_statistic=self.test_statistic, calculator=self.name,
+                           ntoys=self.ntoys, n_failed_fits=failed)
+        if expected in ("observed", "all"):
+            q_obs = test_statistic_value(self.test_statistic, self.observed, mu)
+            cls, clsb, clb = (float(v) for v in empirical_cls(q_obs, q_sb, q_b))
+            err_sb = np.sqrt(clsb * (1 - clsb) / q_sb.size)
+            err_b = np.sqrt(clb * (1 - clb) / q_b.size)
+            relative = np.hypot(err_sb / clsb if clsb > 0 else 0.0, err_b / clb if clb > 0 else 0.0)
+            result.cls_obs, result.clsb_obs, result.clb_obs = cls, clsb, clb
+            result.test_statistic_obs = float(q_obs)
+            result.uncertainty_obs = float(cls * relative) if clsb > 0 else float(err_sb / clb)
+        if expected in ("expected", "all"):
+            result.cls_exp = _band(q_sb, q_b).tolist()
+            rng = self._rng(mu, 2)
+            draws = np.array([
+                _band(rng.choice(q_sb, q_sb.size), rng.choice(q_b, q_b.size))
+                for _ in range(self.bootstrap)
+            ])
+            result.uncertainty_exp = draws.std(axis=0).tolist()
+        return result

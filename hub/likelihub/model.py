@@ -1,0 +1,276 @@
+"""StatisticalModel: any backend, with all of likelihub's inference on top.
+
+    model = StatisticalModel(backend)      # usually returned by a backend factory
+    model.fit()                            # best fit, with uncertainties
+    model.cls(mu=1.0)                      # observed CLs and the expected band (asymptotic)
+    model.upper_limit(cl=0.95)             # observed and expected upper limits on mu
+    model.significance(); model.chi2(mu); model.sigma_mu(mu)
+
+Every Asimov-based method takes ``asimov_global_observables``: ``"fitted"`` (default; pyhf,
+RooStats, Combine) or ``"nominal"`` (spey, SModelS). See :mod:`likelihub.infer.asymptotic`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .config import ModelConfig
+from .contract import Backend
+from .errors import InvalidDataError, InvalidModelError
+from .infer import (
+    AsymptoticCalculator,
+    Chi2Calculator,
+    Profiler,
+    ToyCalculator,
+    asimov_data,
+    asymptotic_significance,
+    draw_toys,
+    poi_bounds_for,
+    profile_chi2,
+    upper_limit,
+)
+from .optimize import FitResult, NegativeLogLikelihood, fit
+from .results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
+
+__all__ = ["StatisticalModel", "CALCULATORS"]
+
+CALCULATORS = ("asymptotic", "toys", "chi2")
+
+
+class StatisticalModel:
+    """A likelihood with inference: fits, CLs, upper limits, significance.
+
+    Parameters
+    ----------
+    backend
+        Any object satisfying the backend contract (:mod:`likelihub.contract`).
+    name
+        A label (used by the combiner to prefix parameter names).
+    fit_options
+        Keywords for every fit (:func:`likelihub.optimize.fit`): ``method`` ("minuit" or
+        "scipy"), ``edm_max``, ``max_calls``.
+    """
+
+    def __init__(self, backend, name: str | None = None, fit_options: Mapping | None = None):
+        if not isinstance(backend, Backend):
+            missing = [a for a in ("config", "data", "expected_data", "logpdf")
+                       if not hasattr(backend, a)]
+            raise InvalidModelError(f"{type(backend).__name__} is not a likelihub backend: "
+                                    f"it lacks {missing}")
+        if not isinstance(backend.config, ModelConfig):
+            raise InvalidModelError(f"{type(backend).__name__}.config must be a ModelConfig")
+        self.backend = backend
+        self.name = name
+        self.fit_options = dict(fit_options or {})
+        self._check_data(backend.data, "observed data")
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        return (f"<StatisticalModel{label}: {type(self.backend).__name__}, "
+                f"{self.config.n_parameters} parameters, {self.data.size} data, "
+                f"POI {self.config.poi_name!r}>")
+
+    # -- the likelihood ---------------------------------------------------------------------
+    @property
+    def config(self) -> ModelConfig:
+        """Parameters of the model."""
+        return self.backend.config
+
+    @property
+    def data(self) -> np.ndarray:
+        """Observed data: main measurements then auxiliary data."""
+        return np.asarray(self.backend.data, dtype=float)
+
+    def _check_data(self, data, what: str = "data") -> np.ndarray:
+        data = np.asarray(data, dtype=float)
+        n = np.asarray(self.backend.expected_data(self.config.init)).size
+        if data.ndim != 1 or data.size != n:
+            raise InvalidDataError(f"{what} has shape {data.shape}; the model expects {n} values "
+                                   "(main then auxiliary)", argument="data")
+        if not np.all(np.isfinite(data)):
+            bad = np.flatnonzero(~np.isfinite(data)).tolist()
+            raise InvalidDataError(f"{what} is not finite at entries {bad}", argument="data")
+        return data
+
+    def _data(self, data) -> np.ndarray:
+        return self.data if data is None else self._check_data(data)
+
+    def logpdf(self, pars: Sequence[float], data: Sequence[float] | None = None) -> float:
+        """Full log-likelihood (main and constraint terms) at ``pars``; observed data by default."""
+        return float(self.backend.logpdf(np.asarray(pars, dtype=float), self._data(data)))
+
+    def expected_data(self, pars: Sequence[float]) -> np.ndarray:
+        """Expected main and auxiliary data at ``pars``."""
+        return np.asarray(self.backend.expected_data(np.asarray(pars, dtype=float)), dtype=float)
+
+    def sample(self, pars: Sequence[float], size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` toy data sets (main and auxiliary) drawn at ``pars``: shape (size, ndata)."""
+        return draw_toys(self.backend, np.asarray(pars, dtype=float), size, rng)
+
+    def describe(self) -> str:
+        """A short summary of the model (the backend's ``describe()`` where it has one)."""
+        if callable(getattr(self.backend, "describe", None)):
+            return self.backend.describe()
+        return repr(self)
+
+    def asimov_data(self, mu: float = 0.0, asimov_global_observables: str = "fitted",
+                    data: Sequence[float] | None = None) -> np.ndarray:
+        """Asimov data at the conditional fit of the (observed) data with the POI at ``mu``."""
+        data = self._data(data)
+        pars = self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=False).values
+        return asimov_data(self.backend, pars, data, asimov_global_observables)
+
+    # -- fits --------------------------------------------------------------------------------
+    def fit(self, data: Sequence[float] | None = None, fixed: Mapping[str, float] | None = None,
+            init: Sequence[float] | None = None, uncertainties: bool = True,
+            raise_on_failure: bool = True) -> FitResult:
+        """Maximum-likelihood fit.
+
+        Parameters
+        ----------
+        data
+            Data to fit; the observed data by default.
+        fixed
+            Parameters to hold fixed, {name: value}, on top of those fixed in the config.
+        init
+            Starting point; the config's initial values by default.
+        uncertainties
+            Compute standard errors from the Hessian at the minimum.
+        raise_on_failure
+            Raise :class:`~likelihub.errors.FitError` when no valid minimum is found.
+        """
+        fixed_values = {self.config.index(k): float(v) for k, v in (fixed or {}).items()}
+        bounds = np.array(self.config.bounds, dtype=float)
+        for index, value in fixed_values.items():
+            bounds[index] = (min(bounds[index, 0], value), max(bounds[index, 1], value))
+        return fit(self.backend, self._data(data), fixed_values=fixed_values, init=init,
+                   bounds=bounds, uncertainties=uncertainties, raise_on_failure=raise_on_failure,
+                   **self.fit_options)
+
+    def fixed_poi_fit(self, mu: float, data: Sequence[float] | None = None,
+                      uncertainties: bool = False) -> FitResult:
+        """The conditional fit with the POI held at ``mu``."""
+        return self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=uncertainties)
+
+    def likelihood(self, mu: float, data: Sequence[float] | None = None) -> float:
+        """-log L profiled over the nuisance parameters at POI ``mu``."""
+        return self.fixed_poi_fit(mu, data=data).nll
+
+    def chi2(self, mu: float, mu_ref: float | None = None,
+             data: Sequence[float] | None = None) -> float:
+        """-2 ln [L(mu) / L(mu_ref)], profiled; ``mu_ref`` None is the best fit."""
+        profiler = Profiler(self.backend, self._data(data), self.config.bounds, self.fit_options)
+        return profile_chi2(profiler, mu, mu_ref)
+
+    # -- hypothesis tests ------------------------------------------------------------------
+    def calculator(self, calculator: str = "asymptotic", test_statistic: str = "qtilde",
+                   asimov_global_observables: str = "fitted",
+                   data: Sequence[float] | None = None, ntoys: int = 2000,
+                   rng: np.random.Generator | None = None):
+        """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits)."""
+        data = self._data(data)
+        if test_statistic not in ("qtilde", "q"):
+            raise ValueError(f"test_statistic must be 'qtilde' or 'q', got {test_statistic!r}")
+        if calculator == "asymptotic":
+            return AsymptoticCalculator(self.backend, data, test_statistic,
+                                        asimov_global_observables, self.fit_options)
+        if calculator == "toys":
+            return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options)
+        if calculator == "chi2":
+            return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
+        raise ValueError(f"calculator must be one of {CALCULATORS}, got {calculator!r}")
+
+    def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
+            test_statistic: str = "qtilde", expected: str = "all",
+            asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
+            ntoys: int = 2000, rng: np.random.Generator | None = None) -> CLsResult:
+        """CLs of the signal strength ``mu``.
+
+        Parameters
+        ----------
+        mu
+            Tested signal strength.
+        calculator
+            "asymptotic" (default), "toys" or "chi2".
+        test_statistic
+            "qtilde" (q~_mu, default) or "q" (q_mu).
+        expected
+            "all" (observed and the expected band, default), "observed", or "expected" (band only).
+        asimov_global_observables
+            "fitted" (default) or "nominal" (see the module docstring).
+        data
+            Data to test; the observed data by default.
+        ntoys, rng
+            Toys per hypothesis and the random generator (toys only).
+        """
+        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
+                               ntoys, rng)
+        return calc.cls(mu, expected=expected)
+
+    def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
+                 test_statistic: str = "qtilde", expected: str = "all",
+                 asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
+                 ntoys: int = 2000, rng: np.random.Generator | None = None) -> CLsScanResult:
+        """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu."""
+        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
+                               ntoys, rng)
+        results = [calc.cls(float(mu), expected=expected) for mu in mus]
+        return CLsScanResult(
+            mu=[r.mu for r in results],
+            cls_obs=None if expected == "expected" else [r.cls_obs for r in results],
+            cls_exp=None if expected == "observed" else [r.cls_exp for r in results],
+            test_statistic=calc.test_statistic, calculator=calc.name,
+        )
+
+    def upper_limit(self, cl: float = 0.95, calculator: str = "asymptotic",
+                    test_statistic: str = "qtilde", expected: str = "all",
+                    asimov_global_observables: str = "fitted",
+                    data: Sequence[float] | None = None, ntoys: int = 2000,
+                    rng: np.random.Generator | None = None, rtol: float = 1e-6
+                    ) -> UpperLimitResult:
+        """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
+
+        Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
+        the other parameters are those of :meth:`cls`.
+        """
+        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
+                               ntoys, rng)
+        poi = self.config.require_poi()
+        bounds = poi_bounds_for(self.config, test_statistic)[poi]
+        return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
+
+    def significance(self, asimov_global_observables: str = "fitted", mu_asimov: float = 1.0,
+                     data: Sequence[float] | None = None) -> SignificanceResult:
+        """Observed and expected discovery significance from q0 (expected: Asimov at ``mu_asimov``)."""
+        self.config.require_poi()
+        return asymptotic_significance(self.backend, self._data(data), asimov_global_observables,
+                                       mu_asimov, self.fit_options)
+
+    def sigma_mu(self, mu: float = 1.0, method: str = "asimov",
+                 asimov_global_observables: str = "fitted",
+                 data: Sequence[float] | None = None) -> float:
+        """Standard deviation of the POI estimator.
+
+        ``method="asimov"``: sigma = |mu| / sqrt(q_mu,A) with the background-only Asimov data
+        (arXiv:1007.1727 eq. 31). ``method="hessian"``: the inverse Hessian of -log L at the
+        fit of the data with the POI held at ``mu`` (at the best fit, the usual error on mu-hat).
+        """
+        poi = self.config.require_poi()
+        if method == "hessian":
+            data = self._data(data)
+            at = self.fixed_poi_fit(mu, data=data).values
+            free = ~np.array(self.config.fixed, dtype=bool)
+            objective = NegativeLogLikelihood(self.backend, data, at, free)
+            covariance = np.linalg.inv(objective.hessian(at[free]))
+            position = int(np.count_nonzero(free[:poi]))
+            return float(np.sqrt(covariance[position, position]))
+        if method != "asimov":
+            raise ValueError(f"method must be 'asimov' or 'hessian', got {method!r}")
+        if mu == 0:
+            raise ValueError("sigma_mu with method='asimov' needs mu != 0")
+        calc = AsymptoticCalculator(self.backend, self._data(data), "q",
+                                    asimov_global_observables, self.fit_options)
+        q_asimov = calc.asimov.t_mu(mu)
+        return float(abs(mu) / np.sqrt(q_asimov))

@@ -1,0 +1,153 @@
+"""Result dataclasses of the inference methods: they print well and convert to dict/JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = ["CLsResult", "UpperLimitResult", "SignificanceResult", "CLsScanResult", "N_SIGMA"]
+
+#: The expected band's standard deviations, in the order pyhf returns them (CLs ascending).
+N_SIGMA = (-2, -1, 0, 1, 2)
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Serialisable:
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary (JSON-serialisable)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    def to_json(self, **kwargs) -> str:
+        """JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def _band(values) -> str:
+    if values is None:
+        return "n/a"
+    return "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
+
+
+@dataclass
+class CLsResult(_Serialisable):
+    """CLs at one value of the signal strength.
+
+    Attributes
+    ----------
+    mu
+        Tested signal strength.
+    cls_obs, clsb_obs, clb_obs
+        Observed CLs, CLs+b and CLb (None when only the expected band was asked for).
+    cls_exp
+        Expected CLs at n_sigma = -2, -1, 0, 1, 2 (ascending), or None.
+    test_statistic, calculator
+        Which test statistic ("qtilde", "q") and calculator ("asymptotic", "toys", "chi2").
+    test_statistic_obs, test_statistic_asimov
+        Observed and Asimov values of the test statistic (asymptotic calculator).
+    uncertainty_obs, uncertainty_exp
+        Statistical uncertainty of the toy estimates (toys only).
+    ntoys, n_failed_fits
+        Toys thrown per hypothesis, and toys whose fits failed (toys only).
+    """
+
+    mu: float
+    cls_obs: float | None
+    cls_exp: list[float] | None
+    clsb_obs: float | None
+    clb_obs: float | None
+    test_statistic: str
+    calculator: str
+    test_statistic_obs: float | None = None
+    test_statistic_asimov: float | None = None
+    uncertainty_obs: float | None = None
+    uncertainty_exp: list[float] | None = None
+    ntoys: int | None = None
+    n_failed_fits: int | None = None
+
+    def __str__(self) -> str:
+        obs = "n/a" if self.cls_obs is None else f"{self.cls_obs:.6g}"
+        if self.uncertainty_obs is not None and self.cls_obs is not None:
+            obs += f" +/- {self.uncertainty_obs:.2g}"
+        return (f"CLs at mu = {self.mu:g} ({self.calculator}, {self.test_statistic}): observed {obs}, "
+                f"expected (-2..+2 sigma) {_band(self.cls_exp)}")
+
+
+@dataclass
+class CLsScanResult(_Serialisable):
+    """CLs on a grid of signal strengths."""
+
+    mu: list[float]
+    cls_obs: list[float] | None
+    cls_exp: list[list[float]] | None
+    test_statistic: str
+    calculator: str
+
+    def __str__(self) -> str:
+        lines = [f"CLs scan ({self.calculator}, {self.test_statistic}):",
+                 "  mu          observed     expected (-2..+2 sigma)"]
+        for i, mu in enumerate(self.mu):
+            obs = "n/a" if self.cls_obs is None else f"{self.cls_obs[i]:.6g}"
+            exp = _band(None if self.cls_exp is None else self.cls_exp[i])
+            lines.append(f"  {mu:<10.4g}  {obs:<11}  {exp}")
+        return "\n".join(lines)
+
+
+@dataclass
+class UpperLimitResult(_Serialisable):
+    """Upper limit on the signal strength at confidence level ``cl``.
+
+    Attributes
+    ----------
+    observed
+        Observed upper limit (None when not asked for).
+    expected
+        Expected upper limits at n_sigma = -2, -1, 0, 1, 2 (ascending), or None.
+    cl
+        Confidence level, e.g. 0.95 (CLs = 1 - cl at the limit).
+    """
+
+    observed: float | None
+    expected: list[float] | None
+    cl: float
+    test_statistic: str
+    calculator: str
+
+    def __str__(self) -> str:
+        obs = "n/a" if self.observed is None else f"{self.observed:.6g}"
+        return (f"{100 * self.cl:g}% CL upper limit on mu ({self.calculator}, {self.test_statistic}): "
+                f"observed {obs}, expected (-2..+2 sigma) {_band(self.expected)}")
+
+
+@dataclass
+class SignificanceResult(_Serialisable):
+    """Discovery significance from q0.
+
+    Attributes
+    ----------
+    z_obs, p_obs
+        Observed significance (sigma) and p-value of the background-only hypothesis.
+    z_exp, p_exp
+        Expected (Asimov at the signal strength ``mu_asimov``) significance and p-value.
+    """
+
+    z_obs: float
+    p_obs: float
+    z_exp: float | None
+    p_exp: float | None
+    mu_asimov: float = 1.0
+
+    def __str__(self) -> str:
+        exp = "n/a" if self.z_exp is None else f"{self.z_exp:.4g} sigma (p = {self.p_exp:.4g})"
+        return (f"Significance: observed {self.z_obs:.4g} sigma (p = {self.p_obs:.4g}), "
+                f"expected at mu = {self.mu_asimov:g}: {exp}")

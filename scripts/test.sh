@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up .venv (core + every bundled plugin + test tools) and run the whole test suite.
+# Usage: bash scripts/test.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup-venv.sh
+ruff check hub plugins tests benchmarks examples
+exec python -m pytest "$@"
