@@ -1,0 +1,32 @@
+"""The plugin module named by the ``likelihub.backends`` entry point: hooks only, imports nothing heavy."""
+
+from __future__ import annotations
+
+import likelihub
+
+from . import __version__
+
+__all__ = ["likelihub_register_backends", "likelihub_register_commands"]
+
+
+@likelihub.hookimpl
+def likelihub_register_backends(register):
+    """Register the ``histfactory`` backend (factory imported on first use)."""
+    register(
+        "histfactory",
+        "likelihub_histfactory.backend:build_model",
+        version=__version__,
+        author="likelihub developers",
+        description="HistFactory likelihoods from pyhf JSON workspaces (schema 1.0.0), numba kernels.",
+        references=["doi:10.21105/joss.02823", "CERN-OPEN-2012-016", "doi:10.17182/hepdata.89408"],
+        core_versions=">=0.1,<0.2",
+    )
+
+
+@likelihub.hookimpl
+def likelihub_register_commands(register):
+    """Register the HistFactory command-line commands (``likelihub cls``, ``patchset``, ...)."""
+    from .cli import commands
+
+    for command in commands:
+        register(command)
