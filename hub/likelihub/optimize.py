@@ -234,7 +234,8 @@ def _run_scipy(objective, x0, bounds, max_calls: int) -> _Attempt:
 def _starting_points(x0: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
     """Alternative starts for retries: the midpoint of finite bounds, shrunk towards x0."""
     finite = np.isfinite(bounds).all(axis=1)
-    mid = np.where(finite, 0.5 * (bounds[:, 0] + bounds[:, 1]), x0)
+    mid = x0.copy()
+    mid[finite] = 0.5 * (bounds[finite, 0] + bounds[finite, 1])
     return [np.clip(0.5 * (x0 + mid), bounds[:, 0], bounds[:, 1])]
 
 

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import ndtr
 
+from ..batch_fit import fit_batch, supports_batch_fits
 from ..errors import CapabilityError, FitError
+from ..optimize import fit
 from ..results import N_SIGMA, CLsResult
 from .profile import Profiler, poi_bounds_for
 from .test_statistics import test_statistic_value
@@ -46,7 +48,13 @@ def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) ->
 def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray,
                         test_statistic: str, start: np.ndarray,
                         fit_options: Mapping | None = None) -> tuple[np.ndarray, int]:
-    """The test statistic of every toy, and the number of toys whose fits failed (NaN there)."""
+    """The test statistic of every toy, and the number of toys whose fits failed (NaN there).
+
+    Backends with batch derivatives are fitted in lock-step (:func:`likelihub.batch_fit.fit_batch`),
+    others one toy at a time.
+    """
+    if supports_batch_fits(backend):
+        return _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit_options)
     options = dict(fit_options or {}, raise_on_failure=True)
     values = np.full(len(toys), np.nan)
     failed = 0
@@ -57,6 +65,29 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
         except FitError:
             failed += 1
     return values, failed
+
+
+def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit_options):
+    poi = backend.config.require_poi()
+    options = {k: v for k, v in (fit_options or {}).items() if k != "edm_max"}
+    edm = {"edm_max": fit_options["edm_max"]} if fit_options and "edm_max" in fit_options else {}
+    free_values, free_nll, free_ok = fit_batch(backend, toys, init=start, bounds=bounds,
+                                               fit_options=options, **edm)
+    conditional_start = np.array(start, dtype=float)
+    conditional_start[poi] = mu
+    _, conditional_nll, conditional_ok = fit_batch(
+        backend, toys, fixed_values={poi: mu}, init=conditional_start, bounds=bounds,
+        fit_options=options, **edm)
+    missed = np.flatnonzero(free_nll > conditional_nll + 1e-6)
+    for i in missed:  # the free fit missed the minimum the conditional fit found: redo it
+        refit = fit(backend, toys[i], init=free_values[i], bounds=bounds,
+                    **dict(options, raise_on_failure=False, **edm))
+        free_nll[i], free_values[i], free_ok[i] = refit.nll, refit.values, refit.converged
+    t = np.clip(2.0 * (conditional_nll - free_nll), 0.0, None)
+    if test_statistic in ("q", "qtilde"):
+        t = np.where(free_values[:, poi] > mu, 0.0, t)
+    ok = free_ok & conditional_ok
+    return np.where(ok, t, np.nan), int(np.count_nonzero(~ok))
 
 
 def empirical_cls(q_obs: float | np.ndarray, q_sb: np.ndarray, q_b: np.ndarray):
@@ -141,12 +172,12 @@ class ToyCalculator:
         if expected in ("observed", "all"):
             q_obs = test_statistic_value(self.test_statistic, self.observed, mu)
             cls, clsb, clb = (float(v) for v in empirical_cls(q_obs, q_sb, q_b))
-            err_sb = np.sqrt(clsb * (1 - clsb) / q_sb.size)
-            err_b = np.sqrt(clb * (1 - clb) / q_b.size)
-            relative = np.hypot(err_sb / clsb if clsb > 0 else 0.0, err_b / clb if clb > 0 else 0.0)
+            # Binomial errors, floored at one toy: a fraction of 0 out of N is known to ~1/N.
+            err_sb = max(np.sqrt(clsb * (1 - clsb) / q_sb.size), 1.0 / q_sb.size)
+            err_b = max(np.sqrt(clb * (1 - clb) / q_b.size), 1.0 / q_b.size)
             result.cls_obs, result.clsb_obs, result.clb_obs = cls, clsb, clb
             result.test_statistic_obs = float(q_obs)
-            result.uncertainty_obs = float(cls * relative) if clsb > 0 else float(err_sb / clb)
+            result.uncertainty_obs = float(np.hypot(err_sb / clb, cls * err_b / clb)) if clb > 0 else 1.0
         if expected in ("expected", "all"):
             result.cls_exp = _band(q_sb, q_b).tolist()
             rng = self._rng(mu, 2)
@@ -154,5 +185,7 @@ class ToyCalculator:
                 _band(rng.choice(q_sb, q_sb.size), rng.choice(q_b, q_b.size))
                 for _ in range(self.bootstrap)
             ])
-            result.uncertainty_exp = draws.std(axis=0).tolist()
+            # Bootstrap spread, floored at one signal-plus-background toy over CLb = Phi(n).
+            resolution = 1.0 / (q_sb.size * ndtr(np.array(N_SIGMA, dtype=float)))
+            result.uncertainty_exp = np.hypot(draws.std(axis=0), resolution).tolist()
         return result

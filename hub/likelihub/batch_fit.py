@@ -1,0 +1,139 @@
+"""Many fits in lock-step: a vectorised projected-Newton minimiser for toys and scans.
+
+For backends with the batch capabilities ``value_and_grad_batch(pars (N, P), data (N, D)) ->
+(logpdf (N,), grad (N, P))`` and ``hessian_batch(pars, data) -> (N, P, P)``, :func:`fit_batch`
+minimises -log L of N data sets at once: Newton steps on the free parameters that are not held at a
+bound (an active set per fit), Levenberg damping where the Hessian is not positive definite, and a
+backtracking line search along the projected path. Each fit is judged by its own minimum, the
+estimated distance to it (EDM = 1/2 g^T H^-1 g with the exact Hessian) below ``edm_max``;
+fits that do not get there are redone one by one with :func:`likelihub.optimize.fit` (MIGRAD and its
+retries), so the batch path changes speed, never results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .optimize import DEFAULT_EDM_MAX, fit
+
+__all__ = ["fit_batch", "supports_batch_fits"]
+
+
+def supports_batch_fits(backend) -> bool:
+    """Whether ``backend`` has ``value_and_grad_batch`` and ``hessian_batch``."""
+    return all(callable(getattr(backend, name, None))
+               for name in ("value_and_grad_batch", "hessian_batch"))
+
+
+def _active(x, grad_nll, low, high):
+    """Parameters held at a bound by a gradient that pushes outwards."""
+    span = np.where(np.isfinite(high - low), high - low, 1.0)
+    tol = 1e-12 * np.maximum(1.0, span)
+    return ((x - low <= tol) & (grad_nll > 0)) | ((high - x <= tol) & (grad_nll < 0))
+
+
+def _newton_step(grad, hess, active):
+    """Damped Newton step with active parameters frozen; also the EDM of the current point."""
+    n, p = grad.shape
+    g = np.where(active, 0.0, grad)
+    h = hess.copy()
+    eye = np.eye(p)
+    mask = active[:, :, None] | active[:, None, :]
+    h = np.where(mask, eye, h)
+    lowest = np.linalg.eigvalsh(h)[:, 0]
+    scale = np.maximum(1.0, np.abs(np.diagonal(h, axis1=1, axis2=2)).max(axis=1))
+    shift = np.where(lowest > 1e-10 * scale, 0.0, -lowest + 1e-6 * scale)
+    h = h + shift[:, None, None] * eye
+    step = -np.linalg.solve(h, g[:, :, None])[:, :, 0]
+    edm = 0.5 * np.einsum("ni,ni->n", g, -step)
+    return step, edm, shift > 0
+
+
+def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
+              init: np.ndarray | None = None, bounds: np.ndarray | None = None,
+              edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
+              fit_options: Mapping | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit N data sets at once.
+
+    Parameters
+    ----------
+    backend
+        Backend with ``value_and_grad_batch`` and ``hessian_batch``.
+    data
+        (N, D) data sets.
+    fixed_values
+        {index: value} of parameters held fixed (on top of the config's fixed ones).
+    init
+        (P,) or (N, P) starting points; the config's initial values by default.
+    bounds
+        (P, 2) bounds; the config's by default.
+    edm_max
+        Largest accepted estimated distance to the minimum.
+    max_iterations
+        Newton iterations before the remaining fits go to :func:`likelihub.optimize.fit`.
+    fit_options
+        Keywords for the one-by-one fallback fits.
+
+    Returns
+    -------
+    values, nll, converged
+        (N, P) best-fit parameters, (N,) -log L at the minima, (N,) booleans.
+    """
+    config = backend.config
+    data = np.atleast_2d(np.asarray(data, dtype=float))
+    n = data.shape[0]
+    bounds = np.array(config.bounds if bounds is None else bounds, dtype=float)
+    start = np.array(config.init if init is None else init, dtype=float)
+    x = np.broadcast_to(start, (n, config.n_parameters)).copy()
+    fixed = np.array(config.fixed, dtype=bool)
+    for index, value in (fixed_values or {}).items():
+        fixed[index] = True
+        x[:, index] = value
+        bounds[index] = (min(bounds[index, 0], value), max(bounds[index, 1], value))
+    free = ~fixed
+    low, high = bounds[free, 0], bounds[free, 1]
+    x[:, free] = np.clip(x[:, free], low, high)
+
+    def evaluate(points, rows):
+        value, grad = backend.value_and_grad_batch(points, data[rows])
+        return -np.asarray(value, float), -np.asarray(grad, float)[:, free]
+
+    nll, grad = evaluate(x, slice(None))
+    converged = np.zeros(n, bool)
+    todo = np.flatnonzero(np.isfinite(nll))
+    for _ in range(max_iterations):
+        if todo.size == 0:
+            break
+        hess = -np.asarray(backend.hessian_batch(x[todo], data[todo]), float)[:, free][:, :, free]
+        active = _active(x[todo][:, free], grad[todo], low, high)
+        step, edm, damped = _newton_step(grad[todo], hess, active)
+        done = (edm <= edm_max) & ~damped
+        converged[todo[done]] = True
+        todo, step, active = todo[~done], step[~done], active[~done]
+        accepted = np.zeros(todo.size, bool)
+        length = np.ones(todo.size)
+        for _ in range(30):
+            pending = ~accepted
+            if not pending.any():
+                break
+            rows = todo[pending]
+            trial = x[rows].copy()
+            trial[:, free] = np.clip(x[rows][:, free] + length[pending, None] * step[pending], low, high)
+            value, g = evaluate(trial, rows)
+            predicted = np.einsum("ni,ni->n", grad[rows], trial[:, free] - x[rows][:, free])
+            ok = np.isfinite(value) & (value <= nll[rows] + 1e-4 * np.minimum(predicted, 0.0) + 1e-15)
+            ok_rows = rows[ok]
+            x[ok_rows], nll[ok_rows], grad[ok_rows] = trial[ok], value[ok], g[ok]
+            index = np.flatnonzero(pending)
+            accepted[index[ok]] = True
+            length[index[~ok]] *= 0.5
+        todo = todo[accepted]  # fits whose line search failed go to the fallback
+    for i in np.flatnonzero(~converged):
+        options = dict(fit_options or {}, raise_on_failure=False, edm_max=edm_max)
+        restart = x[i] if np.isfinite(nll[i]) else np.broadcast_to(start, x.shape)[i]
+        result = fit(backend, data[i], fixed_values=fixed_values, init=restart, bounds=bounds,
+                     **options)
+        x[i], nll[i], converged[i] = result.values, result.nll, result.converged
+    return x, nll, converged

@@ -1,0 +1,72 @@
+"""Fits: fixed parameters leave the minimisation, bad likelihoods fail cleanly, scipy agrees."""
+
+import numpy as np
+import pytest
+
+import likelihub as lh
+from likelihub.errors import FitError
+from likelihub.optimize import fit
+
+from .counting import CountingBackend
+
+
+def test_fixed_parameters_are_not_minimised():
+    model = lh.StatisticalModel(CountingBackend(12, 6, 9, delta=0.2))
+    result = model.fit(fixed={"theta": 0.7})
+    assert result.values[1] == 0.7 and result.fixed.tolist() == [False, True]
+    assert result.uncertainties[1] == 0.0
+    # With theta fixed, mu-hat solves mu s + b (1 + delta theta) = n exactly; EDM < 1e-8 with
+    # d2(-log L)/dmu2 = n s^2 / rate^2 = 3 allows |mu - mu-hat| < sqrt(2e-8 / 3) ~ 1e-4.
+    assert result.values[0] == pytest.approx((12 - 9 * (1 + 0.2 * 0.7)) / 6, abs=1e-4)
+
+
+def test_scipy_and_minuit_reach_the_same_minimum():
+    backend = CountingBackend(12, 6, 9, delta=0.2)
+    minuit = fit(backend, method="minuit")
+    scipy = fit(backend, method="scipy")
+    # Both must reach EDM < 1e-8, so their minima agree to that order.
+    assert scipy.nll == pytest.approx(minuit.nll, abs=1e-7)
+    assert scipy.converged and minuit.converged
+
+
+class Broken(CountingBackend):
+    """-log L is NaN everywhere: no minimiser can succeed."""
+
+    def logpdf(self, pars, data):
+        return np.nan
+
+    def value_and_grad(self, pars, data):
+        return np.nan, np.full(len(pars), np.nan)
+
+
+class Unbounded(CountingBackend):
+    """log L grows without limit as theta grows: there is no minimum of -log L."""
+
+    def __init__(self):
+        super().__init__(10, 5, 8, delta=0.1)
+        self.config = self.config.replace(bounds=[(0, 10), (-np.inf, np.inf)])
+
+    def logpdf(self, pars, data):
+        return float(pars[1]) - 0.0 * pars[0]
+
+    def value_and_grad(self, pars, data):
+        return self.logpdf(pars, data), np.array([0.0, 1.0])
+
+
+@pytest.mark.parametrize("backend", [Broken(10, 5, 8), Unbounded()], ids=["nan", "unbounded"])
+def test_failing_fits_raise_fit_error_with_the_best_point(backend):
+    with pytest.raises(FitError, match="did not reach a valid minimum") as caught:
+        fit(backend, max_calls=2000)
+    assert caught.value.result is not None and not caught.value.result.converged
+
+
+def test_failing_fit_can_be_returned_flagged():
+    result = fit(Unbounded(), raise_on_failure=False, max_calls=2000)
+    assert not result.converged
+    assert "NOT CONVERGED" in str(result)
+
+
+def test_fit_result_indexing_and_twice_nll():
+    result = lh.StatisticalModel(CountingBackend(10, 5, 8)).fit()
+    assert result["mu"] == pytest.approx(0.4, abs=1e-6)
+    assert result.twice_nll == pytest.approx(2 * result.nll)
