@@ -1,0 +1,295 @@
+"""The ``combiner.uncorrelated`` backend: a product of likelihoods sharing one signal strength.
+
+For components L_k(mu_k, theta_k) from different experiments that share no nuisance
+parameters, the combined likelihood is
+
+    L(mu, theta_1, ..., theta_K) = prod_k L_k(s_k mu, theta_k),
+
+with s_k the component's signal scale (1 unless its POI is in other units). Its logpdf is the
+sum of the components' logpdfs; a fit of it profiles each theta_k, so its profile likelihood
+at fixed mu is the sum of the components' profile likelihoods at s_k mu (the nested profile).
+Data, Asimov data and toys are concatenations in the layout of
+:mod:`likelihub_combiner.components`; gradients, Hessians, batches and toys pass through when
+every component has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from likelihub import DataLayout, ModelConfig, StatisticalModel
+from likelihub.errors import InvalidModelError
+from likelihub.infer import draw_toys
+
+from .components import Component, component_backend
+
+__all__ = ["UncorrelatedCombination", "combine_uncorrelated", "POI_NAME", "SEPARATOR"]
+
+#: Name of the shared signal strength in the combined model.
+POI_NAME = "mu"
+#: Between a component's name and its parameter's name: ``"atlas/alpha_JES"``.
+SEPARATOR = "/"
+
+
+def _names(models: Sequence, names: Sequence[str] | None) -> list[str]:
+    if names is None:
+        return [m.name if isinstance(m, StatisticalModel) and m.name else f"model{i}"
+                for i, m in enumerate(models)]
+    names = list(names)
+    if len(names) != len(models):
+        raise InvalidModelError(f"{len(names)} names for {len(models)} models", argument="names")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise InvalidModelError(f"component names must be non-empty strings, got {name!r}",
+                                    argument="names")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InvalidModelError(f"component names must be unique, repeated: {repeated}",
+                                argument="names")
+    return names
+
+
+def _scales(names: list[str], signal_scales) -> list[float]:
+    if signal_scales is None:
+        scales = [1.0] * len(names)
+    elif isinstance(signal_scales, Mapping):
+        unknown = sorted(set(signal_scales) - set(names))
+        if unknown:
+            raise InvalidModelError(f"signal scales given for unknown components {unknown}; "
+                                    f"the components are {names}", argument="signal_scales")
+        scales = [float(signal_scales.get(n, 1.0)) for n in names]
+    else:
+        scales = [float(s) for s in signal_scales]
+        if len(scales) != len(names):
+            raise InvalidModelError(f"{len(scales)} signal scales for {len(names)} models",
+                                    argument="signal_scales")
+    for name, scale in zip(names, scales, strict=True):
+        if not np.isfinite(scale) or scale <= 0:
+            raise InvalidModelError(f"the signal scale of component {name!r} must be positive "
+                                    f"and finite, got {scale}", argument="signal_scales")
+    return scales
+
+
+def _check_component(backend, name: str) -> int:
+    """Validate one component; returns its number of data."""
+    config = backend.config
+    if not isinstance(config, ModelConfig):
+        raise InvalidModelError(f"component {name!r}: config must be a likelihub.ModelConfig",
+                                argument="models")
+    if config.poi_index is None:
+        raise InvalidModelError(f"component {name!r} has no parameter of interest to share",
+                                argument="models")
+    if config.fixed[config.poi_index]:
+        raise InvalidModelError(f"component {name!r} holds its POI {config.poi_name!r} fixed: it "
+                                "cannot follow the combined signal strength", argument="models")
+    n_data = np.asarray(backend.expected_data(config.init)).size
+    observed = np.asarray(backend.data, dtype=float)
+    if observed.shape != (n_data,):
+        raise InvalidModelError(f"component {name!r}: observed data of shape {observed.shape}, "
+                                f"but its expected data have {n_data} values", argument="models")
+    n_main = n_data if config.n_main is None else int(config.n_main)
+    if not 0 <= n_main <= n_data:
+        raise InvalidModelError(f"component {name!r}: n_main {n_main} outside 0..{n_data}",
+                                argument="models")
+    return n_main
+
+
+class UncorrelatedCombination:
+    """The product of uncorrelated likelihoods that share one signal strength.
+
+    Parameters
+    ----------
+    models
+        The components: StatisticalModels or backends, from any plugins.
+    names
+        A name per component, the prefix of its parameter names (``"atlas/alpha_JES"``); by
+        default the model's name, or ``model0``, ``model1``, ...
+    signal_scales
+        Per component (a sequence, or a mapping from name to scale; 1 by default): the
+        component's POI is ``scale * mu``, for components whose POI is in other units.
+
+    Attributes
+    ----------
+    components
+        The :class:`~likelihub_combiner.components.Component` of each model.
+
+    Notes
+    -----
+    Parameters: ``mu`` then each component's non-POI parameters, prefixed. The bounds of ``mu``
+    are the intersection of the components' POI bounds divided by their scales; an empty
+    intersection is an error naming the component. Data: all main measurements, component
+    after component, then all auxiliary data (``config.n_main`` is the sum of the components').
+    """
+
+    def __init__(self, models: Sequence, names: Sequence[str] | None = None,
+                 signal_scales: Sequence[float] | Mapping[str, float] | None = None):
+        models = list(models)
+        if not models:
+            raise InvalidModelError("a combination needs at least one model", argument="models")
+        names = _names(models, names)
+        scales = _scales(names, signal_scales)
+        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
+        n_mains = [_check_component(b, n) for b, n in zip(backends, names, strict=True)]
+        n_data = [np.asarray(b.data).size for b in backends]
+        total_main = sum(n_mains)
+
+        parameter_names, init, bounds, fixed = [POI_NAME], [0.0], [(-np.inf, np.inf)], [False]
+        components, main_start, auxiliary_start = [], 0, total_main
+        for backend, name, scale, n_main, size in zip(backends, names, scales, n_mains, n_data,
+                                                      strict=True):
+            config = backend.config
+            nuisances = np.array([i for i in range(config.n_parameters) if i != config.poi_index],
+                                 dtype=int)
+            components.append(Component(
+                name=name, backend=backend, signal_scale=scale, nuisance_indices=nuisances,
+                parameter_offset=len(parameter_names),
+                main=slice(main_start, main_start + n_main),
+                auxiliary=slice(auxiliary_start, auxiliary_start + size - n_main),
+            ))
+            main_start += n_main
+            auxiliary_start += size - n_main
+            parameter_names += [f"{name}{SEPARATOR}{config.parameter_names[i]}" for i in nuisances]
+            init += list(config.init[nuisances])
+            bounds += [tuple(b) for b in config.bounds[nuisances]]
+            fixed += list(config.fixed[nuisances])
+        self.components: tuple[Component, ...] = tuple(components)
+
+        bounds[0] = self._poi_bounds()
+        first = self.components[0]
+        init[0] = float(np.clip(first.backend.config.init[first.poi] / first.signal_scale, *bounds[0]))
+        self.config = ModelConfig(parameter_names, poi_index=0, init=init, bounds=bounds,
+                                  fixed=fixed, n_main=total_main, data_layout=self._data_layout())
+        self.data = self._merge([np.asarray(c.backend.data, dtype=float) for c in self.components])
+        self._add_capabilities()
+
+    # -- construction helpers -----------------------------------------------------------------
+    def _poi_bounds(self) -> tuple[float, float]:
+        """Intersection of the components' POI bounds, in units of the combined mu."""
+        low, high, previous = -np.inf, np.inf, []
+        for c in self.components:
+            config = c.backend.config
+            c_low, c_high = np.asarray(config.bounds[c.poi], dtype=float) / c.signal_scale
+            if c_low > high or c_high < low:
+                raise InvalidModelError(
+                    f"component {c.name!r} allows its POI {config.poi_name!r} only in "
+                    f"[{config.bounds[c.poi][0]:g}, {config.bounds[c.poi][1]:g}], i.e. mu in "
+                    f"[{c_low:g}, {c_high:g}] (signal scale {c.signal_scale:g}), while "
+                    f"{', '.join(repr(p) for p in previous)} allow mu only in [{low:g}, {high:g}]: "
+                    "no signal strength is possible for all of them", argument="models")
+            low, high = max(low, c_low), min(high, c_high)
+            previous.append(c.name)
+        return float(low), float(high)
+
+    def _data_layout(self) -> DataLayout | None:
+        layouts = [c.backend.config.data_layout for c in self.components]
+        if any(layout is None for layout in layouts):
+            return None
+        size = sum(np.asarray(c.backend.data).size for c in self.components)
+        kinds = np.empty(size, dtype=object)
+        widths = np.zeros(size)
+        for c, layout in zip(self.components, layouts, strict=True):
+            c.place_data(np.asarray(layout.kinds, dtype=object), kinds)
+            c.place_data(np.asarray(layout.widths, dtype=float), widths)
+        return DataLayout(tuple(kinds), widths)
+
+    def _add_capabilities(self) -> None:
+        """Expose gradients, Hessians, batches and toys when every component has them."""
+        backends = [c.backend for c in self.components]
+
+        def every(attribute: str) -> bool:
+            return all(callable(getattr(b, attribute, None)) for b in backends)
+
+        if every("value_and_grad"):
+            self.value_and_grad = self._value_and_grad
+        if every("hessian"):
+            self.hessian = self._hessian
+        if every("logpdf_batch"):
+            self.logpdf_batch = self._logpdf_batch
+        if all(callable(getattr(b, "sample", None)) or b.config.data_layout is not None
+               for b in backends):
+            self.sample = self._sample
+
+    def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        """Combined data (last axis) from each component's data, in the combined layout."""
+        leading = np.asarray(parts[0]).shape[:-1]
+        out = np.empty(leading + (sum(np.asarray(p).shape[-1] for p in parts),))
+        for c, part in zip(self.components, parts, strict=True):
+            c.place_data(np.asarray(part, dtype=float), out)
+        return out
+
+    # -- the contract -------------------------------------------------------------------------
+    def split_parameters(self, pars: np.ndarray) -> list[np.ndarray]:
+        """Each component's parameter vector for the combined ``pars``."""
+        return [c.component_parameters(pars) for c in self.components]
+
+    def split_data(self, data: np.ndarray) -> list[np.ndarray]:
+        """Each component's data (main then auxiliary) from combined ``data``."""
+        return [c.component_data(data) for c in self.components]
+
+    def expected_data(self, pars: np.ndarray) -> np.ndarray:
+        """Concatenated expected data (Asimov data) of the components at ``pars``."""
+        return self._merge([np.asarray(c.backend.expected_data(c.component_parameters(pars)))
+                            for c in self.components])
+
+    def logpdf(self, pars: np.ndarray, data: np.ndarray) -> float:
+        """Sum of the components' full log-likelihoods."""
+        return float(sum(c.backend.logpdf(c.component_parameters(pars), c.component_data(data))
+                         for c in self.components))
+
+    def _value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+        """The logpdf and its gradient, from the components' (chain rule on mu_k = s_k mu)."""
+        pars = np.asarray(pars, dtype=float)
+        total, grad = 0.0, np.zeros(pars.size)
+        for c in self.components:
+            value, component_grad = c.backend.value_and_grad(c.component_parameters(pars),
+                                                             c.component_data(data))
+            total += float(value)
+            c.place_gradient(np.asarray(component_grad, dtype=float), grad)
+        return total, grad
+
+    def _hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Hessian of the logpdf: block diagonal in the nuisances, coupled through mu."""
+        pars = np.asarray(pars, dtype=float)
+        out = np.zeros((pars.size, pars.size))
+        for c in self.components:
+            hessian = c.backend.hessian(c.component_parameters(pars), c.component_data(data))
+            c.place_hessian(np.asarray(hessian, dtype=float), out)
+        return out
+
+    def _logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Sum of the components' batched logpdfs: pars (N, P), data (N, D) or one of each."""
+        pars, data = np.atleast_2d(pars).astype(float), np.atleast_2d(data).astype(float)
+        n = max(pars.shape[0], data.shape[0])
+        pars = np.broadcast_to(pars, (n, pars.shape[1]))
+        data = np.broadcast_to(data, (n, data.shape[1]))
+        return sum(np.asarray(c.backend.logpdf_batch(c.component_parameters(pars),
+                                                     c.component_data(data)), dtype=float)
+                   for c in self.components)
+
+    def _sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Toys of every component (main and auxiliary data), drawn in turn from ``rng``."""
+        return self._merge([draw_toys(c.backend, c.component_parameters(pars), size, rng)
+                            for c in self.components])
+
+    def describe(self) -> str:
+        """The components, their signal scales and their own descriptions."""
+        lines = [f"Uncorrelated combination of {len(self.components)} likelihoods sharing "
+                 f"{POI_NAME!r}: {self.config.n_parameters} parameters, {self.data.size} data "
+                 f"({self.config.n_main} main)"]
+        for c in self.components:
+            summary = (c.backend.describe() if callable(getattr(c.backend, "describe", None))
+                       else type(c.backend).__name__)
+            first, *rest = summary.splitlines() or [""]
+            lines.append(f"  {c.name} (POI {c.backend.config.poi_name!r} = "
+                         f"{c.signal_scale:g} * {POI_NAME}): {first}")
+            lines += [f"    {line}" for line in rest]
+        return "\n".join(lines)
+
+
+def combine_uncorrelated(models: Sequence, names: Sequence[str] | None = None,
+                         signal_scales: Sequence[float] | Mapping[str, float] | None = None
+                         ) -> UncorrelatedCombination:
+    """Factory of ``combiner.uncorrelated``: see :class:`UncorrelatedCombination`."""
+    return UncorrelatedCombination(models, names=names, signal_scales=signal_scales)

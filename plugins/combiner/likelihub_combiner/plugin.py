@@ -1,0 +1,24 @@
+"""The plugin module named by the ``likelihub.backends`` entry point: hooks only, imports nothing heavy."""
+
+from __future__ import annotations
+
+import likelihub
+
+from . import __version__
+
+__all__ = ["likelihub_register_backends"]
+
+
+@likelihub.hookimpl
+def likelihub_register_backends(register):
+    """Register the ``combiner.uncorrelated`` backend (factory imported on first use)."""
+    register(
+        "combiner.uncorrelated",
+        "likelihub_combiner.backend:combine_uncorrelated",
+        version=__version__,
+        author="likelihub developers",
+        description=("Product of likelihoods from different experiments that share one signal "
+                     "strength and no nuisance parameters; any backends as components."),
+        references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
+        core_versions=">=0.1,<0.2",
+    )
