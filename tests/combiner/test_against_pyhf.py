@@ -8,9 +8,10 @@ as one pyhf workspace (shared normfactor mu, one histosys per bin): the same lik
 from __future__ import annotations
 
 import pytest
-from combiner_counting import atlas_like, cms_like
 
 import likelihub as lh
+
+from .combiner_counting import atlas_like, cms_like
 
 PYHF = {
     "mu_hat": 0.27821921601095173,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from combiner_counting import CountingBackend, atlas_like, cms_like
 
 import likelihub as lh
 from likelihub.errors import InvalidModelError
 from likelihub.testing import check_backend
 from likelihub_combiner.backend import UncorrelatedCombination
+
+from .combiner_counting import CountingBackend, atlas_like, cms_like
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from combiner_counting import CountingBackend, atlas_like, cms_like
 from scipy.optimize import minimize_scalar
 
 import likelihub as lh
 from likelihub.infer.asymptotic import asymptotic_pvalues, expected_cls_band
+
+from .combiner_counting import CountingBackend, atlas_like, cms_like
 
 # Fits stop at an estimated distance to the minimum of 1e-8 in -log L (likelihub.optimize), so
 # two profiles of the same likelihood agree to ~1e-7 in -log L.
