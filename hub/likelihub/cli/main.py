@@ -8,6 +8,7 @@ import click
 
 from .. import __version__
 from ..registry import available_backends, default_registry
+from .demo import demo_command
 
 __all__ = ["cli", "main"]
 
@@ -50,6 +51,9 @@ def plugins_command():
         click.echo("commands: " + ", ".join(sorted(c.name for c in registry.commands)))
     for plugin, reason in registry.failed.items():
         click.echo(f"{plugin}: {reason}")
+
+
+cli.add_command(demo_command)
 
 
 def _add_plugin_commands(group: click.Group) -> None:
