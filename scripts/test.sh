@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup-venv.sh
-ruff check hub plugins tests benchmarks examples
+paths=()
+for path in hub plugins tests benchmarks examples; do [ -e "$path" ] && paths+=("$path"); done
+ruff check "${paths[@]}"
 exec python -m pytest "$@"
