@@ -1,0 +1,263 @@
+"""Plots of limits and likelihoods (matplotlib, imported only when a plot is drawn).
+
+    import likelihub.plot as lp
+    scan = model.cls_scan(np.linspace(0, 3, 31))
+    ax = lp.brazil_band(scan, limit=model.upper_limit())      # CLs vs mu, expected band, limits
+    lp.profile_likelihood_scan(model, np.linspace(0, 3, 31))  # -2 ln lambda(mu)
+    lp.exclusion_contour(m1, m2, cls_obs, cls_exp)            # over a grid of signal points
+    lp.save(ax, "brazil.png")
+
+Every function draws into ``ax`` (a new figure's Axes when None) and returns the Axes. The
+expected band follows the convention of :class:`~likelihub.CLsResult`: CLs at n_sigma = -2, -1,
+0, 1, 2 (ascending); +-1 sigma green, +-2 sigma yellow, as ATLAS and CMS draw them.
+``import likelihub`` never imports this module nor matplotlib (``pip install likelihub[plot]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CapabilityError
+from .results import CLsScanResult, UpperLimitResult
+
+__all__ = [
+    "brazil_band",
+    "profile_likelihood_scan",
+    "exclusion_contour",
+    "expected_crossing_sigma",
+    "save",
+    "BAND_COLOURS",
+]
+
+#: Fill colours of the +-1 and +-2 sigma expected bands.
+BAND_COLOURS = {1: "#00cc00", 2: "#ffcc00"}
+#: Where -2 ln lambda crosses the 68% and 95% CL intervals of one parameter (chi2, 1 dof).
+PROFILE_LEVELS = {"68% CL": 1.0, "95% CL": 3.841458820694124}
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - matplotlib is a test dependency
+        raise CapabilityError("likelihub.plot needs matplotlib: pip install likelihub[plot]") from error
+    return plt.subplots()[1]
+
+
+def _crossing(mus: np.ndarray, cls: np.ndarray, alpha: float) -> float | None:
+    """First mu where the CLs curve falls through alpha, interpolated linearly in log CLs."""
+    for i in range(len(mus) - 1):
+        if cls[i] > alpha >= cls[i + 1] and cls[i + 1] > 0:
+            x0, x1 = np.log(cls[i]), np.log(cls[i + 1])
+            return float(mus[i] + (np.log(alpha) - x0) / (x1 - x0) * (mus[i + 1] - mus[i]))
+    return None
+
+
+def brazil_band(scan, mus: Sequence[float] | None = None, *, limit: UpperLimitResult | None = None,
+                cl: float = 0.95, ax=None, **scan_options):
+    """CLs versus mu: observed, expected median, +-1 and +-2 sigma bands, and the limits marked.
+
+    Parameters
+    ----------
+    scan
+        A :class:`~likelihub.CLsScanResult`, or a :class:`~likelihub.StatisticalModel` whose
+        ``cls_scan(mus, **scan_options)`` is drawn.
+    mus
+        The signal strengths to scan (with a model only).
+    limit
+        An :class:`~likelihub.UpperLimitResult` whose limits are marked; by default the crossings
+        of the scanned curves with 1 - cl, interpolated between scan points.
+    cl
+        Confidence level: the line CLs = 1 - cl is drawn.
+    ax
+        Axes to draw into; a new figure's when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not isinstance(scan, CLsScanResult):
+        if mus is None:
+            raise ValueError("brazil_band of a model needs the signal strengths to scan: mus=...")
+        scan = scan.cls_scan(mus, **scan_options)
+    ax = _axes(ax)
+    mu = np.asarray(scan.mu, dtype=float)
+    alpha = 1.0 - cl
+    if scan.cls_exp is not None:
+        band = np.asarray(scan.cls_exp, dtype=float)  # (n_mu, 5), n_sigma = -2..2
+        ax.fill_between(mu, band[:, 0], band[:, 4], color=BAND_COLOURS[2], lw=0,
+                        label=r"expected $\pm 2\sigma$")
+        ax.fill_between(mu, band[:, 1], band[:, 3], color=BAND_COLOURS[1], lw=0,
+                        label=r"expected $\pm 1\sigma$")
+        ax.plot(mu, band[:, 2], color="black", ls="--", label="expected")
+    if scan.cls_obs is not None:
+        ax.plot(mu, scan.cls_obs, color="black", ls="-", marker=".", label="observed")
+    ax.axhline(alpha, color="red", ls="-", lw=1, label=f"CLs = {alpha:g}")
+    if limit is not None:
+        observed = limit.observed
+        median = None if limit.expected is None else limit.expected[2]
+    else:
+        observed = None if scan.cls_obs is None else _crossing(mu, np.asarray(scan.cls_obs), alpha)
+        median = (None if scan.cls_exp is None
+                  else _crossing(mu, np.asarray(scan.cls_exp)[:, 2], alpha))
+    if observed is not None:
+        ax.axvline(observed, color="black", ls="-", lw=1,
+                   label=rf"observed limit $\mu$ = {observed:.3g}")
+    if median is not None:
+        ax.axvline(median, color="black", ls=":", lw=1,
+                   label=rf"expected limit $\mu$ = {median:.3g}")
+    ax.set_xlabel(r"signal strength $\mu$")
+    ax.set_ylabel(r"$\mathrm{CL}_s$")
+    ax.set_xlim(mu.min(), mu.max())
+    ax.set_ylim(0.0, 1.05)
+    ax.legend(loc="upper right", fontsize="small")
+    ax.set_title(f"{scan.calculator}, {scan.test_statistic}", fontsize="small", loc="right")
+    return ax
+
+
+def profile_likelihood_scan(model, mus: Sequence[float], *, data: Sequence[float] | None = None,
+                            levels: dict[str, float] | None = None, ax=None):
+    """The profile likelihood ratio -2 ln lambda(mu) of a model, with the 68% and 95% CL levels.
+
+    lambda(mu) = L(mu, theta-hat-hat) / L(mu-hat, theta-hat); the POI is fitted within its bounds.
+
+    Parameters
+    ----------
+    model
+        A :class:`~likelihub.StatisticalModel`.
+    mus
+        The signal strengths to scan.
+    data
+        Data to fit; the observed data by default.
+    levels
+        {label: value} of the horizontal lines; 68% and 95% CL for one parameter by default.
+    ax
+        Axes to draw into; a new figure's when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .infer import Profiler
+
+    profiler = Profiler(model.backend, model._data(data), model.config.bounds, model.fit_options)
+    mus = np.asarray(mus, dtype=float)
+    t_mu = np.array([profiler.t_mu(m) for m in mus])
+    ax = _axes(ax)
+    ax.plot(mus, t_mu, color="black", label=r"$-2\ln\lambda(\mu)$")
+    for (label, value), style in zip((levels or PROFILE_LEVELS).items(), ("--", ":", "-."),
+                                     strict=False):
+        ax.axhline(value, color="grey", ls=style, lw=1, label=label)
+    mu_hat = profiler.mu_hat
+    if mus.min() <= mu_hat <= mus.max():
+        ax.axvline(mu_hat, color="tab:blue", lw=1, label=rf"$\hat\mu$ = {mu_hat:.3g}")
+    ax.set_xlabel(rf"$\mu$ ({model.config.poi_name})")
+    ax.set_ylabel(r"$-2\ln\lambda(\mu)$")
+    ax.set_xlim(mus.min(), mus.max())
+    ax.set_ylim(bottom=0.0)
+    ax.legend(loc="upper center", fontsize="small")
+    return ax
+
+
+def expected_crossing_sigma(cls_exp: np.ndarray, alpha: float, clip: float = 5.0) -> np.ndarray:
+    """Where each point's expected band crosses ``alpha``, in standard deviations.
+
+    For every row of ``cls_exp`` (CLs at n_sigma = -2..2, ascending), the n at which the
+    expected CLs equals alpha, interpolated linearly in log CLs (and extrapolated from the
+    outer pair beyond +-2, up to +-``clip``). A point is excluded at the median expectation where
+    this is positive, and lies within the +-1 sigma band of the expected contour where it is
+    within (-1, 1).
+    """
+    band = np.log(np.clip(np.atleast_2d(np.asarray(cls_exp, dtype=float)), 1e-300, None))
+    target = np.log(alpha)
+    n_sigma = np.arange(-2.0, 3.0)
+    out = np.empty(band.shape[0])
+    for i, row in enumerate(band):
+        if row[0] <= target <= row[-1]:
+            out[i] = np.interp(target, row, n_sigma)
+            continue
+        low, high = (0, 1) if target < row[0] else (3, 4)
+        slope = row[high] - row[low]
+        if slope > 0:
+            out[i] = n_sigma[low] + (target - row[low]) / slope
+        else:
+            out[i] = -np.inf if target < row[0] else np.inf
+    return np.clip(out, -clip, clip)
+
+
+def exclusion_contour(x: Sequence[float], y: Sequence[float], cls_obs: Sequence[float] | None = None,
+                      cls_exp: Sequence[Sequence[float]] | None = None, *, cl: float = 0.95,
+                      xlabel: str = "", ylabel: str = "", show_points: bool = True, ax=None):
+    """Exclusion contours over a two-dimensional grid of signal points (e.g. two masses).
+
+    The observed contour is where CLs = 1 - cl; the expected contour where the median expected
+    CLs = 1 - cl, with the +-1 and +-2 sigma bands filled. The points may be scattered: the
+    contours are drawn on their Delaunay triangulation.
+
+    Parameters
+    ----------
+    x, y
+        Coordinates of the signal points (e.g. the masses in a patchset's labels).
+    cls_obs
+        Observed CLs at each point (at mu = 1).
+    cls_exp
+        Expected CLs at each point, (n_points, 5) at n_sigma = -2..2.
+    cl
+        Confidence level of the contours.
+    xlabel, ylabel
+        Axis labels.
+    show_points
+        Mark the signal points.
+    ax
+        Axes to draw into; a new figure's when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.tri import Triangulation
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 3:
+        raise ValueError(f"x and y must be two 1-D arrays of the same length >= 3, got shapes "
+                         f"{x.shape} and {y.shape}")
+    alpha = 1.0 - cl
+    triangulation = Triangulation(x, y)
+    ax = _axes(ax)
+    if cls_exp is not None:
+        cls_exp = np.asarray(cls_exp, dtype=float)
+        if cls_exp.shape != (x.size, 5):
+            raise ValueError(f"cls_exp must have shape ({x.size}, 5), got {cls_exp.shape}")
+        sigma = expected_crossing_sigma(cls_exp, alpha)
+        ax.tricontourf(triangulation, sigma, levels=[-2, -1, 1, 2],
+                       colors=[BAND_COLOURS[2], BAND_COLOURS[1], BAND_COLOURS[2]])
+        if sigma.min() < 0 < sigma.max():
+            ax.tricontour(triangulation, sigma, levels=[0], colors="black", linestyles="--")
+        ax.fill_between([], [], color=BAND_COLOURS[1], label=r"expected $\pm 1\sigma$")
+        ax.fill_between([], [], color=BAND_COLOURS[2], label=r"expected $\pm 2\sigma$")
+        ax.plot([], [], color="black", ls="--", label="expected")
+    if cls_obs is not None:
+        log_cls = np.log(np.clip(np.asarray(cls_obs, dtype=float), 1e-300, None))
+        if log_cls.shape != x.shape:
+            raise ValueError(f"cls_obs must have {x.size} values, got shape {log_cls.shape}")
+        if log_cls.min() < np.log(alpha) < log_cls.max():
+            ax.tricontour(triangulation, log_cls, levels=[np.log(alpha)], colors="red",
+                          linestyles="solid")
+        ax.plot([], [], color="red", label="observed")
+    if show_points:
+        ax.plot(x, y, ls="none", marker=".", color="grey", ms=3, label="signal points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="best", fontsize="small", title=f"{100 * cl:g}% CL exclusion")
+    return ax
+
+
+def save(ax, path: str | Path, dpi: int = 150) -> Path:
+    """Write the figure of ``ax`` to ``path`` (format from the suffix, e.g. PNG); returns the path."""
+    path = Path(path)
+    ax.figure.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path

@@ -1,0 +1,146 @@
+"""likelihub.plot: rendered with Agg; the artists hold the numbers they should."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import likelihub as lh
+
+from .counting import CountingBackend
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+
+import likelihub.plot as lp  # noqa: E402
+
+# One Poisson bin, n = 15, s = 5, b = 10: mu-hat = (n - b) / s = 1.
+N, S, B = 15.0, 5.0, 10.0
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return lh.StatisticalModel(CountingBackend(N, S, B))
+
+
+@pytest.fixture(scope="module")
+def scan(model):
+    return model.cls_scan(np.linspace(0.0, 6.0, 61))
+
+
+def test_importing_likelihub_imports_no_matplotlib():
+    code = ("import sys, likelihub, likelihub.plot; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def lines_by_label(ax):
+    return {line.get_label(): line for line in ax.lines}
+
+
+def test_brazil_band_draws_the_scan_and_marks_the_limits(model, scan):
+    limit = model.upper_limit()
+    ax = lp.brazil_band(scan, limit=limit)
+    lines = lines_by_label(ax)
+    np.testing.assert_array_equal(lines["observed"].get_ydata(), scan.cls_obs)
+    np.testing.assert_array_equal(lines["expected"].get_ydata(), np.array(scan.cls_exp)[:, 2])
+    assert lines["CLs = 0.05"].get_ydata()[0] == pytest.approx(0.05, rel=1e-12)
+    observed = [line for label, line in lines.items() if label.startswith("observed limit")][0]
+    expected = [line for label, line in lines.items() if label.startswith("expected limit")][0]
+    assert observed.get_xdata()[0] == limit.observed
+    assert expected.get_xdata()[0] == limit.expected[2]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert [b.get_label() for b in bands] == [r"expected $\pm 2\sigma$", r"expected $\pm 1\sigma$"]
+    # the +-2 sigma band spans from the -2 sigma to the +2 sigma CLs at every mu
+    vertices = bands[0].get_paths()[0].vertices
+    band = np.array(scan.cls_exp)
+    assert vertices[:, 1].min() == pytest.approx(band[:, 0].min(), abs=1e-12)
+    assert vertices[:, 1].max() == pytest.approx(band[:, 4].max(), abs=1e-12)
+
+
+def test_brazil_band_of_a_model_interpolates_the_limits(model):
+    ax = lp.brazil_band(model, np.linspace(0.0, 6.0, 61))
+    limit = model.upper_limit()
+    lines = lines_by_label(ax)
+    observed = [line for label, line in lines.items() if label.startswith("observed limit")][0]
+    # scan points 0.1 apart, interpolated linearly in log CLs: within 0.01 of TOMS 748's limit
+    assert observed.get_xdata()[0] == pytest.approx(limit.observed, abs=0.01)
+    with pytest.raises(ValueError, match="mus="):
+        lp.brazil_band(model)
+
+
+def test_profile_likelihood_scan_is_the_closed_form(model):
+    mus = np.linspace(0.0, 3.0, 13)
+    ax = lp.profile_likelihood_scan(model, mus)
+    line = lines_by_label(ax)[r"$-2\ln\lambda(\mu)$"]
+    # Poisson: -2 ln lambda = 2 [nu - n ln nu - (n - n ln n)], nu = mu s + b (mu-hat = 1 in bounds)
+    nu = mus * S + B
+    closed_form = 2 * (nu - N * np.log(nu) - (N - N * np.log(N)))
+    # fits to an EDM of 1e-8 in -log L
+    np.testing.assert_allclose(line.get_ydata(), closed_form, atol=1e-6)
+    assert lines_by_label(ax)["95% CL"].get_ydata()[0] == pytest.approx(3.8414588, rel=1e-7)
+    assert lines_by_label(ax)[r"$\hat\mu$ = 1"].get_xdata()[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def grid():
+    x, y = np.meshgrid(np.linspace(0, 10, 11), np.linspace(0, 10, 11))
+    x, y = x.ravel(), y.ravel()
+    # log CLs linear in x + y, so each contour is the straight line x + y = const
+    log_cls = np.log(0.5) - 0.3 * (x + y)
+    cls_exp = np.exp(log_cls[:, None] - 0.2 + 0.4 * np.arange(-2, 3)[None, :])
+    return x, y, np.exp(log_cls), cls_exp
+
+
+def contour_sums(contour_set):
+    """x + y along the one contour line of a set with one level."""
+    assert len(contour_set.levels) == 1
+    return contour_set.get_paths()[0].vertices.sum(axis=1)
+
+
+def test_expected_crossing_sigma():
+    # log CLs_exp(n) = log c + 0.4 n: crosses alpha at n = (log alpha - log c) / 0.4
+    c = np.array([0.05, 0.02, 0.2])
+    cls_exp = c[:, None] * np.exp(0.4 * np.arange(-2, 3))[None, :]
+    expected = np.log(0.05 / c) / 0.4
+    np.testing.assert_allclose(lp.expected_crossing_sigma(cls_exp, 0.05), expected, rtol=1e-12)
+    assert lp.expected_crossing_sigma([[1.0] * 5], 0.05)[0] == -5.0
+
+
+def test_exclusion_contour_lies_where_cls_is_alpha():
+    x, y, cls_obs, cls_exp = grid()
+    ax = lp.exclusion_contour(x, y, cls_obs, cls_exp, xlabel="m1", ylabel="m2")
+    contours = [c for c in ax.collections if hasattr(c, "levels")]
+    filled, median, observed = contours
+    np.testing.assert_array_equal(filled.levels, [-2, -1, 1, 2])
+    assert observed.levels[0] == pytest.approx(np.log(0.05), rel=1e-15)
+    assert median.levels[0] == 0.0
+    # observed: log 0.5 - 0.3 (x + y) = log 0.05  =>  x + y = ln 10 / 0.3
+    np.testing.assert_allclose(contour_sums(observed), np.log(10) / 0.3, rtol=1e-9)
+    # expected at n sigma: x + y = (ln 10 - 0.2 + 0.4 n) / 0.3
+    np.testing.assert_allclose(contour_sums(median), (np.log(10) - 0.2) / 0.3, rtol=1e-9)
+    assert ax.get_xlabel() == "m1" and ax.get_ylabel() == "m2"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"observed", "expected"}
+
+
+def test_exclusion_contour_rejects_bad_shapes():
+    x, y, cls_obs, cls_exp = grid()
+    with pytest.raises(ValueError, match=r"cls_exp must have shape \(121, 5\)"):
+        lp.exclusion_contour(x, y, cls_obs, cls_exp[:, :3])
+    with pytest.raises(ValueError, match="same length"):
+        lp.exclusion_contour(x, y[:-1], cls_obs)
+
+
+def test_save_writes_a_png(tmp_path, scan):
+    path = lp.save(lp.brazil_band(scan), tmp_path / "brazil.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
