@@ -203,7 +203,9 @@ def _assess(objective, x, bounds, inverse_hessian, method) -> _Attempt:
 
 
 def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
-    minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None)
+    # hessian=False: iminuit would otherwise pick up objective.hessian on its own and fail inside
+    # MIGRAD (TypeError 'NoneType' object is not callable) where that Hessian is not positive definite.
+    minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None, hessian=False)
     minuit.errordef = Minuit.LIKELIHOOD
     minuit.limits = [tuple(b) for b in bounds]
     minuit.strategy = strategy
