@@ -1,0 +1,62 @@
+"""The examples: the template plugin installs and is found; the example scripts run."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+EXAMPLES = REPOSITORY / "examples"
+
+# pyhf 0.7.6 on the same model (one bin, n = 12, s = 5 with a normfactor mu, b = 10 with a
+# histosys 12/8, code 0), toms748_scan on [0, 100] with rtol 1e-8.
+TEMPLATE_PYHF_LIMIT_OBSERVED = 2.0436240649078985
+TEMPLATE_PYHF_LIMIT_EXPECTED = [0.85967467032223, 1.1827093882589432, 1.7048785407563316,
+                                2.502579779880936, 3.579733299045034]
+
+
+def _can_build_offline() -> bool:
+    """setuptools can build a wheel without fetching anything: it has bdist_wheel (>= 70.1) or wheel."""
+    import setuptools
+
+    return (Version(setuptools.__version__) >= Version("70.1")
+            or importlib.util.find_spec("wheel") is not None)
+
+
+def test_plugin_template_installs_and_is_found(tmp_path):
+    source = tmp_path / "plugin-template"
+    shutil.copytree(EXAMPLES / "plugin-template", source)
+    target = tmp_path / "site"
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-input",
+               "--disable-pip-version-check", "--target", str(target), str(source)]
+    if _can_build_offline():
+        command.insert(4, "--no-build-isolation")
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    script = (
+        "import numpy as np, likelihub as lh\n"
+        "from likelihub.testing import check_backend\n"
+        "assert 'example.counting' in lh.available_backends(), sorted(lh.available_backends())\n"
+        "info = lh.backend_metadata('example.counting')\n"
+        "assert info.plugin == 'example' and info.version == '0.1.0', info\n"
+        "model = lh.get_backend('example.counting')(signal_yield=5, background_yield=10,\n"
+        "                                           background_uncertainty=2, observed=12)\n"
+        "check_backend(model.backend)\n"
+        "limit = model.upper_limit()\n"
+        "print(repr(limit.observed), *map(repr, limit.expected))\n"
+    )
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(target), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    run = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    observed, *expected = map(float, run.stdout.split())
+    # the same likelihood as pyhf's: limits to 1e-4 relative (both root finders at rtol <= 1e-6)
+    assert observed == pytest.approx(TEMPLATE_PYHF_LIMIT_OBSERVED, rel=1e-4)
+    assert expected == pytest.approx(TEMPLATE_PYHF_LIMIT_EXPECTED, rel=1e-4)
