@@ -1,0 +1,167 @@
+"""Scans over many signal points: one model per point, spread over local processes or a Dask cluster.
+
+:func:`run_scan` is the engine; plugins that know how to enumerate points (the HistFactory plugin's
+patchsets: :func:`likelihub.scan`) give it the points and a picklable function that evaluates one.
+
+Executors:
+
+- ``None`` (default): a local pool of processes, one per core (``max_workers`` to change);
+- ``"serial"``: in this process, one point after the other;
+- a :class:`concurrent.futures.Executor` of your own;
+- a ``distributed.Client`` or the address of a Dask scheduler (``"tcp://host:8786"``): the points
+  are spread over its workers. To use a batch system, start the cluster with dask-jobqueue
+  (e.g. ``SLURMCluster(cores=1, memory="2GB").scale(jobs=50)``) and pass ``Client(cluster)``.
+
+Rows come back in the order of the points, whatever order they finished in; a point whose
+evaluation fails keeps its row, with the error message in ``error``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+__all__ = ["ScanPoint", "ScanResult", "run_scan"]
+
+
+@dataclass(frozen=True)
+class ScanPoint:
+    """One signal point: its name and its label values (e.g. the two masses)."""
+
+    name: str
+    values: tuple = ()
+
+
+@dataclass
+class ScanResult:
+    """One row per point, in the order of the points.
+
+    Attributes
+    ----------
+    rows
+        Dictionaries with ``name``, ``values`` and the results (``cls_obs``, ``cls_exp`` or
+        ``upper_limit_obs``, ``upper_limit_exp``), and ``error`` where the point failed.
+    labels
+        Names of the label values (e.g. ``["m1", "m2"]``).
+    what, mu
+        What was computed, and at which signal strength (CLs).
+    """
+
+    rows: list[dict]
+    labels: list[str] = field(default_factory=list)
+    what: str = "cls"
+    mu: float | None = None
+
+    def to_json(self, **kwargs) -> str:
+        """The rows as a JSON list."""
+        return json.dumps(self.rows, **kwargs)
+
+    def to_csv(self) -> str:
+        """The rows as CSV: name, one column per label, one per result value."""
+        buffer = io.StringIO()
+        keys = ["cls_obs", "cls_exp"] if self.what == "cls" else ["upper_limit_obs", "upper_limit_exp"]
+        header = ["name", *self.labels, keys[0], *[f"{keys[1]}_{n}" for n in (-2, -1, 0, 1, 2)], "error"]
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        for row in self.rows:
+            expected = row.get(keys[1]) or [None] * 5
+            writer.writerow([row["name"], *row["values"], row.get(keys[0]), *expected,
+                             row.get("error") or ""])
+        return buffer.getvalue()
+
+    def write(self, path: str) -> None:
+        """Write JSON (``.json``) or CSV (``.csv``) to ``path``."""
+        text = self.to_csv() if str(path).endswith(".csv") else self.to_json(indent=1)
+        with open(path, "w") as stream:
+            stream.write(text)
+
+    def __str__(self) -> str:
+        key = "cls_obs" if self.what == "cls" else "upper_limit_obs"
+        failed = sum(1 for r in self.rows if r.get("error"))
+        at = "" if self.mu is None else f" at mu = {self.mu:g}"
+        status = f", {failed} failed" if failed else ""
+        lines = [f"Scan of {len(self.rows)} points ({self.what}{at}){status}"]
+        for row in self.rows:
+            value = row.get(key)
+            shown = row.get("error") or ("n/a" if value is None else f"{value:.5g}")
+            lines.append(f"  {row['name']:<40} {shown}")
+        return "\n".join(lines)
+
+
+def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
+    row = {"name": point.name, "values": list(point.values)}
+    try:
+        row.update(evaluate(point))
+    except Exception as error:  # one bad point must not lose the others
+        row["error"] = f"{type(error).__name__}: {error}"
+    return row
+
+
+def _progress(iterable, total: int, enabled: bool | None):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, unit="point")
+
+
+def _is_dask(executor) -> bool:
+    return isinstance(executor, str) or type(executor).__module__.startswith("distributed")
+
+
+def _run_dask(evaluate, points, executor, progress):
+    from distributed import Client, as_completed
+
+    client = Client(executor) if isinstance(executor, str) else executor
+    futures = client.map(_guarded, [evaluate] * len(points), points, pure=False)
+    index = {future.key: i for i, future in enumerate(futures)}
+    rows: list[dict | None] = [None] * len(points)
+    for future in _progress(as_completed(futures), len(points), progress):
+        rows[index[future.key]] = future.result()
+    if isinstance(executor, str):
+        client.close()
+    return rows
+
+
+def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict], *,
+             executor=None, max_workers: int | None = None, progress: bool | None = None
+             ) -> list[dict]:
+    """Evaluate every point; rows in the order of ``points``.
+
+    Parameters
+    ----------
+    points
+        The signal points.
+    evaluate
+        A picklable function of one :class:`ScanPoint` returning the row's results (a dict).
+    executor
+        None (local processes), "serial", a concurrent.futures Executor, a distributed.Client or
+        a scheduler address (see the module docstring).
+    max_workers
+        Processes of the default local pool (default: the number of cores).
+    progress
+        Show a tqdm progress bar (default: when standard error is a terminal).
+    """
+    points = list(points)
+    if executor == "serial" or len(points) <= 1:
+        return [_guarded(evaluate, p) for p in _progress(points, len(points), progress)]
+    if _is_dask(executor):
+        return _run_dask(evaluate, points, executor, progress)
+    own = executor is None
+    pool: Executor = ProcessPoolExecutor(max_workers or os.cpu_count() or 1) if own else executor
+    try:
+        futures = [pool.submit(_guarded, evaluate, p) for p in points]
+        for _ in _progress(as_completed(futures), len(points), progress):
+            pass
+        return [f.result() for f in futures]
+    finally:
+        if own:
+            pool.shutdown()

@@ -1,0 +1,68 @@
+"""The scan engine: row order, failures kept, executors (serial, processes, Dask LocalCluster), output."""
+
+import csv
+import io
+import json
+
+import pytest
+
+import likelihub as lh
+from likelihub.scan import ScanPoint, ScanResult, run_scan
+
+from .counting import CountingBackend
+
+POINTS = [ScanPoint(f"signal_{s}", (s, 10 * s)) for s in (1.0, 2.0, 4.0, 8.0)]
+
+
+def cls_of_point(point: ScanPoint) -> dict:
+    """CLs at mu = 1 of a counting model with signal = the point's first label."""
+    if point.values[0] < 0:
+        raise ValueError("negative signal")
+    result = lh.StatisticalModel(CountingBackend(10, point.values[0], 8)).cls(1.0)
+    return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}
+
+
+@pytest.fixture(scope="module")
+def serial_rows():
+    return run_scan(POINTS, cls_of_point, executor="serial")
+
+
+def test_rows_follow_the_points(serial_rows):
+    assert [r["name"] for r in serial_rows] == [p.name for p in POINTS]
+    assert serial_rows[0]["values"] == [1.0, 10.0]
+    # Each row is the single-model result for its point.
+    single = lh.StatisticalModel(CountingBackend(10, 4.0, 8)).cls(1.0)
+    assert serial_rows[2]["cls_obs"] == single.cls_obs
+    # More signal, stronger exclusion: CLs falls with the signal yield.
+    values = [r["cls_obs"] for r in serial_rows]
+    assert values == sorted(values, reverse=True)
+
+
+def test_failing_point_keeps_its_row():
+    rows = run_scan([POINTS[0], ScanPoint("bad", (-1.0, 0.0))], cls_of_point, executor="serial")
+    assert rows[1]["name"] == "bad" and rows[1]["error"] == "ValueError: negative signal"
+    assert "error" not in rows[0]
+
+
+def test_process_pool_equals_serial(serial_rows):
+    rows = run_scan(POINTS, cls_of_point, max_workers=2)
+    assert rows == serial_rows
+
+
+def test_dask_local_cluster_equals_serial(serial_rows):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        rows = run_scan(POINTS, cls_of_point, executor=client)
+    assert rows == serial_rows
+
+
+def test_result_table_writes_json_and_csv(serial_rows, tmp_path):
+    result = ScanResult(serial_rows, labels=["m1", "m2"], what="cls", mu=1.0)
+    assert json.loads(result.to_json()) == serial_rows
+    table = list(csv.reader(io.StringIO(result.to_csv())))
+    assert table[0][:4] == ["name", "m1", "m2", "cls_obs"] and len(table) == 1 + len(POINTS)
+    assert float(table[1][3]) == pytest.approx(serial_rows[0]["cls_obs"], rel=1e-12)
+    result.write(tmp_path / "scan.csv")
+    assert (tmp_path / "scan.csv").read_text() == result.to_csv()
+    assert "signal_1.0" in str(result)
