@@ -1,0 +1,397 @@
+"""Validation of HistFactory JSON: the schemas, then what a schema cannot say.
+
+    validate(spec, "workspace", file="BkgOnly.json")   # jsonschema, against schemas/*.json
+    check_workspace(spec, file="BkgOnly.json")         # bin counts, values, names
+    check_model(spec, measurement, file=...)           # POI and parameter settings of one model
+
+Every failure raises :class:`likelihub.errors.InvalidModelError` naming the file, channel,
+sample, modifier and bin at fault, as far as the location is known. The schemas (package data,
+JSON Schema draft 2020-12) follow the pyhf JSON specification 1.0.0 (Heinrich, Feickert, Stark,
+Cranmer, JOSS 6 (2021) 2823; https://pyhf.readthedocs.io/en/stable/likelihood.html).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import warnings
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from importlib import resources
+
+import jsonschema
+import referencing
+
+from likelihub.errors import InvalidModelError
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SCHEMA_NAMES",
+    "UnusedParameterWarning",
+    "schema",
+    "validate",
+    "check_workspace",
+    "check_channels",
+    "check_observations",
+    "check_model",
+    "model_parameters",
+]
+
+SCHEMA_VERSION = "1.0.0"
+#: The schemas shipped in ``likelihub_histfactory/schemas``.
+SCHEMA_NAMES = ("workspace", "model", "measurement", "modifier", "jsonpatch", "patchset")
+_SCHEMA_BASE = f"https://likelihub.invalid/schemas/histfactory/{SCHEMA_VERSION}/"
+
+#: Modifier types whose parameter has one component per bin of the channel.
+BINNED_MODIFIERS = ("shapefactor", "shapesys", "staterror")
+#: Modifier types that may share one parameter (a Gaussian-constrained scalar).
+_SHARING_CLASS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "lumi",
+                  "normfactor": "normfactor", "shapefactor": "shapefactor",
+                  "shapesys": "shapesys", "staterror": "staterror"}
+
+
+class UnusedParameterWarning(UserWarning):
+    """A measurement configures a parameter that the model does not have (pyhf ignores it)."""
+
+
+# -- schemas -------------------------------------------------------------------------------------
+@functools.cache
+def schema(name: str) -> dict:
+    """The JSON schema ``name`` (one of :data:`SCHEMA_NAMES`) as a dictionary."""
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"no schema called {name!r}; there are {SCHEMA_NAMES}")
+    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> referencing.Registry:
+    resources_ = [(_SCHEMA_BASE + f"{n}.json", referencing.Resource.from_contents(schema(n)))
+                  for n in SCHEMA_NAMES]
+    return referencing.Registry().with_resources(resources_)
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(name), registry=_registry())
+
+
+@functools.cache
+def _fast_validator(name: str):
+    """The schema compiled by fastjsonschema (10-20x faster on large workspaces), if installed."""
+    try:
+        import fastjsonschema
+    except ImportError:
+        return None
+    # fastjsonschema knows drafts up to 07; the keywords our schemas use mean the same there.
+    draft07 = dict(schema(name), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    by_uri = {_SCHEMA_BASE + f"{n}.json": n for n in SCHEMA_NAMES}
+    return fastjsonschema.compile(draft07, handlers={"https": lambda uri: schema(by_uri[uri])})
+
+
+def validate(instance, schema_name: str, file: str | None = None, fast: bool = True) -> None:
+    """Validate ``instance`` against the schema ``schema_name``.
+
+    Valid documents are accepted by fastjsonschema where it is installed (``fast``); any
+    violation is described by jsonschema, which finds the most relevant one.
+
+    Raises
+    ------
+    InvalidModelError
+        For the most relevant violation (:func:`jsonschema.exceptions.best_match`), naming the
+        file and the channel, sample, modifier and bin it lies in, and its JSON pointer.
+    """
+    fast_validator = _fast_validator(schema_name) if fast else None
+    if fast_validator is not None:
+        try:
+            fast_validator(instance)
+            return
+        except Exception as fast_error:  # fastjsonschema.JsonSchemaValueException
+            fast_reason = str(fast_error)
+    error = jsonschema.exceptions.best_match(_validator(schema_name).iter_errors(instance))
+    if error is None:
+        if fast_validator is not None:
+            raise InvalidModelError(f"{fast_reason} ({schema_name} schema {SCHEMA_VERSION})",
+                                    file=file)
+        return
+    path = list(error.absolute_path)
+    pointer = "/" + "/".join(str(p) for p in path)
+    message = _schema_message(error)
+    where = _locate(instance, path) if schema_name in ("workspace", "model") else {}
+    context = where.pop("context", "")
+    raise InvalidModelError(f"{context}{message} (at {pointer}; {schema_name} schema "
+                            f"{SCHEMA_VERSION})", file=file, **where)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    instance = repr(error.instance)
+    if len(instance) > 60:
+        instance = instance[:57] + "..."
+    if error.validator == "required":
+        return error.message
+    if error.validator == "additionalProperties":
+        return error.message
+    if error.validator in ("type", "enum", "const", "pattern", "minItems", "maxItems"):
+        return error.message if len(error.message) < 120 else (
+            f"{instance} violates {error.validator} {error.validator_value!r}")
+    return error.message if len(error.message) < 160 else f"{instance} is invalid ({error.validator})"
+
+
+def _name_of(item, index) -> str:
+    if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+        return item["name"]
+    return f"#{index}"
+
+
+def _locate(spec, path: Sequence) -> dict:
+    """Channel, sample, modifier and bin (and a textual context) of a JSON path in a workspace."""
+    where: dict = {}
+    node = spec
+    for position, key in enumerate(path):
+        parent_key = path[position - 1] if position else None
+        try:
+            child = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(key, int):
+            if parent_key == "channels":
+                where["channel"] = _name_of(child, key)
+            elif parent_key == "samples":
+                where["sample"] = _name_of(child, key)
+            elif parent_key == "modifiers":
+                where["modifier"] = _name_of(child, key)
+            elif parent_key == "observations":
+                where["context"] = f"observation {_name_of(child, key)!r}: "
+            elif parent_key == "measurements":
+                where["context"] = f"measurement {_name_of(child, key)!r}: "
+            elif parent_key in ("data", "lo_data", "hi_data") and position >= 2:
+                where["bin"] = key
+        node = child
+    return where
+
+
+# -- what a schema cannot say -----------------------------------------------------------------
+def _duplicates(names) -> list:
+    return sorted(n for n, count in Counter(names).items() if count > 1)
+
+
+def _check_values(values, what: str, location: dict, nonnegative: bool) -> None:
+    for index, value in enumerate(values):
+        if not math.isfinite(value):
+            raise InvalidModelError(f"{what} is {value} (not finite)", bin=index, **location)
+        if nonnegative and value < 0:
+            raise InvalidModelError(f"{what} is negative ({value})", bin=index, **location)
+
+
+def _check_length(values, n_bins: int, what: str, location: dict) -> None:
+    if len(values) != n_bins:
+        raise InvalidModelError(f"{what} has {len(values)} bins, the channel has {n_bins} "
+                                "(the length of its first sample's data)", **location)
+
+
+def _check_modifier(modifier: Mapping, n_bins: int, location: dict) -> None:
+    kind, data = modifier["type"], modifier["data"]
+    if kind == "histosys":
+        for key in ("lo_data", "hi_data"):
+            _check_length(data[key], n_bins, f"histosys template {key}", location)
+            _check_values(data[key], f"histosys template {key}", location, nonnegative=False)
+    elif kind == "normsys":
+        for key in ("lo", "hi"):
+            if not math.isfinite(data[key]) or data[key] < 0:
+                raise InvalidModelError(f"normsys factor {key} = {data[key]} must be finite and "
+                                        "non-negative", **location)
+    elif kind in ("shapesys", "staterror"):
+        _check_length(data, n_bins, f"{kind} uncertainties", location)
+        _check_values(data, f"{kind} uncertainty", location, nonnegative=True)
+
+
+def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict[str, int]:
+    """Check channels that passed the schema: names, bin counts, yields, modifier data.
+
+    Returns
+    -------
+    dict
+        The number of bins of each channel.
+
+    Raises
+    ------
+    InvalidModelError
+        For duplicate channel/sample/modifier names, samples or modifier data whose number of
+        bins differs from the channel's, non-finite or negative nominal yields, non-finite
+        templates, negative or non-finite uncertainties and normsys factors, and parameters
+        shared by incompatible modifiers.
+    """
+    duplicate = _duplicates(c["name"] for c in channels)
+    if duplicate:
+        raise InvalidModelError(f"channel names used more than once: {duplicate}", file=file,
+                                channel=duplicate[0])
+    n_bins: dict[str, int] = {}
+    uses: dict[str, list[tuple[str, int, dict]]] = {}
+    for channel in channels:
+        name = channel["name"]
+        n_bins[name] = bins = len(channel["samples"][0]["data"])
+        duplicate = _duplicates(s["name"] for s in channel["samples"])
+        if duplicate:
+            raise InvalidModelError(f"sample names used more than once in the channel: {duplicate}",
+                                    file=file, channel=name, sample=duplicate[0])
+        for sample in channel["samples"]:
+            location = {"file": file, "channel": name, "sample": sample["name"]}
+            _check_length(sample["data"], bins, "nominal yields", location)
+            _check_values(sample["data"], "nominal yield", location, nonnegative=True)
+            keys = [(m["name"], m["type"]) for m in sample["modifiers"]]
+            duplicate = _duplicates(keys)
+            if duplicate:
+                raise InvalidModelError(f"modifier {duplicate[0][1]} appears more than once in "
+                                        "the sample", modifier=duplicate[0][0], **location)
+            for modifier in sample["modifiers"]:
+                where = dict(location, modifier=modifier["name"])
+                _check_modifier(modifier, bins, where)
+                uses.setdefault(modifier["name"], []).append((modifier["type"], bins, where))
+    _check_sharing(uses)
+    return n_bins
+
+
+def _check_sharing(uses: Mapping[str, list]) -> None:
+    """Modifiers sharing a parameter name must agree on what the parameter is (pyhf's rules)."""
+    for name, entries in uses.items():
+        classes = sorted({_SHARING_CLASS[kind] for kind, _, _ in entries})
+        if len(classes) > 1:
+            kinds = sorted({kind for kind, _, _ in entries})
+            raise InvalidModelError(f"parameter {name!r} is used by modifiers of incompatible types "
+                                    f"{kinds}; a shared parameter needs compatible modifiers "
+                                    "(only normsys and histosys may share)", **entries[0][2])
+        kind = entries[0][0]
+        if kind == "shapesys" and len(entries) > 1:
+            raise InvalidModelError("a shapesys parameter belongs to one sample, but this name is "
+                                    f"used {len(entries)} times", **entries[1][2])
+        if kind in BINNED_MODIFIERS:
+            widths = {bins for _, bins, _ in entries}
+            if len(widths) > 1:
+                raise InvalidModelError(f"{kind} {name!r} is shared by channels with different "
+                                        f"numbers of bins {sorted(widths)}", **entries[-1][2])
+
+
+def check_workspace(spec: Mapping, file: str | None = None) -> dict[str, int]:
+    """Check a workspace that passed the schema (see :func:`check_channels`), and its data.
+
+    Observations must exist for every channel with one finite, non-negative count per bin;
+    observation, measurement and parameter-setting names must be unique. Observations of
+    channels the workspace lacks are allowed (patches may remove channels).
+
+    Returns
+    -------
+    dict
+        The number of bins of each channel.
+    """
+    n_bins = check_channels(spec["channels"], file)
+    check_observations(n_bins, spec["observations"], file)
+    duplicate = _duplicates(m["name"] for m in spec["measurements"])
+    if duplicate:
+        raise InvalidModelError(f"measurement names used more than once: {duplicate}", file=file)
+    for measurement in spec["measurements"]:
+        duplicate = _duplicates(p["name"] for p in measurement["config"]["parameters"])
+        if duplicate:
+            raise InvalidModelError(f"measurement {measurement['name']!r} configures parameters "
+                                    f"more than once: {duplicate}", file=file)
+    return n_bins
+
+
+def check_observations(n_bins: Mapping[str, int], observations: Sequence[Mapping],
+                       file: str | None = None) -> None:
+    """Observations must name each channel once, with one finite, non-negative count per bin.
+
+    Parameters
+    ----------
+    n_bins
+        Number of bins of each channel of the model.
+    observations
+        The workspace's observations (``{"name": channel, "data": counts}``); those of channels
+        not in ``n_bins`` are allowed (patches may remove channels).
+    """
+    duplicate = _duplicates(o["name"] for o in observations)
+    if duplicate:
+        raise InvalidModelError(f"observations given more than once: {duplicate}", file=file,
+                                channel=duplicate[0])
+    observed = {o["name"]: o["data"] for o in observations}
+    for channel, bins in n_bins.items():
+        if channel not in observed:
+            raise InvalidModelError("the channel has no observations", file=file, channel=channel)
+        location = {"file": file, "channel": channel}
+        _check_length(observed[channel], bins, "observed data", location)
+        _check_values(observed[channel], "observed count", location, nonnegative=True)
+
+
+def model_parameters(channels: Sequence[Mapping]) -> dict[str, tuple[str, int]]:
+    """Parameters of a model: name -> (modifier type, number of components), in order of appearance.
+
+    The type of a parameter shared by normsys and histosys is reported as ``"normsys"`` or
+    ``"histosys"``, whichever comes first; binned modifiers have one component per bin.
+    """
+    parameters: dict[str, tuple[str, int]] = {}
+    for channel in channels:
+        bins = len(channel["samples"][0]["data"])
+        for sample in channel["samples"]:
+            for modifier in sample["modifiers"]:
+                size = bins if modifier["type"] in BINNED_MODIFIERS else 1
+                parameters.setdefault(modifier["name"], (modifier["type"], size))
+    return parameters
+
+
+def check_model(spec: Mapping, measurement: Mapping, file: str | None = None,
+                unused_parameters: str = "warn") -> None:
+    """Check the measurement chosen for a model against the model's parameters.
+
+    Parameters
+    ----------
+    spec
+        A checked workspace (after patches).
+    measurement
+        The measurement the model is built for.
+    file
+        Named in errors.
+    unused_parameters
+        What to do with settings of parameters the model does not have: ``"warn"`` (default,
+        an :class:`UnusedParameterWarning`; pyhf ignores them silently), ``"error"`` or ``"ignore"``.
+
+    Raises
+    ------
+    InvalidModelError
+        When the POI is not a parameter of the model or has several components, when a
+        setting has the wrong number of values for its parameter, a bound with lower > upper,
+        or (with ``unused_parameters="error"``) a setting names no parameter of the model.
+    """
+    if unused_parameters not in ("warn", "error", "ignore"):
+        raise ValueError(f"unused_parameters must be 'warn', 'error' or 'ignore', got {unused_parameters!r}")
+    parameters = model_parameters(spec["channels"])
+    label = f"measurement {measurement['name']!r}"
+    poi = measurement["config"]["poi"]
+    if poi not in parameters:
+        raise InvalidModelError(f"{label}: the parameter of interest {poi!r} is not a parameter of "
+                                f"the model (no modifier has that name)", file=file)
+    if parameters[poi][1] != 1:
+        raise InvalidModelError(f"{label}: the parameter of interest {poi!r} is a "
+                                f"{parameters[poi][0]} with {parameters[poi][1]} components; "
+                                "it must be a single parameter", file=file)
+    unused = []
+    for setting in measurement["config"]["parameters"]:
+        name = setting["name"]
+        if name not in parameters:
+            unused.append(name)
+            continue
+        size = parameters[name][1]
+        for key in ("inits", "bounds", "auxdata", "sigmas", "factors"):
+            if key in setting and len(setting[key]) != size:
+                raise InvalidModelError(f"{label}: parameter {name!r} has {size} component(s) but "
+                                        f"{key} has {len(setting[key])} values", file=file)
+        for index, (low, high) in enumerate(setting.get("bounds", ())):
+            if not low <= high:
+                raise InvalidModelError(f"{label}: parameter {name!r} has bounds [{low}, {high}] "
+                                        f"(lower above upper) for component {index}", file=file)
+    if unused and unused_parameters == "error":
+        raise InvalidModelError(f"{label} configures parameters the model does not have: {unused}",
+                                file=file)
+    if unused and unused_parameters == "warn":
+        where = f"{file}: " if file else ""
+        warnings.warn(f"{where}{label} configures parameters the model does not have: {unused} "
+                      "(ignored)", UnusedParameterWarning, stacklevel=3)

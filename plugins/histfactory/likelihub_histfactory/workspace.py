@@ -1,0 +1,525 @@
+"""HistFactory workspaces: the model, the observed data and the measurements of a published analysis.
+
+    ws = Workspace.load("BkgOnly.json")            # or a dict, or an archive with member=...
+    ws.channels, ws.samples, ws.modifiers, ws.parameters, ws.measurement_names
+    ws.data("SR")                                  # observed counts of one channel
+    ws.prune(channels=["VR"]).rename(samples={"ttbar": "top"}).sorted()
+    Workspace.combine(ws_a, ws_b, join="outer")
+    spec, measurement = ws.model_spec(patches=["patch.json"])   # what the likelihood is built from
+
+A :class:`Workspace` is immutable: every operation returns a new one, validated against the
+schema and :func:`~likelihub_histfactory.validation.check_workspace`. Semantics follow pyhf's
+``Workspace`` (pyhf 0.7.6): names listed sorted, the first measurement by default, the same join
+modes for :meth:`Workspace.combine`. Patches apply to the whole workspace (as
+``pyhf patchset apply`` does), so their paths start at ``/channels``, ``/observations`` or
+``/measurements``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
+
+from likelihub.errors import InvalidModelError
+
+from .io import is_archive, read_json
+from .patchset import Patch, PatchSet, apply_operations, digest, read_patch
+from .validation import (
+    check_channels,
+    check_model,
+    check_observations,
+    check_workspace,
+    model_parameters,
+    validate,
+)
+
+__all__ = ["Workspace", "load_workspace", "load_model_spec", "JOINS", "CONSTRAINTS"]
+
+#: Ways :meth:`Workspace.combine` joins channels, observations and measurements (as pyhf).
+JOINS = ("none", "outer", "left outer", "right outer")
+#: The constraint term of each modifier type's parameter.
+CONSTRAINTS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "gaussian",
+               "staterror": "gaussian", "shapesys": "poisson", "normfactor": "unconstrained",
+               "shapefactor": "unconstrained"}
+
+
+def _copy(spec):
+    return json.loads(json.dumps(spec))
+
+
+def load_workspace(source, member: str | None = None, validate: bool = True) -> dict:
+    """A workspace specification from a dict, a JSON path or a pallet member, checked.
+
+    Parameters
+    ----------
+    source
+        A dict (copied), a JSON path, or a ``.tar.gz`` archive (with ``member``).
+    member
+        The member of the archive (its path, or its file name where unique).
+    validate
+        Check the schema and the semantics (:func:`~.validation.check_workspace`).
+    """
+    return Workspace.load(source, member=member, validate=validate).to_dict()
+
+
+class Workspace:
+    """A checked HistFactory workspace (pyhf JSON specification 1.0.0).
+
+    Parameters
+    ----------
+    spec
+        The workspace dictionary (copied).
+    file
+        Where it came from, named in errors.
+    validate
+        Check the schema and the semantics (skip only for a spec already checked).
+    """
+
+    def __init__(self, spec: Mapping, file: str | None = None, validate: bool = True):
+        if not isinstance(spec, Mapping):
+            raise InvalidModelError(f"a workspace is a JSON object, not {type(spec).__name__}",
+                                    file=file)
+        self._spec = _copy(spec)
+        self.file = file
+        if validate:
+            _validate_schema(self._spec, file)
+            check_workspace(self._spec, file)
+
+    @classmethod
+    def load(cls, source, member: str | None = None, validate: bool = True) -> Workspace:
+        """A workspace from a dict, a JSON path, or a ``.tar.gz`` pallet and its ``member``."""
+        if isinstance(source, Workspace):
+            return source
+        spec, origin = read_json(source, member)
+        return cls(spec, file=origin, validate=validate)
+
+    # -- contents ----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The specification as a new plain dictionary."""
+        return _copy(self._spec)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Workspace) and self._spec == other._spec
+
+    def __repr__(self) -> str:
+        return (f"<Workspace {self.file or ''}: {len(self.channels)} channels, "
+                f"{sum(self.channel_nbins.values())} bins, {len(self.parameters)} parameters, "
+                f"measurements {self.measurement_names}>")
+
+    @property
+    def version(self) -> str:
+        """Version of the specification."""
+        return self._spec["version"]
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names, sorted."""
+        return sorted(c["name"] for c in self._spec["channels"])
+
+    @property
+    def channel_nbins(self) -> dict[str, int]:
+        """Number of bins of each channel, by sorted channel name."""
+        bins = {c["name"]: len(c["samples"][0]["data"]) for c in self._spec["channels"]}
+        return {name: bins[name] for name in sorted(bins)}
+
+    @property
+    def samples(self) -> list[str]:
+        """Sample names over all channels, sorted, each once."""
+        return sorted({s["name"] for c in self._spec["channels"] for s in c["samples"]})
+
+    @property
+    def modifiers(self) -> list[tuple[str, str]]:
+        """(name, type) of every modifier, sorted, each once."""
+        return sorted({(m["name"], m["type"]) for c in self._spec["channels"]
+                       for s in c["samples"] for m in s["modifiers"]})
+
+    @property
+    def parameters(self) -> list[str]:
+        """Names of the model's parameters (one per modifier name), sorted."""
+        return sorted(model_parameters(self._spec["channels"]))
+
+    def parameter_summary(self) -> list[dict]:
+        """For each parameter (sorted): name, modifier types, components, constraint."""
+        sizes = model_parameters(self._spec["channels"])
+        types: dict[str, set] = {}
+        for name, kind in self.modifiers:
+            types.setdefault(name, set()).add(kind)
+        return [{"name": name, "modifiers": sorted(types[name]), "components": sizes[name][1],
+                 "constraint": CONSTRAINTS[sizes[name][0]]} for name in sorted(sizes)]
+
+    @property
+    def observations(self) -> dict[str, list[float]]:
+        """Observed counts by channel name."""
+        return {o["name"]: list(o["data"]) for o in self._spec["observations"]}
+
+    def data(self, channel: str) -> list[float]:
+        """Observed counts of ``channel``."""
+        observations = self.observations
+        if channel not in observations:
+            raise InvalidModelError(f"no observations for this channel; there are "
+                                    f"{sorted(observations)}", file=self.file, channel=channel)
+        return observations[channel]
+
+    @property
+    def measurement_names(self) -> list[str]:
+        """Measurement names, in the workspace's order."""
+        return [m["name"] for m in self._spec["measurements"]]
+
+    @property
+    def measurements(self) -> list[dict]:
+        """The measurements (copies)."""
+        return _copy(self._spec["measurements"])
+
+    def measurement(self, name: str | None = None) -> dict:
+        """The measurement called ``name``; the first one by default (as pyhf)."""
+        measurements = self._spec["measurements"]
+        if name is None:
+            return _copy(measurements[0])
+        for measurement in measurements:
+            if measurement["name"] == name:
+                return _copy(measurement)
+        raise InvalidModelError(f"no measurement {name!r}; there are {self.measurement_names}",
+                                file=self.file, argument="measurement")
+
+    def digest(self, algorithm: str = "sha256") -> str:
+        """Digest of the specification, as patchsets record it (``pyhf.utils.digest``)."""
+        return digest(self._spec, algorithm)
+
+    # -- operations ----------------------------------------------------------------------------
+    def _require(self, kind: str, names: Iterable[str], known: Iterable[str]) -> None:
+        known = set(known)
+        for name in names:
+            if name not in known:
+                raise InvalidModelError(f"no {kind} {name!r} in the workspace; there are "
+                                        f"{sorted(known)}", file=self.file)
+
+    def prune(self, channels: Sequence[str] = (), samples: Sequence[str] = (),
+              modifiers: Sequence[str] = (), modifier_types: Sequence[str] = (),
+              measurements: Sequence[str] = ()) -> Workspace:
+        """A new workspace without the named channels (and their observations), samples,
+        modifiers (and their parameter settings), modifier types and measurements."""
+        return self._prune_and_rename(channels, samples, modifiers, modifier_types, measurements)
+
+    def rename(self, channels: Mapping[str, str] | None = None, samples: Mapping[str, str] | None = None,
+               modifiers: Mapping[str, str] | None = None,
+               measurements: Mapping[str, str] | None = None) -> Workspace:
+        """A new workspace with names replaced ({old: new}); renaming a channel renames its
+        observations, renaming a modifier its parameter settings and the POI."""
+        return self._prune_and_rename(rename_channels=channels or {}, rename_samples=samples or {},
+                                      rename_modifiers=modifiers or {},
+                                      rename_measurements=measurements or {})
+
+    def _prune_and_rename(self, channels=(), samples=(), modifiers=(), modifier_types=(),
+                          measurements=(), rename_channels=None, rename_samples=None,
+                          rename_modifiers=None, rename_measurements=None) -> Workspace:
+        rename_channels = rename_channels or {}
+        rename_samples = rename_samples or {}
+        rename_modifiers = rename_modifiers or {}
+        rename_measurements = rename_measurements or {}
+        self._require("channel", [*channels, *rename_channels], self.channels)
+        self._require("sample", [*samples, *rename_samples], self.samples)
+        self._require("modifier", [*modifiers, *rename_modifiers], {n for n, _ in self.modifiers})
+        self._require("modifier type", modifier_types, {t for _, t in self.modifiers})
+        self._require("measurement", [*measurements, *rename_measurements], self.measurement_names)
+        spec = self.to_dict()
+        new_channels = []
+        for channel in spec["channels"]:
+            if channel["name"] in channels:
+                continue
+            channel["name"] = rename_channels.get(channel["name"], channel["name"])
+            channel["samples"] = [s for s in channel["samples"] if s["name"] not in samples]
+            for sample in channel["samples"]:
+                sample["name"] = rename_samples.get(sample["name"], sample["name"])
+                sample["modifiers"] = [m for m in sample["modifiers"] if m["name"] not in modifiers
+                                       and m["type"] not in modifier_types]
+                for modifier in sample["modifiers"]:
+                    modifier["name"] = rename_modifiers.get(modifier["name"], modifier["name"])
+            new_channels.append(channel)
+        spec["channels"] = new_channels
+        spec["observations"] = [dict(o, name=rename_channels.get(o["name"], o["name"]))
+                                for o in spec["observations"] if o["name"] not in channels]
+        new_measurements = []
+        for measurement in spec["measurements"]:
+            if measurement["name"] in measurements:
+                continue
+            measurement["name"] = rename_measurements.get(measurement["name"], measurement["name"])
+            config = measurement["config"]
+            config["poi"] = rename_modifiers.get(config["poi"], config["poi"])
+            config["parameters"] = [dict(p, name=rename_modifiers.get(p["name"], p["name"]))
+                                    for p in config["parameters"] if p["name"] not in modifiers]
+            new_measurements.append(measurement)
+        spec["measurements"] = new_measurements
+        return Workspace(spec, file=self.file)
+
+    def sorted(self) -> Workspace:
+        """A new workspace with channels, samples, modifiers (by name, type), measurements,
+        parameter settings and observations sorted by name (as pyhf's ``Workspace.sorted``)."""
+        spec = self.to_dict()
+        spec["channels"].sort(key=lambda c: c["name"])
+        for channel in spec["channels"]:
+            channel["samples"].sort(key=lambda s: s["name"])
+            for sample in channel["samples"]:
+                sample["modifiers"].sort(key=lambda m: (m["name"], m["type"]))
+        spec["measurements"].sort(key=lambda m: m["name"])
+        for measurement in spec["measurements"]:
+            measurement["config"]["parameters"].sort(key=lambda p: p["name"])
+        spec["observations"].sort(key=lambda o: o["name"])
+        return Workspace(spec, file=self.file)
+
+    def combine(self, other: Workspace | Mapping, join: str = "none",
+                merge_channels: bool = False) -> Workspace:
+        """This workspace combined with ``other``: channels, observations and measurements joined.
+
+        Parameters
+        ----------
+        other
+            The other workspace.
+        join
+            ``"none"``: no channel, observation or measurement name may be common;
+            ``"outer"``: common items must be identical, and measurements of the same name
+            (same POI) merge their parameter settings, which must not conflict;
+            ``"left outer"`` / ``"right outer"``: for a common name, this (left) or the other
+            (right) workspace's item wins.
+        merge_channels
+            With an outer join: channels of the same name merge their samples (the primary
+            side's samples win).
+        """
+        other = other if isinstance(other, Workspace) else Workspace(other)
+        spec = _combine_specs(self._spec, other._spec, join, merge_channels)
+        return Workspace(spec, file=None)
+
+    def apply_patches(self, patches: Iterable) -> Workspace:
+        """A new workspace with JSON patches applied in order to the whole workspace.
+
+        Parameters
+        ----------
+        patches
+            Each a list of operations, a :class:`~.patchset.Patch`, a jsonpatch.JsonPatch, or a
+            JSON path (a member of this workspace's archive where the path is no file).
+
+        Raises
+        ------
+        InvalidModelError
+            Naming the patch and the operation (index, op, path) that does not apply, or the
+            place where the patched workspace is invalid.
+        """
+        spec, label = self._patched(self._spec, patches)
+        return Workspace(spec, file=label, validate=label != self.file)
+
+    def _patched(self, spec: Mapping, patches: Iterable) -> tuple[dict, str | None]:
+        labels = []
+        for item in patches:
+            patch = _resolve_patch(item, self.file)
+            spec = apply_operations(spec, patch.operations, patch.label)
+            labels.append(patch.label or "patch")
+        if not labels:
+            return _copy(spec), self.file
+        return spec, f"{self.file or 'workspace'} patched with {', '.join(labels)}"
+
+    def model_spec(self, measurement: str | None = None, patches: Iterable = (),
+                   unused_parameters: str = "warn") -> tuple[dict, dict]:
+        """The patched, checked model specification and its measurement (pyhf's ``Workspace.model``).
+
+        As in pyhf, the patches apply to the model specification ``{"channels": [...],
+        "parameters": [...]}`` made of the workspace's channels and the measurement's parameter
+        settings; the observations stay those of the workspace.
+
+        Parameters
+        ----------
+        measurement
+            Name of the measurement; the first by default (as pyhf).
+        patches
+            Applied in order: lists of operations, :class:`~.patchset.Patch` objects,
+            jsonpatch.JsonPatch objects, or JSON paths (members of this workspace's archive
+            where the path is no file).
+        unused_parameters
+            Settings of parameters the model lacks: "warn" (default), "error" or "ignore".
+
+        Returns
+        -------
+        (spec, measurement)
+            ``{"channels", "parameters"}`` after the patches, and the chosen measurement with
+            ``config.parameters`` after the patches.
+
+        Raises
+        ------
+        InvalidModelError
+            For a patch that does not apply, a patched model that is invalid, a channel
+            without observations, an unknown or multi-component POI, or parameter settings of
+            the wrong length.
+        """
+        chosen = self.measurement(measurement)
+        spec = {"channels": self._spec["channels"], "parameters": chosen["config"]["parameters"]}
+        spec, label = self._patched(spec, patches)
+        if label != self.file:
+            validate(spec, "model", file=label)
+            n_bins = check_channels(spec["channels"], label)
+        else:
+            n_bins = {c["name"]: len(c["samples"][0]["data"]) for c in spec["channels"]}
+        check_observations(n_bins, self._spec["observations"], label)
+        chosen["config"]["parameters"] = spec.setdefault("parameters", [])
+        check_model(spec, chosen, label, unused_parameters)
+        return spec, chosen
+
+
+# -- combination (pyhf's join semantics) -------------------------------------------------------
+def _join_items(join: str, left: list, right: list, merge_key: str | None = None) -> list:
+    """Join lists of named items: the primary side's items, then the other side's as ``join`` says."""
+    primary, secondary = (right, left) if join == "right outer" else (left, right)
+    joined = _copy(primary)
+    names = [item["name"] for item in joined]
+    for item in secondary:
+        if item["name"] in names and merge_key is not None:
+            target = joined[names.index(item["name"])]
+            target[merge_key] = _join_items("left outer", target[merge_key], item[merge_key])
+        elif (join == "none" or (join == "outer" and item not in primary)
+              or (join in ("left outer", "right outer") and item["name"] not in names)):
+            joined.append(_copy(item))
+    return joined
+
+
+def _join_named(kind: str, join: str, left: list, right: list, merge_key: str | None = None) -> list:
+    joined = _join_items(join, left, right, merge_key)
+    if join == "none":
+        common = sorted({i["name"] for i in left} & {i["name"] for i in right})
+        if common:
+            raise InvalidModelError(f"both workspaces have {kind} {common}; choose a join other than "
+                                    f"'none' ({', '.join(JOINS)})")
+    elif join == "outer":
+        names = [i["name"] for i in joined]
+        clashing = sorted({n for n in names if names.count(n) > 1})
+        if clashing:
+            raise InvalidModelError(f"{kind} {clashing} differ between the workspaces; an outer "
+                                    "join needs them identical (or use 'left outer'/'right outer')")
+    return joined
+
+
+def _join_measurements(join: str, left: list, right: list) -> list:
+    joined = _join_named("measurements", join, left, right) if join != "outer" else (
+        _join_items(join, left, right))
+    if join != "outer":
+        return joined
+    grouped: dict[str, list] = {}
+    for measurement in joined:
+        grouped.setdefault(measurement["name"], []).append(measurement)
+    merged = []
+    for name, group in grouped.items():
+        pois = sorted({m["config"]["poi"] for m in group})
+        if len(pois) > 1:
+            raise InvalidModelError(f"measurement {name!r} has different POIs {pois} in the two "
+                                    "workspaces")
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        parameters = _join_items("outer", *(m["config"]["parameters"] for m in group))
+        names = [p["name"] for p in parameters]
+        clashing = sorted({n for n in names if names.count(n) > 1})
+        if clashing:
+            raise InvalidModelError(f"measurement {name!r} sets parameters {clashing} differently "
+                                    "in the two workspaces")
+        merged.append({"name": name, "config": {"poi": pois[0], "parameters": parameters}})
+    return merged
+
+
+def _combine_specs(left: Mapping, right: Mapping, join: str, merge_channels: bool) -> dict:
+    if join not in JOINS:
+        raise ValueError(f"join must be one of {JOINS}, got {join!r}")
+    if merge_channels and join == "none":
+        raise ValueError("merge_channels needs an outer join ('outer', 'left outer', 'right outer')")
+    if left["version"] != right["version"]:
+        raise InvalidModelError(f"workspaces of versions {left['version']} and {right['version']} "
+                                "cannot be combined")
+    return {
+        "channels": _join_named("channels", join, left["channels"], right["channels"],
+                                "samples" if merge_channels else None),
+        "measurements": _join_measurements(join, left["measurements"], right["measurements"]),
+        "observations": _join_named("observations", join, left["observations"],
+                                    right["observations"]),
+        "version": left["version"],
+    }
+
+
+def _validate_schema(spec: Mapping, file: str | None) -> None:
+    validate(spec, "workspace", file=file)
+
+
+def _resolve_patch(item, workspace_file: str | None) -> Patch:
+    """A patch from ``item``; a path that is no file is looked up in the workspace's archive."""
+    if isinstance(item, (str, PathLike)) and not _exists(item):
+        archive = _archive_of(workspace_file)
+        if archive is not None:
+            return read_patch(archive, member=str(item))
+    return read_patch(item)
+
+
+def _exists(path) -> bool:
+    from pathlib import Path
+
+    return Path(path).is_file()
+
+
+def _archive_of(origin: str | None) -> str | None:
+    """The archive path of an ``archive:member`` origin, else None."""
+    if origin is None or ":" not in origin:
+        return None
+    for suffix in (".tar.gz:", ".tgz:", ".tar:"):
+        if suffix in origin:
+            return origin[:origin.index(suffix) + len(suffix) - 1]
+    return None
+
+
+def load_model_spec(workspace, patches: Iterable = (), measurement: str | None = None,
+                    member: str | None = None, patchset=None, patch_name=None,
+                    unused_parameters: str = "warn") -> tuple[dict, dict, dict, str | None]:
+    """Everything a likelihood is built from, in one call (what ``histfactory`` factories need).
+
+    Parameters
+    ----------
+    workspace
+        A dict, a JSON path, a ``.tar.gz`` pallet (with ``member``), or a :class:`Workspace`.
+    patches
+        JSON patches applied in order (lists of operations, paths, :class:`~.patchset.Patch`).
+        A path that is no file is read from the workspace's archive.
+    measurement
+        Measurement name; the first by default.
+    member
+        The workspace's member of the archive.
+    patchset, patch_name
+        A patchset (dict, path, member of the workspace's archive, or :class:`~.patchset.PatchSet`)
+        and the name (or tuple of label values) of its patch, applied after ``patches``; the
+        patchset's digests are verified against the background-only workspace first.
+    unused_parameters
+        See :func:`~.validation.check_model`.
+
+    Returns
+    -------
+    (spec, observations, measurement_config, origin)
+        The patched model specification ``{"channels", "parameters"}``, the observed counts by
+        channel name, the chosen measurement's ``config`` (POI and patched parameter settings),
+        and the label naming the source in errors.
+    """
+    ws = Workspace.load(workspace, member=member)
+    patches = [patches] if isinstance(patches, (str, PathLike, Mapping)) else list(patches)
+    if patchset is not None:
+        if patch_name is None:
+            raise InvalidModelError("a patchset is given without the name of its patch to apply",
+                                    argument="patch_name")
+        patchset = _resolve_patchset(patchset, ws.file)
+        patchset.verify(ws)
+        patches.append(patchset[patch_name] if isinstance(patch_name, str) else
+                       patchset.patch_for(patch_name))
+    elif patch_name is not None:
+        raise InvalidModelError("patch_name is given without a patchset", argument="patchset")
+    spec, chosen = ws.model_spec(measurement, patches, unused_parameters)
+    return spec, ws.observations, chosen["config"], ws.file
+
+
+def _resolve_patchset(source, workspace_file: str | None) -> PatchSet:
+    if isinstance(source, PatchSet):
+        return source
+    if isinstance(source, (str, PathLike)) and not _exists(source) and not is_archive(source):
+        archive = _archive_of(workspace_file)
+        if archive is not None:
+            return PatchSet(archive, member=str(source))
+    return PatchSet(source)
