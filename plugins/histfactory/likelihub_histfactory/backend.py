@@ -1,10 +1,194 @@
-"""The ``histfactory`` backend factory (work in progress)."""
+"""The ``histfactory`` backend: a compiled HistFactory model behind the likelihub backend contract.
+
+    import likelihub as lh
+    model = lh.get_backend("histfactory")(
+        "atlas-susy-2019-08-1Lbb.tar.gz", member="BkgOnly.json",
+        patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
+    model.cls(1.0); model.upper_limit()
+
+:func:`build_model` reads the workspace (:mod:`.specification`), compiles it (:mod:`.compile`)
+and returns a :class:`HistFactoryBackend`, whose likelihood runs in the numba kernels
+(:mod:`.kernels`).
+"""
 
 from __future__ import annotations
 
-__all__ = ["build_model"]
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from likelihub import DataLayout, ModelConfig
+from likelihub.errors import InvalidDataError
+
+from . import kernels
+from .compile import CompiledModel, compile_model
+from .specification import model_specification
+
+__all__ = ["HistFactoryBackend", "build_model"]
 
 
-def build_model(workspace, patches=(), measurement=None, **options):
-    """Build a HistFactory backend from a pyhf JSON workspace (not yet implemented)."""
-    raise NotImplementedError("the HistFactory likelihood engine is being written")
+class HistFactoryBackend:
+    """A HistFactory likelihood (pyhf JSON semantics) with analytic gradients and batched kernels.
+
+    Parameters
+    ----------
+    compiled
+        The model as dense arrays (:func:`likelihub_histfactory.compile.compile_model`).
+    """
+
+    def __init__(self, compiled: CompiledModel):
+        self.compiled = compiled
+        aux = compiled.n_aux
+        kinds = ("poisson",) * compiled.n_main + tuple(
+            "poisson" if p else "normal" for p in compiled.aux_is_poisson)
+        widths = np.concatenate([np.zeros(compiled.n_main),
+                                 np.where(compiled.aux_is_poisson, 0.0, compiled.aux_width)])
+        self.config = ModelConfig(
+            parameter_names=compiled.parameter_names, poi_index=compiled.poi_index,
+            init=compiled.init, bounds=compiled.bounds, fixed=compiled.fixed,
+            n_main=compiled.n_main, data_layout=DataLayout(kinds, widths),
+        )
+        self.data = compiled.observed.copy()
+        self.data.setflags(write=False)
+        self._n_data = compiled.n_main + aux
+        c = compiled
+        self._model_arrays = (c.entry_bin, c.entry_nominal, c.term_start, c.term_kind, c.term_parameter,
+                              c.term_coefficients)
+        self._aux_arrays = (c.aux_parameter, c.aux_is_poisson, c.aux_width)
+
+    # -- the contract --------------------------------------------------------------------------
+    def _pars(self, pars) -> np.ndarray:
+        pars = np.ascontiguousarray(pars, dtype=float)
+        if pars.shape != (self.compiled.n_parameters,):
+            raise InvalidDataError(f"parameters have shape {pars.shape}; the model has "
+                                   f"{self.compiled.n_parameters}", argument="pars")
+        return pars
+
+    def _data(self, data) -> np.ndarray:
+        data = np.ascontiguousarray(data, dtype=float)
+        if data.shape != (self._n_data,):
+            raise InvalidDataError(f"data have shape {data.shape}; the model expects "
+                                   f"({self._n_data},): main then auxiliary", argument="data")
+        return data
+
+    def expected_main(self, pars) -> np.ndarray:
+        """Expected counts of the main measurements."""
+        return kernels.expected_main(self._pars(pars), self.compiled.n_main, *self._model_arrays)
+
+    def expected_data(self, pars) -> np.ndarray:
+        """Expected main counts then auxiliary data (theta, or tau theta for Poisson constraints)."""
+        pars = self._pars(pars)
+        c = self.compiled
+        theta = pars[c.aux_parameter]
+        aux = np.where(c.aux_is_poisson, c.aux_width * theta, theta)
+        return np.concatenate([self.expected_main(pars), aux])
+
+    def value_and_grad(self, pars, data) -> tuple[float, np.ndarray]:
+        """log L and its gradient (analytic, from the fused kernel)."""
+        pars, data = self._pars(pars), self._data(data)
+        grad = np.empty(pars.size)
+        nll = kernels.nll_and_grad(pars, data, self.compiled.n_main, *self._model_arrays,
+                                   *self._aux_arrays, grad)
+        return -float(nll), -grad
+
+    def logpdf(self, pars, data) -> float:
+        """Full log-likelihood (main and constraint terms), normalised as ``pyhf.Model.logpdf``."""
+        return self.value_and_grad(pars, data)[0]
+
+    def hessian(self, pars, data) -> np.ndarray:
+        """Hessian of log L: central differences of the analytic gradient, symmetrised.
+
+        Steps are 1e-5 times max(1, |theta|), one-sided where a parameter sits within a step of
+        its lower bound (the likelihood may be undefined beyond it).
+        """
+        pars, data = self._pars(pars), self._data(data)
+        n = pars.size
+        steps = 1e-5 * np.maximum(1.0, np.abs(pars))
+        low = self.compiled.bounds[:, 0]
+        rows = []
+        for i in range(n):
+            up, down = pars.copy(), pars.copy()
+            up[i] += steps[i]
+            if pars[i] - steps[i] >= low[i]:
+                down[i] -= steps[i]
+            width = up[i] - down[i]
+            rows.append((self.value_and_grad(up, data)[1] - self.value_and_grad(down, data)[1]) / width)
+        hessian = np.array(rows)
+        return 0.5 * (hessian + hessian.T)
+
+    def value_and_grad_batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
+        """log L and gradients for N parameter sets (N, P) and N data sets (N, D), either broadcast."""
+        pars = np.asarray(pars, dtype=float)
+        data = np.asarray(data, dtype=float)
+        n = max(pars.shape[0] if pars.ndim == 2 else 1, data.shape[0] if data.ndim == 2 else 1)
+        pars = np.ascontiguousarray(np.broadcast_to(pars, (n, self.compiled.n_parameters)))
+        data = np.ascontiguousarray(np.broadcast_to(data, (n, self._n_data)))
+        grads = np.empty_like(pars)
+        nll = kernels.nll_and_grad_batch(pars, data, self.compiled.n_main, *self._model_arrays,
+                                         *self._aux_arrays, grads)
+        return -nll, -grads
+
+    def logpdf_batch(self, pars, data) -> np.ndarray:
+        """log L for N parameter sets (N, P) and N data sets (N, D), either broadcast."""
+        return self.value_and_grad_batch(pars, data)[0]
+
+    def sample(self, pars, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Toys at ``pars``: Poisson main counts; Gaussian or Poisson auxiliary data, as pyhf."""
+        pars = self._pars(pars)
+        c = self.compiled
+        expected = self.expected_data(pars)
+        out = np.empty((size, expected.size))
+        out[:, :c.n_main] = rng.poisson(expected[:c.n_main], (size, c.n_main))
+        aux = expected[c.n_main:]
+        gauss = ~c.aux_is_poisson
+        out[:, c.n_main:][:, gauss] = rng.normal(aux[gauss], c.aux_width[gauss], (size, int(gauss.sum())))
+        out[:, c.n_main:][:, ~gauss] = rng.poisson(aux[~gauss], (size, int((~gauss).sum())))
+        return out
+
+    def describe(self) -> str:
+        """Channels with their bins, samples, parameters and interpolation codes."""
+        c = self.compiled
+        channels = ", ".join(f"{name} ({n})" for name, n in zip(c.channel_names, c.channel_bins, strict=True))
+        poi = "none" if c.poi_index is None else c.parameter_names[c.poi_index]
+        return (f"HistFactory model: {len(c.channel_names)} channels, {c.n_main} bins, "
+                f"{len(c.sample_names)} samples, {c.n_parameters} parameters "
+                f"({int(c.fixed.sum())} fixed), {c.n_aux} auxiliary data; POI {poi}; "
+                f"interpolation normsys {c.interpolation_codes['normsys']}, histosys "
+                f"{c.interpolation_codes['histosys']}\n  channels: {channels}\n"
+                f"  samples: {', '.join(c.sample_names)}")
+
+
+def build_model(workspace, patches: Sequence = (), measurement: str | None = None, *,
+                patchset=None, patch_name: str | None = None,
+                interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
+                poi: str | None = None, **options) -> HistFactoryBackend:
+    """Build the HistFactory backend of a pyhf JSON workspace.
+
+    Parameters
+    ----------
+    workspace
+        A workspace dictionary, a JSON file, or a HEPData pallet (``.tar.gz``) with ``member``.
+    patches
+        JSON patches to apply: lists of operations, pyhf patch objects, or paths (members of the
+        same pallet where ``workspace`` is one).
+    measurement
+        Name of the measurement (the first one by default).
+    patchset, patch_name
+        A pyhf patchset (dictionary or path) and the name of the patch of it to apply.
+    interpolation_codes
+        ``{"normsys": "1" | "4", "histosys": "0" | "2" | "4p"}``; pyhf's defaults are 4 and 4p.
+    member
+        The workspace's member name in a pallet archive.
+    poi
+        Override the measurement's parameter of interest.
+    options
+        None are accepted yet; an unknown keyword is an error.
+    """
+    if options:
+        raise TypeError(f"build_model() got unexpected keyword arguments {sorted(options)}")
+    spec, observations, measurement_config, source = model_specification(
+        workspace, patches=patches, measurement=measurement, patchset=patchset,
+        patch_name=patch_name, member=member)
+    compiled = compile_model(spec, observations, measurement_config.get("poi") if poi is None else poi,
+                             interpolation_codes=interpolation_codes, source=source)
+    return HistFactoryBackend(compiled)

@@ -1,0 +1,99 @@
+"""The NumPy reference of the HistFactory likelihood: expected data, -log L and its gradient.
+
+Written for clarity, not speed: tests hold the numba kernels (:mod:`.kernels`) to it. The
+negative log-likelihood is pyhf's ``-Model.logpdf``, fully normalised:
+
+    -log L = sum_bins [lambda_b - n_b log lambda_b + lgamma(n_b + 1)]
+           + sum_Gaussian [(a - theta)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2]
+           + sum_Poisson  [tau theta - a log(tau theta) + lgamma(a + 1)]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln, xlogy
+
+from .compile import CompiledModel
+from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term
+
+__all__ = ["entry_terms", "expected_main", "expected_aux", "nll", "nll_and_grad"]
+
+
+def entry_terms(model: CompiledModel, pars: np.ndarray, entry: int):
+    """Values and derivatives of the terms of one entry: (kinds, parameters, values, derivatives)."""
+    lo, hi = model.term_start[entry], model.term_start[entry + 1]
+    kinds = model.term_kind[lo:hi]
+    parameters = model.term_parameter[lo:hi]
+    values, derivatives = np.empty(hi - lo), np.empty(hi - lo)
+    for j, t in enumerate(range(lo, hi)):
+        c = model.term_coefficients[t]
+        kind = int(kinds[j])
+        if kind in (TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4):
+            up, down = c[0], c[1]
+            nominal = 1.0
+        else:
+            nominal = model.entry_nominal[entry]
+            up, down = nominal + c[0], nominal - c[1]
+        values[j], derivatives[j] = evaluate_term(kind, pars[parameters[j]], nominal, up, down)
+    return kinds, parameters, values, derivatives
+
+
+def _entry_rate(model: CompiledModel, pars: np.ndarray, entry: int):
+    kinds, parameters, values, derivatives = entry_terms(model, pars, entry)
+    is_factor = kinds <= TERM_NORMSYS_CODE4  # kinds 0..2 multiply, 3..5 add
+    base = model.entry_nominal[entry] + values[~is_factor].sum()
+    return base, kinds, parameters, values, derivatives, is_factor
+
+
+def expected_main(model: CompiledModel, pars: np.ndarray) -> np.ndarray:
+    """Expected counts of the main measurements."""
+    out = np.zeros(model.n_main)
+    for entry in range(model.entry_bin.size):
+        base, _, _, values, _, is_factor = _entry_rate(model, pars, entry)
+        out[model.entry_bin[entry]] += base * np.prod(values[is_factor])
+    return out
+
+
+def expected_aux(model: CompiledModel, pars: np.ndarray) -> np.ndarray:
+    """Expected auxiliary data: theta (Gaussian) or tau theta (Poisson)."""
+    theta = pars[model.aux_parameter]
+    return np.where(model.aux_is_poisson, model.aux_width * theta, theta)
+
+
+def nll(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> float:
+    """-log L of ``data`` (main then auxiliary) at ``pars``."""
+    return nll_and_grad(model, pars, data)[0]
+
+
+def nll_and_grad(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+    """-log L and its gradient, by the chain rule through each entry's terms."""
+    pars = np.asarray(pars, dtype=float)
+    data = np.asarray(data, dtype=float)
+    counts, aux = data[:model.n_main], data[model.n_main:]
+    rates = expected_main(model, pars)
+    value = float(np.sum(rates - xlogy(counts, rates) + gammaln(counts + 1.0)))
+    weight = 1.0 - np.divide(counts, rates, out=np.zeros_like(rates), where=counts != 0)
+    grad = np.zeros(pars.size)
+    for entry in range(model.entry_bin.size):
+        base, kinds, parameters, values, derivatives, is_factor = _entry_rate(model, pars, entry)
+        w = weight[model.entry_bin[entry]]
+        factors = values[is_factor]
+        for j in np.flatnonzero(is_factor):
+            others = np.prod(np.delete(values, np.concatenate([[j], np.flatnonzero(~is_factor)])))
+            grad[parameters[j]] += w * base * others * derivatives[j]
+        for j in np.flatnonzero(~is_factor):
+            grad[parameters[j]] += w * np.prod(factors) * derivatives[j]
+    theta = pars[model.aux_parameter]
+    gauss = ~model.aux_is_poisson
+    sigma = model.aux_width[gauss]
+    pull = (aux[gauss] - theta[gauss]) / sigma
+    value += float(np.sum(0.5 * pull**2 + np.log(sigma) + 0.5 * np.log(2.0 * np.pi)))
+    np.add.at(grad, model.aux_parameter[gauss], -pull / sigma)
+    tau = model.aux_width[~gauss]
+    rate = tau * theta[~gauss]
+    a = aux[~gauss]
+    value += float(np.sum(rate - xlogy(a, rate) + gammaln(a + 1.0)))
+    np.add.at(grad, model.aux_parameter[~gauss], tau - np.divide(a * tau, rate, out=np.zeros_like(a),
+                                                                  where=a != 0))
+    return value, grad
+
