@@ -1,0 +1,278 @@
+"""Poisson counting likelihoods with constrained nuisance parameters, with closed-form derivatives.
+
+One backend class serves every Poisson model of the plugin. The expected count in bin i is
+
+    lambda_i = mu * S_i(eta) + b_i + Delta_i(theta_i)
+
+- Delta_i: the background shift of a standardised nuisance theta_i (a :mod:`~likelihub_simplified.shifts`
+  function), with theta ~ MVN(g_theta, rho) (rho a correlation matrix; the identity for
+  uncorrelated bins); absent for ``simplified.poisson``.
+- S_i(eta) = s_i + sum_k delta_ki(eta_k): the signal with optional uncertainties, each eta_k ~ N(g_eta_k, 1)
+  (a normalisation uncertainty is one eta for all bins, a shape uncertainty one eta per bin).
+
+Parameters are [mu, theta_1..theta_N, eta_1..eta_K], all nuisances starting at 0. Data are
+[n_1..n_N, g_theta, g_eta]: the counts, then the global observables (0 at nominal), so that
+toys fluctuate both and the Asimov global observables can be fitted or nominal.
+
+The log-likelihood is normalised: sum_i ln Pois(n_i | lambda_i) + ln MVN(theta | g_theta, rho)
++ sum_k ln N(eta_k | g_eta_k, 1). Expected counts below ``LAMBDA_FLOOR`` are replaced by it in the
+Poisson terms (as spey and SModelS do): a bin with no events then adds nothing below the floor,
+and one with events a steep wall, which keeps fits inside the physical region.
+
+All kernels take a batch of parameter sets and data sets (leading axis), so one code path serves
+single evaluations, ``logpdf_batch`` and the batched ``value_and_grad_batch`` / ``hessian_batch``
+that a lock-step toy fitter can use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.special import gammaln, xlogy
+
+from likelihub import ModelConfig
+
+from .shifts import VariableGaussianShift
+
+__all__ = ["CountingBackend", "SignalNuisances", "LAMBDA_FLOOR"]
+
+#: Smallest expected count used in a Poisson term.
+LAMBDA_FLOOR = 1e-20
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+class SignalNuisances:
+    """Signal uncertainties: K nuisance parameters eta_k, each shifting the signal of some bins.
+
+    Parameters
+    ----------
+    names
+        One name per nuisance parameter.
+    up, down
+        (K, N) absolute shifts of each bin's signal at eta_k = +1 and -1 (zero where eta_k does
+        not act); equal values give a linear (symmetric) shift, different ones Barlow's
+        variable Gaussian (:class:`~likelihub_simplified.shifts.VariableGaussianShift`).
+    """
+
+    def __init__(self, names: Sequence[str], up: np.ndarray, down: np.ndarray):
+        self.names = tuple(names)
+        self.up = np.asarray(up, dtype=float)
+        self.down = np.asarray(down, dtype=float)
+        self.shift = VariableGaussianShift(self.up, self.down)
+
+    @property
+    def size(self) -> int:
+        """Number of nuisance parameters."""
+        return len(self.names)
+
+
+class CountingBackend:
+    """Poisson counts with optional background and signal nuisance parameters (see module docstring).
+
+    Parameters
+    ----------
+    signal_yields, background_yields, observed
+        Per-bin signal, background and observed counts (validated by the factories).
+    background_shift
+        Delta(theta) per bin, or None for no background nuisance parameters.
+    correlation
+        Correlation matrix rho of theta (None: the identity).
+    signal_nuisances
+        Optional :class:`SignalNuisances`.
+    bin_names
+        Names of the bins (used in the parameter names).
+    poi_bounds
+        (low, high) of the signal strength mu.
+    label
+        What the model is, for :meth:`describe`.
+    """
+
+    def __init__(self, signal_yields, background_yields, observed, *, background_shift=None,
+                 correlation=None, signal_nuisances: SignalNuisances | None = None,
+                 bin_names: Sequence[str] | None = None, poi_bounds=(-np.inf, np.inf),
+                 label: str = "Poisson counting"):
+        self.signal = np.asarray(signal_yields, dtype=float)
+        self.background = np.asarray(background_yields, dtype=float)
+        self.n_bins = n = self.signal.size
+        self.shift = background_shift
+        self.n_theta = n if background_shift is not None else 0
+        self.signal_nuisances = signal_nuisances
+        self.n_eta = 0 if signal_nuisances is None else signal_nuisances.size
+        self.label = label
+        if self.n_theta:
+            rho = np.eye(n) if correlation is None else np.asarray(correlation, dtype=float)
+            self.correlation = rho
+            self._cholesky = np.linalg.cholesky(rho)
+            identity = np.eye(n)
+            self._rho_inverse = np.linalg.solve(rho, identity)
+            self._rho_inverse = 0.5 * (self._rho_inverse + self._rho_inverse.T)
+            logdet = 2.0 * np.sum(np.log(np.diag(self._cholesky)))
+            self._theta_norm = -0.5 * (n * LOG_2PI + logdet)
+        else:
+            self.correlation = None
+        self._eta_norm = -0.5 * self.n_eta * LOG_2PI
+        names = list(bin_names) if bin_names is not None else [str(i) for i in range(n)]
+        parameter_names = ["mu"]
+        parameter_names += [f"theta_{name}" for name in names] if self.n_theta else []
+        parameter_names += list(signal_nuisances.names) if self.n_eta else []
+        self.n_parameters = len(parameter_names)
+        low, high = (float(v) for v in poi_bounds)
+        init = np.zeros(self.n_parameters)
+        init[0] = 1.0 if low <= 1.0 <= high else 0.5 * (max(low, 0.0) + high)
+        bounds = [(low, high)] + [(-np.inf, np.inf)] * (self.n_parameters - 1)
+        self.config = ModelConfig(parameter_names=parameter_names, poi_index=0, init=init, bounds=bounds,
+                                  n_main=n)
+        self.data = np.concatenate([np.asarray(observed, dtype=float), np.zeros(self.n_theta + self.n_eta)])
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _split(self, pars: np.ndarray, data: np.ndarray):
+        pars = np.atleast_2d(np.asarray(pars, dtype=float))
+        data = np.atleast_2d(np.asarray(data, dtype=float))
+        n, t = self.n_bins, self.n_theta
+        mu = pars[:, 0]
+        theta = pars[:, 1:1 + t]
+        eta = pars[:, 1 + t:]
+        return mu, theta, eta, data[:, :n], data[:, n:n + t], data[:, n + t:]
+
+    def _signal(self, eta: np.ndarray):
+        """S (M, N) and its derivatives d S_i / d eta_k (M, K, N), d2 (M, K, N)."""
+        if not self.n_eta:
+            return np.broadcast_to(self.signal, (eta.shape[0], self.n_bins)), None, None
+        value, first, second = self.signal_nuisances.shift(eta[:, :, None])
+        return self.signal + value.sum(axis=1), first, second
+
+    def _background(self, theta: np.ndarray):
+        if not self.n_theta:
+            zero = np.zeros((theta.shape[0], self.n_bins))
+            return zero, zero, zero
+        return self.shift(theta)
+
+    def expected_counts(self, pars: np.ndarray) -> np.ndarray:
+        """lambda_i(mu, theta, eta) for one (P,) or many (M, P) parameter sets (not clipped)."""
+        pars2 = np.atleast_2d(np.asarray(pars, dtype=float))
+        t = self.n_theta
+        signal, _, _ = self._signal(pars2[:, 1 + t:])
+        shift, _, _ = self._background(pars2[:, 1:1 + t])
+        lam = pars2[:, :1] * signal + self.background + shift
+        return lam[0] if np.ndim(pars) == 1 else lam
+
+    def _evaluate(self, pars: np.ndarray, data: np.ndarray, order: int):
+        mu, theta, eta, counts, g_theta, g_eta = self._split(pars, data)
+        signal, signal_d1, signal_d2 = self._signal(eta)
+        shift, shift_d1, shift_d2 = self._background(theta)
+        lam = mu[:, None] * signal + self.background + shift
+        clipped = lam < LAMBDA_FLOOR
+        lam = np.where(clipped, LAMBDA_FLOOR, lam)
+        value = np.sum(xlogy(counts, lam) - lam - gammaln(counts + 1.0), axis=1)
+        if self.n_theta:
+            residual = theta - g_theta
+            pull = residual @ self._rho_inverse
+            value = value - 0.5 * np.sum(residual * pull, axis=1) + self._theta_norm
+        if self.n_eta:
+            eta_residual = eta - g_eta
+            value = value - 0.5 * np.sum(eta_residual**2, axis=1) + self._eta_norm
+        if order == 0:
+            return value
+        weight = np.where(clipped, 0.0, counts / lam - 1.0)  # d ln Pois / d lambda
+        m = mu.shape[0]
+        grad = np.empty((m, self.n_parameters))
+        grad[:, 0] = np.sum(weight * signal, axis=1)
+        t = self.n_theta
+        if t:
+            grad[:, 1:1 + t] = weight * shift_d1 - pull
+        if self.n_eta:
+            grad[:, 1 + t:] = mu[:, None] * np.einsum("mn,mkn->mk", weight, signal_d1) - eta_residual
+        if order == 1:
+            return value, grad
+        curvature = np.where(clipped, 0.0, -counts / lam**2)  # d2 ln Pois / d lambda2
+        hess = np.zeros((m, self.n_parameters, self.n_parameters))
+        hess[:, 0, 0] = np.sum(curvature * signal**2, axis=1)
+        if t:
+            cross = curvature * signal * shift_d1
+            hess[:, 0, 1:1 + t] = cross
+            hess[:, 1:1 + t, 0] = cross
+            block = hess[:, 1:1 + t, 1:1 + t]
+            block -= self._rho_inverse
+            diagonal = np.arange(t)
+            block[:, diagonal, diagonal] += curvature * shift_d1**2 + weight * shift_d2
+        if self.n_eta:
+            e = slice(1 + t, None)
+            mu_eta = np.einsum("mn,mkn->mk", curvature * mu[:, None] * signal + weight, signal_d1)
+            hess[:, 0, e] = mu_eta
+            hess[:, e, 0] = mu_eta
+            if t:
+                theta_eta = (curvature * shift_d1 * mu[:, None])[:, :, None] * signal_d1.transpose(0, 2, 1)
+                hess[:, 1:1 + t, e] = theta_eta
+                hess[:, e, 1:1 + t] = theta_eta.transpose(0, 2, 1)
+            eta_block = np.einsum("mkn,mn,mln->mkl", signal_d1, curvature * mu[:, None] ** 2, signal_d1)
+            k = np.arange(self.n_eta)
+            eta_block[:, k, k] += mu[:, None] * np.einsum("mn,mkn->mk", weight, signal_d2) - 1.0
+            hess[:, e, e] = eta_block
+        return value, grad, hess
+
+    # -- the backend contract ----------------------------------------------------------------
+    def logpdf(self, pars: np.ndarray, data: np.ndarray) -> float:
+        """Full log-likelihood: Poisson terms and constraint terms, normalised."""
+        return float(self._evaluate(pars, data, 0)[0])
+
+    def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`logpdf` and its gradient (closed form)."""
+        value, grad = self._evaluate(pars, data, 1)
+        return float(value[0]), grad[0]
+
+    def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Hessian of :meth:`logpdf` (closed form)."""
+        return self._evaluate(pars, data, 2)[2][0]
+
+    def logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """:meth:`logpdf` of (N, P) parameter sets and (N, D) data sets (either may be one, broadcast)."""
+        pars, data = _broadcast(pars, data)
+        return self._evaluate(pars, data, 0)
+
+    def value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N,) log-likelihoods and (N, P) gradients."""
+        pars, data = _broadcast(pars, data)
+        return self._evaluate(pars, data, 1)
+
+    def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """(N, P, P) Hessians."""
+        pars, data = _broadcast(pars, data)
+        return self._evaluate(pars, data, 2)[2]
+
+    def expected_data(self, pars: np.ndarray) -> np.ndarray:
+        """Asimov data: the expected counts (at least 0) and the global observables at theta, eta."""
+        pars = np.asarray(pars, dtype=float)
+        lam = np.clip(self.expected_counts(pars), 0.0, None)
+        return np.concatenate([lam, pars[1:]])
+
+    def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` toys: Poisson counts and global observables drawn around theta and eta."""
+        pars = np.asarray(pars, dtype=float)
+        lam = np.clip(self.expected_counts(pars), 0.0, None)
+        toys = np.empty((size, self.data.size))
+        n, t = self.n_bins, self.n_theta
+        toys[:, :n] = rng.poisson(lam, (size, n))
+        if t:
+            toys[:, n:n + t] = pars[1:1 + t] + rng.standard_normal((size, t)) @ self._cholesky.T
+        if self.n_eta:
+            toys[:, n + t:] = pars[1 + t:] + rng.standard_normal((size, self.n_eta))
+        return toys
+
+    def describe(self) -> str:
+        """One line: model, bins, parameters."""
+        parts = [f"{self.label}: {self.n_bins} bins", f"{self.n_parameters} parameters (POI mu"]
+        if self.n_theta:
+            parts[-1] += f", {self.n_theta} background nuisances"
+        if self.n_eta:
+            parts[-1] += f", {self.n_eta} signal nuisances"
+        parts[-1] += ")"
+        return ", ".join(parts)
+
+
+def _broadcast(pars, data) -> tuple[np.ndarray, np.ndarray]:
+    pars = np.atleast_2d(np.asarray(pars, dtype=float))
+    data = np.atleast_2d(np.asarray(data, dtype=float))
+    size = max(pars.shape[0], data.shape[0])
+    return (np.broadcast_to(pars, (size, pars.shape[1])), np.broadcast_to(data, (size, data.shape[1])))

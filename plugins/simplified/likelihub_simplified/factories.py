@@ -1,0 +1,299 @@
+"""The backend factories registered by the plugin: validate inputs, build a backend, wrap it.
+
+Every factory takes ``signal_yields, background_yields, data`` and its own arguments, and
+returns a :class:`likelihub.StatisticalModel`. The signal strength mu is bounded below by
+-min(b_i / s_i) over bins with s_i > 0, so that every nominal expected yield stays
+non-negative, and above by 10 * max(sum n, sum b, 1) / sum s (far beyond any fit's reach).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from likelihub import StatisticalModel
+from likelihub.errors import InvalidModelError
+
+from .counting import CountingBackend, SignalNuisances
+from .gaussian import GaussianBackend
+from .moments import covariance_to_correlation, third_moment_expansion
+from .shifts import LinearShift, QuadraticShift, VariableGaussianShift
+from .validation import as_correlation, as_counts, as_covariance, as_positive, as_yields
+
+__all__ = [
+    "poisson",
+    "normal",
+    "multivariate_normal",
+    "uncorrelated_background",
+    "correlated_background",
+    "third_moment_expansion_model",
+    "effective_sigma",
+    "poi_bounds",
+]
+
+SignalUncertainties = Sequence[Mapping] | Mapping | None
+
+
+def poi_bounds(signal: np.ndarray, background: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """(low, high) bounds of mu: the lowest mu with non-negative yields, and a far upper bound."""
+    positive = signal > 0
+    total = float(signal[positive].sum())
+    if total == 0:
+        return -10.0, 10.0
+    low = -float(np.min(background[positive] / signal[positive]))
+    high = 10.0 * max(float(np.sum(np.abs(observed))), float(np.sum(background)), 1.0) / total
+    return low, high
+
+
+def _inputs(signal_yields, background_yields, data, counts: bool = True):
+    background = as_yields(background_yields, "background_yields")
+    n = background.size
+    if n == 0:
+        raise InvalidModelError("no bins", argument="background_yields")
+    signal = as_yields(signal_yields, "signal_yields", n)
+    observed = as_counts(data, "data", n) if counts else as_yields(data, "data", n)
+    return signal, background, observed
+
+
+def _bin_names(bin_names, n: int) -> list[str] | None:
+    if bin_names is None:
+        return None
+    names = [str(b) for b in bin_names]
+    if len(names) != n:
+        raise InvalidModelError(f"has {len(names)} names for {n} bins", argument="bin_names")
+    return names
+
+
+def _signal_nuisances(spec: SignalUncertainties, signal: np.ndarray) -> SignalNuisances | None:
+    """Parse ``signal_uncertainties``: dicts with "type" (normalisation or shape), "uncertainties", "name".
+
+    "uncertainties" holds one absolute uncertainty per bin (symmetric) or one (up, down) pair per bin.
+    """
+    if spec is None:
+        return None
+    items = [spec] if isinstance(spec, Mapping) else list(spec)
+    n = signal.size
+    names, ups, downs = [], [], []
+    for k, item in enumerate(items):
+        where = f"signal_uncertainties[{k}]"
+        if not isinstance(item, Mapping) or "uncertainties" not in item:
+            raise InvalidModelError("must be a dict with 'type' and 'uncertainties'", argument=where)
+        kind = str(item.get("type", "normalisation")).replace("normalization", "normalisation")
+        if kind not in ("normalisation", "shape"):
+            raise InvalidModelError(f"type must be 'normalisation' or 'shape', got {item.get('type')!r}",
+                                    argument=where)
+        values = np.array(item["uncertainties"], dtype=float)
+        if values.shape == (n,):
+            up = down = as_positive(values, f"{where}.uncertainties", n, allow_zero=True)
+        elif values.shape == (n, 2):
+            up = as_positive(values[:, 0], f"{where}.uncertainties (up)", n, allow_zero=True)
+            down = as_positive(values[:, 1], f"{where}.uncertainties (down)", n, allow_zero=True)
+            one_sided = (up > 0) != (down > 0)
+            if one_sided.any():
+                raise InvalidModelError(f"up and down must both be positive or both zero; bins "
+                                        f"{np.flatnonzero(one_sided).tolist()}", argument=where)
+        else:
+            raise InvalidModelError(f"uncertainties must have shape ({n},) or ({n}, 2), got {values.shape}",
+                                    argument=where)
+        name = str(item.get("name", f"signal_{kind}_{k}"))
+        if kind == "normalisation":
+            names.append(name)
+            ups.append(up)
+            downs.append(down)
+        else:
+            for i in range(n):
+                names.append(f"{name}_{i}")
+                ups.append(np.where(np.arange(n) == i, up, 0.0))
+                downs.append(np.where(np.arange(n) == i, down, 0.0))
+    return SignalNuisances(names, np.array(ups), np.array(downs))
+
+
+def _counting(signal, background, observed, *, shift, correlation, signal_uncertainties, bin_names, label):
+    backend = CountingBackend(
+        signal, background, observed, background_shift=shift, correlation=correlation,
+        signal_nuisances=_signal_nuisances(signal_uncertainties, signal),
+        bin_names=_bin_names(bin_names, background.size),
+        poi_bounds=poi_bounds(signal, background, observed), label=label,
+    )
+    return StatisticalModel(backend)
+
+
+def poisson(signal_yields, background_yields, data, *, bin_names=None) -> StatisticalModel:
+    """prod_i Pois(n_i | mu s_i + b_i): no nuisance parameters.
+
+    Parameters
+    ----------
+    signal_yields, background_yields
+        Expected signal (at mu = 1) and background per bin.
+    data
+        Observed counts per bin.
+    bin_names
+        Optional names of the bins.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    return _counting(signal, background, observed, shift=None, correlation=None, signal_uncertainties=None,
+                     bin_names=bin_names, label="Poisson counting")
+
+
+def normal(signal_yields, background_yields, data, absolute_uncertainties) -> StatisticalModel:
+    """prod_i N(n_i | mu s_i + b_i, sigma_i): Gaussian yields with known widths.
+
+    Parameters
+    ----------
+    signal_yields, background_yields, data
+        Per-bin signal, background and observed yields (data need not be counts).
+    absolute_uncertainties
+        sigma_i per bin (positive).
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
+    sigma = as_positive(absolute_uncertainties, "absolute_uncertainties", background.size)
+    backend = GaussianBackend(signal, background, observed, np.diag(sigma**2),
+                              poi_bounds(signal, background, observed), label="normal")
+    return StatisticalModel(backend)
+
+
+def multivariate_normal(signal_yields, background_yields, data, covariance_matrix, *,
+                        regularize_covariance: float | None = None) -> StatisticalModel:
+    """MVN(n | mu s + b, Sigma).
+
+    Parameters
+    ----------
+    signal_yields, background_yields, data
+        Per-bin signal, background and observed yields (data need not be counts).
+    covariance_matrix
+        Sigma, symmetric positive definite.
+    regularize_covariance
+        Explicit opt-in: add this fraction of the diagonal to Sigma.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
+    covariance = as_covariance(covariance_matrix, "covariance_matrix", background.size, regularize_covariance)
+    backend = GaussianBackend(signal, background, observed, covariance,
+                              poi_bounds(signal, background, observed), label="multivariate normal")
+    return StatisticalModel(backend)
+
+
+def uncorrelated_background(signal_yields, background_yields, data, absolute_uncertainties, *,
+                            signal_uncertainties: SignalUncertainties = None,
+                            bin_names=None) -> StatisticalModel:
+    """prod_i Pois(n_i | mu s_i + b_i + sigma_i theta_i) N(theta_i | 0, 1).
+
+    Parameters
+    ----------
+    signal_yields, background_yields, data
+        Per-bin signal, background and observed counts.
+    absolute_uncertainties
+        sigma_i, the background uncertainty of each bin (positive).
+    signal_uncertainties
+        Optional list of {"type": "normalisation" | "shape", "uncertainties": per-bin sigma or
+        (up, down) pairs, "name": str}: absolute signal uncertainties, each a constrained nuisance.
+    bin_names
+        Optional names of the bins.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    sigma = as_positive(absolute_uncertainties, "absolute_uncertainties", background.size)
+    return _counting(signal, background, observed, shift=LinearShift(sigma), correlation=None,
+                     signal_uncertainties=signal_uncertainties, bin_names=bin_names,
+                     label="uncorrelated background")
+
+
+def correlated_background(signal_yields, background_yields, data, covariance_matrix, *,
+                          signal_uncertainties: SignalUncertainties = None, bin_names=None,
+                          regularize_covariance: float | None = None) -> StatisticalModel:
+    """CMS-NOTE-2017-001: prod_i Pois(n_i | mu s_i + b_i + delta_i), delta ~ MVN(0, Sigma).
+
+    Parametrised with standardised nuisances, delta_i = sigma_i theta_i with sigma_i = sqrt(Sigma_ii)
+    and theta ~ MVN(0, rho), rho the correlation matrix of Sigma (the same likelihood, better
+    conditioned fits).
+
+    Parameters
+    ----------
+    signal_yields, background_yields, data
+        Per-bin signal, background and observed counts.
+    covariance_matrix
+        Sigma, the background covariance (events squared), symmetric positive definite.
+    signal_uncertainties
+        Optional signal uncertainties (see :func:`uncorrelated_background`).
+    bin_names
+        Optional names of the bins.
+    regularize_covariance
+        Explicit opt-in: add this fraction of the diagonal to Sigma.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    covariance = as_covariance(covariance_matrix, "covariance_matrix", background.size, regularize_covariance)
+    sigma = np.sqrt(np.diag(covariance))
+    return _counting(signal, background, observed, shift=LinearShift(sigma),
+                     correlation=covariance_to_correlation(covariance),
+                     signal_uncertainties=signal_uncertainties, bin_names=bin_names,
+                     label="correlated background (CMS-NOTE-2017-001)")
+
+
+def third_moment_expansion_model(signal_yields, background_yields, data, covariance_matrix, third_moment, *,
+                                 signal_uncertainties: SignalUncertainties = None, bin_names=None,
+                                 ) -> StatisticalModel:
+    """Buckley et al., arXiv:1809.05548: Pois(n_i | mu s_i + A_i + B_i theta_i + C_i theta_i^2).
+
+    theta ~ MVN(0, rho).
+
+    A, B, C and rho come from the first three moments (eqs. 2.9-2.12, see
+    :func:`~likelihub_simplified.moments.third_moment_expansion`); bins where 8 m2_ii^3 < m3_i^2
+    are an error that names them.
+
+    Parameters
+    ----------
+    signal_yields, data
+        Per-bin signal and observed counts.
+    background_yields
+        m1, the mean background per bin.
+    covariance_matrix
+        m2, the background covariance.
+    third_moment
+        m3, the third central moment of each bin's background.
+    signal_uncertainties, bin_names
+        As for :func:`correlated_background`.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    expansion = third_moment_expansion(background, covariance_matrix, third_moment)
+    shift = QuadraticShift(offset=expansion.A - background, linear=expansion.B, quadratic=expansion.C)
+    return _counting(signal, background, observed, shift=shift, correlation=expansion.rho,
+                     signal_uncertainties=signal_uncertainties, bin_names=bin_names,
+                     label="third-moment expansion (arXiv:1809.05548)")
+
+
+def effective_sigma(signal_yields, background_yields, data, correlation_matrix,
+                    absolute_uncertainty_envelopes, *, signal_uncertainties: SignalUncertainties = None,
+                    bin_names=None) -> StatisticalModel:
+    """Asymmetric background uncertainties through Barlow's variable Gaussian.
+
+    lambda_i = mu s_i + b_i + delta_i(theta_i), theta ~ MVN(0, rho), where
+
+        delta(theta) = theta (theta D + sqrt(theta^2 D^2 + 4 P)) / 2,  D = sigma+ - sigma-,  P = sigma+ sigma-
+
+    solves theta = delta / sqrt(V(delta)) with Barlow's linear variance V(delta) = sigma+ sigma- +
+    (sigma+ - sigma-) delta (R. Barlow, "Asymmetric errors", arXiv:physics/0406120, sec. 3.6). Profiled
+    over theta, each bin's constraint is Barlow's ln L = -delta^2 / (2 V(delta)); delta(+1) = sigma+,
+    delta(-1) = -sigma-. See :class:`~likelihub_simplified.shifts.VariableGaussianShift`.
+
+    Parameters
+    ----------
+    signal_yields, background_yields, data
+        Per-bin signal, background and observed counts.
+    correlation_matrix
+        rho, the correlation of the background nuisances.
+    absolute_uncertainty_envelopes
+        (sigma+, sigma-) per bin: shape (N, 2), positive.
+    signal_uncertainties, bin_names
+        As for :func:`correlated_background`.
+    """
+    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    n = background.size
+    envelopes = np.array(absolute_uncertainty_envelopes, dtype=float)
+    if envelopes.shape != (n, 2):
+        raise InvalidModelError(f"must be one (sigma+, sigma-) pair per bin: shape {envelopes.shape}, "
+                                f"expected ({n}, 2)", argument="absolute_uncertainty_envelopes")
+    up = as_positive(envelopes[:, 0], "absolute_uncertainty_envelopes (sigma+)", n)
+    down = as_positive(envelopes[:, 1], "absolute_uncertainty_envelopes (sigma-)", n)
+    correlation = as_correlation(correlation_matrix, "correlation_matrix", n)
+    return _counting(signal, background, observed, shift=VariableGaussianShift(up, down),
+                     correlation=correlation, signal_uncertainties=signal_uncertainties,
+                     bin_names=bin_names, label="effective sigma (variable Gaussian)")

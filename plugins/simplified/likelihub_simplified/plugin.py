@@ -1,0 +1,43 @@
+"""The plugin module named by the ``likelihub.backends`` entry point: hooks only, imports nothing heavy."""
+
+from __future__ import annotations
+
+import likelihub
+
+from . import __version__
+
+__all__ = ["likelihub_register_backends", "BACKENDS"]
+
+#: name -> (factory function in likelihub_simplified.factories, description, references)
+BACKENDS = {
+    "simplified.poisson": ("poisson", "prod Pois(n | mu s + b), no nuisance parameters", []),
+    "simplified.normal": ("normal", "prod N(n | mu s + b, sigma), no nuisance parameters", []),
+    "simplified.multivariate_normal": ("multivariate_normal", "MVN(n | mu s + b, Sigma)", []),
+    "simplified.uncorrelated_background": (
+        "uncorrelated_background", "prod Pois(n | mu s + b + sigma theta) N(theta | 0, 1)", []),
+    "simplified.correlated_background": (
+        "correlated_background", "CMS simplified likelihood: Pois(n | mu s + b + theta),"
+        " theta ~ MVN(0, Sigma)",
+        ["CMS-NOTE-2017-001", "arXiv:1809.05548"]),
+    "simplified.third_moment_expansion": (
+        "third_moment_expansion_model", "simplified likelihood with third moments (Buckley et al.)",
+        ["arXiv:1809.05548"]),
+    "simplified.effective_sigma": (
+        "effective_sigma", "asymmetric background uncertainties, Barlow's variable Gaussian",
+        ["arXiv:physics/0406120"]),
+}
+
+
+@likelihub.hookimpl
+def likelihub_register_backends(register):
+    """Register the simplified-likelihood backends (factories imported on first use)."""
+    for name, (function, description, references) in BACKENDS.items():
+        register(
+            name,
+            f"likelihub_simplified.factories:{function}",
+            version=__version__,
+            author="likelihub developers",
+            description=description,
+            references=references,
+            core_versions=">=0.1,<0.2",
+        )
