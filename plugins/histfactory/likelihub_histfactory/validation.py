@@ -34,6 +34,7 @@ __all__ = [
     "check_workspace",
     "check_channels",
     "check_observations",
+    "check_parameter_sharing",
     "check_model",
     "model_parameters",
 ]
@@ -219,15 +220,14 @@ def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict
     InvalidModelError
         For duplicate channel/sample/modifier names, samples or modifier data whose number of
         bins differs from the channel's, non-finite or negative nominal yields, non-finite
-        templates, negative or non-finite uncertainties and normsys factors, and parameters
-        shared by incompatible modifiers.
+        templates, negative or non-finite uncertainties and normsys factors. (Whether modifiers
+        may share their parameters is a property of the model: :func:`check_model`.)
     """
     duplicate = _duplicates(c["name"] for c in channels)
     if duplicate:
         raise InvalidModelError(f"channel names used more than once: {duplicate}", file=file,
                                 channel=duplicate[0])
     n_bins: dict[str, int] = {}
-    uses: dict[str, list[tuple[str, int, dict]]] = {}
     for channel in channels:
         name = channel["name"]
         n_bins[name] = bins = len(channel["samples"][0]["data"])
@@ -247,13 +247,24 @@ def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict
             for modifier in sample["modifiers"]:
                 where = dict(location, modifier=modifier["name"])
                 _check_modifier(modifier, bins, where)
-                uses.setdefault(modifier["name"], []).append((modifier["type"], bins, where))
-    _check_sharing(uses)
     return n_bins
 
 
-def _check_sharing(uses: Mapping[str, list]) -> None:
-    """Modifiers sharing a parameter name must agree on what the parameter is (pyhf's rules)."""
+def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None) -> None:
+    """Modifiers sharing a parameter name must agree on what the parameter is (pyhf's rules).
+
+    Only normsys and histosys may share a parameter with a modifier of another type; a
+    shapesys parameter belongs to one sample; binned parameters shared across channels need
+    the same number of bins.
+    """
+    uses: dict[str, list[tuple[str, int, dict]]] = {}
+    for channel in channels:
+        bins = len(channel["samples"][0]["data"])
+        for sample in channel["samples"]:
+            for modifier in sample["modifiers"]:
+                where = {"file": file, "channel": channel["name"], "sample": sample["name"],
+                         "modifier": modifier["name"]}
+                uses.setdefault(modifier["name"], []).append((modifier["type"], bins, where))
     for name, entries in uses.items():
         classes = sorted({_SHARING_CLASS[kind] for kind, _, _ in entries})
         if len(classes) > 1:
@@ -359,10 +370,12 @@ def check_model(spec: Mapping, measurement: Mapping, file: str | None = None,
     InvalidModelError
         When the POI is not a parameter of the model or has several components, when a
         setting has the wrong number of values for its parameter, a bound with lower > upper,
-        or (with ``unused_parameters="error"``) a setting names no parameter of the model.
+        or (with ``unused_parameters="error"``) a setting names no parameter of the model; and
+        for modifiers sharing a parameter incompatibly (:func:`check_parameter_sharing`).
     """
     if unused_parameters not in ("warn", "error", "ignore"):
         raise ValueError(f"unused_parameters must be 'warn', 'error' or 'ignore', got {unused_parameters!r}")
+    check_parameter_sharing(spec["channels"], file)
     parameters = model_parameters(spec["channels"])
     label = f"measurement {measurement['name']!r}"
     poi = measurement["config"]["poi"]
