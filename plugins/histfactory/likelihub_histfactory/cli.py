@@ -1,8 +1,265 @@
-"""Command-line commands of the HistFactory plugin (stub: filled in by the workspace-tooling work)."""
+"""Command-line commands of the HistFactory plugin, pyhf-compatible where pyhf has the command.
+
+    likelihub cls BkgOnly.json -p patch.json --mu 1.0          # {"CLs_exp": [...], "CLs_obs": ...}
+    likelihub cls 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --patch-name NAME
+    likelihub limit WORKSPACE ...                              # observed and expected upper limits
+    likelihub fit WORKSPACE ...                                # best-fit parameters, -2 log L
+    likelihub inspect WORKSPACE                                # channels, samples, parameters
+    likelihub patchset extract|apply|verify|inspect ...
+
+A workspace is a JSON file, ``-`` (standard input) or a HEPData pallet (``.tar.gz``) with
+``--member``; patches and patchsets given by a path that is no file are read from the same
+pallet. Errors print one line naming the file, channel, sample, modifier and bin, and exit 1.
+"""
 
 from __future__ import annotations
 
-__all__ = ["commands"]
+import contextlib
+import json
+import re
+import sys
 
-#: click commands registered under ``likelihub``.
-commands: list = []
+import click
+
+__all__ = ["commands", "cls_command", "limit_command", "fit_command", "inspect_command",
+           "patchset_group"]
+
+
+@contextlib.contextmanager
+def _reporting_errors():
+    """Turn likelihub's errors into a one-line message and exit status 1 (no traceback)."""
+    from likelihub.errors import LikelihubError
+
+    try:
+        yield
+    except LikelihubError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _source(path: str):
+    """A workspace source: ``-`` reads JSON from standard input."""
+    if path != "-":
+        return path
+    try:
+        return json.load(sys.stdin)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"standard input is not valid JSON: {error}") from None
+
+
+def _emit(result, output_file: str | None) -> None:
+    text = json.dumps(result, indent=4, sort_keys=True)
+    if output_file:
+        with open(output_file, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+    else:
+        click.echo(text)
+
+
+def _model_options(function):
+    """WORKSPACE and the options that choose the model: member, patches, patchset, measurement."""
+    options = [
+        click.argument("workspace", default="-"),
+        click.option("--member", default=None,
+                     help="Member of a .tar.gz pallet holding the workspace (path, or unique file name)."),
+        click.option("-p", "--patch", "patches", multiple=True,
+                     help="JSON patch to apply (repeatable); a path that is no file is read from "
+                          "the pallet."),
+        click.option("--patchset", default=None,
+                     help="Patchset holding the signal patch (a file, or a member of the pallet)."),
+        click.option("--patch-name", default=None, help="Name of the patch of --patchset to apply."),
+        click.option("--measurement", default=None, help="Measurement to use (the first by default)."),
+        click.option("--output-file", default=None, help="Write the JSON here instead of printing it."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _build(workspace, member, patches, patchset, patch_name, measurement):
+    import likelihub
+
+    return likelihub.get_backend("histfactory")(
+        _source(workspace), patches=list(patches), measurement=measurement, member=member,
+        patchset=patchset, patch_name=patch_name)
+
+
+@click.command("cls")
+@_model_options
+@click.option("--mu", "--test-poi", "mu", type=float, default=1.0, show_default=True,
+              help="Tested signal strength.")
+@click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
+def cls_command(workspace, member, patches, patchset, patch_name, measurement, output_file, mu,
+                test_stat):
+    """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
+    with _reporting_errors():
+        model = _build(workspace, member, patches, patchset, patch_name, measurement)
+        result = model.cls(mu, test_statistic=test_stat)
+    _emit({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
+
+
+@click.command("limit")
+@_model_options
+@click.option("--cl", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
+def limit_command(workspace, member, patches, patchset, patch_name, measurement, output_file, cl,
+                  test_stat):
+    """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (-2..+2 sigma)."""
+    with _reporting_errors():
+        model = _build(workspace, member, patches, patchset, patch_name, measurement)
+        result = model.upper_limit(cl=cl, test_statistic=test_stat)
+    _emit({"observed": result.observed, "expected": list(result.expected), "cl": cl,
+           "poi": model.config.poi_name}, output_file)
+
+
+def _grouped(names, values) -> dict[str, list[float]]:
+    """Values by parameter, components ``name[i]`` gathered into one list (pyhf's layout)."""
+    grouped: dict[str, list[float]] = {}
+    for name, value in zip(names, values, strict=True):
+        match = re.fullmatch(r"(.*)\[(\d+)\]", name)
+        grouped.setdefault(match.group(1) if match else name, []).append(float(value))
+    return grouped
+
+
+@click.command("fit")
+@_model_options
+def fit_command(workspace, member, patches, patchset, patch_name, measurement, output_file):
+    """Maximum-likelihood fit: best-fit parameters, uncertainties and -2 log L, as `pyhf fit --value`."""
+    with _reporting_errors():
+        model = _build(workspace, member, patches, patchset, patch_name, measurement)
+        result = model.fit()
+    names = result.parameter_names
+    output = {"mle_parameters": _grouped(names, result.values), "twice_nll": result.twice_nll,
+              "converged": bool(result.converged)}
+    if result.uncertainties is not None:
+        output["uncertainties"] = _grouped(names, result.uncertainties)
+    _emit(output, output_file)
+
+
+def _table(rows, header) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return lines
+
+
+def _summary(ws) -> dict:
+    return {
+        "channels": [{"name": c, "bins": n} for c, n in ws.channel_nbins.items()],
+        "samples": ws.samples,
+        "parameters": ws.parameter_summary(),
+        "modifiers": [{"name": n, "type": t} for n, t in ws.modifiers],
+        "measurements": [{"name": m["name"], "poi": m["config"]["poi"],
+                          "parameters": sorted(p["name"] for p in m["config"]["parameters"])}
+                         for m in ws.measurements],
+    }
+
+
+@click.command("inspect")
+@click.argument("workspace", default="-")
+@click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
+@click.option("-p", "--patch", "patches", multiple=True, help="JSON patch to apply first (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def inspect_command(workspace, member, patches, as_json):
+    """Summarise a workspace: channels and bins, samples, parameters, modifiers, measurements."""
+    from .workspace import Workspace
+
+    with _reporting_errors():
+        ws = Workspace.load(_source(workspace), member=member).apply_patches(patches)
+    summary = _summary(ws)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+        return
+    lines = [f"Workspace {ws.file or '(standard input)'}", ""]
+    lines += _table([["channels", len(summary["channels"])], ["bins", sum(ws.channel_nbins.values())],
+                     ["samples", len(ws.samples)], ["parameters", len(summary["parameters"])],
+                     ["modifiers", len(ws.modifiers)], ["measurements", len(ws.measurements)]],
+                    ["summary", "count"]) + [""]
+    lines += _table([[c["name"], c["bins"]] for c in summary["channels"]], ["channel", "bins"]) + [""]
+    lines += _table([[p["name"], p["constraint"], p["components"], ", ".join(p["modifiers"])]
+                     for p in summary["parameters"]],
+                    ["parameter", "constraint", "components", "modifiers"]) + [""]
+    lines += _table([[m["name"], m["poi"], ", ".join(m["parameters"]) or "-"]
+                     for m in summary["measurements"]], ["measurement", "poi", "parameter settings"])
+    click.echo("\n".join(lines))
+
+
+# -- patchsets ------------------------------------------------------------------------------------
+def _patchset(path: str, member: str | None = None, archive_of=None):
+    from pathlib import Path
+
+    from .io import is_archive
+    from .patchset import PatchSet
+
+    if archive_of is not None and is_archive(archive_of) and not Path(path).is_file():
+        return PatchSet(archive_of, member=path)
+    return PatchSet(_source(path), member=member)
+
+
+@click.group("patchset")
+def patchset_group():
+    """Patchsets: extract, apply, verify and inspect (as `pyhf patchset`)."""
+
+
+@patchset_group.command("extract")
+@click.argument("patchset", default="-")
+@click.option("--name", required=True, help="Name of the patch to extract.")
+@click.option("--member", default=None, help="Member of a .tar.gz pallet holding the patchset.")
+@click.option("--with-metadata/--without-metadata", default=False,
+              help="Print {metadata, patch} with the patchset's metadata merged in.")
+@click.option("--output-file", default=None, help="Write the JSON here instead of printing it.")
+def extract_command(patchset, name, member, with_metadata, output_file):
+    """Print one patch of a patchset (its JSON patch operations)."""
+    with _reporting_errors():
+        patches = _patchset(patchset, member)
+        patch = patches[name]
+    result = patch.operations
+    if with_metadata:
+        result = {"metadata": {**patch.metadata, **patches.metadata}, "patch": patch.operations}
+    _emit(result, output_file)
+
+
+@patchset_group.command("apply")
+@click.argument("background_only")
+@click.argument("patchset")
+@click.option("--name", required=True, help="Name of the patch to apply.")
+@click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
+@click.option("--output-file", default=None, help="Write the JSON here instead of printing it.")
+def apply_command(background_only, patchset, name, member, output_file):
+    """Print the background-only workspace with a patch of the patchset applied (digest verified)."""
+    from .workspace import Workspace
+
+    with _reporting_errors():
+        ws = Workspace.load(_source(background_only), member=member)
+        patched = _patchset(patchset, archive_of=background_only).apply(ws, name)
+    _emit(patched.to_dict(), output_file)
+
+
+@patchset_group.command("verify")
+@click.argument("background_only")
+@click.argument("patchset")
+@click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
+def verify_command(background_only, patchset, member):
+    """Check that the patchset was made for this background-only workspace (its digests)."""
+    from .workspace import Workspace
+
+    with _reporting_errors():
+        ws = Workspace.load(_source(background_only), member=member)
+        _patchset(patchset, archive_of=background_only).verify(ws)
+    click.echo("All good.")
+
+
+@patchset_group.command("inspect")
+@click.argument("patchset", default="-")
+@click.option("--member", default=None, help="Member of a .tar.gz pallet holding the patchset.")
+def inspect_patchset_command(patchset, member):
+    """List the patches of a patchset with their label values."""
+    with _reporting_errors():
+        patches = _patchset(patchset, member)
+    click.echo(f"{patches.description}\n{len(patches)} patches; labels {', '.join(patches.labels)}; "
+               f"references {patches.references}\n")
+    click.echo("\n".join(_table([[p.name, *p.values] for p in patches], ["name", *patches.labels])))
+
+
+#: click commands registered under ``likelihub`` by the plugin's hook.
+commands: list = [cls_command, limit_command, fit_command, inspect_command, patchset_group]
