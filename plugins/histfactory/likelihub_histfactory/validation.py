@@ -185,10 +185,11 @@ def _check_values(values, what: str, location: dict, nonnegative: bool) -> None:
             raise InvalidModelError(f"{what} is negative ({value})", bin=index, **location)
 
 
-def _check_length(values, n_bins: int, what: str, location: dict) -> None:
+def _check_length(values, n_bins: int, what: str, location: dict, reference: str = "") -> None:
     if len(values) != n_bins:
-        raise InvalidModelError(f"{what} has {len(values)} bins, the channel has {n_bins} "
-                                "(the length of its first sample's data)", **location)
+        reference = f" (those of its first sample, {reference!r})" if reference else ""
+        raise InvalidModelError(f"{what} has {len(values)} bins, the channel has {n_bins}{reference}",
+                                **location)
 
 
 def _check_modifier(modifier: Mapping, n_bins: int, location: dict) -> None:
@@ -237,7 +238,8 @@ def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict
                                     file=file, channel=name, sample=duplicate[0])
         for sample in channel["samples"]:
             location = {"file": file, "channel": name, "sample": sample["name"]}
-            _check_length(sample["data"], bins, "nominal yields", location)
+            _check_length(sample["data"], bins, "nominal yields", location,
+                          channel["samples"][0]["name"])
             _check_values(sample["data"], "nominal yield", location, nonnegative=True)
             keys = [(m["name"], m["type"]) for m in sample["modifiers"]]
             duplicate = _duplicates(keys)
