@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["read_json", "archive_members", "is_archive", "resolve_member", "origin_of"]
+__all__ = ["read_json", "archive_members", "is_archive", "resolve_member", "origin_of", "beside"]
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
@@ -74,6 +74,17 @@ def origin_of(source, member: str | None = None) -> str | None:
     if isinstance(source, Mapping) or isinstance(source, list):
         return None
     return f"{source}:{member}" if member is not None and is_archive(source) else str(source)
+
+
+def beside(source, origin: str | None) -> tuple[object, str | None]:
+    """``(source, member)`` to read: a path that is no file, given beside a document read from
+    an archive (``origin`` ``"archive.tar.gz:member"``), names a member of that archive."""
+    if not isinstance(source, (str, PathLike)) or Path(source).is_file() or is_archive(source):
+        return source, None
+    for suffix in (".tar.gz:", ".tgz:", ".tar:"):
+        if origin is not None and suffix in origin:
+            return origin[:origin.index(suffix) + len(suffix) - 1], str(source)
+    return source, None
 
 
 def _parse(text: bytes | str, origin: str):

@@ -26,10 +26,11 @@ import jsonpointer
 
 from likelihub.errors import InvalidModelError
 
-from .io import read_json
+from .io import beside, read_json
 from .validation import validate
 
-__all__ = ["Patch", "PatchSet", "digest", "read_patch", "apply_operations"]
+__all__ = ["Patch", "PatchSet", "digest", "read_patch", "apply_operations", "apply_patches",
+           "load_patchset"]
 
 
 def digest(spec, algorithm: str = "sha256") -> str:
@@ -124,6 +125,32 @@ def read_patch(source, member: str | None = None) -> Patch:
                                 "the patch", file=origin)
     validate(operations, "jsonpatch", file=origin)
     return Patch(operations, origin=origin)
+
+
+def apply_patches(spec: Mapping, patches, origin: str | None = None) -> tuple[dict, str | None]:
+    """A copy of ``spec`` with ``patches`` (anything :func:`read_patch` reads) applied in order.
+
+    Paths that are no file are members of the archive ``spec`` came from (``origin``). Returns
+    the patched document and its label: ``origin`` followed by the patches' names.
+    """
+    labels = []
+    for item in patches:
+        patch = read_patch(*beside(item, origin))
+        spec = apply_operations(spec, patch.operations, patch.label)
+        labels.append(patch.label or "patch")
+    if not labels:
+        return json.loads(json.dumps(spec)), origin
+    return spec, f"{origin or 'workspace'} patched with {', '.join(labels)}"
+
+
+def load_patchset(source, member: str | None = None, origin: str | None = None) -> PatchSet:
+    """A :class:`PatchSet` as is, or read from ``source`` (a path that is no file is a member of
+    the archive named by ``origin``, the background-only workspace's label)."""
+    if isinstance(source, PatchSet):
+        return source
+    if member is None:
+        source, member = beside(source, origin)
+    return PatchSet(source, member=member)
 
 
 class PatchSet:

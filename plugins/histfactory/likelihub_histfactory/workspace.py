@@ -23,16 +23,16 @@ from os import PathLike
 
 from likelihub.errors import InvalidModelError
 
-from .io import is_archive, read_json
-from .patchset import Patch, PatchSet, apply_operations, digest, read_patch
+from .io import read_json
+from .patchset import apply_patches, digest, load_patchset
 from .validation import (
     check_channels,
     check_model,
     check_observations,
     check_workspace,
     model_parameters,
-    validate,
 )
+from .validation import validate as validate_schema
 
 __all__ = ["Workspace", "load_workspace", "load_model_spec", "JOINS", "CONSTRAINTS"]
 
@@ -83,7 +83,7 @@ class Workspace:
         self._spec = _copy(spec)
         self.file = file
         if validate:
-            _validate_schema(self._spec, file)
+            validate_schema(self._spec, "workspace", file=file)
             check_workspace(self._spec, file)
 
     @classmethod
@@ -292,30 +292,13 @@ class Workspace:
     def apply_patches(self, patches: Iterable) -> Workspace:
         """A new workspace with JSON patches applied in order to the whole workspace.
 
-        Parameters
-        ----------
-        patches
-            Each a list of operations, a :class:`~.patchset.Patch`, a jsonpatch.JsonPatch, or a
-            JSON path (a member of this workspace's archive where the path is no file).
-
-        Raises
-        ------
-        InvalidModelError
-            Naming the patch and the operation (index, op, path) that does not apply, or the
-            place where the patched workspace is invalid.
+        ``patches``: lists of operations, :class:`~.patchset.Patch` or jsonpatch.JsonPatch
+        objects, JSON paths (members of this workspace's archive where the path is no file).
+        Errors name the patch and the operation (index, op, path) that does not apply, or the
+        place where the patched workspace is invalid.
         """
-        spec, label = self._patched(self._spec, patches)
+        spec, label = apply_patches(self._spec, patches, self.file)
         return Workspace(spec, file=label, validate=label != self.file)
-
-    def _patched(self, spec: Mapping, patches: Iterable) -> tuple[dict, str | None]:
-        labels = []
-        for item in patches:
-            patch = _resolve_patch(item, self.file)
-            spec = apply_operations(spec, patch.operations, patch.label)
-            labels.append(patch.label or "patch")
-        if not labels:
-            return _copy(spec), self.file
-        return spec, f"{self.file or 'workspace'} patched with {', '.join(labels)}"
 
     def model_spec(self, measurement: str | None = None, patches: Iterable = (),
                    unused_parameters: str = "warn") -> tuple[dict, dict]:
@@ -351,9 +334,9 @@ class Workspace:
         """
         chosen = self.measurement(measurement)
         spec = {"channels": self._spec["channels"], "parameters": chosen["config"]["parameters"]}
-        spec, label = self._patched(spec, patches)
+        spec, label = apply_patches(spec, patches, self.file)
         if label != self.file:
-            validate(spec, "model", file=label)
+            validate_schema(spec, "model", file=label)
             n_bins = check_channels(spec["channels"], label)
         else:
             n_bins = {c["name"]: len(c["samples"][0]["data"]) for c in spec["channels"]}
@@ -440,35 +423,6 @@ def _combine_specs(left: Mapping, right: Mapping, join: str, merge_channels: boo
     }
 
 
-def _validate_schema(spec: Mapping, file: str | None) -> None:
-    validate(spec, "workspace", file=file)
-
-
-def _resolve_patch(item, workspace_file: str | None) -> Patch:
-    """A patch from ``item``; a path that is no file is looked up in the workspace's archive."""
-    if isinstance(item, (str, PathLike)) and not _exists(item):
-        archive = _archive_of(workspace_file)
-        if archive is not None:
-            return read_patch(archive, member=str(item))
-    return read_patch(item)
-
-
-def _exists(path) -> bool:
-    from pathlib import Path
-
-    return Path(path).is_file()
-
-
-def _archive_of(origin: str | None) -> str | None:
-    """The archive path of an ``archive:member`` origin, else None."""
-    if origin is None or ":" not in origin:
-        return None
-    for suffix in (".tar.gz:", ".tgz:", ".tar:"):
-        if suffix in origin:
-            return origin[:origin.index(suffix) + len(suffix) - 1]
-    return None
-
-
 def load_model_spec(workspace, patches: Iterable = (), measurement: str | None = None,
                     member: str | None = None, patchset=None, patch_name=None,
                     unused_parameters: str = "warn") -> tuple[dict, dict, dict, str | None]:
@@ -505,7 +459,7 @@ def load_model_spec(workspace, patches: Iterable = (), measurement: str | None =
         if patch_name is None:
             raise InvalidModelError("a patchset is given without the name of its patch to apply",
                                     argument="patch_name")
-        patchset = _resolve_patchset(patchset, ws.file)
+        patchset = load_patchset(patchset, origin=ws.file)
         patchset.verify(ws)
         patches.append(patchset[patch_name] if isinstance(patch_name, str) else
                        patchset.patch_for(patch_name))
@@ -513,13 +467,3 @@ def load_model_spec(workspace, patches: Iterable = (), measurement: str | None =
         raise InvalidModelError("patch_name is given without a patchset", argument="patchset")
     spec, chosen = ws.model_spec(measurement, patches, unused_parameters)
     return spec, ws.observations, chosen["config"], ws.file
-
-
-def _resolve_patchset(source, workspace_file: str | None) -> PatchSet:
-    if isinstance(source, PatchSet):
-        return source
-    if isinstance(source, (str, PathLike)) and not _exists(source) and not is_archive(source):
-        archive = _archive_of(workspace_file)
-        if archive is not None:
-            return PatchSet(archive, member=str(source))
-    return PatchSet(source)
