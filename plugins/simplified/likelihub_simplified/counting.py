@@ -16,8 +16,12 @@ toys fluctuate both and the Asimov global observables can be fitted or nominal.
 
 The log-likelihood is normalised: sum_i ln Pois(n_i | lambda_i) + ln MVN(theta | g_theta, rho)
 + sum_k ln N(eta_k | g_eta_k, 1). Expected counts below ``LAMBDA_FLOOR`` are replaced by it in the
-Poisson terms (as spey and SModelS do): a bin with no events then adds nothing below the floor,
-and one with events a steep wall, which keeps fits inside the physical region.
+Poisson terms of bins with events (as spey and SModelS do), a steep wall that keeps fits inside
+the physical region. A bin with no events has ln Pois(0 | lambda) = -lambda, whose exact maximum
+under the constraints often lies on lambda = 0; for lambda < 0 it is continued smoothly by
+``ZERO_COUNT_SCALE`` * (1 - exp(lambda / ZERO_COUNT_SCALE)) (same value, slope and a finite
+curvature at 0), so that fits have a smooth minimum a few 1e-4 events below zero, within 1e-4 per bin
+of the constrained maximum in ln L.
 
 All kernels take a batch of parameter sets and data sets (leading axis), so one code path serves
 single evaluations, ``logpdf_batch`` and the batched ``value_and_grad_batch`` / ``hessian_batch``
@@ -35,12 +39,38 @@ from likelihub import ModelConfig
 
 from .shifts import VariableGaussianShift
 
-__all__ = ["CountingBackend", "SignalNuisances", "LAMBDA_FLOOR"]
+__all__ = ["CountingBackend", "SignalNuisances", "poisson_terms", "LAMBDA_FLOOR", "ZERO_COUNT_SCALE"]
 
-#: Smallest expected count used in a Poisson term.
+#: Smallest expected count used in the Poisson term of a bin with events.
 LAMBDA_FLOOR = 1e-20
 
+#: Scale (events) of the smooth continuation of ln Pois(0 | lambda) below lambda = 0.
+ZERO_COUNT_SCALE = 1e-4
+
 LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def poisson_terms(counts: np.ndarray, lam: np.ndarray, order: int = 2):
+    """ln Pois(n | lambda) per bin with its first two derivatives in lambda (None beyond ``order``).
+
+    Bins with events use max(lambda, ``LAMBDA_FLOOR``) (no derivative below the floor); bins without
+    events use -lambda, continued below 0 by s (1 - exp(lambda / s)) with s = ``ZERO_COUNT_SCALE``.
+    """
+    empty = counts == 0
+    clipped = ~empty & (lam < LAMBDA_FLOOR)
+    safe = np.where(clipped, LAMBDA_FLOOR, lam)
+    below = empty & (lam < 0)
+    decay = np.exp(np.minimum(lam, 0.0) / ZERO_COUNT_SCALE)
+    value = np.where(below, ZERO_COUNT_SCALE * (1.0 - decay),
+                     xlogy(counts, safe) - safe - gammaln(counts + 1.0))
+    if order == 0:
+        return value, None, None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(clipped, 0.0, np.where(below, -decay, counts / safe - 1.0))
+        if order == 1:
+            return value, first, None
+        second = np.where(clipped, 0.0, np.where(below, -decay / ZERO_COUNT_SCALE, -counts / safe**2))
+    return value, first, second
 
 
 class SignalNuisances:
@@ -163,9 +193,8 @@ class CountingBackend:
         signal, signal_d1, signal_d2 = self._signal(eta)
         shift, shift_d1, shift_d2 = self._background(theta)
         lam = mu[:, None] * signal + self.background + shift
-        clipped = lam < LAMBDA_FLOOR
-        lam = np.where(clipped, LAMBDA_FLOOR, lam)
-        value = np.sum(xlogy(counts, lam) - lam - gammaln(counts + 1.0), axis=1)
+        terms, weight, curvature = poisson_terms(counts, lam, order)
+        value = terms.sum(axis=1)
         if self.n_theta:
             residual = theta - g_theta
             pull = residual @ self._rho_inverse
@@ -175,7 +204,6 @@ class CountingBackend:
             value = value - 0.5 * np.sum(eta_residual**2, axis=1) + self._eta_norm
         if order == 0:
             return value
-        weight = np.where(clipped, 0.0, counts / lam - 1.0)  # d ln Pois / d lambda
         m = mu.shape[0]
         grad = np.empty((m, self.n_parameters))
         grad[:, 0] = np.sum(weight * signal, axis=1)
@@ -186,7 +214,6 @@ class CountingBackend:
             grad[:, 1 + t:] = mu[:, None] * np.einsum("mn,mkn->mk", weight, signal_d1) - eta_residual
         if order == 1:
             return value, grad
-        curvature = np.where(clipped, 0.0, -counts / lam**2)  # d2 ln Pois / d lambda2
         hess = np.zeros((m, self.n_parameters, self.n_parameters))
         hess[:, 0, 0] = np.sum(curvature * signal**2, axis=1)
         if t:
