@@ -126,17 +126,11 @@ def validate(instance, schema_name: str, file: str | None = None, fast: bool = T
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
+    if len(error.message) <= 160:
+        return error.message
     instance = repr(error.instance)
-    if len(instance) > 60:
-        instance = instance[:57] + "..."
-    if error.validator == "required":
-        return error.message
-    if error.validator == "additionalProperties":
-        return error.message
-    if error.validator in ("type", "enum", "const", "pattern", "minItems", "maxItems"):
-        return error.message if len(error.message) < 120 else (
-            f"{instance} violates {error.validator} {error.validator_value!r}")
-    return error.message if len(error.message) < 160 else f"{instance} is invalid ({error.validator})"
+    instance = instance if len(instance) <= 60 else instance[:57] + "..."
+    return f"{instance} violates {error.validator} {str(error.validator_value)[:80]}"
 
 
 def _name_of(item, index) -> str:
