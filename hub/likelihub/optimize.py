@@ -170,21 +170,53 @@ class NegativeLogLikelihood:
         return numerical_hessian(self.grad, x)
 
 
-def _projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Gradient with the components that push against an active bound set to zero."""
+def _projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray,
+                        tolerance: float) -> np.ndarray:
+    """Gradient with the components that push against a bound the parameter (nearly) sits on set
+    to zero: "nearly" means that moving it onto the bound would gain less than ``tolerance``
+    (MIGRAD's bound transformation leaves parameters a hair inside their bounds)."""
     g = grad.copy()
-    span = np.where(np.isfinite(bounds[:, 1] - bounds[:, 0]), bounds[:, 1] - bounds[:, 0], 1.0)
-    at_low = (x - bounds[:, 0]) <= 1e-10 * np.maximum(1.0, span)
-    at_high = (bounds[:, 1] - x) <= 1e-10 * np.maximum(1.0, span)
-    g[at_low & (g > 0)] = 0.0
-    g[at_high & (g < 0)] = 0.0
+    at_low = (g > 0) & (g * (x - bounds[:, 0]) <= tolerance)
+    at_high = (g < 0) & (-g * (bounds[:, 1] - x) <= tolerance)
+    g[at_low | at_high] = 0.0
     return g
 
 
 def _edm(grad: np.ndarray, inverse_hessian: np.ndarray | None) -> float:
     if inverse_hessian is None:
         return float("inf")
-    return float(0.5 * grad @ inverse_hessian @ grad)
+    with np.errstate(over="ignore", invalid="ignore"):
+        edm = float(0.5 * grad @ inverse_hessian @ grad)
+    return edm if np.isfinite(edm) else float("inf")
+
+
+def _descent_along_gradient(objective, x: np.ndarray, grad: np.ndarray, bounds: np.ndarray) -> float:
+    """-log L that a Newton step along the (projected) gradient would still gain: |g|^2 / (2 kappa).
+
+    kappa, the curvature along g, comes from one more gradient evaluation. This does not trust the
+    minimiser's own Hessian estimate, which can be wrong where it stopped early (e.g. a start on a
+    bound): a large value means the point is not a minimum whatever the minimiser says.
+    """
+    with np.errstate(all="ignore"):
+        gain = _probe(objective, x, grad, bounds)
+    return gain if np.isfinite(gain) else float("inf")
+
+
+def _probe(objective, x: np.ndarray, grad: np.ndarray, bounds: np.ndarray) -> float:
+    norm = float(np.linalg.norm(grad))
+    if norm == 0.0:
+        return 0.0
+    direction = -grad / norm
+    h = 1e-5 * max(1.0, float(np.linalg.norm(x)))
+    trial = np.clip(x + h * direction, bounds[:, 0], bounds[:, 1])
+    step = trial - x
+    length = float(np.linalg.norm(step))
+    if length == 0.0:
+        return 0.0
+    _, grad_trial = objective.value_and_grad(trial)
+    kappa = float((grad_trial - grad) @ step) / length**2
+    slope = float(-grad @ step) / length  # descent rate along the probed step (> 0)
+    return float("inf") if not kappa > 0 else slope**2 / (2.0 * kappa)
 
 
 @dataclass
@@ -196,15 +228,29 @@ class _Attempt:
     method: str
 
 
-def _assess(objective, x, bounds, inverse_hessian, method) -> _Attempt:
+def _assess(objective, x, bounds, inverse_hessian, method, edm_max) -> _Attempt:
+    """The attempt's minimum and its EDM: the larger of the minimiser's and the gradient probe's."""
+    x = np.array(x, float)
     value, grad = objective.value_and_grad(x)
-    g = _projected_gradient(grad, x, bounds)
-    return _Attempt(np.array(x, float), value, _edm(g, inverse_hessian), inverse_hessian, method)
+    g = _projected_gradient(grad, x, bounds, edm_max)
+    edm = max(_edm(g, inverse_hessian), _descent_along_gradient(objective, x, g, bounds))
+    objective.value_and_grad(x)  # leave the cache at the minimum
+    return _Attempt(x, value, edm, inverse_hessian, method)
+
+
+def _away_from_bounds(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Move starting values that sit exactly on a bound slightly inside (MIGRAD stalls there)."""
+    span = bounds[:, 1] - bounds[:, 0]
+    nudge = np.where(np.isfinite(span), 1e-3 * np.minimum(span, 1.0), 1e-3)
+    x = x.copy()
+    x = np.where(x <= bounds[:, 0], np.minimum(bounds[:, 0] + nudge, bounds[:, 1]), x)
+    return np.where(x >= bounds[:, 1], np.maximum(bounds[:, 1] - nudge, bounds[:, 0]), x)
 
 
 def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
     # hessian=False: iminuit would otherwise pick up objective.hessian on its own and fail inside
     # MIGRAD (TypeError 'NoneType' object is not callable) where that Hessian is not positive definite.
+    x0 = _away_from_bounds(np.asarray(x0, float), bounds)
     minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None, hessian=False)
     minuit.errordef = Minuit.LIKELIHOOD
     minuit.limits = [tuple(b) for b in bounds]
@@ -215,10 +261,11 @@ def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls:
     minuit.migrad(ncall=max_calls)
     covariance = None if minuit.covariance is None else np.array(minuit.covariance)
     # Minuit's covariance is errordef * 2 * H^-1 for -log L with errordef 0.5, i.e. H^-1.
-    return _assess(objective, np.array(minuit.values), bounds, covariance, f"minuit(strategy={strategy})")
+    return _assess(objective, np.array(minuit.values), bounds, covariance, f"minuit(strategy={strategy})",
+                   edm_max)
 
 
-def _run_scipy(objective, x0, bounds, max_calls: int) -> _Attempt:
+def _run_scipy(objective, x0, bounds, max_calls: int, edm_max: float) -> _Attempt:
     result = minimize(
         objective.value_and_grad, x0, jac=True, method="L-BFGS-B",
         bounds=[tuple(b) for b in bounds],
@@ -230,7 +277,7 @@ def _run_scipy(objective, x0, bounds, max_calls: int) -> _Attempt:
             inverse_hessian = np.linalg.inv(objective.hessian(result.x))
         except np.linalg.LinAlgError:
             inverse_hessian = None
-    return _assess(objective, result.x, bounds, inverse_hessian, "scipy(L-BFGS-B)")
+    return _assess(objective, result.x, bounds, inverse_hessian, "scipy(L-BFGS-B)", edm_max)
 
 
 def _starting_points(x0: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
@@ -329,13 +376,13 @@ def _minimise_with_retries(objective, x0, bounds, method, edm_max, max_calls) ->
         return attempt.edm <= edm_max and np.isfinite(attempt.nll)
 
     first = (_run_minuit(objective, x0, bounds, 0, edm_max, max_calls) if method == "minuit"
-             else _run_scipy(objective, x0, bounds, max_calls))
+             else _run_scipy(objective, x0, bounds, max_calls, edm_max))
     attempts.append(first)
     if not good(first):
         # Continue from where the first attempt stopped, more carefully.
         attempts.append(_run_minuit(objective, first.x, bounds, 2, edm_max, max_calls))
     if not any(good(a) for a in attempts):
-        polished = _run_scipy(objective, x0, bounds, max_calls)
+        polished = _run_scipy(objective, x0, bounds, max_calls, edm_max)
         attempts.append(polished)
         attempts.append(_run_minuit(objective, polished.x, bounds, 2, edm_max, max_calls))
     if not any(good(a) for a in attempts):

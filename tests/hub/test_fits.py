@@ -68,5 +68,6 @@ def test_failing_fit_can_be_returned_flagged():
 
 def test_fit_result_indexing_and_twice_nll():
     result = lh.StatisticalModel(CountingBackend(10, 5, 8)).fit()
-    assert result["mu"] == pytest.approx(0.4, abs=1e-6)
+    # mu-hat = (n - b)/s = 0.4, to the ~1e-4 that EDM < 1e-8 allows (see above).
+    assert result["mu"] == pytest.approx(0.4, abs=1e-4)
     assert result.twice_nll == pytest.approx(2 * result.nll)
