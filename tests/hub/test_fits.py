@@ -71,3 +71,31 @@ def test_fit_result_indexing_and_twice_nll():
     # mu-hat = (n - b)/s = 0.4, to the ~1e-4 that EDM < 1e-8 allows (see above).
     assert result["mu"] == pytest.approx(0.4, abs=1e-4)
     assert result.twice_nll == pytest.approx(2 * result.nll)
+
+
+def test_start_on_a_bound_still_finds_the_minimum():
+    # MIGRAD once stopped after one gradient at this start (mu on its bound) with a "valid minimum"
+    # 1.8 units of -log L too high. n < b, so mu-hat sits on its bound 0, and theta-hat minimises
+    # Pois(381 | 400 (1 + 0.02 theta)) N(-1.66558 | theta, 1): a 1-D minimisation with scipy.
+    from scipy.optimize import minimize_scalar
+
+    backend = CountingBackend(400.0, 40.0, 400.0, delta=0.02)
+    data = np.array([381.0, -1.66558146])
+    result = fit(backend, data, init=np.array([0.0, 5.047819e-09]))
+    expected = minimize_scalar(lambda t: -backend.logpdf([0.0, t], data), bounds=(-5, 5),
+                               method="bounded", options={"xatol": 1e-10})
+    assert result.nll == pytest.approx(expected.fun, abs=1e-8)
+    assert result.values[1] == pytest.approx(expected.x, abs=1e-4)
+
+
+def test_minimiser_claims_are_checked_by_the_gradient_probe():
+    from likelihub.optimize import NegativeLogLikelihood, _assess
+
+    backend = CountingBackend(400.0, 40.0, 400.0, delta=0.02)
+    objective = NegativeLogLikelihood(backend, np.array([381.0, -1.66558146]), np.zeros(2),
+                                      np.array([True, True]))
+    # A far-from-minimal point with a (wrong) vanishing inverse Hessian, as MIGRAD reported it:
+    # its own EDM is ~0, the probe along the gradient sees -log L still falling by ~1.4.
+    attempt = _assess(objective, np.array([0.5, 0.0]), np.array([[0, 10], [-5, 5.0]]),
+                      np.zeros((2, 2)), "fake", 1e-8)
+    assert attempt.edm > 0.1
