@@ -168,3 +168,29 @@ def test_third_moments_bring_the_sl_paper_scan_closer_to_the_true_likelihood(sim
     # Measured here: largest |Delta t_mu| 2.02 (symmetric) and 0.31 (third moments) on mu in [0, 1].
     assert np.max(np.abs(third_scan - true_scan)) < 0.5
     assert np.max(np.abs(simplified_scan - true_scan)) > 1.5
+
+
+
+@pytest.mark.parametrize("name", [
+    "CMS-SUS-16-039-agg", "CMS-SUS-20-004-eff",
+    *(pytest.param(n, marks=pytest.mark.slow) for n in (
+        "CMS-EXO-20-004-eff", "CMS-PAS-SUS-16-052-agg", "CMS-SUS-16-048-ma5", "CMS-SUS-16-050-agg",
+        "CMS-SUS-19-006-agg", "CMS-SUS-21-002-eff")),
+])
+def test_real_cms_analyses_build_fit_and_limit(simplified_model, name):
+    analysis = simplified_model(name)
+    background = np.asarray(analysis["background"])
+    covariance = np.asarray(analysis["covariance"])
+    # A plausible signal: one standard deviation of the background prediction in every region.
+    arguments = dict(signal_yields=np.sqrt(background + np.diag(covariance)), background_yields=background,
+                     data=analysis["observed"], covariance_matrix=covariance)
+    kinds = {CORRELATED: {}}
+    if analysis["third_moment"] is not None:
+        kinds["simplified.third_moment_expansion"] = dict(third_moment=analysis["third_moment"])
+    for kind, extra in kinds.items():
+        model = lh.get_backend(kind)(**arguments, **extra)
+        fit = model.fit()
+        assert fit.converged
+        limit = model.upper_limit(expected="observed").observed
+        # Such a signal is excluded at mu of order 1 (measured 0.3 to 1.2 over these analyses).
+        assert 0.05 < limit < 5.0
