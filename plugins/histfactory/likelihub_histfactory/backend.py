@@ -6,9 +6,10 @@
         patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
     model.cls(1.0); model.upper_limit()
 
-:func:`build_model` reads the workspace (:mod:`.specification`), compiles it (:mod:`.compile`)
+:func:`build_backend` reads the workspace (:mod:`.specification`), compiles it (:mod:`.compile`)
 and returns a :class:`HistFactoryBackend`, whose likelihood runs in the numba kernels
-(:mod:`.kernels`).
+(:mod:`.kernels`); :func:`build_model`, the registered factory, wraps it in a
+:class:`likelihub.StatisticalModel` with tight fits.
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from likelihub import DataLayout, ModelConfig
+from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidDataError
 
 from . import kernels
 from .compile import CompiledModel, compile_model
 from .specification import model_specification
 
-__all__ = ["HistFactoryBackend", "build_model"]
+__all__ = ["HistFactoryBackend", "build_model", "build_backend", "FIT_OPTIONS"]
+
+#: Fit options of the models :func:`build_model` returns. The core's default EDM bound (1e-8)
+#: leaves the Asimov data's nuisance parameters ~1e-4 sigma from the conditional minimum, which
+#: moves expected CLs by up to ~1e-5 on the ATLAS likelihoods; 1e-10 costs no extra time here.
+FIT_OPTIONS = {"edm_max": 1e-10}
 
 
 class HistFactoryBackend:
@@ -159,9 +165,20 @@ class HistFactoryBackend:
 
 
 def build_model(workspace, patches: Sequence = (), measurement: str | None = None, *,
-                patchset=None, patch_name: str | None = None,
-                interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
-                poi: str | None = None, **options) -> HistFactoryBackend:
+                fit_options: Mapping | None = None, **options) -> StatisticalModel:
+    """The HistFactory model of a pyhf JSON workspace, ready for inference (the registered factory).
+
+    Takes the arguments of :func:`build_backend`, and ``fit_options`` for every fit (defaults
+    :data:`FIT_OPTIONS`, see :func:`likelihub.optimize.fit`).
+    """
+    backend = build_backend(workspace, patches, measurement, **options)
+    return StatisticalModel(backend, fit_options={**FIT_OPTIONS, **(fit_options or {})})
+
+
+def build_backend(workspace, patches: Sequence = (), measurement: str | None = None, *,
+                  patchset=None, patch_name: str | None = None,
+                  interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
+                  poi: str | None = None, **options) -> HistFactoryBackend:
     """Build the HistFactory backend of a pyhf JSON workspace.
 
     Parameters
@@ -185,7 +202,7 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
         None are accepted yet; an unknown keyword is an error.
     """
     if options:
-        raise TypeError(f"build_model() got unexpected keyword arguments {sorted(options)}")
+        raise TypeError(f"unexpected keyword arguments {sorted(options)}")
     spec, observations, measurement_config, source = model_specification(
         workspace, patches=patches, measurement=measurement, patchset=patchset,
         patch_name=patch_name, member=member)

@@ -45,6 +45,14 @@ def _entry_rate(model: CompiledModel, pars: np.ndarray, entry: int):
     return base, kinds, parameters, values, derivatives, is_factor
 
 
+def _poisson_offset(a: float) -> float:
+    """lgamma(a + 1) - a log a + a: exact below 100, Stirling's series (to 1/a^5) above."""
+    if a <= 100.0:
+        return float(gammaln(a + 1.0) - a * np.log(a) + a)
+    return float(0.5 * np.log(2.0 * np.pi * a) + 1.0 / (12.0 * a) - 1.0 / (360.0 * a**3)
+                 + 1.0 / (1260.0 * a**5))
+
+
 def expected_main(model: CompiledModel, pars: np.ndarray) -> np.ndarray:
     """Expected counts of the main measurements."""
     out = np.zeros(model.n_main)
@@ -78,11 +86,11 @@ def nll_and_grad(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> tu
         base, kinds, parameters, values, derivatives, is_factor = _entry_rate(model, pars, entry)
         w = weight[model.entry_bin[entry]]
         factors = values[is_factor]
-        for j in np.flatnonzero(is_factor):
-            others = np.prod(np.delete(values, np.concatenate([[j], np.flatnonzero(~is_factor)])))
-            grad[parameters[j]] += w * base * others * derivatives[j]
-        for j in np.flatnonzero(~is_factor):
-            grad[parameters[j]] += w * np.prod(factors) * derivatives[j]
+        # product of the other factors of the entry, as prefix times suffix products (exact at 0)
+        prefix = np.concatenate([[1.0], np.cumprod(factors)[:-1]])
+        suffix = np.concatenate([np.cumprod(factors[::-1])[::-1][1:], [1.0]])
+        np.add.at(grad, parameters[is_factor], w * base * prefix * suffix * derivatives[is_factor])
+        np.add.at(grad, parameters[~is_factor], w * np.prod(factors) * derivatives[~is_factor])
     theta = pars[model.aux_parameter]
     gauss = ~model.aux_is_poisson
     sigma = model.aux_width[gauss]
@@ -92,7 +100,12 @@ def nll_and_grad(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> tu
     tau = model.aux_width[~gauss]
     rate = tau * theta[~gauss]
     a = aux[~gauss]
-    value += float(np.sum(rate - xlogy(a, rate) + gammaln(a + 1.0)))
+    # rate - a log(rate) + lgamma(a + 1), written without cancelling large terms (tau up to 1e11)
+    positive = a > 0
+    x = np.divide(rate - a, a, out=np.zeros_like(a), where=positive)
+    offset = np.array([_poisson_offset(ai) for ai in a[positive]])
+    value += float(np.sum(rate[~positive]) + np.sum(a[positive] * (x[positive] - np.log1p(x[positive])))
+                   + np.sum(offset))
     np.add.at(grad, model.aux_parameter[~gauss], tau - np.divide(a * tau, rate, out=np.zeros_like(a),
                                                                   where=a != 0))
     return value, grad
