@@ -176,8 +176,9 @@ def _projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray,
     to zero: "nearly" means that moving it onto the bound would gain less than ``tolerance``
     (MIGRAD's bound transformation leaves parameters a hair inside their bounds)."""
     g = grad.copy()
-    at_low = (g > 0) & (g * (x - bounds[:, 0]) <= tolerance)
-    at_high = (g < 0) & (-g * (bounds[:, 1] - x) <= tolerance)
+    with np.errstate(invalid="ignore"):  # 0 * inf where a gradient component is 0 and its bound infinite
+        at_low = (g > 0) & (g * (x - bounds[:, 0]) <= tolerance)
+        at_high = (g < 0) & (-g * (bounds[:, 1] - x) <= tolerance)
     g[at_low | at_high] = 0.0
     return g
 
