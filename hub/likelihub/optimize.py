@@ -248,11 +248,25 @@ def _away_from_bounds(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.where(x >= bounds[:, 1], np.maximum(bounds[:, 1] - nudge, bounds[:, 0]), x)
 
 
+def _positive_definite(hessian: np.ndarray) -> np.ndarray:
+    """The Hessian, shifted along the identity where it is not positive definite."""
+    hessian = 0.5 * (hessian + hessian.T)
+    if not np.all(np.isfinite(hessian)):
+        return np.eye(len(hessian))
+    lowest = np.linalg.eigvalsh(hessian)[0]
+    scale = max(1.0, float(np.abs(np.diagonal(hessian)).max()))
+    if lowest > 1e-10 * scale:
+        return hessian
+    return hessian + (1e-6 * scale - lowest) * np.eye(len(hessian))
+
+
 def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
-    # hessian=False: iminuit would otherwise pick up objective.hessian on its own and fail inside
-    # MIGRAD (TypeError 'NoneType' object is not callable) where that Hessian is not positive definite.
     x0 = _away_from_bounds(np.asarray(x0, float), bounds)
-    minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None, hessian=False)
+    # With a gradient, MIGRAD starts from the Hessian at x0 (the backend's, or differences of its
+    # gradient) made positive definite: without it, MIGRAD needs about as many iterations as there
+    # are parameters to learn the curvature (1849 instead of 53 evaluations on ATLAS 1Lbb).
+    hessian = (lambda x: _positive_definite(objective.hessian(x))) if objective.has_gradient else False
+    minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None, hessian=hessian)
     minuit.errordef = Minuit.LIKELIHOOD
     minuit.limits = [tuple(b) for b in bounds]
     minuit.strategy = strategy
