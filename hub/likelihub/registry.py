@@ -111,16 +111,24 @@ class BackendInfo:
 def _wrap_factory(info: BackendInfo) -> Callable:
     """A factory that builds the backend and wraps it in a StatisticalModel."""
 
-    def factory(*args, **kwargs):
+    def factory(*args, fit_options=None, name=None, **kwargs):
         from .model import StatisticalModel
 
         built = info.load_factory()(*args, **kwargs)
-        return built if isinstance(built, StatisticalModel) else StatisticalModel(built)
+        if isinstance(built, StatisticalModel):
+            if fit_options is not None:
+                built.fit_options = dict(fit_options)
+            if name is not None:
+                built.name = name
+            return built
+        return StatisticalModel(built, name=name, fit_options=fit_options)
 
     factory.__name__ = info.name.replace(".", "_")
     factory.__qualname__ = factory.__name__
-    factory.__doc__ = f"Build a {info.name!r} model ({info.plugin} {info.version}).\n\n" + (
-        info.description or "")
+    factory.__doc__ = (
+        f"Build a {info.name!r} model ({info.plugin} {info.version}).\n\n{info.description or ''}\n\n"
+        "Every factory also takes ``fit_options`` (keywords for every fit of the model: ``method``, "
+        "``edm_max``, ``max_calls``) and ``name`` (a label for the model).")
     factory.info = info
     return factory
 

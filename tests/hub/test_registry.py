@@ -59,6 +59,12 @@ def test_registered_backend_builds_a_statistical_model(plugin_module):
     assert f"{plugin_module}_factories" in sys.modules
 
 
+def test_factories_take_fit_options_and_a_name(plugin_module):
+    registry = Registry([entry_point("toy", plugin_module)])
+    model = registry.get("toy.counting")(n=12.0, fit_options={"method": "scipy"}, name="cms")
+    assert model.name == "cms" and model.fit().method == "scipy(L-BFGS-B)"
+
+
 def test_broken_plugin_is_reported_and_others_still_load(plugin_module):
     with pytest.warns(PluginWarning, match="'broken'.*failed to load.*ModuleNotFoundError"):
         registry = Registry([entry_point("broken", "no_such_module_xyz"),
