@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -58,3 +59,33 @@ def test_plugin_template_installs_and_is_found(tmp_path):
     # the same likelihood as pyhf's: limits to 1e-4 relative (both root finders at rtol <= 1e-6)
     assert observed == pytest.approx(TEMPLATE_PYHF_LIMIT_OBSERVED, rel=1e-4)
     assert expected == pytest.approx(TEMPLATE_PYHF_LIMIT_EXPECTED, rel=1e-4)
+
+
+def _reference_case(shared_data, analysis: str, patch: str) -> dict:
+    cases = json.loads((shared_data / "reference" / "histfactory-pyhf.json").read_text())["cases"]
+    return next(c for c in cases if c["analysis"] == analysis and c["patch"] == patch)
+
+
+def test_recast_atlas_cms(shared_data, tmp_path):
+    pytest.importorskip("likelihub_histfactory")
+    pytest.importorskip("likelihub_simplified")
+    figure, numbers = tmp_path / "brazil.png", tmp_path / "recast.json"
+    run = subprocess.run([sys.executable, str(EXAMPLES / "recast_atlas_cms.py"), str(shared_data),
+                          "--output", str(figure), "--json", str(numbers)],
+                         capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results = json.loads(numbers.read_text())
+    atlas, cms, combined = (results[k] for k in ("ATLAS sbottom (full)", "CMS-SUS-20-004 (simplified)",
+                                                 "combined"))
+    # ATLAS alone: pyhf 0.7.6 on the same patch (shared/data/reference/histfactory-pyhf.json);
+    # CLs to 1e-4 relative (both fits to ~1e-6 in -log L), limits to 1e-4 (TOMS 748, rtol 1e-6)
+    reference = _reference_case(shared_data, "sbottomA", "sbottom_1300_205_60")
+    assert atlas["cls_obs_mu1"] == pytest.approx(reference["cls_obs_mu1"], rel=1e-4)
+    assert atlas["cls_exp_mu1"] == pytest.approx(reference["cls_exp_mu1"], rel=1e-4)
+    assert atlas["upper_limit_obs"] == pytest.approx(reference["upper_limit_obs"], rel=1e-4)
+    assert atlas["upper_limit_exp"] == pytest.approx(reference["upper_limit_exp"], rel=1e-4)
+    # two experiments with no excess: the combination excludes more than either (CLs smaller)
+    assert combined["cls_obs_mu1"] < min(atlas["cls_obs_mu1"], cms["cls_obs_mu1"])
+    assert combined["upper_limit_obs"] < min(atlas["upper_limit_obs"], cms["upper_limit_obs"])
+    assert "combined:" in run.stdout
