@@ -117,7 +117,7 @@ def _wrap_factory(info: BackendInfo) -> Callable:
         built = info.load_factory()(*args, **kwargs)
         if isinstance(built, StatisticalModel):
             if fit_options is not None:
-                built.fit_options = dict(fit_options)
+                built.fit_options = {**built.fit_options, **fit_options}
             if name is not None:
                 built.name = name
             return built
