@@ -207,6 +207,10 @@ class UncorrelatedCombination:
             self.hessian = self._hessian
         if every("logpdf_batch"):
             self.logpdf_batch = self._logpdf_batch
+        if every("value_and_grad_batch") and every("hessian_batch"):
+            # the core's lock-step fitter (likelihub.batch_fit) uses these for toys
+            self.value_and_grad_batch = self._value_and_grad_batch
+            self.hessian_batch = self._hessian_batch
         if all(callable(getattr(b, "sample", None)) or b.config.data_layout is not None
                for b in backends):
             self.sample = self._sample
@@ -258,15 +262,38 @@ class UncorrelatedCombination:
             c.place_hessian(np.asarray(hessian, dtype=float), out)
         return out
 
-    def _logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
-        """Sum of the components' batched logpdfs: pars (N, P), data (N, D) or one of each."""
+    @staticmethod
+    def _broadcast(pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pars, data = np.atleast_2d(pars).astype(float), np.atleast_2d(data).astype(float)
         n = max(pars.shape[0], data.shape[0])
-        pars = np.broadcast_to(pars, (n, pars.shape[1]))
-        data = np.broadcast_to(data, (n, data.shape[1]))
+        return np.broadcast_to(pars, (n, pars.shape[1])), np.broadcast_to(data, (n, data.shape[1]))
+
+    def _logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Sum of the components' batched logpdfs: pars (N, P), data (N, D) or one of each."""
+        pars, data = self._broadcast(pars, data)
         return sum(np.asarray(c.backend.logpdf_batch(c.component_parameters(pars),
                                                      c.component_data(data)), dtype=float)
                    for c in self.components)
+
+    def _value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """logpdf (N,) and gradients (N, P) of N parameter and data sets."""
+        pars, data = self._broadcast(pars, data)
+        total, grad = np.zeros(pars.shape[0]), np.zeros(pars.shape)
+        for c in self.components:
+            value, component_grad = c.backend.value_and_grad_batch(c.component_parameters(pars),
+                                                                   c.component_data(data))
+            total += np.asarray(value, dtype=float)
+            c.place_gradient(np.asarray(component_grad, dtype=float), grad)
+        return total, grad
+
+    def _hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Hessians (N, P, P) of N parameter and data sets."""
+        pars, data = self._broadcast(pars, data)
+        out = np.zeros((pars.shape[0], pars.shape[1], pars.shape[1]))
+        for c in self.components:
+            hessian = c.backend.hessian_batch(c.component_parameters(pars), c.component_data(data))
+            c.place_hessian(np.asarray(hessian, dtype=float), out)
+        return out
 
     def _sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Toys of every component (main and auxiliary data), drawn in turn from ``rng``."""

@@ -93,14 +93,14 @@ class Component:
         out[..., self.auxiliary] = component_data[..., n_main:]
 
     def place_gradient(self, grad: np.ndarray, out: np.ndarray) -> None:
-        """Add the gradient of the component's logpdf (own parameters) to the combined gradient."""
-        out[0] += self.signal_scale * grad[self.poi]
-        out[self.parameters] = grad[self.nuisance_indices]
+        """Add the gradient(s) of the component's logpdf ((P_k,) or (N, P_k)) to the combined ``out``."""
+        out[..., 0] += self.signal_scale * grad[..., self.poi]
+        out[..., self.parameters] = grad[..., self.nuisance_indices]
 
     def place_hessian(self, hessian: np.ndarray, out: np.ndarray) -> None:
-        """Add the Hessian of the component's logpdf (own parameters) to the combined Hessian."""
+        """Add the Hessian(s) of the component's logpdf ((P_k, P_k) or (N, P_k, P_k)) to ``out``."""
         s, poi, nuisances, block = self.signal_scale, self.poi, self.nuisance_indices, self.parameters
-        out[0, 0] += s * s * hessian[poi, poi]
-        out[0, block] = s * hessian[poi, nuisances]
-        out[block, 0] = s * hessian[nuisances, poi]
-        out[block, block] = hessian[np.ix_(nuisances, nuisances)]
+        out[..., 0, 0] += s * s * hessian[..., poi, poi]
+        out[..., 0, block] = s * hessian[..., poi, nuisances]
+        out[..., block, 0] = s * hessian[..., nuisances, poi]
+        out[..., block, block] = hessian[..., nuisances[:, None], nuisances[None, :]]
