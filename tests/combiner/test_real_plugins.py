@@ -65,3 +65,22 @@ def test_asimov_data_are_the_components_asimov_data(components, combined):
     # conditional fits of 90 parameters agree to ~1e-3 in the nuisances (flat directions)
     np.testing.assert_allclose(combined.asimov_data(0.0, asimov_global_observables="nominal"),
                                reference, rtol=1e-3, atol=1e-3)
+
+
+def test_batch_derivatives_pass_through(shared_data):
+    inputs = json.loads((shared_data / "simplified" / "SModelS-unittest-trivial.json").read_text())
+    trivial = lh.get_backend("simplified.correlated_background")(
+        signal_yields=inputs["signal"], background_yields=inputs["background"],
+        data=inputs["observed"], covariance_matrix=inputs["covariance"])
+    backend = lh.combine(trivial, trivial, names=["a", "b"], signal_scales=[1.0, 2.0]).backend
+    assert callable(backend.value_and_grad_batch) and callable(backend.hessian_batch)
+    rng = np.random.default_rng(3)
+    pars = backend.config.init + rng.uniform(-0.3, 0.3, (4, backend.config.n_parameters))
+    data = backend.sample(backend.config.init, 4, rng)
+    values, grads = backend.value_and_grad_batch(pars, data)
+    hessians = backend.hessian_batch(pars, data)
+    for i in range(4):
+        value, grad = backend.value_and_grad(pars[i], data[i])
+        assert values[i] == pytest.approx(value, rel=1e-12)
+        np.testing.assert_allclose(grads[i], grad, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(hessians[i], backend.hessian(pars[i], data[i]), rtol=1e-12, atol=1e-12)
