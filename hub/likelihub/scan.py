@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -32,10 +33,12 @@ __all__ = ["ScanPoint", "ScanResult", "run_scan"]
 
 @dataclass(frozen=True)
 class ScanPoint:
-    """One signal point: its name and its label values (e.g. the two masses)."""
+    """One signal point: its name, its label values (e.g. the two masses), and what the evaluating
+    function needs of it alone (e.g. its signal patch), which travels with it to the worker."""
 
     name: str
     values: tuple = ()
+    payload: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -103,14 +106,30 @@ def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
     return row
 
 
-def _progress(iterable, total: int, enabled: bool | None):
+def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
+    return [_guarded(evaluate, point) for point in chunk]
+
+
+def _progress_bar(total: int, enabled: bool | None):
+    """A tqdm bar (default: when standard error is a terminal), or None."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        return iterable
+        return None
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, unit="point")
+    return tqdm(total=total, unit="point")
+
+
+def _collect(futures, done, total: int, progress: bool | None) -> None:
+    """Wait for ``futures`` (as ``done`` yields them), advancing a progress bar by their rows."""
+    bar = _progress_bar(total, progress)
+    for future in done(futures):
+        if bar is not None:
+            result = future.result()
+            bar.update(len(result) if isinstance(result, list) else 1)
+    if bar is not None:
+        bar.close()
 
 
 def _is_dask(executor) -> bool:
@@ -118,14 +137,14 @@ def _is_dask(executor) -> bool:
 
 
 def _run_dask(evaluate, points, executor, progress):
-    from distributed import Client, as_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     client = Client(executor) if isinstance(executor, str) else executor
-    futures = client.map(_guarded, [evaluate] * len(points), points, pure=False)
-    index = {future.key: i for i, future in enumerate(futures)}
-    rows: list[dict | None] = [None] * len(points)
-    for future in _progress(as_completed(futures), len(points), progress):
-        rows[index[future.key]] = future.result()
+    shared = client.scatter(evaluate, broadcast=True)  # sent to each worker once
+    futures = client.map(_guarded, [shared] * len(points), points, pure=False)
+    _collect(futures, dask_completed, len(points), progress)
+    rows = client.gather(futures)
     if isinstance(executor, str):
         client.close()
     return rows
@@ -152,16 +171,28 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     """
     points = list(points)
     if executor == "serial" or len(points) <= 1:
-        return [_guarded(evaluate, p) for p in _progress(points, len(points), progress)]
+        bar = _progress_bar(len(points), progress)
+        rows = []
+        for point in points:
+            rows.append(_guarded(evaluate, point))
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+        return rows
     if _is_dask(executor):
         return _run_dask(evaluate, points, executor, progress)
     own = executor is None
-    pool: Executor = ProcessPoolExecutor(max_workers or os.cpu_count() or 1) if own else executor
+    workers = max_workers or os.cpu_count() or 1
+    pool: Executor = ProcessPoolExecutor(workers) if own else executor
+    # Points go in chunks, so that ``evaluate`` (which may hold a whole workspace) is pickled
+    # once per chunk rather than once per point.
+    size = max(1, math.ceil(len(points) / (4 * workers)))
+    chunks = [points[i:i + size] for i in range(0, len(points), size)]
     try:
-        futures = [pool.submit(_guarded, evaluate, p) for p in points]
-        for _ in _progress(as_completed(futures), len(points), progress):
-            pass
-        return [f.result() for f in futures]
+        futures = [pool.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
+        _collect(futures, as_completed, len(points), progress)
+        return [row for future in futures for row in future.result()]
     finally:
         if own:
             pool.shutdown()
