@@ -115,3 +115,12 @@ def test_simplified_covariance_example(shared_data):
     # SModelS unit test (testSL.py testModel8): UL 131.586 on mu for signal/100, with nominal Asimov
     # global observables as SModelS; SModelS's own test tolerance is 1e-2 relative, we hold 1e-3
     assert result["nominal"]["observed"] == pytest.approx(131.58637474312224 / 100, rel=1e-3)
+
+
+def test_documentation_builds_strictly(tmp_path):
+    pytest.importorskip("mkdocs")
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                          "--site-dir", str(tmp_path / "site")],
+                         cwd=REPOSITORY, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "site" / "backends" / "combiner" / "index.html").is_file()
