@@ -53,7 +53,7 @@ print(json.dumps(out))
 LIKELIHUB_SCRIPT = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from likelihub_histfactory.backend import build_model
+from likelihub_histfactory.factory import build_model
 archive, workspace, source, name, do_limit = sys.argv[1:6]
 options = {"member": workspace}
 options.update({"patchset": source, "patch_name": name} if name != "-" else {"patches": [source]})

@@ -14,7 +14,7 @@ import pytest
 
 from likelihub.testing import check_backend
 from likelihub_histfactory import reference
-from likelihub_histfactory.backend import build_backend
+from likelihub_histfactory.factory import build_backend
 
 DATA = Path(__file__).parent / "data"
 POINTS = json.loads((DATA / "pyhf_points.json").read_text())["cases"]

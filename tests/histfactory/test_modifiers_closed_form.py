@@ -9,7 +9,7 @@ import pytest
 from scipy.special import gammaln
 from scipy.stats import norm, poisson
 
-from likelihub_histfactory.backend import build_backend
+from likelihub_histfactory.factory import build_backend
 
 SIGNAL = [5.0, 3.0]
 BACKGROUND = [50.0, 20.0]

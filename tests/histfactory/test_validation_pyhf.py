@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likelihub_histfactory.backend import build_model
+from likelihub_histfactory.factory import build_model
 
 POINTS = {c["label"]: c for c in json.loads(
     (Path(__file__).parent / "data" / "pyhf_points.json").read_text())["cases"]}

@@ -14,7 +14,7 @@ def likelihub_register_backends(register):
     """Register the ``histfactory`` backend (factory imported on first use)."""
     register(
         "histfactory",
-        "likelihub_histfactory.backend:build_model",
+        "likelihub_histfactory.factory:build_model",
         version=__version__,
         author="likelihub developers",
         description="HistFactory likelihoods from pyhf JSON workspaces (schema 1.0.0), numba kernels.",

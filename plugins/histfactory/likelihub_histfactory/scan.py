@@ -1,0 +1,107 @@
+"""Every signal point of a patchset: CLs at one mu, or upper limits (``likelihub.scan``).
+
+    import likelihub as lh
+    table = lh.scan("atlas-susy-2019-08-1Lbb.tar.gz", "patchset.json", member="BkgOnly.json")
+    table.write("results.json")
+
+The background-only workspace is read and validated once; each point travels to its worker
+with its own patch only (:class:`likelihub.scan.ScanPoint` payloads), and its row equals what
+``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point.
+Executors as in :func:`likelihub.scan.run_scan`: local processes (default), ``"serial"``, a
+``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from likelihub.scan import ScanPoint, ScanResult, run_scan
+
+from .factory import build_model
+from .io import is_archive
+from .patchset import PatchSet
+from .workspace import Workspace
+
+__all__ = ["scan", "PointEvaluator"]
+
+WHAT = ("cls", "upper_limit")
+
+
+@dataclass
+class PointEvaluator:
+    """Builds the model of one point (background workspace + the point's patch) and tests it.
+
+    Picklable: it is sent to the scan's workers.
+    """
+
+    workspace: dict
+    what: str = "cls"
+    mu: float = 1.0
+    cl: float = 0.95
+    model_options: Mapping = field(default_factory=dict)
+
+    def __call__(self, point: ScanPoint) -> dict:
+        model = build_model(self.workspace, patches=[point.payload], **self.model_options)
+        if self.what == "cls":
+            result = model.cls(self.mu)
+            return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}
+        limit = model.upper_limit(cl=self.cl)
+        return {"upper_limit_obs": limit.observed, "upper_limit_exp": limit.expected}
+
+
+def _patchset(patchset, workspace, member) -> PatchSet:
+    if isinstance(patchset, PatchSet):
+        return patchset
+    if isinstance(patchset, str) and is_archive(workspace) and not is_archive(patchset):
+        from pathlib import Path
+
+        if not Path(patchset).is_file():  # a member of the workspace's pallet
+            return PatchSet(workspace, member=patchset)
+    return PatchSet(patchset, member=member)
+
+
+def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, *,
+         member: str | None = None, patchset_member: str | None = None, cl: float = 0.95,
+         max_workers: int | None = None, progress: bool | None = None,
+         **model_options) -> ScanResult:
+    """CLs at ``mu`` (``what="cls"``) or upper limits (``what="upper_limit"``) of every patch.
+
+    Parameters
+    ----------
+    workspace
+        The background-only workspace: dict, JSON path, or HEPData pallet (with ``member``).
+    patchset
+        The patchset: dict, JSON path, :class:`~.patchset.PatchSet`, or a member name of the
+        workspace's pallet.
+    mu
+        Signal strength tested for CLs.
+    what
+        ``"cls"`` or ``"upper_limit"``.
+    executor
+        See :func:`likelihub.scan.run_scan`.
+    member, patchset_member
+        Member names in pallet archives.
+    cl
+        Confidence level of the upper limits.
+    max_workers, progress
+        Local processes, and the progress bar (default: on a terminal).
+    model_options
+        Passed to the ``histfactory`` factory for each point (e.g. ``measurement``).
+
+    Returns
+    -------
+    ScanResult
+        One row per patch, in the patchset's order: ``name``, ``values`` and ``cls_obs``,
+        ``cls_exp`` (or ``upper_limit_obs``, ``upper_limit_exp``), ``error`` for failed points.
+    """
+    if what not in WHAT:
+        raise ValueError(f"what must be one of {WHAT}, got {what!r}")
+    background = Workspace.load(workspace, member=member)
+    patches = _patchset(patchset, workspace, patchset_member)
+    patches.verify(background)
+    points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
+    evaluator = PointEvaluator(background.to_dict(), what, float(mu), cl, dict(model_options))
+    rows = run_scan(points, evaluator, executor=executor, max_workers=max_workers, progress=progress)
+    return ScanResult(rows, labels=list(patches.labels), what=what,
+                      mu=float(mu) if what == "cls" else None)
