@@ -40,6 +40,7 @@ __all__ = [
     "backend_metadata",
     "refresh_backends",
     "combine",
+    "scan",
 ]
 
 
@@ -56,3 +57,34 @@ def combine(*models: StatisticalModel, names=None, **options) -> StatisticalMode
         Passed on to the combiner backend (e.g. ``signal_scales``).
     """
     return get_backend("combiner.uncorrelated")(models=list(models), names=names, **options)
+
+
+def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, **options):
+    """CLs at ``mu`` (or upper limits, ``what="upper_limit"``) of every signal point of a patchset.
+
+    A thin call into the HistFactory plugin's :func:`likelihub_histfactory.scan.scan` (as
+    :func:`combine` calls the combiner); the engine that spreads points over local processes or a
+    Dask cluster is :func:`likelihub.scan.run_scan`.
+
+    Parameters
+    ----------
+    workspace
+        Background-only workspace: dict, JSON path, or HEPData pallet (with ``member=``).
+    patchset
+        The patchset (path, dict, or a member name of the workspace's pallet).
+    mu, what, executor
+        Tested signal strength, ``"cls"`` or ``"upper_limit"``, and where to run the points.
+    **options
+        ``member``, ``patchset_member``, ``cl``, ``max_workers``, ``progress`` and model options.
+
+    Returns
+    -------
+    likelihub.scan.ScanResult
+    """
+    try:
+        from likelihub_histfactory.scan import scan as histfactory_scan
+    except ImportError as error:
+        raise errors.UnknownBackendError(
+            "likelihub.scan runs patchsets through the histfactory plugin, which is not "
+            "installed: pip install likelihub-histfactory") from error
+    return histfactory_scan(workspace, patchset, mu=mu, what=what, executor=executor, **options)

@@ -20,6 +20,7 @@ def test_public_api_is_frozen():
         "__version__", "errors", "DataLayout", "ModelConfig", "StatisticalModel", "FitResult",
         "CLsResult", "CLsScanResult", "SignificanceResult", "UpperLimitResult", "hookimpl",
         "get_backend", "available_backends", "backend_metadata", "refresh_backends", "combine",
+        "scan",
     ])
     for name in lh.__all__:
         assert hasattr(lh, name), name
