@@ -64,7 +64,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
 
     A thin call into the HistFactory plugin's :func:`likelihub_histfactory.scan.scan` (as
     :func:`combine` calls the combiner); the engine that spreads points over local processes or a
-    Dask cluster is :func:`likelihub.scan.run_scan`.
+    Dask cluster is :func:`likelihub.scanning.run_scan`.
 
     Parameters
     ----------
@@ -79,7 +79,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
 
     Returns
     -------
-    likelihub.scan.ScanResult
+    likelihub.scanning.ScanResult
     """
     try:
         from likelihub_histfactory.scan import scan as histfactory_scan

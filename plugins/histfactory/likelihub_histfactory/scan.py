@@ -5,9 +5,9 @@
     table.write("results.json")
 
 The background-only workspace is read and validated once; each point travels to its worker
-with its own patch only (:class:`likelihub.scan.ScanPoint` payloads), and its row equals what
+with its own patch only (:class:`likelihub.scanning.ScanPoint` payloads), and its row equals what
 ``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point.
-Executors as in :func:`likelihub.scan.run_scan`: local processes (default), ``"serial"``, a
+Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), ``"serial"``, a
 ``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from likelihub.scan import ScanPoint, ScanResult, run_scan
+from likelihub.scanning import ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
 from .io import is_archive
@@ -79,7 +79,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     what
         ``"cls"`` or ``"upper_limit"``.
     executor
-        See :func:`likelihub.scan.run_scan`.
+        See :func:`likelihub.scanning.run_scan`.
     member, patchset_member
         Member names in pallet archives.
     cl

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import likelihub as lh
-from likelihub.scan import ScanPoint, ScanResult, run_scan
+from likelihub.scanning import ScanPoint, ScanResult, run_scan
 
 from .counting import CountingBackend
 
@@ -66,3 +66,9 @@ def test_result_table_writes_json_and_csv(serial_rows, tmp_path):
     result.write(tmp_path / "scan.csv")
     assert (tmp_path / "scan.csv").read_text() == result.to_csv()
     assert "signal_1.0" in str(result)
+
+
+def test_the_scan_function_is_not_shadowed_by_its_module():
+    import likelihub.scanning  # noqa: F401  (importing the engine must leave likelihub.scan callable)
+
+    assert callable(lh.scan) and lh.scan.__module__ == "likelihub"
