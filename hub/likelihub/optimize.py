@@ -21,8 +21,15 @@ import numpy as np
 from iminuit import Minuit
 from scipy.optimize import minimize
 
-from .derivatives import numerical_gradient, numerical_hessian
 from .errors import FitError
+from .minimum_checks import (
+    away_from_bounds,
+    descent_along_gradient,
+    estimated_distance,
+    positive_definite,
+    projected_gradient,
+)
+from .objective import NegativeLogLikelihood
 
 __all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX"]
 
@@ -103,123 +110,6 @@ class FitResult:
         return "\n".join(lines)
 
 
-class NegativeLogLikelihood:
-    """-log L of a backend over its free parameters, with a one-point cache for the gradient.
-
-    Parameters
-    ----------
-    backend
-        Any object satisfying the backend contract.
-    data
-        Data set (main then auxiliary).
-    template
-        Full parameter vector; entries of fixed parameters are taken from it.
-    free
-        Boolean mask of the free parameters.
-    """
-
-    def __init__(self, backend, data: np.ndarray, template: np.ndarray, free: np.ndarray):
-        self.backend = backend
-        self.data = np.asarray(data, dtype=float)
-        self.template = np.array(template, dtype=float)
-        self.free = np.asarray(free, dtype=bool)
-        self.has_gradient = callable(getattr(backend, "value_and_grad", None))
-        self.n_evaluations = 0
-        self._cached_x: np.ndarray | None = None
-        self._cached: tuple[float, np.ndarray] | None = None
-
-    def full(self, x: np.ndarray) -> np.ndarray:
-        """The full parameter vector for the free parameters ``x``."""
-        pars = self.template.copy()
-        pars[self.free] = x
-        return pars
-
-    def __call__(self, x: np.ndarray) -> float:
-        if self.has_gradient:
-            return self.value_and_grad(x)[0]
-        self.n_evaluations += 1
-        value = -float(self.backend.logpdf(self.full(x), self.data))
-        return value if np.isfinite(value) else np.inf
-
-    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        """-log L and its gradient over the free parameters."""
-        x = np.asarray(x, dtype=float)
-        if self._cached_x is not None and np.array_equal(x, self._cached_x):
-            return self._cached
-        if self.has_gradient:
-            self.n_evaluations += 1
-            value, grad = self.backend.value_and_grad(self.full(x), self.data)
-            value, grad = -float(value), -np.asarray(grad, dtype=float)[self.free]
-        else:
-            value = self(x)
-            grad = numerical_gradient(self, x)
-        if not np.isfinite(value):
-            value = np.inf
-        self._cached_x, self._cached = x.copy(), (value, grad)
-        return value, grad
-
-    def grad(self, x: np.ndarray) -> np.ndarray:
-        """Gradient of -log L over the free parameters."""
-        return self.value_and_grad(x)[1]
-
-    def hessian(self, x: np.ndarray) -> np.ndarray:
-        """Hessian of -log L over the free parameters (analytic when the backend has one)."""
-        if callable(getattr(self.backend, "hessian", None)):
-            full = -np.asarray(self.backend.hessian(self.full(x), self.data), dtype=float)
-            return full[np.ix_(self.free, self.free)]
-        return numerical_hessian(self.grad, x)
-
-
-def _projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray,
-                        tolerance: float) -> np.ndarray:
-    """Gradient with the components that push against a bound the parameter (nearly) sits on set
-    to zero: "nearly" means that moving it onto the bound would gain less than ``tolerance``
-    (MIGRAD's bound transformation leaves parameters a hair inside their bounds)."""
-    g = grad.copy()
-    with np.errstate(invalid="ignore"):  # 0 * inf where a gradient component is 0 and its bound infinite
-        at_low = (g > 0) & (g * (x - bounds[:, 0]) <= tolerance)
-        at_high = (g < 0) & (-g * (bounds[:, 1] - x) <= tolerance)
-    g[at_low | at_high] = 0.0
-    return g
-
-
-def _edm(grad: np.ndarray, inverse_hessian: np.ndarray | None) -> float:
-    if inverse_hessian is None:
-        return float("inf")
-    with np.errstate(over="ignore", invalid="ignore"):
-        edm = float(0.5 * grad @ inverse_hessian @ grad)
-    return edm if np.isfinite(edm) else float("inf")
-
-
-def _descent_along_gradient(objective, x: np.ndarray, grad: np.ndarray, bounds: np.ndarray) -> float:
-    """-log L that a Newton step along the (projected) gradient would still gain: |g|^2 / (2 kappa).
-
-    kappa, the curvature along g, comes from one more gradient evaluation. This does not trust the
-    minimiser's own Hessian estimate, which can be wrong where it stopped early (e.g. a start on a
-    bound): a large value means the point is not a minimum whatever the minimiser says.
-    """
-    with np.errstate(all="ignore"):
-        gain = _probe(objective, x, grad, bounds)
-    return gain if np.isfinite(gain) else float("inf")
-
-
-def _probe(objective, x: np.ndarray, grad: np.ndarray, bounds: np.ndarray) -> float:
-    norm = float(np.linalg.norm(grad))
-    if norm == 0.0:
-        return 0.0
-    direction = -grad / norm
-    h = 1e-5 * max(1.0, float(np.linalg.norm(x)))
-    trial = np.clip(x + h * direction, bounds[:, 0], bounds[:, 1])
-    step = trial - x
-    length = float(np.linalg.norm(step))
-    if length == 0.0:
-        return 0.0
-    _, grad_trial = objective.value_and_grad(trial)
-    kappa = float((grad_trial - grad) @ step) / length**2
-    slope = float(-grad @ step) / length  # descent rate along the probed step (> 0)
-    return float("inf") if not kappa > 0 else slope**2 / (2.0 * kappa)
-
-
 @dataclass
 class _Attempt:
     x: np.ndarray
@@ -233,39 +123,18 @@ def _assess(objective, x, bounds, inverse_hessian, method, edm_max) -> _Attempt:
     """The attempt's minimum and its EDM: the larger of the minimiser's and the gradient probe's."""
     x = np.array(x, float)
     value, grad = objective.value_and_grad(x)
-    g = _projected_gradient(grad, x, bounds, edm_max)
-    edm = max(_edm(g, inverse_hessian), _descent_along_gradient(objective, x, g, bounds))
+    g = projected_gradient(grad, x, bounds, edm_max)
+    edm = max(estimated_distance(g, inverse_hessian), descent_along_gradient(objective, x, g, bounds))
     objective.value_and_grad(x)  # leave the cache at the minimum
     return _Attempt(x, value, edm, inverse_hessian, method)
 
 
-def _away_from_bounds(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Move starting values that sit exactly on a bound slightly inside (MIGRAD stalls there)."""
-    span = bounds[:, 1] - bounds[:, 0]
-    nudge = np.where(np.isfinite(span), 1e-3 * np.minimum(span, 1.0), 1e-3)
-    x = x.copy()
-    x = np.where(x <= bounds[:, 0], np.minimum(bounds[:, 0] + nudge, bounds[:, 1]), x)
-    return np.where(x >= bounds[:, 1], np.maximum(bounds[:, 1] - nudge, bounds[:, 0]), x)
-
-
-def _positive_definite(hessian: np.ndarray) -> np.ndarray:
-    """The Hessian, shifted along the identity where it is not positive definite."""
-    hessian = 0.5 * (hessian + hessian.T)
-    if not np.all(np.isfinite(hessian)):
-        return np.eye(len(hessian))
-    lowest = np.linalg.eigvalsh(hessian)[0]
-    scale = max(1.0, float(np.abs(np.diagonal(hessian)).max()))
-    if lowest > 1e-10 * scale:
-        return hessian
-    return hessian + (1e-6 * scale - lowest) * np.eye(len(hessian))
-
-
 def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
-    x0 = _away_from_bounds(np.asarray(x0, float), bounds)
+    x0 = away_from_bounds(np.asarray(x0, float), bounds)
     # With a gradient, MIGRAD starts from the Hessian at x0 (the backend's, or differences of its
     # gradient) made positive definite: without it, MIGRAD needs about as many iterations as there
     # are parameters to learn the curvature (1849 instead of 53 evaluations on ATLAS 1Lbb).
-    hessian = (lambda x: _positive_definite(objective.hessian(x))) if objective.has_gradient else False
+    hessian = (lambda x: positive_definite(objective.hessian(x))) if objective.has_gradient else False
     minuit = Minuit(objective, x0, grad=objective.grad if objective.has_gradient else None, hessian=hessian)
     minuit.errordef = Minuit.LIKELIHOOD
     minuit.limits = [tuple(b) for b in bounds]
