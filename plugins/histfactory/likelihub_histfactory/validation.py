@@ -1,34 +1,30 @@
-"""Validation of HistFactory JSON: the schemas, then what a schema cannot say.
+"""What a schema cannot say about HistFactory JSON: bin counts, values, names, the measurement.
 
-    validate(spec, "workspace", file="BkgOnly.json")   # jsonschema, against schemas/*.json
+    validate(spec, "workspace", file="BkgOnly.json")   # the schema first (:mod:`.schema_validation`)
     check_workspace(spec, file="BkgOnly.json")         # bin counts, values, names
     check_model(spec, measurement, file=...)           # POI and parameter settings of one model
 
 Every failure raises :class:`likelihub.errors.InvalidModelError` naming the file, channel,
-sample, modifier and bin at fault, as far as the location is known. The schemas (package data,
-JSON Schema draft 2020-12) follow the pyhf JSON specification 1.0.0 (Heinrich, Feickert, Stark,
-Cranmer, JOSS 6 (2021) 2823; https://pyhf.readthedocs.io/en/stable/likelihood.html).
+sample, modifier and bin at fault, as far as the location is known. ``validate``, ``schema``,
+``SCHEMA_NAMES`` and ``SCHEMA_VERSION`` are those of :mod:`.schema_validation`, here too.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from importlib import resources
-
-import jsonschema
-import referencing
 
 from likelihub.errors import InvalidModelError
+
+from .schema_validation import SCHEMA_NAMES, SCHEMA_VERSION, schema, validate
 
 __all__ = [
     "SCHEMA_VERSION",
     "SCHEMA_NAMES",
     "UnusedParameterWarning",
+    "UNUSED_PARAMETERS",
     "schema",
     "validate",
     "check_workspace",
@@ -39,11 +35,6 @@ __all__ = [
     "model_parameters",
 ]
 
-SCHEMA_VERSION = "1.0.0"
-#: The schemas shipped in ``likelihub_histfactory/schemas``.
-SCHEMA_NAMES = ("workspace", "model", "measurement", "modifier", "jsonpatch", "patchset")
-_SCHEMA_BASE = f"https://likelihub.invalid/schemas/histfactory/{SCHEMA_VERSION}/"
-
 #: Modifier types whose parameter has one component per bin of the channel.
 BINNED_MODIFIERS = ("shapefactor", "shapesys", "staterror")
 #: Modifier types that may share one parameter (a Gaussian-constrained scalar).
@@ -52,118 +43,12 @@ _SHARING_CLASS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "lumi",
                   "shapesys": "shapesys", "staterror": "staterror"}
 
 
+#: What :func:`check_model` may do with settings of parameters the model does not have.
+UNUSED_PARAMETERS = ("warn", "error", "ignore")
+
+
 class UnusedParameterWarning(UserWarning):
     """A measurement configures a parameter that the model does not have (pyhf ignores it)."""
-
-
-# -- schemas -------------------------------------------------------------------------------------
-@functools.cache
-def schema(name: str) -> dict:
-    """The JSON schema ``name`` (one of :data:`SCHEMA_NAMES`) as a dictionary."""
-    if name not in SCHEMA_NAMES:
-        raise ValueError(f"no schema called {name!r}; there are {SCHEMA_NAMES}")
-    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text("utf-8")
-    return json.loads(text)
-
-
-@functools.lru_cache(maxsize=1)
-def _registry() -> referencing.Registry:
-    resources_ = [(_SCHEMA_BASE + f"{n}.json", referencing.Resource.from_contents(schema(n)))
-                  for n in SCHEMA_NAMES]
-    return referencing.Registry().with_resources(resources_)
-
-
-@functools.cache
-def _validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema(name), registry=_registry())
-
-
-@functools.cache
-def _fast_validator(name: str):
-    """The schema compiled by fastjsonschema (10-20x faster on large workspaces), if installed."""
-    try:
-        import fastjsonschema
-    except ImportError:
-        return None
-    # fastjsonschema knows drafts up to 07; the keywords our schemas use mean the same there.
-    draft07 = dict(schema(name), **{"$schema": "http://json-schema.org/draft-07/schema#"})
-    by_uri = {_SCHEMA_BASE + f"{n}.json": n for n in SCHEMA_NAMES}
-    return fastjsonschema.compile(draft07, handlers={"https": lambda uri: schema(by_uri[uri])})
-
-
-def validate(instance, schema_name: str, file: str | None = None, fast: bool = True) -> None:
-    """Validate ``instance`` against the schema ``schema_name``.
-
-    Valid documents are accepted by fastjsonschema where it is installed (``fast``); any
-    violation is described by jsonschema, which finds the most relevant one.
-
-    Raises
-    ------
-    InvalidModelError
-        For the most relevant violation (:func:`jsonschema.exceptions.best_match`), naming the
-        file and the channel, sample, modifier and bin it lies in, and its JSON pointer.
-    """
-    fast_validator = _fast_validator(schema_name) if fast else None
-    if fast_validator is not None:
-        try:
-            fast_validator(instance)
-            return
-        except Exception as fast_error:  # fastjsonschema.JsonSchemaValueException
-            fast_reason = str(fast_error)
-    error = jsonschema.exceptions.best_match(_validator(schema_name).iter_errors(instance))
-    if error is None:
-        if fast_validator is not None:
-            raise InvalidModelError(f"{fast_reason} ({schema_name} schema {SCHEMA_VERSION})",
-                                    file=file)
-        return
-    path = list(error.absolute_path)
-    pointer = "/" + "/".join(str(p) for p in path)
-    message = _schema_message(error)
-    where = _locate(instance, path) if schema_name in ("workspace", "model") else {}
-    context = where.pop("context", "")
-    raise InvalidModelError(f"{context}{message} (at {pointer}; {schema_name} schema "
-                            f"{SCHEMA_VERSION})", file=file, **where)
-
-
-def _schema_message(error: jsonschema.ValidationError) -> str:
-    if len(error.message) <= 160:
-        return error.message
-    instance = repr(error.instance)
-    instance = instance if len(instance) <= 60 else instance[:57] + "..."
-    return f"{instance} violates {error.validator} {str(error.validator_value)[:80]}"
-
-
-def _name_of(item, index) -> str:
-    if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-        return item["name"]
-    return f"#{index}"
-
-
-def _locate(spec, path: Sequence) -> dict:
-    """Channel, sample, modifier and bin (and a textual context) of a JSON path in a workspace."""
-    where: dict = {}
-    node = spec
-    for position, key in enumerate(path):
-        parent_key = path[position - 1] if position else None
-        try:
-            child = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(key, int):
-            if parent_key == "channels":
-                where["channel"] = _name_of(child, key)
-            elif parent_key == "samples":
-                where["sample"] = _name_of(child, key)
-            elif parent_key == "modifiers":
-                where["modifier"] = _name_of(child, key)
-            elif parent_key == "observations":
-                where["context"] = f"observation {_name_of(child, key)!r}: "
-            elif parent_key == "measurements":
-                where["context"] = f"measurement {_name_of(child, key)!r}: "
-            elif parent_key in ("data", "lo_data", "hi_data") and position >= 2:
-                where["bin"] = key
-        node = child
-    return where
 
 
 # -- what a schema cannot say -----------------------------------------------------------------
@@ -369,8 +254,8 @@ def check_model(spec: Mapping, measurement: Mapping, file: str | None = None,
         or (with ``unused_parameters="error"``) a setting names no parameter of the model; and
         for modifiers sharing a parameter incompatibly (:func:`check_parameter_sharing`).
     """
-    if unused_parameters not in ("warn", "error", "ignore"):
-        raise ValueError(f"unused_parameters must be 'warn', 'error' or 'ignore', got {unused_parameters!r}")
+    if unused_parameters not in UNUSED_PARAMETERS:
+        raise ValueError(f"unused_parameters must be one of {UNUSED_PARAMETERS}, got {unused_parameters!r}")
     check_parameter_sharing(spec["channels"], file)
     parameters = model_parameters(spec["channels"])
     label = f"measurement {measurement['name']!r}"

@@ -33,11 +33,11 @@ from .validation import (
     model_parameters,
 )
 from .validation import validate as validate_schema
+from .workspace_combine import JOINS, combine_specs
+from .workspace_edit import prune_and_rename
 
 __all__ = ["Workspace", "load_workspace", "load_model_spec", "JOINS", "CONSTRAINTS"]
 
-#: Ways :meth:`Workspace.combine` joins channels, observations and measurements (as pyhf).
-JOINS = ("none", "outer", "left outer", "right outer")
 #: The constraint term of each modifier type's parameter.
 CONSTRAINTS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "gaussian",
                "staterror": "gaussian", "shapesys": "poisson", "normfactor": "unconstrained",
@@ -187,13 +187,6 @@ class Workspace:
         return digest(self._spec, algorithm)
 
     # -- operations ----------------------------------------------------------------------------
-    def _require(self, kind: str, names: Iterable[str], known: Iterable[str]) -> None:
-        known = set(known)
-        for name in names:
-            if name not in known:
-                raise InvalidModelError(f"no {kind} {name!r} in the workspace; there are "
-                                        f"{sorted(known)}", file=self.file)
-
     def prune(self, channels: Sequence[str] = (), samples: Sequence[str] = (),
               modifiers: Sequence[str] = (), modifier_types: Sequence[str] = (),
               measurements: Sequence[str] = ()) -> Workspace:
@@ -211,45 +204,9 @@ class Workspace:
                                       rename_measurements=measurements or {})
 
     def _prune_and_rename(self, channels=(), samples=(), modifiers=(), modifier_types=(),
-                          measurements=(), rename_channels=None, rename_samples=None,
-                          rename_modifiers=None, rename_measurements=None) -> Workspace:
-        rename_channels = rename_channels or {}
-        rename_samples = rename_samples or {}
-        rename_modifiers = rename_modifiers or {}
-        rename_measurements = rename_measurements or {}
-        self._require("channel", [*channels, *rename_channels], self.channels)
-        self._require("sample", [*samples, *rename_samples], self.samples)
-        self._require("modifier", [*modifiers, *rename_modifiers], {n for n, _ in self.modifiers})
-        self._require("modifier type", modifier_types, {t for _, t in self.modifiers})
-        self._require("measurement", [*measurements, *rename_measurements], self.measurement_names)
-        spec = self.to_dict()
-        new_channels = []
-        for channel in spec["channels"]:
-            if channel["name"] in channels:
-                continue
-            channel["name"] = rename_channels.get(channel["name"], channel["name"])
-            channel["samples"] = [s for s in channel["samples"] if s["name"] not in samples]
-            for sample in channel["samples"]:
-                sample["name"] = rename_samples.get(sample["name"], sample["name"])
-                sample["modifiers"] = [m for m in sample["modifiers"] if m["name"] not in modifiers
-                                       and m["type"] not in modifier_types]
-                for modifier in sample["modifiers"]:
-                    modifier["name"] = rename_modifiers.get(modifier["name"], modifier["name"])
-            new_channels.append(channel)
-        spec["channels"] = new_channels
-        spec["observations"] = [dict(o, name=rename_channels.get(o["name"], o["name"]))
-                                for o in spec["observations"] if o["name"] not in channels]
-        new_measurements = []
-        for measurement in spec["measurements"]:
-            if measurement["name"] in measurements:
-                continue
-            measurement["name"] = rename_measurements.get(measurement["name"], measurement["name"])
-            config = measurement["config"]
-            config["poi"] = rename_modifiers.get(config["poi"], config["poi"])
-            config["parameters"] = [dict(p, name=rename_modifiers.get(p["name"], p["name"]))
-                                    for p in config["parameters"] if p["name"] not in modifiers]
-            new_measurements.append(measurement)
-        spec["measurements"] = new_measurements
+                          measurements=(), **renames) -> Workspace:
+        spec = prune_and_rename(self._spec, channels, samples, modifiers, modifier_types,
+                                measurements, file=self.file, **renames)
         return Workspace(spec, file=self.file)
 
     def sorted(self) -> Workspace:
@@ -286,7 +243,7 @@ class Workspace:
             side's samples win).
         """
         other = other if isinstance(other, Workspace) else Workspace(other)
-        spec = _combine_specs(self._spec, other._spec, join, merge_channels)
+        spec = combine_specs(self._spec, other._spec, join, merge_channels)
         return Workspace(spec, file=None)
 
     def apply_patches(self, patches: Iterable) -> Workspace:
@@ -344,83 +301,6 @@ class Workspace:
         chosen["config"]["parameters"] = spec.setdefault("parameters", [])
         check_model(spec, chosen, label, unused_parameters)
         return spec, chosen
-
-
-# -- combination (pyhf's join semantics) -------------------------------------------------------
-def _join_items(join: str, left: list, right: list, merge_key: str | None = None) -> list:
-    """Join lists of named items: the primary side's items, then the other side's as ``join`` says."""
-    primary, secondary = (right, left) if join == "right outer" else (left, right)
-    joined = _copy(primary)
-    names = [item["name"] for item in joined]
-    for item in secondary:
-        if item["name"] in names and merge_key is not None:
-            target = joined[names.index(item["name"])]
-            target[merge_key] = _join_items("left outer", target[merge_key], item[merge_key])
-        elif (join == "none" or (join == "outer" and item not in primary)
-              or (join in ("left outer", "right outer") and item["name"] not in names)):
-            joined.append(_copy(item))
-    return joined
-
-
-def _join_named(kind: str, join: str, left: list, right: list, merge_key: str | None = None) -> list:
-    joined = _join_items(join, left, right, merge_key)
-    if join == "none":
-        common = sorted({i["name"] for i in left} & {i["name"] for i in right})
-        if common:
-            raise InvalidModelError(f"both workspaces have {kind} {common}; choose a join other than "
-                                    f"'none' ({', '.join(JOINS)})")
-    elif join == "outer":
-        names = [i["name"] for i in joined]
-        clashing = sorted({n for n in names if names.count(n) > 1})
-        if clashing:
-            raise InvalidModelError(f"{kind} {clashing} differ between the workspaces; an outer "
-                                    "join needs them identical (or use 'left outer'/'right outer')")
-    return joined
-
-
-def _join_measurements(join: str, left: list, right: list) -> list:
-    joined = _join_named("measurements", join, left, right) if join != "outer" else (
-        _join_items(join, left, right))
-    if join != "outer":
-        return joined
-    grouped: dict[str, list] = {}
-    for measurement in joined:
-        grouped.setdefault(measurement["name"], []).append(measurement)
-    merged = []
-    for name, group in grouped.items():
-        pois = sorted({m["config"]["poi"] for m in group})
-        if len(pois) > 1:
-            raise InvalidModelError(f"measurement {name!r} has different POIs {pois} in the two "
-                                    "workspaces")
-        if len(group) == 1:
-            merged.append(group[0])
-            continue
-        parameters = _join_items("outer", *(m["config"]["parameters"] for m in group))
-        names = [p["name"] for p in parameters]
-        clashing = sorted({n for n in names if names.count(n) > 1})
-        if clashing:
-            raise InvalidModelError(f"measurement {name!r} sets parameters {clashing} differently "
-                                    "in the two workspaces")
-        merged.append({"name": name, "config": {"poi": pois[0], "parameters": parameters}})
-    return merged
-
-
-def _combine_specs(left: Mapping, right: Mapping, join: str, merge_channels: bool) -> dict:
-    if join not in JOINS:
-        raise ValueError(f"join must be one of {JOINS}, got {join!r}")
-    if merge_channels and join == "none":
-        raise ValueError("merge_channels needs an outer join ('outer', 'left outer', 'right outer')")
-    if left["version"] != right["version"]:
-        raise InvalidModelError(f"workspaces of versions {left['version']} and {right['version']} "
-                                "cannot be combined")
-    return {
-        "channels": _join_named("channels", join, left["channels"], right["channels"],
-                                "samples" if merge_channels else None),
-        "measurements": _join_measurements(join, left["measurements"], right["measurements"]),
-        "observations": _join_named("observations", join, left["observations"],
-                                    right["observations"]),
-        "version": left["version"],
-    }
 
 
 def load_model_spec(workspace, patches: Iterable = (), measurement: str | None = None,
