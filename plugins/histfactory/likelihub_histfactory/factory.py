@@ -5,9 +5,18 @@
         "atlas-susy-2019-08-1Lbb.tar.gz", member="BkgOnly.json",
         patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
 
-:func:`build_backend` reads the workspace and its patches (:mod:`.specification`), compiles the
-model (:mod:`.compile`) and returns a :class:`~.backend.HistFactoryBackend`; :func:`build_model`
-wraps it in a :class:`likelihub.StatisticalModel` with tight fits.
+:func:`build_backend` reads and validates the workspace, its patches and patchset (digests
+verified) and the measurement (:func:`.workspace.load_model_spec`), compiles the model
+(:mod:`.compile`) and returns a :class:`~.backend.HistFactoryBackend`; :func:`build_model` wraps it
+in a :class:`likelihub.StatisticalModel` with tight fits.
+
+A measurement that configures a parameter no modifier has (the published 3L eRJR workspace sets
+``mu_BG``) gives an :class:`~.validation.UnusedParameterWarning` and is otherwise ignored, as pyhf
+ignores it; ``unused_parameters="ignore"`` silences it and ``"error"`` refuses the model.
+
+To build many models from one background-only workspace (a scan), pass a
+:class:`~.workspace.Workspace`: it was validated when it was made and is not validated again;
+only the patches and the patched model are checked for each model.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from likelihub import StatisticalModel
 
 from .backend import HistFactoryBackend
 from .compile import compile_model
-from .specification import model_specification
+from .workspace import load_model_spec
 
 __all__ = ["build_model", "build_backend", "FIT_OPTIONS"]
 
@@ -42,34 +51,49 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
 def build_backend(workspace, patches: Sequence = (), measurement: str | None = None, *,
                   patchset=None, patch_name: str | None = None,
                   interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
-                  poi: str | None = None, **options) -> HistFactoryBackend:
+                  poi: str | None = None, unused_parameters: str = "warn",
+                  **options) -> HistFactoryBackend:
     """Build the HistFactory backend of a pyhf JSON workspace.
 
     Parameters
     ----------
     workspace
-        A workspace dictionary, a JSON file, or a HEPData pallet (``.tar.gz``) with ``member``.
+        A workspace dictionary, a JSON file, a HEPData pallet (``.tar.gz``) with ``member``, or a
+        :class:`~.workspace.Workspace` (already validated: not validated again).
     patches
-        JSON patches to apply: lists of operations, pyhf patch objects, or paths (members of the
-        same pallet where ``workspace`` is one).
+        JSON patches to apply in order: lists of operations, pyhf patch objects
+        (``{"metadata": ..., "patch": [...]}``), :class:`~.patchset.Patch` objects, or paths
+        (members of the same pallet where ``workspace`` is one).
     measurement
         Name of the measurement (the first one by default).
     patchset, patch_name
-        A pyhf patchset (dictionary or path) and the name of the patch of it to apply.
+        A pyhf patchset (dictionary, path, member of the pallet, or :class:`~.patchset.PatchSet`)
+        and the name (or tuple of label values) of its patch to apply; the patchset's digests
+        must match the background-only workspace.
     interpolation_codes
         ``{"normsys": "1" | "4", "histosys": "0" | "2" | "4p"}``; pyhf's defaults are 4 and 4p.
     member
         The workspace's member name in a pallet archive.
     poi
         Override the measurement's parameter of interest.
+    unused_parameters
+        Settings of parameters the model does not have: ``"warn"`` (default), ``"ignore"`` or
+        ``"error"``.
     options
         None are accepted yet; an unknown keyword is an error.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        For an unreadable or invalid workspace, a patch that does not apply, an unknown patch or
+        measurement, a patchset made for another workspace, or an invalid patched model; the
+        message names the file, channel, sample, modifier and bin at fault.
     """
     if options:
         raise TypeError(f"unexpected keyword arguments {sorted(options)}")
-    spec, observations, measurement_config, source = model_specification(
-        workspace, patches=patches, measurement=measurement, patchset=patchset,
-        patch_name=patch_name, member=member)
+    spec, observations, measurement_config, source = load_model_spec(
+        workspace, patches=patches, measurement=measurement, member=member, patchset=patchset,
+        patch_name=patch_name, unused_parameters=unused_parameters)
     compiled = compile_model(spec, observations, measurement_config.get("poi") if poi is None else poi,
                              interpolation_codes=interpolation_codes, source=source)
     return HistFactoryBackend(compiled)

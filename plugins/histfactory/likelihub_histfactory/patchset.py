@@ -113,8 +113,9 @@ class Patch:
 
 
 def read_patch(source, member: str | None = None) -> Patch:
-    """A :class:`Patch` from a list of operations, a jsonpatch.JsonPatch, a Patch, or a JSON path
-    (a member of a .tar.gz with ``member``); validated against the JSON Patch schema."""
+    """A :class:`Patch` from a list of operations, a pyhf patch object (``{"metadata", "patch"}``,
+    as ``pyhf patchset extract --with-metadata`` writes), a jsonpatch.JsonPatch, a Patch, or a
+    JSON path (a member of a .tar.gz with ``member``); validated against the JSON Patch schema."""
     if isinstance(source, Patch):
         return source
     if isinstance(source, jsonpatch.JsonPatch):
@@ -123,7 +124,13 @@ def read_patch(source, member: str | None = None) -> Patch:
     if isinstance(operations, Mapping) and "patches" in operations:
         raise InvalidModelError("this is a patchset, not a patch: give it as a patchset and name "
                                 "the patch", file=origin)
+    metadata = None
+    if isinstance(operations, Mapping) and "patch" in operations:  # pyhf's {"metadata", "patch"}
+        metadata = operations.get("metadata")
+        operations = operations["patch"]
     validate(operations, "jsonpatch", file=origin)
+    if isinstance(metadata, Mapping) and isinstance(metadata.get("name"), str):
+        return Patch(operations, metadata["name"], metadata.get("values", ()), metadata, origin)
     return Patch(operations, origin=origin)
 
 
