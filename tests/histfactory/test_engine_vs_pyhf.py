@@ -24,7 +24,9 @@ REAL = {
     "1Lbb C1N2_Wh_hbb_900_250": ("atlas-susy-2019-08-1Lbb.tar.gz", "BkgOnly.json",
                                  {"patchset": "patchset.json", "patch_name": "C1N2_Wh_hbb_900_250"}),
     "3L ERJR_350p0_0p0": ("atlas-susy-2018-06-3L-eRJR.tar.gz", "BkgOnly.json",
-                          {"patchset": "patchset.json", "patch_name": "ERJR_350p0_0p0"}),
+                          {"patchset": "patchset.json", "patch_name": "ERJR_350p0_0p0",
+                           # its measurement configures mu_BG, which the model lacks (pyhf ignores it)
+                           "unused_parameters": "ignore"}),
     "sbottomA sbottom_1300_205_60": ("atlas-susy-2018-31-sbottom.tar.gz", "RegionA/BkgOnly.json",
                                      {"patches": ["RegionA/patch.sbottom_1300_205_60.json"]}),
     "sbottomB sbottom_1400_550_60": ("atlas-susy-2018-31-sbottom.tar.gz", "RegionB/BkgOnly.json",

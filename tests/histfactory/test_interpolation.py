@@ -76,3 +76,36 @@ def test_derivatives_match_finite_differences(kind):
         down = interp.evaluate_term(kind, alpha - h, H_NOM if kind >= 3 else NOM,
                                     H_UP if kind >= 3 else HI, H_DN if kind >= 3 else LO)[0]
         assert derivative == pytest.approx((up - down) / (2 * h), rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("kind", range(6))
+def test_second_derivatives_match_finite_differences(kind):
+    # Central differences of the analytic first derivative, step 1e-6: truncation ~h^2 f'''' and
+    # rounding ~1e-16 |f'| / h keep the error below 1e-7 relative away from the branch points.
+    for alpha in (-2.3, -0.7, -0.2, 0.3, 0.9, 1.7):
+        h = 1e-6
+        args = (H_NOM if kind >= 3 else NOM, H_UP if kind >= 3 else HI, H_DN if kind >= 3 else LO)
+        second = interp.term_second_derivative(kind, alpha, *args)
+        up = interp.evaluate_term(kind, alpha + h, *args)[1]
+        down = interp.evaluate_term(kind, alpha - h, *args)[1]
+        assert second == pytest.approx((up - down) / (2 * h), rel=1e-7, abs=1e-8)
+
+
+def test_second_derivatives_closed_forms():
+    # Code 1: log(hi)^2 hi**alpha above 0, log(lo)^2 lo**-alpha below (d2/dalpha2 of exp(alpha log hi)).
+    assert interp.term_second_derivative(interp.TERM_NORMSYS_CODE1, 0.5, NOM, HI, LO) == pytest.approx(
+        np.log(HI) ** 2 * HI**0.5, rel=1e-14)
+    assert interp.term_second_derivative(interp.TERM_NORMSYS_CODE1, -0.5, NOM, HI, LO) == pytest.approx(
+        np.log(LO) ** 2 * LO**0.5, rel=1e-14)
+    # Code 4 at alpha 0: 2 a_2 (the polynomial's quadratic coefficient)
+    assert interp.term_second_derivative(interp.TERM_NORMSYS_CODE4, 0.0, NOM, HI, LO) == pytest.approx(
+        2 * interp.code4_polynomial(HI, LO)[1], rel=1e-14)
+    # Code 2: 2 a = hi + lo - 2 nom inside, 0 outside (linear continuation)
+    assert interp.term_second_derivative(interp.TERM_HISTOSYS_CODE2, 0.4, H_NOM, H_UP, H_DN) == pytest.approx(
+        H_UP + H_DN - 2 * H_NOM, rel=1e-14)
+    assert interp.term_second_derivative(interp.TERM_HISTOSYS_CODE2, 1.5, H_NOM, H_UP, H_DN) == 0.0
+    # Code 4p at 0: 30 (up - down) / 16 with up = hi - nom, down = nom - lo; 0 outside
+    code4p = interp.term_second_derivative(interp.TERM_HISTOSYS_CODE4P, 0.0, H_NOM, H_UP, H_DN)
+    assert code4p == pytest.approx(30 * ((H_UP - H_NOM) - (H_NOM - H_DN)) / 16, rel=1e-14)
+    assert interp.term_second_derivative(interp.TERM_HISTOSYS_CODE4P, -1.5, H_NOM, H_UP, H_DN) == 0.0
+    assert interp.term_second_derivative(interp.TERM_HISTOSYS_CODE0, 0.3, H_NOM, H_UP, H_DN) == 0.0

@@ -19,7 +19,7 @@ import numpy as np
 from likelihub import DataLayout, ModelConfig
 from likelihub.errors import InvalidDataError
 
-from . import kernels
+from . import hessian_kernels, kernels
 from .compile import CompiledModel
 
 __all__ = ["HistFactoryBackend"]
@@ -93,33 +93,43 @@ class HistFactoryBackend:
         return self.value_and_grad(pars, data)[0]
 
     def hessian(self, pars, data) -> np.ndarray:
-        """Hessian of log L: central differences of the analytic gradient, symmetrised.
+        """Hessian of log L: analytic (second derivatives of every term, :mod:`.hessian_kernels`)."""
+        return self.value_grad_and_hessian(pars, data)[2]
 
-        Steps are 1e-5 times max(1, |theta|), one-sided where a parameter sits within a step of
-        its lower bound (the likelihood may be undefined beyond it).
-        """
+    def value_grad_and_hessian(self, pars, data) -> tuple[float, np.ndarray, np.ndarray]:
+        """log L, its gradient and its Hessian from one fused kernel call."""
         pars, data = self._pars(pars), self._data(data)
-        n = pars.size
-        steps = 1e-5 * np.maximum(1.0, np.abs(pars))
-        low = self.compiled.bounds[:, 0]
-        rows = []
-        for i in range(n):
-            up, down = pars.copy(), pars.copy()
-            up[i] += steps[i]
-            if pars[i] - steps[i] >= low[i]:
-                down[i] -= steps[i]
-            width = up[i] - down[i]
-            rows.append((self.value_and_grad(up, data)[1] - self.value_and_grad(down, data)[1]) / width)
-        hessian = np.array(rows)
-        return 0.5 * (hessian + hessian.T)
+        grad = np.empty(pars.size)
+        hessian = np.empty((pars.size, pars.size))
+        nll = hessian_kernels.nll_grad_hessian(pars, data, self.compiled.n_main, *self._model_arrays,
+                                               *self._aux_arrays, grad, hessian)
+        return -float(nll), -grad, -hessian
 
-    def value_and_grad_batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
-        """log L and gradients for N parameter sets (N, P) and N data sets (N, D), either broadcast."""
+    def hessian_batch(self, pars, data) -> np.ndarray:
+        """Hessians of log L (N, P, P) for N parameter sets (N, P) and N data sets (N, D), broadcast."""
+        pars, data = self._batch(pars, data)
+        grads = np.empty_like(pars)
+        hessians = np.empty((pars.shape[0], pars.shape[1], pars.shape[1]))
+        hessian_kernels.nll_grad_hessian_batch(pars, data, self.compiled.n_main, *self._model_arrays,
+                                               *self._aux_arrays, grads, hessians)
+        return -hessians
+
+    def _batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
         pars = np.asarray(pars, dtype=float)
         data = np.asarray(data, dtype=float)
         n = max(pars.shape[0] if pars.ndim == 2 else 1, data.shape[0] if data.ndim == 2 else 1)
-        pars = np.ascontiguousarray(np.broadcast_to(pars, (n, self.compiled.n_parameters)))
-        data = np.ascontiguousarray(np.broadcast_to(data, (n, self._n_data)))
+        try:
+            pars = np.ascontiguousarray(np.broadcast_to(pars, (n, self.compiled.n_parameters)))
+            data = np.ascontiguousarray(np.broadcast_to(data, (n, self._n_data)))
+        except ValueError:
+            raise InvalidDataError(f"parameters of shape {pars.shape} and data of shape {data.shape} do "
+                                   f"not make a batch of ({self.compiled.n_parameters},) parameter and "
+                                   f"({self._n_data},) data sets", argument="pars") from None
+        return pars, data
+
+    def value_and_grad_batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
+        """log L and gradients for N parameter sets (N, P) and N data sets (N, D), either broadcast."""
+        pars, data = self._batch(pars, data)
         grads = np.empty_like(pars)
         nll = kernels.nll_and_grad_batch(pars, data, self.compiled.n_main, *self._model_arrays,
                                          *self._aux_arrays, grads)

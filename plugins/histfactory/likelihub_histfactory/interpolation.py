@@ -14,7 +14,8 @@ code       modifier     response to the nuisance parameter alpha
 ``"4p"``   histosys     code 0 outside |alpha| <= 1, a polynomial inside, smooth at +-1
 =========  ===========  ======================================================================
 
-Each function returns the value and d/d alpha. The numba kernels (:mod:`.kernels`) implement the
+Each function returns the value and d/d alpha; :func:`term_second_derivative` gives d^2/d alpha^2
+(for the analytic Hessian). The numba kernels (:mod:`.kernels`) implement the
 same formulas from the coefficients of :func:`term_coefficients`; tests hold the two together.
 References: K. Cranmer et al., CERN-OPEN-2012-016 (HistFactory); pyhf ``pyhf.interpolators``.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "histosys_code4p",
     "term_coefficients",
     "evaluate_term",
+    "term_second_derivative",
 ]
 
 #: Interpolation codes accepted for each modifier type, and the term kind each compiles to.
@@ -169,4 +171,34 @@ def evaluate_term(kind: int, alpha: float, nominal: float, hi: float, lo: float
         return histosys_code2(alpha, nominal, hi, lo)
     if kind == TERM_HISTOSYS_CODE4P:
         return histosys_code4p(alpha, nominal, hi, lo)
+    raise ValueError(f"unknown term kind {kind}")
+
+
+def term_second_derivative(kind: int, alpha: float, nominal: float, hi: float, lo: float) -> float:
+    """Second derivative d^2/d alpha^2 of one term (factor for normsys, shift for histosys).
+
+    Closed forms, branch by branch as in the value (the branch boundaries are those of
+    :func:`evaluate_term`): code 1 ``log(hi)^2 hi**alpha`` or ``log(lo)^2 lo**-alpha``; code 4's
+    polynomial ``sum_i i (i-1) a_i alpha^(i-2)`` inside |alpha| < 1; histosys codes are linear
+    outside |alpha| <= 1 (0), code 2 is ``2 a`` inside and code 4p's polynomial
+    ``(up - down)/16 (30 - 120 alpha^2 + 90 alpha^4)`` inside.
+    """
+    if kind in (TERM_FACTOR, TERM_HISTOSYS_CODE0):
+        return 0.0
+    if kind == TERM_NORMSYS_CODE1 or (kind == TERM_NORMSYS_CODE4 and (alpha >= 1.0 or alpha <= -1.0)):
+        if alpha > 0:
+            return float(np.log(hi) ** 2 * hi**alpha)
+        return float(np.log(lo) ** 2 * lo ** (-alpha))
+    if kind == TERM_NORMSYS_CODE4:
+        a = code4_polynomial(hi, lo)
+        powers = np.arange(2, 7)
+        return float(np.sum(powers * (powers - 1) * a[1:] * alpha ** (powers - 2)))
+    if abs(alpha) > 1.0 and kind in (TERM_HISTOSYS_CODE2, TERM_HISTOSYS_CODE4P):
+        return 0.0
+    if kind == TERM_HISTOSYS_CODE2:
+        return 2.0 * (0.5 * (hi + lo) - nominal)
+    if kind == TERM_HISTOSYS_CODE4P:
+        a = 0.0625 * ((hi - nominal) - (nominal - lo))
+        a2 = alpha * alpha
+        return a * (30.0 + a2 * (-120.0 + 90.0 * a2))
     raise ValueError(f"unknown term kind {kind}")

@@ -14,9 +14,18 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 
 from .compile import CompiledModel
-from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term
+from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term, term_second_derivative
 
-__all__ = ["entry_terms", "expected_main", "expected_aux", "nll", "nll_and_grad"]
+__all__ = ["entry_terms", "expected_main", "expected_aux", "nll", "nll_and_grad", "nll_grad_hessian"]
+
+
+def _term_inputs(model: CompiledModel, entry: int, t: int, kind: int) -> tuple[float, float, float]:
+    """(nominal, hi, lo) of term ``t`` as :mod:`.interpolation` takes them."""
+    c = model.term_coefficients[t]
+    if kind in (TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4):
+        return 1.0, c[0], c[1]
+    nominal = model.entry_nominal[entry]
+    return nominal, nominal + c[0], nominal - c[1]
 
 
 def entry_terms(model: CompiledModel, pars: np.ndarray, entry: int):
@@ -26,15 +35,9 @@ def entry_terms(model: CompiledModel, pars: np.ndarray, entry: int):
     parameters = model.term_parameter[lo:hi]
     values, derivatives = np.empty(hi - lo), np.empty(hi - lo)
     for j, t in enumerate(range(lo, hi)):
-        c = model.term_coefficients[t]
         kind = int(kinds[j])
-        if kind in (TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4):
-            up, down = c[0], c[1]
-            nominal = 1.0
-        else:
-            nominal = model.entry_nominal[entry]
-            up, down = nominal + c[0], nominal - c[1]
-        values[j], derivatives[j] = evaluate_term(kind, pars[parameters[j]], nominal, up, down)
+        values[j], derivatives[j] = evaluate_term(kind, pars[parameters[j]],
+                                                  *_term_inputs(model, entry, t, kind))
     return kinds, parameters, values, derivatives
 
 
@@ -110,3 +113,66 @@ def nll_and_grad(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> tu
                                                                   where=a != 0))
     return value, grad
 
+
+
+def _entry_rate_hessian(model: CompiledModel, pars: np.ndarray, entry: int):
+    """Gradient (P,) and Hessian (P, P) of one entry's rate, term pair by term pair."""
+    base, kinds, parameters, values, derivatives, is_factor = _entry_rate(model, pars, entry)
+    start = model.term_start[entry]
+    seconds = np.array([term_second_derivative(int(kind), pars[p], *_term_inputs(model, entry, start + j,
+                                                                                  int(kind)))
+                        for j, (kind, p) in enumerate(zip(kinds, parameters, strict=True))])
+    k, n = kinds.size, pars.size
+    grad, hess = np.zeros(n), np.zeros((n, n))
+
+    def factors_except(*excluded):
+        keep = is_factor.copy()
+        keep[list(excluded)] = False
+        return float(np.prod(values[keep]))
+
+    for i in range(k):
+        if is_factor[i]:
+            grad[parameters[i]] += base * factors_except(i) * derivatives[i]
+            hess[parameters[i], parameters[i]] += base * factors_except(i) * seconds[i]
+        else:
+            grad[parameters[i]] += factors_except() * derivatives[i]
+            hess[parameters[i], parameters[i]] += factors_except() * seconds[i]
+        for j in range(k):
+            if j == i or not (is_factor[i] or is_factor[j]):
+                continue
+            if is_factor[i] and is_factor[j]:
+                second = base * factors_except(i, j) * derivatives[i] * derivatives[j]
+            else:
+                second = factors_except(i if is_factor[i] else j) * derivatives[i] * derivatives[j]
+            hess[parameters[i], parameters[j]] += second
+    return grad, hess
+
+
+def nll_grad_hessian(model: CompiledModel, pars: np.ndarray, data: np.ndarray
+                     ) -> tuple[float, np.ndarray, np.ndarray]:
+    """-log L, its gradient and its Hessian (slow and plain: one entry, one term pair at a time).
+
+    d2(-log L) = sum_b [(1 - n_b / lambda_b) d2 lambda_b + n_b / lambda_b^2 dlambda_b dlambda_b^T]
+    plus 1 / sigma^2 (Gaussian constraints) and a / theta^2 (Poisson constraints, datum a).
+    """
+    pars = np.asarray(pars, dtype=float)
+    data = np.asarray(data, dtype=float)
+    value, grad = nll_and_grad(model, pars, data)
+    counts = data[:model.n_main]
+    rates = expected_main(model, pars)
+    n = pars.size
+    jacobian = np.zeros((model.n_main, n))
+    hess = np.zeros((n, n))
+    weight = 1.0 - np.divide(counts, rates, out=np.zeros_like(rates), where=counts != 0)
+    for entry in range(model.entry_bin.size):
+        b = model.entry_bin[entry]
+        entry_grad, entry_hess = _entry_rate_hessian(model, pars, entry)
+        jacobian[b] += entry_grad
+        hess += weight[b] * entry_hess
+    curvature = np.divide(counts, rates**2, out=np.zeros_like(rates), where=counts != 0)
+    hess += jacobian.T @ (curvature[:, None] * jacobian)
+    theta = pars[model.aux_parameter]
+    aux = data[model.n_main:]
+    second = np.where(model.aux_is_poisson, aux / theta**2, 1.0 / model.aux_width**2)
+    np.add.at(hess, (model.aux_parameter, model.aux_parameter), second)
+    return value, grad, hess
