@@ -168,8 +168,12 @@ class StatisticalModel:
     def calculator(self, calculator: str = "asymptotic", test_statistic: str = "qtilde",
                    asimov_global_observables: str = "fitted",
                    data: Sequence[float] | None = None, ntoys: int = 2000,
-                   rng: np.random.Generator | None = None):
-        """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits)."""
+                   rng: np.random.Generator | None = None, executor=None):
+        """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
+
+        ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
+        :func:`likelihub.scanning.run_scan`).
+        """
         data = self._data(data)
         if test_statistic not in ("qtilde", "q"):
             raise ValueError(f"test_statistic must be 'qtilde' or 'q', got {test_statistic!r}")
@@ -177,7 +181,8 @@ class StatisticalModel:
             return AsymptoticCalculator(self.backend, data, test_statistic,
                                         asimov_global_observables, self.fit_options)
         if calculator == "toys":
-            return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options)
+            return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
+                                 executor=executor)
         if calculator == "chi2":
             return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
         raise ValueError(f"calculator must be one of {CALCULATORS}, got {calculator!r}")
@@ -185,7 +190,7 @@ class StatisticalModel:
     def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
             test_statistic: str = "qtilde", expected: str = "all",
             asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-            ntoys: int = 2000, rng: np.random.Generator | None = None) -> CLsResult:
+            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None) -> CLsResult:
         """CLs of the signal strength ``mu``.
 
         Parameters
@@ -202,11 +207,11 @@ class StatisticalModel:
             "fitted" (default) or "nominal" (see the module docstring).
         data
             Data to test; the observed data by default.
-        ntoys, rng
-            Toys per hypothesis and the random generator (toys only).
+        ntoys, rng, executor
+            Toys per hypothesis, the random generator, and where the toys run (toys only).
         """
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng)
+                               ntoys, rng, executor)
         return calc.cls(mu, expected=expected)
 
     def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
@@ -228,7 +233,7 @@ class StatisticalModel:
                     test_statistic: str = "qtilde", expected: str = "all",
                     asimov_global_observables: str = "fitted",
                     data: Sequence[float] | None = None, ntoys: int = 2000,
-                    rng: np.random.Generator | None = None, rtol: float = 1e-6
+                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None
                     ) -> UpperLimitResult:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
@@ -236,7 +241,7 @@ class StatisticalModel:
         the other parameters are those of :meth:`cls`.
         """
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng)
+                               ntoys, rng, executor)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
         return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)

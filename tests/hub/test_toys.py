@@ -64,3 +64,16 @@ def test_toys_need_a_sampler():
 
     with pytest.raises(lh.errors.CapabilityError, match="sample"):
         lh.StatisticalModel(NoSampler()).cls(1.0, calculator="toys", ntoys=5)
+
+
+def test_toys_in_chunks_on_processes_equal_serial_toys():
+    # 2500 toys per hypothesis run as three chunks of at most 1000, each with its own stream: on a
+    # pool of two processes the result is identical to running them here.
+    model = lh.StatisticalModel(BatchCountingBackend(N, S, B, DELTA))
+    here = model.cls(1.0, calculator="toys", ntoys=2500, rng=np.random.default_rng(21))
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        there = model.cls(1.0, calculator="toys", ntoys=2500, rng=np.random.default_rng(21),
+                          executor=pool)
+    assert there.to_dict() == here.to_dict()

@@ -7,14 +7,17 @@ data. The test statistic of each toy is computed with its own fits. As in pyhf's
 expected band is the distribution of CLs over the background-only toys, at the quantiles
 Phi(n) for n = -2..2. Uncertainties: binomial for the observed values, bootstrap for the band.
 
-Toys for different mu use independent streams derived from one seed, so a CLs(mu) curve is
-reproducible and its root finding well defined.
+Toys come in chunks of :data:`CHUNK_SIZE`, each with its own random stream derived from one seed,
+the tested mu, the hypothesis and the chunk's index: a CLs(mu) curve is reproducible (its root
+finding well defined), and the chunks may run anywhere (``executor=``: local processes or a Dask
+cluster, as for scans, :func:`likelihub.scanning.run_scan`) with the same result.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
@@ -23,6 +26,7 @@ from ..batch_fit import fit_batch, supports_batch_fits
 from ..errors import CapabilityError, FitError
 from ..optimize import fit
 from ..results import N_SIGMA, CLsResult
+from ..scanning import ScanPoint, run_scan
 from .profile import Profiler, poi_bounds_for
 from .test_statistics import test_statistic_value
 
@@ -31,18 +35,26 @@ __all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
 #: Largest fraction of toys whose fits may fail before the result is refused.
 MAX_FAILED_FRACTION = 0.01
 
+#: Toys per chunk; each chunk has its own random stream.
+CHUNK_SIZE = 1000
 
-def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """``size`` pseudo-data sets at ``pars``: the backend's ``sample`` or its ``data_layout``."""
-    if callable(getattr(backend, "sample", None)):
-        return np.asarray(backend.sample(pars, size, rng), dtype=float)
-    layout = backend.config.data_layout
-    if layout is None:
+
+def require_sampler(backend) -> None:
+    """Raise :class:`~likelihub.errors.CapabilityError` unless toys can be drawn from ``backend``."""
+    if not callable(getattr(backend, "sample", None)) and backend.config.data_layout is None:
         raise CapabilityError(
             "toys need a backend with sample(pars, size, rng) or a config.data_layout; "
             f"{type(backend).__name__} has neither"
         )
-    return layout.sample(np.asarray(backend.expected_data(pars), dtype=float), size, rng)
+
+
+def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` pseudo-data sets at ``pars``: the backend's ``sample`` or its ``data_layout``."""
+    require_sampler(backend)
+    if callable(getattr(backend, "sample", None)):
+        return np.asarray(backend.sample(pars, size, rng), dtype=float)
+    return backend.config.data_layout.sample(np.asarray(backend.expected_data(pars), dtype=float),
+                                             size, rng)
 
 
 def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray,
@@ -90,6 +102,25 @@ def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit
     return np.where(ok, t, np.nan), int(np.count_nonzero(~ok))
 
 
+@dataclass
+class ToyChunk:
+    """Draws one chunk of toys and computes their test statistics (picklable, for executors)."""
+
+    backend: object
+    mu: float
+    bounds: np.ndarray
+    test_statistic: str
+    generating_pars: np.ndarray
+    fit_options: Mapping | None = None
+
+    def __call__(self, point: ScanPoint) -> dict:
+        seed_sequence, size = point.payload
+        toys = draw_toys(self.backend, self.generating_pars, size, np.random.default_rng(seed_sequence))
+        q, failed = toy_test_statistics(self.backend, toys, self.mu, self.bounds, self.test_statistic,
+                                        self.generating_pars, self.fit_options)
+        return {"q": q, "failed": failed}
+
+
 def empirical_cls(q_obs: float | np.ndarray, q_sb: np.ndarray, q_b: np.ndarray):
     """(CLs, CLs+b, CLb) for one or many observed values, from sorted toy distributions."""
     q_sb, q_b = np.sort(q_sb), np.sort(q_b)
@@ -125,33 +156,48 @@ class ToyCalculator:
         Keywords for :func:`likelihub.optimize.fit`.
     bootstrap
         Resamplings for the uncertainty of the expected band.
+    executor
+        Where the chunks of toys run (see :func:`likelihub.scanning.run_scan`); here by default.
     """
 
     name = "toys"
 
     def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
                  ntoys: int = 2000, rng: np.random.Generator | None = None,
-                 fit_options: Mapping | None = None, bootstrap: int = 200):
+                 fit_options: Mapping | None = None, bootstrap: int = 200, executor=None):
         if ntoys < 1:
             raise ValueError(f"ntoys must be positive, got {ntoys}")
+        require_sampler(backend)
         self.backend = backend
         self.test_statistic = test_statistic
         self.ntoys = int(ntoys)
         self.fit_options = fit_options
         self.bootstrap = bootstrap
+        self.executor = executor
         self.seed = int((rng or np.random.default_rng()).integers(2**63))
         self.bounds = poi_bounds_for(backend.config, test_statistic)
         self.observed = Profiler(backend, data, self.bounds, fit_options)
 
+    def _seed_sequence(self, mu: float, stream: int, chunk: int = 0) -> np.random.SeedSequence:
+        key = (int(np.float64(mu).view(np.uint64)), stream, chunk)
+        return np.random.SeedSequence(self.seed, spawn_key=key)
+
     def _rng(self, mu: float, stream: int) -> np.random.Generator:
-        key = (int(np.float64(mu).view(np.uint64)), stream)
-        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=key))
+        return np.random.default_rng(self._seed_sequence(mu, stream))
 
     def _distribution(self, mu: float, generating_mu: float, stream: int) -> tuple[np.ndarray, int]:
         pars = self.observed.conditional_fit(generating_mu).values
-        toys = draw_toys(self.backend, pars, self.ntoys, self._rng(mu, stream))
-        return toy_test_statistics(self.backend, toys, mu, self.bounds, self.test_statistic,
-                                   pars, self.fit_options)
+        sizes = [min(CHUNK_SIZE, self.ntoys - start) for start in range(0, self.ntoys, CHUNK_SIZE)]
+        chunks = [ScanPoint(f"chunk {k}", payload=(self._seed_sequence(mu, stream, k + 1), size))
+                  for k, size in enumerate(sizes)]
+        evaluate = ToyChunk(self.backend, float(mu), self.bounds, self.test_statistic, pars,
+                            self.fit_options)
+        rows = run_scan(chunks, evaluate, executor=self.executor or "serial", progress=False)
+        broken = [row["error"] for row in rows if row.get("error")]
+        if broken:
+            raise FitError(f"toys at mu = {mu} failed: {broken[0]}")
+        return (np.concatenate([row["q"] for row in rows]),
+                sum(int(row["failed"]) for row in rows))
 
     def cls(self, mu: float, expected: str = "all") -> CLsResult:
         """CLs at ``mu`` from toys: ``expected`` is "observed", "expected" (the band) or "all"."""
