@@ -293,14 +293,61 @@ class Workspace:
         spec = {"channels": self._spec["channels"], "parameters": chosen["config"]["parameters"]}
         spec, label = apply_patches(spec, patches, self.file)
         if label != self.file:
-            validate_schema(spec, "model", file=label)
-            n_bins = check_channels(spec["channels"], label)
+            n_bins = self._check_patched_model(spec, label)
         else:
             n_bins = {c["name"]: len(c["samples"][0]["data"]) for c in spec["channels"]}
         check_observations(n_bins, self._spec["observations"], label)
         chosen["config"]["parameters"] = spec.setdefault("parameters", [])
         check_model(spec, chosen, label, unused_parameters)
         return spec, chosen
+
+    def _check_patched_model(self, spec: dict, label: str | None) -> dict[str, int]:
+        """Check a patched model specification; returns the number of bins of each channel.
+
+        The samples the patches left equal to this (checked) workspace's are not validated
+        against the schema again: a scan builds one model per signal patch from one
+        background-only workspace, and a signal patch adds one sample to each channel.
+        """
+        changed = self._changed_samples(spec)
+        if changed is None:
+            validate_schema(spec, "model", file=label)
+            return check_channels(spec["channels"], label)
+        try:
+            validate_schema({"channels": changed, "parameters": spec.get("parameters", [])}, "model",
+                            file=label)
+        except InvalidModelError:
+            validate_schema(spec, "model", file=label)  # the same fault, located in the whole model
+            raise
+        channels = spec["channels"]
+        original = {c["name"]: c for c in self._spec["channels"]}
+        check_channels([c for c in channels if original.get(c["name"]) != c], label)
+        names = [c["name"] for c in channels]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise InvalidModelError(f"channel names used more than once: {repeated}", file=label,
+                                    channel=repeated[0])
+        return {c["name"]: len(c["samples"][0]["data"]) for c in channels}
+
+    def _changed_samples(self, spec: dict) -> list | None:
+        """The patched channels, each with only its samples that differ from this workspace's
+        (or its first sample, where none differs); None where the patched model is too
+        malformed to compare (then all of it is validated)."""
+        channels = spec.get("channels")
+        if not (isinstance(channels, list) and channels and set(spec) <= {"channels", "parameters"}):
+            return None
+        original = {c["name"]: c for c in self._spec["channels"]}
+        reduced = []
+        for channel in channels:
+            if not isinstance(channel, Mapping) or not isinstance(channel.get("name"), str):
+                return None
+            samples = channel.get("samples")
+            if channel["name"] not in original or not isinstance(samples, list) or not samples:
+                reduced.append(channel)
+                continue
+            known = {s["name"]: s for s in original[channel["name"]]["samples"]}
+            new = [s for s in samples if not isinstance(s, Mapping) or known.get(s.get("name")) != s]
+            reduced.append({**channel, "samples": new or samples[:1]})
+        return reduced
 
 
 def load_model_spec(workspace, patches: Iterable = (), measurement: str | None = None,
