@@ -83,6 +83,8 @@ def test_bad_shapes_are_named(tiny):
         evaluator.value_and_grad_batch(tiny.compiled.init, np.zeros(7))
     with pytest.raises(InvalidDataError, match="data has 2 rows, the other argument 3"):
         evaluator.value_and_grad_batch(np.tile(tiny.compiled.init, (3, 1)), np.tile(tiny.data, (2, 1)))
+    with pytest.raises(InvalidModelError, match="rows_per_launch must be a positive number, got 0"):
+        BatchEvaluator(tiny.compiled, device="cpu", rows_per_launch=0)
 
 
 def test_cuda_kernels_under_simulator():

@@ -65,16 +65,19 @@ def test_tiny_workspace_gpu_equals_cpu(codes):
     _assert_agree(gpu.value_and_grad_batch(pars[4], data), cpu.value_and_grad_batch(pars[4], data))
 
 
-def test_chunks_give_the_same_rows(monkeypatch):
+def test_launches_give_the_same_rows(monkeypatch):
     backend = build_backend(TINY)
     pars, data = _tiny_rows(backend, np.random.default_rng(7))
-    gpu = BatchEvaluator(backend.compiled, "cuda")
-    whole = gpu.value_and_grad_batch(pars, data)
-    # room for 4 rows per launch (row_bytes as in BatchEvaluator._cuda): two launches of 4 and 2
-    monkeypatch.setattr(devices, "_CHUNK_BYTES", 4 * 8 * (2 * 19 + 20 + 5 + 1))
-    chunked = gpu.value_and_grad_batch(pars, data)
-    np.testing.assert_array_equal(chunked[0], whole[0])
-    np.testing.assert_array_equal(chunked[1], whole[1])
+    whole = BatchEvaluator(backend.compiled, "cuda").value_and_grad_batch(pars, data)
+    # 6 rows in launches of 4 and 2, limited by rows_per_launch or by the device memory allowed
+    # (row_bytes as in BatchEvaluator._cuda: 19 parameters, 20 data, 5 bins); each row is computed
+    # by one thread in the same order whatever the launch: identical numbers
+    limited = BatchEvaluator(backend.compiled, "cuda", rows_per_launch=4).value_and_grad_batch(pars, data)
+    monkeypatch.setattr(devices, "BYTES_PER_LAUNCH", 4 * 8 * (2 * 19 + 20 + 5 + 1))
+    small_memory = BatchEvaluator(backend.compiled, "cuda").value_and_grad_batch(pars, data)
+    for chunked in (limited, small_memory):
+        np.testing.assert_array_equal(chunked[0], whole[0])
+        np.testing.assert_array_equal(chunked[1], whole[1])
 
 
 def test_published_3l_erjr_gpu_equals_cpu(shared_data):

@@ -24,13 +24,13 @@ from likelihub.errors import CapabilityError, InvalidDataError, InvalidModelErro
 from . import kernels
 from .compile import CompiledModel
 
-__all__ = ["DEVICES", "cuda_available", "select_device", "BatchEvaluator"]
+__all__ = ["DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device", "BatchEvaluator"]
 
 #: Accepted values of ``device``.
 DEVICES = ("auto", "cpu", "cuda")
 
-#: Device memory (bytes) one launch of the CUDA kernel may use for its rows.
-_CHUNK_BYTES = 1 << 30
+#: Device memory (bytes) one launch of the CUDA kernel may use for its rows (1 GiB).
+BYTES_PER_LAUNCH = 1 << 30
 
 
 def cuda_available() -> bool:
@@ -79,6 +79,10 @@ class BatchEvaluator:
         The model (:class:`~likelihub_histfactory.compile.CompiledModel`).
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"`` (see :func:`select_device`).
+    rows_per_launch
+        At most this many rows per launch of the CUDA kernel (default: as many as
+        :data:`BYTES_PER_LAUNCH` of device memory hold). Fewer rows in flight keep the gradients
+        being accumulated in the GPU's L2 cache; ``benchmarks/bench_gpu.py`` measures the effect.
 
     Attributes
     ----------
@@ -86,8 +90,12 @@ class BatchEvaluator:
         The device selected: ``"cpu"`` or ``"cuda"``.
     """
 
-    def __init__(self, compiled: CompiledModel, device: str = "auto"):
+    def __init__(self, compiled: CompiledModel, device: str = "auto", rows_per_launch: int | None = None):
+        if rows_per_launch is not None and rows_per_launch < 1:
+            raise InvalidModelError(f"rows_per_launch must be a positive number, got {rows_per_launch}",
+                                    argument="rows_per_launch")
         self.compiled = compiled
+        self.rows_per_launch = rows_per_launch
         self.device = select_device(device)
         self.n_parameters = int(compiled.n_parameters)
         self.n_data = int(compiled.n_main + compiled.n_aux)
@@ -161,7 +169,7 @@ class BatchEvaluator:
         model = self._device_model
         # per row: parameters, data, scratch, -log L, gradient (doubles)
         row_bytes = 8 * (2 * self.n_parameters + self.n_data + model.n_main + 1)
-        chunk = max(1, min(n, _CHUNK_BYTES // row_bytes))
+        chunk = max(1, min(n, BYTES_PER_LAUNCH // row_bytes, self.rows_per_launch or n))
         shared_pars = cuda.to_device(np.ascontiguousarray(pars.T)) if pars.shape[0] == 1 else None
         shared_data = cuda.to_device(np.ascontiguousarray(data.T)) if data.shape[0] == 1 else None
         nll = np.empty(n)
