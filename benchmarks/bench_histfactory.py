@@ -1,6 +1,9 @@
 """pyhf 0.7.6 vs likelihub-histfactory on the four ATLAS likelihoods: hypotest and upper limit.
 
-Run by hand (not a test): ``python benchmarks/bench_histfactory.py [--no-pyhf] [--analyses 3L sbottomA]``.
+Run by hand (not a test): ``python benchmarks/bench_histfactory.py [--no-pyhf | --pyhf-reference]
+[--analyses 3L sbottomA]``. ``--pyhf-reference`` takes pyhf's timings from
+``reference/histfactory-pyhf.json`` (measured on this machine when the reference was made) instead of
+rerunning pyhf (minutes for the staus and 1Lbb limits); the output says which.
 pyhf runs in the peers' venv (a subprocess, numpy backend, default optimiser), likelihub here; the
 same patch for both. Each side times a hypotest at mu = 1 with the expected band and a 95% CL upper
 limit (observed and expected band, TOMS 748, rtol 1e-6), one process run each, and prints the
@@ -81,10 +84,24 @@ def run(python: str, script: str, args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _pyhf_reference(analysis: str, patch: str) -> dict | None:
+    """pyhf 0.7.6's timings recorded in the reference file for this analysis and patch."""
+    reference = json.loads((SHARED / "reference" / "histfactory-pyhf.json").read_text())
+    case = next((c for c in reference["cases"] if c["analysis"] == analysis and c["patch"] == patch), None)
+    if case is None or "pyhf_hypotest_seconds_here" not in case:
+        return None
+    out = {"hypotest": case["pyhf_hypotest_seconds_here"]}
+    if "pyhf_upper_limit_seconds_here" in case:
+        out["limit"] = case["pyhf_upper_limit_seconds_here"]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--analyses", nargs="*", default=list(CASES))
     parser.add_argument("--no-pyhf", action="store_true", help="time likelihub only")
+    parser.add_argument("--pyhf-reference", action="store_true",
+                        help="pyhf's timings from reference/histfactory-pyhf.json instead of a rerun")
     parser.add_argument("--no-limit", action="store_true", help="skip the upper limits (pyhf: minutes)")
     options = parser.parse_args()
     for analysis in options.analyses:
@@ -97,11 +114,16 @@ def main() -> None:
                 f"hypotest {ours['hypotest'] * 1e3:.0f} ms (median of 3)")
         if "limit" in ours:
             line += f", limit {ours['limit']:.2f} s"
-        if not options.no_pyhf and PEERS.exists():
+        theirs = None
+        if options.pyhf_reference:
+            theirs = _pyhf_reference(analysis, name or source.split("patch.")[-1].removesuffix(".json"))
+        elif not options.no_pyhf and PEERS.exists():
             theirs = run(str(PEERS), PYHF_SCRIPT, args)
-            line += (f" | pyhf: hypotest {theirs['hypotest']:.2f} s"
+        if theirs:
+            line += (f" | pyhf{' (reference file)' if options.pyhf_reference else ''}: "
+                     f"hypotest {theirs['hypotest']:.2f} s"
                      f" (x{theirs['hypotest'] / ours['hypotest']:.0f})")
-            if "limit" in theirs:
+            if "limit" in theirs and "limit" in ours:
                 line += f", limit {theirs['limit']:.1f} s (x{theirs['limit'] / ours['limit']:.0f})"
         print(line, flush=True)
 
