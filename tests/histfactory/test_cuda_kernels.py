@@ -80,6 +80,20 @@ def test_launches_give_the_same_rows(monkeypatch):
         np.testing.assert_array_equal(chunked[1], whole[1])
 
 
+def test_model_without_constraints():
+    # one sample with a normfactor only: no auxiliary data (empty arrays on the device)
+    spec = {"version": "1.0.0",
+            "channels": [{"name": "SR", "samples": [{"name": "signal", "data": [1.0, 2.0], "modifiers": [
+                {"name": "mu", "type": "normfactor", "data": None}]}]}],
+            "observations": [{"name": "SR", "data": [1.0, 3.0]}],
+            "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}]}
+    backend = build_backend(spec)
+    assert backend.compiled.n_aux == 0
+    pars = np.array([[0.5], [1.0], [1.5]])
+    gpu = BatchEvaluator(backend.compiled, "cuda").value_and_grad_batch(pars, backend.data)
+    _assert_agree(gpu, BatchEvaluator(backend.compiled, "cpu").value_and_grad_batch(pars, backend.data))
+
+
 def test_published_3l_erjr_gpu_equals_cpu(shared_data):
     # ATLAS-SUSY-2018-06 3L eRJR with a signal patch: 4 bins, 69 parameters, a shapesys tau of
     # 1.9e11 (the Poisson constraint's Stirling branch; -log L ~ 7e6, so a real cancellation test)

@@ -26,9 +26,11 @@ imported. :class:`~.devices.BatchEvaluator` is the interface; these are its buil
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from numba import cuda
+from numba.core.errors import NumbaPerformanceWarning
 
 __all__ = ["THREADS_PER_BLOCK", "DeviceModel", "nll_and_grad_rows", "launch"]
 
@@ -234,6 +236,9 @@ def launch(model: DeviceModel, pars_columns, data_columns, n_rows: int):
     nll = cuda.device_array(n_rows)
     grad = cuda.device_array((model.n_parameters, n_rows))
     blocks = (n_rows + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    nll_and_grad_rows[blocks, THREADS_PER_BLOCK](pars_columns, data_columns, model.n_main,
-                                                 *model.arrays, scratch, nll, grad)
+    with warnings.catch_warnings():
+        # a small batch leaves most of the GPU idle, and numba says so: expected, not a fault
+        warnings.simplefilter("ignore", NumbaPerformanceWarning)
+        nll_and_grad_rows[blocks, THREADS_PER_BLOCK](pars_columns, data_columns, model.n_main,
+                                                     *model.arrays, scratch, nll, grad)
     return nll, grad
