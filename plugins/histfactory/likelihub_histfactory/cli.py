@@ -2,10 +2,11 @@
 
     likelihub cls BkgOnly.json -p patch.json --mu 1.0          # {"CLs_exp": [...], "CLs_obs": ...}
     likelihub cls 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --patch-name NAME
-    likelihub limit WORKSPACE ...                              # observed and expected upper limits
+    likelihub limit WORKSPACE ... --plot brazil.png            # observed and expected upper limits
     likelihub fit WORKSPACE ...                                # best-fit parameters, -2 log L
     likelihub inspect WORKSPACE                                # channels, samples, parameters
     likelihub patchset extract|apply|verify|inspect ...
+    likelihub scan 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --output cls.csv
 
 A workspace is a JSON file, ``-`` (standard input) or a HEPData pallet (``.tar.gz``) with
 ``--member``; patches and patchsets given by a path that is no file are read from the same
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import sys
 
 import click
 
 __all__ = ["commands", "cls_command", "limit_command", "fit_command", "inspect_command",
-           "patchset_group"]
+           "patchset_group", "scan_command"]
 
 
 @contextlib.contextmanager
@@ -88,12 +90,20 @@ def _build(workspace, member, patches, patchset, patch_name, measurement):
 @click.option("--mu", "--test-poi", "mu", type=float, default=1.0, show_default=True,
               help="Tested signal strength.")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
+@click.option("--plot", "plot_file", default=None,
+              help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked) into "
+                   "this image file (PNG, PDF, ... by its suffix).")
 def cls_command(workspace, member, patches, patchset, patch_name, measurement, output_file, mu,
-                test_stat):
+                test_stat, plot_file):
     """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
     with _reporting_errors():
         model = _build(workspace, member, patches, patchset, patch_name, measurement)
         result = model.cls(mu, test_statistic=test_stat)
+        if plot_file:
+            ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95)
+            ax.axvline(mu, color="grey", ls="-.", lw=1, label=rf"tested $\mu$ = {mu:g}")
+            ax.legend(loc="upper right", fontsize="small")
+            _save(ax, plot_file)
     _emit({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
 
 
@@ -101,14 +111,46 @@ def cls_command(workspace, member, patches, patchset, patch_name, measurement, o
 @_model_options
 @click.option("--cl", type=float, default=0.95, show_default=True, help="Confidence level.")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
+@click.option("--plot", "plot_file", default=None,
+              help="Also draw the Brazil band (CLs versus mu, expected band, limits marked) into "
+                   "this image file (PNG, PDF, ... by its suffix).")
 def limit_command(workspace, member, patches, patchset, patch_name, measurement, output_file, cl,
-                  test_stat):
+                  test_stat, plot_file):
     """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (-2..+2 sigma)."""
     with _reporting_errors():
         model = _build(workspace, member, patches, patchset, patch_name, measurement)
         result = model.upper_limit(cl=cl, test_statistic=test_stat)
+        if plot_file:
+            limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
+            top = 1.25 * max(limits) if limits else 10.0
+            _save(_brazil_plot(model, _grid(top), test_stat, result, cl), plot_file)
     _emit({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
+
+
+def _grid(top: float, points: int = 30) -> list[float]:
+    """Signal strengths from top / points to top (CLs at mu = 0 is 1 by construction)."""
+    top = top if math.isfinite(top) and top > 0 else 1.0
+    return [top * (i + 1) / points for i in range(points)]
+
+
+def _brazil_plot(model, mus, test_stat, limit, cl):
+    """The Brazil band of ``model`` on ``mus`` drawn into a new figure (no pyplot, no GUI)."""
+    from matplotlib.figure import Figure
+
+    from likelihub.plot import brazil_band
+
+    ax = Figure(figsize=(6.4, 4.8)).subplots()
+    return brazil_band(model.cls_scan(mus, test_statistic=test_stat), limit=limit, cl=cl, ax=ax)
+
+
+def _save(ax, path: str) -> None:
+    from likelihub.plot import save
+
+    try:
+        save(ax, path)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot write the plot {path}: {error}") from None
 
 
 def _grouped(names, values) -> dict[str, list[float]]:
@@ -261,5 +303,52 @@ def inspect_patchset_command(patchset, member):
     click.echo("\n".join(_table([[p.name, *p.values] for p in patches], ["name", *patches.labels])))
 
 
+# -- scans --------------------------------------------------------------------------------------
+def _executor(executor: str):
+    """``processes`` -> a local process pool (None), ``serial``, or a Dask scheduler address."""
+    return None if executor == "processes" else executor
+
+
+@click.command("scan")
+@click.argument("workspace")
+@click.option("--patchset", required=True,
+              help="Patchset of the signal points (a file, or a member of the workspace's pallet).")
+@click.option("--member", default=None,
+              help="Member of a .tar.gz pallet holding the background-only workspace.")
+@click.option("--measurement", default=None, help="Measurement to use (the first by default).")
+@click.option("--mu", type=float, default=1.0, show_default=True, help="Tested signal strength (CLs).")
+@click.option("--what", type=click.Choice(["cls", "upper_limit"]), default="cls", show_default=True,
+              help="CLs at --mu, or the upper limit on mu, of each point.")
+@click.option("--cl", type=float, default=0.95, show_default=True, help="Confidence level of limits.")
+@click.option("--output", "output_file", default=None,
+              help="Write the rows here: JSON (.json) or CSV (.csv); a table is printed otherwise.")
+@click.option("--executor", default="processes", show_default=True,
+              help="'processes' (local pool), 'serial', or a Dask scheduler address (tcp://host:8786).")
+@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def scan_command(workspace, patchset, member, measurement, mu, what, cl, output_file, executor, workers,
+                 progress):
+    """CLs (or upper limits) of every signal point of a patchset, on local processes or a Dask cluster."""
+    from .scan import scan
+
+    if output_file and not output_file.endswith((".json", ".csv")):
+        raise click.BadParameter("the output's suffix must be .json or .csv", param_hint="--output")
+    if workers is not None and workers < 1:
+        raise click.BadParameter("needs at least one worker", param_hint="--workers")
+    options = {} if measurement is None else {"measurement": measurement}
+    with _reporting_errors():
+        result = scan(workspace, patchset, mu=mu, what=what, executor=_executor(executor),
+                      member=member, cl=cl, max_workers=workers, progress=progress, **options)
+    failed = sum(1 for row in result.rows if row.get("error"))
+    if output_file:
+        result.write(output_file)
+        click.echo(f"{len(result.rows)} points ({failed} failed) written to {output_file}")
+    else:
+        click.echo(str(result))
+    if failed:
+        raise SystemExit(1)
+
+
 #: click commands registered under ``likelihub`` by the plugin's hook.
-commands: list = [cls_command, limit_command, fit_command, inspect_command, patchset_group]
+commands: list = [cls_command, limit_command, fit_command, inspect_command, patchset_group,
+                  scan_command]

@@ -4,9 +4,12 @@
     table = lh.scan("atlas-susy-2019-08-1Lbb.tar.gz", "patchset.json", member="BkgOnly.json")
     table.write("results.json")
 
-The background-only workspace is read and validated once; each point travels to its worker
-with its own patch only (:class:`likelihub.scanning.ScanPoint` payloads), and its row equals what
+The background-only workspace is read and validated once, and the patchset's digests checked
+once; each point travels to its worker with its own patch only (:class:`likelihub.scanning.ScanPoint`
+payloads), where the model is built from the validated :class:`~.workspace.Workspace` (only the
+patched samples are checked again), and its row equals what
 ``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point.
+A measurement that configures parameters the model lacks is reported once, not once per point.
 Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), ``"serial"``, a
 ``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
 """
@@ -16,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from likelihub.errors import InvalidModelError
 from likelihub.scanning import ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
-from .io import is_archive
-from .patchset import PatchSet
+from .patchset import load_patchset
 from .workspace import Workspace
 
 __all__ = ["scan", "PointEvaluator"]
@@ -32,10 +35,11 @@ WHAT = ("cls", "upper_limit")
 class PointEvaluator:
     """Builds the model of one point (background workspace + the point's patch) and tests it.
 
-    Picklable: it is sent to the scan's workers.
+    Picklable: it is sent to the scan's workers. ``workspace`` is validated already (it is
+    not validated again for each point).
     """
 
-    workspace: dict
+    workspace: Workspace
     what: str = "cls"
     mu: float = 1.0
     cl: float = 0.95
@@ -48,17 +52,6 @@ class PointEvaluator:
             return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}
         limit = model.upper_limit(cl=self.cl)
         return {"upper_limit_obs": limit.observed, "upper_limit_exp": limit.expected}
-
-
-def _patchset(patchset, workspace, member) -> PatchSet:
-    if isinstance(patchset, PatchSet):
-        return patchset
-    if isinstance(patchset, str) and is_archive(workspace) and not is_archive(patchset):
-        from pathlib import Path
-
-        if not Path(patchset).is_file():  # a member of the workspace's pallet
-            return PatchSet(workspace, member=patchset)
-    return PatchSet(patchset, member=member)
 
 
 def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, *,
@@ -98,10 +91,25 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}, got {what!r}")
     background = Workspace.load(workspace, member=member)
-    patches = _patchset(patchset, workspace, patchset_member)
+    patches = load_patchset(patchset, member=patchset_member, origin=background.file)
     patches.verify(background)
     points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
-    evaluator = PointEvaluator(background.to_dict(), what, float(mu), cl, dict(model_options))
+    options = dict(model_options)
+    options["unused_parameters"] = _report_unused_parameters(
+        background, patches, options.get("measurement"), options.get("unused_parameters", "warn"))
+    evaluator = PointEvaluator(background, what, float(mu), cl, options)
     rows = run_scan(points, evaluator, executor=executor, max_workers=max_workers, progress=progress)
     return ScanResult(rows, labels=list(patches.labels), what=what,
                       mu=float(mu) if what == "cls" else None)
+
+
+def _report_unused_parameters(background: Workspace, patches, measurement, unused_parameters: str) -> str:
+    """Warn (or fail) here, once, for parameter settings the first point's model lacks; returns
+    what the workers do about them (nothing more, unless each point must fail)."""
+    if unused_parameters != "warn" or not len(patches):
+        return unused_parameters
+    try:
+        background.model_spec(measurement, [patches.patches[0]], unused_parameters)
+    except InvalidModelError:
+        pass  # the point's row reports it
+    return "ignore"
