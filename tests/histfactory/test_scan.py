@@ -1,0 +1,150 @@
+"""``likelihub scan`` and :func:`likelihub_histfactory.scan.scan` on the hand-written two-bin patchset.
+
+two_bin_patchset.json has three signal points for two_bin_background.json. Each row of a scan must
+equal what the single-model factory gives for that point (the same model, so to 1e-10: only the
+order of evaluation may differ), whatever the executor (serial, local processes, a Dask cluster);
+signal_300_10 is two_bin_signal_patch.json, whose CLs and limits pyhf 0.7.6 gave (test_cli.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import likelihub
+from likelihub_histfactory import workspace as workspace_module
+from likelihub_histfactory.cli import scan_command
+from likelihub_histfactory.scan import scan
+from likelihub_histfactory.validation import UnusedParameterWarning
+
+DATA = Path(__file__).parent / "data"
+BACKGROUND = str(DATA / "two_bin_background.json")
+PATCHSET = str(DATA / "two_bin_patchset.json")
+POINTS = {"signal_300_10": [300, 10], "signal_500_10": [500, 10], "signal_700_20": [700, 20.5]}
+# pyhf 0.7.6 on two_bin_background.json + two_bin_signal_patch.json (= signal_300_10), test_cli.py.
+PYHF_300_10_CLS_OBS = 0.05251497050134021
+PYHF_300_10_LIMIT_OBS = 1.0115693725820667
+
+
+def single_model(name: str):
+    return likelihub.get_backend("histfactory")(BACKGROUND, patchset=PATCHSET, patch_name=name)
+
+
+@pytest.fixture(scope="module")
+def single_cls():
+    """CLs at mu = 1 of each point, one model at a time (what every scan row must equal)."""
+    return {name: single_model(name).cls(1.0) for name in POINTS}
+
+
+def run_ok(*args) -> str:
+    result = CliRunner().invoke(scan_command, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def check_cls_rows(rows, single_cls):
+    assert [r["name"] for r in rows] == list(POINTS)  # the patchset's order
+    for row in rows:
+        assert row["values"] == POINTS[row["name"]]
+        assert "error" not in row
+        expected = single_cls[row["name"]]
+        assert row["cls_obs"] == pytest.approx(expected.cls_obs, abs=1e-10)
+        assert row["cls_exp"] == pytest.approx(list(expected.cls_exp), abs=1e-10)
+
+
+def test_cli_scan_json_rows_equal_single_models(tmp_path, single_cls):
+    output = tmp_path / "results.json"
+    message = run_ok(BACKGROUND, "--patchset", PATCHSET, "--executor", "serial", "--output", output)
+    assert message.strip() == f"3 points (0 failed) written to {output}"
+    rows = json.loads(output.read_text())
+    check_cls_rows(rows, single_cls)
+    assert rows[0]["cls_obs"] == pytest.approx(PYHF_300_10_CLS_OBS, abs=1e-5)
+
+
+def test_cli_scan_csv_upper_limits(tmp_path):
+    output = tmp_path / "limits.csv"
+    run_ok(BACKGROUND, "--patchset", PATCHSET, "--what", "upper_limit", "--executor", "serial",
+           "--output", output)
+    rows = list(csv.DictReader(output.read_text().splitlines()))
+    assert [r["name"] for r in rows] == list(POINTS)
+    assert rows[2]["mass"] == "700" and rows[2]["width"] == "20.5"  # the patchset's labels
+    for row in rows:
+        limit = single_model(row["name"]).upper_limit()
+        assert float(row["upper_limit_obs"]) == pytest.approx(limit.observed, rel=1e-8)
+        assert [float(row[f"upper_limit_exp_{n}"]) for n in (-2, -1, 0, 1, 2)] == pytest.approx(
+            list(limit.expected), rel=1e-8)
+    assert float(rows[0]["upper_limit_obs"]) == pytest.approx(PYHF_300_10_LIMIT_OBS, rel=1e-4)
+
+
+def test_cli_scan_prints_a_table_and_takes_mu(single_cls):
+    output = run_ok(BACKGROUND, "--patchset", PATCHSET, "--executor", "serial", "--mu", 0.5)
+    lines = output.splitlines()
+    assert lines[0] == "Scan of 3 points (cls at mu = 0.5)"
+    half = single_model("signal_500_10").cls(0.5).cls_obs
+    assert lines[2].split() == ["signal_500_10", f"{half:.5g}"]
+
+
+def test_cli_scan_with_local_processes(tmp_path, single_cls):
+    output = tmp_path / "results.json"
+    run_ok(BACKGROUND, "--patchset", PATCHSET, "--executor", "processes", "--workers", 2,
+           "--output", output)
+    check_cls_rows(json.loads(output.read_text()), single_cls)
+
+
+def test_cli_scan_bad_arguments(tmp_path):
+    result = CliRunner().invoke(scan_command, [BACKGROUND, "--patchset", PATCHSET, "--output",
+                                               str(tmp_path / "out.txt")])
+    assert result.exit_code == 2 and "suffix must be .json or .csv" in result.output
+    result = CliRunner().invoke(scan_command, [BACKGROUND, "--patchset", BACKGROUND])
+    assert result.exit_code == 1 and "patchset schema" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_scan_exits_1_when_a_point_fails(tmp_path):
+    patchset = json.loads(Path(PATCHSET).read_text())
+    patchset["patches"][1]["patch"][0]["path"] = "/channels/3/samples/0"  # no such channel
+    path = tmp_path / "patchset.json"
+    path.write_text(json.dumps(patchset))
+    result = CliRunner().invoke(scan_command, [BACKGROUND, "--patchset", str(path), "--executor", "serial"])
+    assert result.exit_code == 1
+    assert "signal_500_10" in result.output and "InvalidModelError" in result.output
+    assert "1 failed" in result.output
+
+
+def test_scan_validates_the_background_once(monkeypatch):
+    calls = []
+    original = workspace_module.check_workspace
+    monkeypatch.setattr(workspace_module, "check_workspace",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    result = scan(BACKGROUND, PATCHSET, executor="serial", progress=False)
+    assert len(result.rows) == 3 and calls == [1]
+
+
+def test_scan_warns_once_of_an_unused_parameter_setting(tmp_path):
+    spec = json.loads(Path(BACKGROUND).read_text())
+    patchset = json.loads(Path(PATCHSET).read_text())
+    spec["measurements"][0]["config"]["parameters"] = [{"name": "mu_BG", "fixed": True}]
+    from likelihub_histfactory.patchset import digest
+
+    patchset["metadata"]["digests"] = {"sha256": digest(spec)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = scan(spec, patchset, executor="serial", progress=False)
+    assert [w.category for w in caught] == [UnusedParameterWarning]
+    assert all("error" not in row for row in result.rows)
+
+
+def test_scan_on_a_dask_cluster(single_cls):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        rows = scan(BACKGROUND, PATCHSET, executor=client, progress=False).rows
+        check_cls_rows(rows, single_cls)
+        # the command line, given the scheduler's address
+        output = run_ok(BACKGROUND, "--patchset", PATCHSET, "--executor", cluster.scheduler_address)
+    assert output.splitlines()[1].split() == ["signal_300_10", f"{single_cls['signal_300_10'].cls_obs:.5g}"]
