@@ -52,10 +52,11 @@ class HistFactoryBackend:
         self._model_arrays = (c.entry_bin, c.entry_nominal, c.term_start, c.term_kind, c.term_parameter,
                               c.term_coefficients)
         self._aux_arrays = (c.aux_parameter, c.aux_is_poisson, c.aux_width)
+        self._kernel_arrays = (c.n_main, *self._model_arrays, *self._aux_arrays)
 
     # -- the contract --------------------------------------------------------------------------
     def _pars(self, pars) -> np.ndarray:
-        pars = np.ascontiguousarray(pars, dtype=float)
+        pars = np.ascontiguousarray(pars, dtype=np.float64)
         if pars.shape != (self.compiled.n_parameters,):
             raise InvalidDataError(f"parameters have shape {pars.shape}; the model has "
                                    f"{self.compiled.n_parameters}", argument="pars")
@@ -84,9 +85,8 @@ class HistFactoryBackend:
         """log L and its gradient (analytic, from the fused kernel)."""
         pars, data = self._pars(pars), self._data(data)
         grad = np.empty(pars.size)
-        nll = kernels.nll_and_grad(pars, data, self.compiled.n_main, *self._model_arrays,
-                                   *self._aux_arrays, grad)
-        return -float(nll), -grad
+        nll = kernels.nll_and_grad(pars, data, *self._kernel_arrays, grad)
+        return -nll, np.negative(grad, out=grad)  # in place: this runs once per fit iteration
 
     def logpdf(self, pars, data) -> float:
         """Full log-likelihood (main and constraint terms), normalised as ``pyhf.Model.logpdf``."""
