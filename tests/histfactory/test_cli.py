@@ -61,7 +61,7 @@ def test_commands_are_registered():
     import likelihub.registry
 
     names = {c.name for c in commands}
-    assert names == {"cls", "limit", "fit", "inspect", "patchset"}
+    assert names == {"cls", "limit", "fit", "inspect", "patchset", "scan"}
     registered = {c.name for c in likelihub.registry.Registry().commands}
     assert names <= registered
 
@@ -91,6 +91,24 @@ def test_limit_as_pyhf():
     assert output["poi"] == "mu" and output["cl"] == 0.95
     assert output["observed"] == pytest.approx(PYHF_TWO_BIN_LIMIT_OBS, rel=1e-4)
     assert output["expected"] == pytest.approx(PYHF_TWO_BIN_LIMIT_EXP, rel=1e-4)
+
+
+def test_limit_plot_writes_a_brazil_band_png(tmp_path):
+    target = tmp_path / "brazil.png"
+    output = json.loads(run_ok(limit_command, BACKGROUND, "-p", PATCH, "--plot", target))
+    assert output["observed"] == pytest.approx(PYHF_TWO_BIN_LIMIT_OBS, rel=1e-4)  # unchanged by --plot
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the PNG signature (Agg, no display)
+    assert target.stat().st_size > 10_000  # a drawn figure, not an empty canvas
+
+
+def test_cls_plot_writes_a_png_and_a_bad_plot_path_is_one_line(tmp_path):
+    target = tmp_path / "cls.png"
+    output = json.loads(run_ok(cls_command, BACKGROUND, "-p", PATCH, "--mu", 1.5, "--plot", target))
+    assert set(output) == {"CLs_obs", "CLs_exp"}
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = run(limit_command, BACKGROUND, "-p", PATCH, "--plot", tmp_path / "missing" / "b.png")
+    assert result.exit_code == 1 and "cannot write the plot" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_fit_reaches_pyhf_minimum():
