@@ -358,7 +358,9 @@ def load_model_spec(workspace, patches: Iterable = (), measurement: str | None =
     Parameters
     ----------
     workspace
-        A dict, a JSON path, a ``.tar.gz`` pallet (with ``member``), or a :class:`Workspace`.
+        A dict, a JSON path, a ``.tar.gz`` pallet (with ``member``), or a :class:`Workspace`
+        (validated when it was made, so not again: build many models from one, as a scan does;
+        only the samples the patches change are checked).
     patches
         JSON patches applied in order (lists of operations, paths, :class:`~.patchset.Patch`).
         A path that is no file is read from the workspace's archive.
