@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tarfile
 import warnings
 from pathlib import Path
 
@@ -148,3 +149,33 @@ def test_scan_on_a_dask_cluster(single_cls):
         # the command line, given the scheduler's address
         output = run_ok(BACKGROUND, "--patchset", PATCHSET, "--executor", cluster.scheduler_address)
     assert output.splitlines()[1].split() == ["signal_300_10", f"{single_cls['signal_300_10'].cls_obs:.5g}"]
+
+
+def test_cli_scan_of_a_pallet(tmp_path, single_cls):
+    pallet = tmp_path / "tiny.tar.gz"
+    with tarfile.open(pallet, "w:gz") as archive:
+        archive.add(BACKGROUND, arcname="tiny/BkgOnly.json")
+        archive.add(PATCHSET, arcname="tiny/patchset.json")
+    output = tmp_path / "results.json"
+    # --patchset names a member of the workspace's pallet (as HEPData publishes them)
+    run_ok(pallet, "--member", "BkgOnly.json", "--patchset", "patchset.json", "--executor", "serial",
+           "--output", output)
+    check_cls_rows(json.loads(output.read_text()), single_cls)
+
+
+@pytest.mark.shared_data
+def test_scan_rows_equal_single_models_on_the_3l_pallet(shared_data):
+    # Two points of the published 3L eRJR patchset (same digests: made for the same workspace).
+    pallet = shared_data / "histfactory" / "atlas-susy-2018-06-3L-eRJR.tar.gz"
+    from likelihub_histfactory.io import read_json
+
+    patchset, _ = read_json(pallet, member="patchset.json")
+    patchset["patches"] = patchset["patches"][:2]
+    with pytest.warns(UnusedParameterWarning, match="mu_BG"):  # once, for the whole scan
+        rows = scan(pallet, patchset, member="BkgOnly.json", executor="serial", progress=False).rows
+    for row in rows:
+        model = likelihub.get_backend("histfactory")(pallet, member="BkgOnly.json", patchset="patchset.json",
+                                                     patch_name=row["name"], unused_parameters="ignore")
+        expected = model.cls(1.0)
+        assert row["cls_obs"] == pytest.approx(expected.cls_obs, abs=1e-10)
+        assert row["cls_exp"] == pytest.approx(list(expected.cls_exp), abs=1e-10)
