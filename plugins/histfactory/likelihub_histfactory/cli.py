@@ -346,7 +346,7 @@ def scan_command(workspace, patchset, member, measurement, mu, what, cl, output_
     else:
         click.echo(str(result))
     if failed:
-        raise SystemExit(1)
+        raise click.exceptions.Exit(1)  # rows were written; the failures are in them
 
 
 #: click commands registered under ``likelihub`` by the plugin's hook.
