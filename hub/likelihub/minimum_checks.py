@@ -8,9 +8,12 @@ so that a minimiser's wrong Hessian estimate cannot hide a point that is no mini
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
-__all__ = ["projected_gradient", "estimated_distance", "descent_along_gradient", "positive_definite",
-           "away_from_bounds"]
+from .newton import levenberg_factor
+
+__all__ = ["projected_gradient", "estimated_distance", "distance_with_hessian", "descent_along_gradient",
+           "positive_definite", "away_from_bounds"]
 
 
 def projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray,
@@ -72,13 +75,28 @@ def away_from_bounds(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.where(x >= bounds[:, 1], np.maximum(bounds[:, 1] - nudge, bounds[:, 0]), x)
 
 
+def distance_with_hessian(grad: np.ndarray, hessian: np.ndarray) -> float | None:
+    """1/2 g^T H^-1 g by a Cholesky factorisation; None where H is not positive definite."""
+    if grad.size == 0:
+        return 0.0
+    try:
+        factor = np.linalg.cholesky(0.5 * (hessian + hessian.T))
+    except np.linalg.LinAlgError:
+        return None
+    with np.errstate(all="ignore"):
+        # A triangular solve: numpy's general solve runs threaded LAPACK, 100x slower on a busy machine.
+        y = solve_triangular(factor, grad, lower=True, check_finite=False)
+        edm = 0.5 * float(y @ y)
+    return edm if np.isfinite(edm) else None
+
+
 def positive_definite(hessian: np.ndarray) -> np.ndarray:
-    """The Hessian, shifted along the identity where it is not positive definite."""
+    """The Hessian, shifted along the identity (Levenberg) where it is not positive definite."""
     hessian = 0.5 * (hessian + hessian.T)
     if not np.all(np.isfinite(hessian)):
         return np.eye(len(hessian))
-    lowest = np.linalg.eigvalsh(hessian)[0]
-    scale = max(1.0, float(np.abs(np.diagonal(hessian)).max()))
-    if lowest > 1e-10 * scale:
-        return hessian
-    return hessian + (1e-6 * scale - lowest) * np.eye(len(hessian))
+    try:
+        _, shift = levenberg_factor(hessian)
+    except np.linalg.LinAlgError:
+        return np.eye(len(hessian))
+    return hessian + shift * np.eye(len(hessian)) if shift else hessian

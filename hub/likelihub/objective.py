@@ -30,6 +30,7 @@ class NegativeLogLikelihood:
         self.template = np.array(template, dtype=float)
         self.free = np.asarray(free, dtype=bool)
         self.has_gradient = callable(getattr(backend, "value_and_grad", None))
+        self.has_analytic_hessian = callable(getattr(backend, "hessian", None))
         self.n_evaluations = 0
         self._cached_x: np.ndarray | None = None
         self._cached: tuple[float, np.ndarray] | None = None

@@ -25,10 +25,12 @@ from .errors import FitError
 from .minimum_checks import (
     away_from_bounds,
     descent_along_gradient,
+    distance_with_hessian,
     estimated_distance,
     positive_definite,
     projected_gradient,
 )
+from .newton import newton_minimise
 from .objective import NegativeLogLikelihood
 
 __all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX"]
@@ -115,18 +117,28 @@ class _Attempt:
     x: np.ndarray
     nll: float
     edm: float
-    inverse_hessian: np.ndarray | None
     method: str
 
 
-def _assess(objective, x, bounds, inverse_hessian, method, edm_max) -> _Attempt:
-    """The attempt's minimum and its EDM: the larger of the minimiser's and the gradient probe's."""
+def _assess(objective, x, bounds, method: str, edm_max: float, inverse_hessian=None) -> _Attempt:
+    """The attempt's minimum and its EDM: the larger of the EDM and the gradient probe's gain.
+
+    The EDM uses the backend's analytic Hessian at the minimum, restricted to the parameters not
+    held at a bound, where the backend has one; otherwise ``inverse_hessian`` (a callable giving the
+    minimiser's estimate, asked for only then: iminuit builds its covariance slowly).
+    """
     x = np.array(x, float)
     value, grad = objective.value_and_grad(x)
     g = projected_gradient(grad, x, bounds, edm_max)
-    edm = max(estimated_distance(g, inverse_hessian), descent_along_gradient(objective, x, g, bounds))
+    edm = None
+    if objective.has_analytic_hessian:
+        free = (g != 0) | (grad == 0)
+        edm = distance_with_hessian(g[free], objective.hessian(x)[np.ix_(free, free)])
+    if edm is None:
+        edm = estimated_distance(g, inverse_hessian() if inverse_hessian is not None else None)
+    edm = max(edm, descent_along_gradient(objective, x, g, bounds))
     objective.value_and_grad(x)  # leave the cache at the minimum
-    return _Attempt(x, value, edm, inverse_hessian, method)
+    return _Attempt(x, value, edm, method)
 
 
 def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
@@ -143,10 +155,18 @@ def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls:
     # iminuit stops when EDM < 0.002 * tol * errordef.
     minuit.tol = max(edm_max / (0.002 * Minuit.LIKELIHOOD), 1e-8)
     minuit.migrad(ncall=max_calls)
-    covariance = None if minuit.covariance is None else np.array(minuit.covariance)
-    # Minuit's covariance is errordef * 2 * H^-1 for -log L with errordef 0.5, i.e. H^-1.
-    return _assess(objective, np.array(minuit.values), bounds, covariance, f"minuit(strategy={strategy})",
-                   edm_max)
+
+    def covariance():
+        # Minuit's covariance is errordef * 2 * H^-1 for -log L with errordef 0.5, i.e. H^-1.
+        return None if minuit.covariance is None else np.array(minuit.covariance)
+
+    return _assess(objective, np.array(minuit.values), bounds, f"minuit(strategy={strategy})", edm_max,
+                   covariance)
+
+
+def _run_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
+    x = newton_minimise(objective, away_from_bounds(np.asarray(x0, float), bounds), bounds, edm_max)
+    return _assess(objective, x, bounds, "newton", edm_max)
 
 
 def _run_scipy(objective, x0, bounds, max_calls: int, edm_max: float) -> _Attempt:
@@ -155,13 +175,14 @@ def _run_scipy(objective, x0, bounds, max_calls: int, edm_max: float) -> _Attemp
         bounds=[tuple(b) for b in bounds],
         options={"maxiter": max_calls, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
     )
-    inverse_hessian = None
-    if np.isfinite(result.fun):
+
+    def inverse_hessian():
         try:
-            inverse_hessian = np.linalg.inv(objective.hessian(result.x))
+            return np.linalg.inv(objective.hessian(result.x)) if np.isfinite(result.fun) else None
         except np.linalg.LinAlgError:
-            inverse_hessian = None
-    return _assess(objective, result.x, bounds, inverse_hessian, "scipy(L-BFGS-B)", edm_max)
+            return None
+
+    return _assess(objective, result.x, bounds, "scipy(L-BFGS-B)", edm_max, inverse_hessian)
 
 
 def _starting_points(x0: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
@@ -228,7 +249,7 @@ def fit(
     x0 = template[free]
 
     if free.sum() == 0:
-        best = _Attempt(x0, objective(x0), 0.0, np.zeros((0, 0)), "none (all fixed)")
+        best = _Attempt(x0, objective(x0), 0.0, "none (all fixed)")
     else:
         best = _minimise_with_retries(objective, x0, free_bounds, method, edm_max, max_calls)
 
@@ -259,6 +280,12 @@ def _minimise_with_retries(objective, x0, bounds, method, edm_max, max_calls) ->
     def good(attempt):
         return attempt.edm <= edm_max and np.isfinite(attempt.nll)
 
+    if method == "minuit" and objective.has_analytic_hessian:
+        # Newton steps with the exact Hessian first: a handful of iterations where it converges.
+        newton = _run_newton(objective, x0, bounds, edm_max)
+        if good(newton):
+            return newton
+        attempts.append(newton)
     first = (_run_minuit(objective, x0, bounds, 0, edm_max, max_calls) if method == "minuit"
              else _run_scipy(objective, x0, bounds, max_calls, edm_max))
     attempts.append(first)

@@ -94,8 +94,9 @@ def test_minimiser_claims_are_checked_by_the_gradient_probe():
     backend = CountingBackend(400.0, 40.0, 400.0, delta=0.02)
     objective = NegativeLogLikelihood(backend, np.array([381.0, -1.66558146]), np.zeros(2),
                                       np.array([True, True]))
+    objective.has_analytic_hessian = False  # as for a backend without one: the minimiser's estimate
     # A far-from-minimal point with a (wrong) vanishing inverse Hessian, as MIGRAD reported it:
     # its own EDM is ~0, the probe along the gradient sees -log L still falling by ~1.4.
-    attempt = _assess(objective, np.array([0.5, 0.0]), np.array([[0, 10], [-5, 5.0]]),
-                      np.zeros((2, 2)), "fake", 1e-8)
+    attempt = _assess(objective, np.array([0.5, 0.0]), np.array([[0, 10], [-5, 5.0]]), "fake", 1e-8,
+                      lambda: np.zeros((2, 2)))
     assert attempt.edm > 0.1

@@ -1,0 +1,78 @@
+"""Projected Newton minimisation with an exact Hessian, for backends that have one.
+
+Newton steps on the parameters not held at a bound, with a Levenberg shift where the Hessian
+is not positive definite, and a backtracking line search along the projected path. It converges
+in a handful of iterations where MIGRAD must first learn the curvature; :func:`likelihub.optimize.fit`
+tries it first for backends with an analytic Hessian and judges its result like any other (the
+estimated distance to the minimum and the gradient probe), falling back to MIGRAD otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+
+__all__ = ["levenberg_factor", "newton_minimise"]
+
+
+def levenberg_factor(hessian: np.ndarray) -> tuple[tuple, float]:
+    """Cholesky factor of H + lambda I with the smallest lambda of 0, 1e-8, 1e-7, ... (x scale)
+    that makes it positive definite; also lambda. Cholesky tries only: the eigenvalue routines
+    run threaded LAPACK, which is slow for small matrices on a busy machine."""
+    scale = max(1.0, float(np.abs(np.diagonal(hessian)).max()))
+    eye = np.eye(len(hessian))
+    for shift in (0.0, *(scale * 10.0**k for k in range(-8, 3))):
+        try:
+            return cho_factor(hessian + shift * eye, lower=True, check_finite=False), shift
+        except np.linalg.LinAlgError:
+            continue
+    raise np.linalg.LinAlgError("no Levenberg shift makes the Hessian positive definite")
+
+
+def _held_at_bounds(x, grad, low, high):
+    span = np.where(np.isfinite(high - low), high - low, 1.0)
+    tol = 1e-12 * np.maximum(1.0, span)
+    return ((x - low <= tol) & (grad > 0)) | ((high - x <= tol) & (grad < 0))
+
+
+def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: float,
+                    max_iterations: int = 50) -> np.ndarray:
+    """Minimise ``objective`` (with ``value_and_grad`` and ``hessian``) from ``x0`` within ``bounds``.
+
+    Returns the last point reached; the caller judges whether it is a minimum.
+    """
+    low, high = bounds[:, 0], bounds[:, 1]
+    x = np.clip(np.asarray(x0, dtype=float), low, high)
+    value, grad = objective.value_and_grad(x)
+    for _ in range(max_iterations):
+        if not np.isfinite(value):
+            break
+        free = ~_held_at_bounds(x, grad, low, high)
+        if not free.any():
+            break
+        hessian = objective.hessian(x)[np.ix_(free, free)]
+        try:
+            factor, shift = levenberg_factor(hessian)
+        except np.linalg.LinAlgError:
+            break
+        step = np.zeros_like(x)
+        step[free] = -cho_solve(factor, grad[free], check_finite=False)
+        if shift == 0.0 and 0.5 * float(-grad[free] @ step[free]) <= edm_max:
+            # Converged: the last Newton step costs one evaluation and squares the remaining error.
+            trial = np.clip(x + step, low, high)
+            trial_value, trial_grad = objective.value_and_grad(trial)
+            if np.isfinite(trial_value) and trial_value <= value:
+                x = trial
+            break
+        length, accepted = 1.0, False
+        for _ in range(40):
+            trial = np.clip(x + length * step, low, high)
+            trial_value, trial_grad = objective.value_and_grad(trial)
+            decrease = float(grad @ (trial - x))
+            if np.isfinite(trial_value) and trial_value <= value + 1e-4 * min(decrease, 0.0) + 1e-15:
+                x, value, grad, accepted = trial, trial_value, trial_grad, True
+                break
+            length *= 0.5
+        if not accepted:
+            break
+    return x
