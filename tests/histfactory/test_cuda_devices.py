@@ -97,3 +97,16 @@ def test_cuda_kernels_under_simulator():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert " passed" in output and "no CUDA device" not in output, output[-3000:]
+
+
+def test_the_factory_passes_the_device_to_the_backend():
+    # No GPU here (CI has none): "auto" and "cpu" run batches on the CPU; "cuda" is refused clearly.
+    import likelihub as lh
+
+    workspace = str(Path(__file__).parent / "data" / "all_modifiers.json")
+    for device in ("auto", "cpu"):
+        model = lh.get_backend("histfactory")(workspace=workspace, device=device)
+        assert model.backend.device == ("cuda" if cuda_available() and device == "auto" else "cpu")
+    if not cuda_available():
+        with pytest.raises(CapabilityError):
+            lh.get_backend("histfactory")(workspace=workspace, device="cuda")

@@ -6,9 +6,11 @@
         patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
     model.cls(1.0); model.upper_limit()
 
-:func:`build_backend` reads the workspace (:mod:`.specification`), compiles it (:mod:`.compile`)
-and returns a :class:`HistFactoryBackend`, whose likelihood runs in the numba kernels
-(:mod:`.kernels`); :func:`build_model`, the registered factory, wraps it in a
+:func:`~.factory.build_backend` reads the workspace (:func:`.workspace.load_model_spec`),
+compiles it (:mod:`.compile`) and returns a :class:`HistFactoryBackend`, whose likelihood runs in
+the numba kernels (:mod:`.kernels`, :mod:`.hessian_kernels`); batches of many parameter and data
+sets (toys, scans) run on a GPU where one is present (:mod:`.devices`, :mod:`.cuda_kernels`);
+:func:`~.factory.build_model`, the registered factory, wraps it in a
 :class:`likelihub.StatisticalModel` with tight fits.
 """
 
@@ -21,6 +23,7 @@ from likelihub.errors import InvalidDataError
 
 from . import hessian_kernels, kernels
 from .compile import CompiledModel
+from .devices import BatchEvaluator, select_device
 
 __all__ = ["HistFactoryBackend"]
 
@@ -31,10 +34,15 @@ class HistFactoryBackend:
     ----------
     compiled
         The model as dense arrays (:func:`likelihub_histfactory.compile.compile_model`).
+    device
+        Where batches run: ``"auto"`` (a GPU if numba.cuda finds one, else the CPU), ``"cpu"`` or
+        ``"cuda"``. Single evaluations always run on the CPU.
     """
 
-    def __init__(self, compiled: CompiledModel):
+    def __init__(self, compiled: CompiledModel, device: str = "auto"):
         self.compiled = compiled
+        self.device = select_device(device)
+        self._gpu = BatchEvaluator(compiled, "cuda") if self.device == "cuda" else None
         aux = compiled.n_aux
         kinds = ("poisson",) * compiled.n_main + tuple(
             "poisson" if p else "normal" for p in compiled.aux_is_poisson)
@@ -128,7 +136,10 @@ class HistFactoryBackend:
         return pars, data
 
     def value_and_grad_batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
-        """log L and gradients for N parameter sets (N, P) and N data sets (N, D), either broadcast."""
+        """log L and gradients for N parameter sets (N, P) and N data sets (N, D), either broadcast;
+        on the GPU where the backend's ``device`` is ``"cuda"``."""
+        if self._gpu is not None:
+            return self._gpu.value_and_grad_batch(pars, data)
         pars, data = self._batch(pars, data)
         grads = np.empty_like(pars)
         nll = kernels.nll_and_grad_batch(pars, data, self.compiled.n_main, *self._model_arrays,

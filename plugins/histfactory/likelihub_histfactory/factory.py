@@ -51,7 +51,7 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
 def build_backend(workspace, patches: Sequence = (), measurement: str | None = None, *,
                   patchset=None, patch_name: str | None = None,
                   interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
-                  poi: str | None = None, unused_parameters: str = "warn",
+                  poi: str | None = None, unused_parameters: str = "warn", device: str = "auto",
                   **options) -> HistFactoryBackend:
     """Build the HistFactory backend of a pyhf JSON workspace.
 
@@ -79,6 +79,9 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
     unused_parameters
         Settings of parameters the model does not have: ``"warn"`` (default), ``"ignore"`` or
         ``"error"``.
+    device
+        Where batched evaluations (toys, scans) run: ``"auto"`` (a GPU if there is one), ``"cpu"``
+        or ``"cuda"``.
     options
         None are accepted yet; an unknown keyword is an error.
 
@@ -96,4 +99,4 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
         patch_name=patch_name, unused_parameters=unused_parameters)
     compiled = compile_model(spec, observations, measurement_config.get("poi") if poi is None else poi,
                              interpolation_codes=interpolation_codes, source=source)
-    return HistFactoryBackend(compiled)
+    return HistFactoryBackend(compiled, device=device)
