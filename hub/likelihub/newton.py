@@ -57,7 +57,10 @@ def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: floa
             break
         step = np.zeros_like(x)
         step[free] = -cho_solve(factor, grad[free], check_finite=False)
-        if shift == 0.0 and 0.5 * float(-grad[free] @ step[free]) <= edm_max:
+        edm = 0.5 * float(-grad[free] @ step[free])
+        if shift == 0.0 and edm <= 1e-4 * edm_max:
+            break
+        if shift == 0.0 and edm <= edm_max:
             # Converged: the last Newton step costs one evaluation and squares the remaining error.
             trial = np.clip(x + step, low, high)
             trial_value, trial_grad = objective.value_and_grad(trial)

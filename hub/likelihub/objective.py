@@ -34,6 +34,8 @@ class NegativeLogLikelihood:
         self.n_evaluations = 0
         self._cached_x: np.ndarray | None = None
         self._cached: tuple[float, np.ndarray] | None = None
+        self._hessian_x: np.ndarray | None = None
+        self._hessian: np.ndarray | None = None
 
     def full(self, x: np.ndarray) -> np.ndarray:
         """The full parameter vector for the free parameters ``x``."""
@@ -70,8 +72,15 @@ class NegativeLogLikelihood:
         return self.value_and_grad(x)[1]
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
-        """Hessian of -log L over the free parameters (analytic when the backend has one)."""
-        if callable(getattr(self.backend, "hessian", None)):
+        """Hessian of -log L over the free parameters (analytic when the backend has one); the last
+        one is kept, since a minimiser and the check of its minimum often ask at the same point."""
+        x = np.asarray(x, dtype=float)
+        if self._hessian_x is not None and np.array_equal(x, self._hessian_x):
+            return self._hessian
+        if self.has_analytic_hessian:
             full = -np.asarray(self.backend.hessian(self.full(x), self.data), dtype=float)
-            return full[np.ix_(self.free, self.free)]
-        return numerical_hessian(self.grad, x)
+            hessian = full[np.ix_(self.free, self.free)]
+        else:
+            hessian = numerical_hessian(self.grad, x)
+        self._hessian_x, self._hessian = x.copy(), hessian
+        return hessian

@@ -111,7 +111,9 @@ class AsymptoticCalculator:
         if self._asimov is None:
             pars = self.observed.conditional_fit(0.0).values
             data = asimov_data(self.backend, pars, self.observed.data, self.global_observables)
-            self._asimov = Profiler(self.backend, data, self.bounds, self.fit_options)
+            # The fits of the Asimov data start where it was generated: its best fit (for q~_mu)
+            # lies there, and its conditional fits nearby.
+            self._asimov = Profiler(self.backend, data, self.bounds, self.fit_options, start=pars)
         return self._asimov
 
     def sqrt_q(self, mu: float) -> float:
