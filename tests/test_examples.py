@@ -117,6 +117,20 @@ def test_simplified_covariance_example(shared_data):
     assert result["nominal"]["observed"] == pytest.approx(131.58637474312224 / 100, rel=1e-3)
 
 
+def test_exclusion_contour_example(shared_data, tmp_path):
+    pytest.importorskip("likelihub_histfactory")
+    figure = tmp_path / "exclusion.png"
+    result = _load_example("exclusion_contour").main([str(shared_data), "--every", "6",
+                                                      "--output", str(figure)])
+    # every 6th of the 125 patches of the 1Lbb patchset: 21 points, each with a row in the CSV
+    assert result["points"] == 21
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = figure.with_suffix(".csv").read_text().splitlines()
+    assert len(rows) == 1 + 21 and rows[0].startswith("name,m1,m2,cls_obs")
+    # ATLAS excludes a part of this grid (arXiv:1909.09226: m1 up to ~740 GeV at low m2), not all of it
+    assert 0 < result["excluded"] < 21
+
+
 def test_documentation_builds_strictly(tmp_path):
     pytest.importorskip("mkdocs")
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
