@@ -26,14 +26,17 @@ from .interpolation import (
     N_COEFFICIENTS,
     NORMSYS_CODES,
     TERM_FACTOR,
-    term_coefficients,
+    TERM_NORMSYS_CODE4,
 )
-from .parameters import MODIFIER_TYPES, ParameterSet, apply_measurement_config, default_parameter_set
+from .parameters import MODIFIER_TYPES, check_yields, collect_parameter_sets, shared_mask
 
 __all__ = ["CompiledModel", "compile_model", "DEFAULT_INTERPOLATION_CODES"]
 
 #: pyhf's defaults.
 DEFAULT_INTERPOLATION_CODES = {"normsys": "4", "histosys": "4p"}
+
+#: Modifier types with one parameter per bin.
+PER_BIN_TYPES = ("shapefactor", "shapesys", "staterror")
 
 
 @dataclass(frozen=True)
@@ -90,19 +93,6 @@ def _codes(interpolation_codes: Mapping[str, str] | None) -> dict[str, str]:
     return codes
 
 
-def _check_yields(values, n: int, where: dict, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float) if isinstance(values, list) else None
-    if array is None or array.ndim != 1:
-        raise InvalidModelError(f"{what} must be a list of numbers", **where)
-    if array.size != n:
-        raise InvalidModelError(f"{what} has {array.size} bins, the channel has {n}", **where)
-    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
-    if bad.size:
-        raise InvalidModelError(f"{what} is {array[bad[0]]!r}: yields must be finite and "
-                                "non-negative", bin=int(bad[0]), **where)
-    return array
-
-
 class _Layout:
     """Channels, samples and bins in pyhf's order, with every sample's validated yields."""
 
@@ -134,134 +124,46 @@ class _Layout:
         for c in self.channels:
             for name, sample in self.by_channel[c].items():
                 where = {"file": source, "channel": c, "sample": name}
-                data = _check_yields(sample.get("data"), self.nbins[c], where, "sample data")
+                data = check_yields(sample.get("data"), self.nbins[c], where, "sample data")
                 self.nominal[name][self.bins(c)] = data
+        self._modifiers = [(c, s, self._sorted_modifiers(c, s)) for c in self.channels
+                           for s in self.samples if s in self.by_channel[c]]
 
     def bins(self, channel: str) -> slice:
         return slice(self.offset[channel], self.offset[channel] + self.nbins[channel])
 
+    def _sorted_modifiers(self, c: str, s: str) -> list:
+        """The sample's modifiers sorted by (name, type), as pyhf; checks duplicates and types."""
+        modifiers = self.by_channel[c][s].get("modifiers") or []
+        keys = [(m["name"], m["type"]) for m in modifiers]
+        if len(set(keys)) != len(keys):
+            key = next(k for k in keys if keys.count(k) > 1)
+            raise InvalidModelError(f"the {key[1]} modifier appears twice on the sample",
+                                    file=self.source, channel=c, sample=s, modifier=key[0])
+        modifiers = sorted(modifiers, key=lambda m: (m["name"], m["type"]))
+        for modifier in modifiers:
+            if modifier["type"] not in MODIFIER_TYPES:
+                raise InvalidModelError(f"unknown modifier type {modifier['type']!r}",
+                                        file=self.source, channel=c, sample=s, modifier=modifier["name"])
+        return modifiers
+
+    def samples_in_channels(self) -> list[tuple[str, str, list]]:
+        """(channel, sample name, its sorted modifiers) in pyhf's order."""
+        return self._modifiers
+
     def walk(self):
-        """(channel, sample name, sample, modifier) in pyhf's order; checks duplicates."""
-        for c in self.channels:
-            for s in self.samples:
-                sample = self.by_channel[c].get(s)
-                if sample is None:
-                    continue
-                modifiers = sample.get("modifiers") or []
-                keys = [(m["name"], m["type"]) for m in modifiers]
-                for key in keys:
-                    if keys.count(key) > 1:
-                        raise InvalidModelError(f"the {key[1]} modifier appears twice on the sample",
-                                                file=self.source, channel=c, sample=s, modifier=key[0])
-                for modifier in sorted(modifiers, key=lambda m: (m["name"], m["type"])):
-                    if modifier["type"] not in MODIFIER_TYPES:
-                        raise InvalidModelError(f"unknown modifier type {modifier['type']!r}",
-                                                file=self.source, channel=c, sample=s,
-                                                modifier=modifier["name"])
-                    yield c, s, sample, modifier
+        """(channel, sample name, sample, modifier) in pyhf's order."""
+        for c, s, modifiers in self._modifiers:
+            sample = self.by_channel[c][s]
+            for modifier in modifiers:
+                yield c, s, sample, modifier
 
 
-def _staterror_widths(layout: _Layout, uses: list) -> tuple[list[float], list[bool]]:
-    """pyhf's staterror widths: sqrt(sum_s delta_s^2) / sum_s nom_s over the modifier's samples."""
-    samples = sorted({s for _, s, _, _ in uses})
-    total = sum(layout.nominal[s] for s in samples)
-    relative_sq = np.zeros(layout.n_bins)
-    for c, _, _, modifier in uses:
-        where = {"file": layout.source, "channel": c, "sample": _, "modifier": modifier["name"]}
-        delta = np.zeros(layout.n_bins)
-        delta[layout.bins(c)] = _check_yields(modifier.get("data"), layout.nbins[c], where,
-                                              "staterror data")
-        positive = total > 0
-        relative_sq[positive] += (delta[positive] / total[positive]) ** 2
-    mask = _shared_mask(layout, uses)
-    widths = np.sqrt(relative_sq)[mask]
-    fixed = widths == 0
-    widths[fixed] = 1.0
-    return widths.tolist(), fixed.tolist()
-
-
-def _shared_mask(layout: _Layout, uses: list) -> np.ndarray:
-    """Global bins a per-bin modifier acts on; every sample using it must use it on the same bins."""
-    masks = {}
-    for c, s, _, _ in uses:
-        masks.setdefault(s, np.zeros(layout.n_bins, bool))[layout.bins(c)] = True
-    first = next(iter(masks.values()))
-    for s, mask in masks.items():
-        if not np.array_equal(mask, first):
-            raise InvalidModelError("the per-bin modifier acts on different channels for different "
-                                    "samples", file=layout.source, sample=s, modifier=uses[0][3]["name"])
-    return first
-
-
-def _parameter_sets(layout: _Layout, measurement_parameters: list, source):
-    uses: dict[tuple[str, str], list] = {}
-    for item in layout.walk():
-        modifier = item[3]
-        uses.setdefault((modifier["type"], modifier["name"]), []).append(item)
-    sets: dict[str, ParameterSet] = {}
-    for modifier_type in MODIFIER_TYPES:
-        keys = [k for k in uses if k[0] == modifier_type]
-        if modifier_type == "staterror":
-            keys.sort()
-        for key in keys:
-            name, first = key[1], uses[key][0]
-            c, s, sample, modifier = first
-            widths = fixed = None
-            n = layout.nbins[c]
-            if modifier_type == "shapesys":
-                if len(uses[key]) > 1:
-                    raise InvalidModelError("a shapesys modifier cannot be shared by name (pyhf "
-                                            "forbids it)", file=source, channel=uses[key][1][0],
-                                            sample=uses[key][1][1], modifier=name)
-                where = {"file": source, "channel": c, "sample": s, "modifier": name}
-                delta = _check_yields(modifier.get("data"), n, where, "shapesys data")
-                nominal = layout.nominal[s][layout.bins(c)]
-                valid = (nominal > 0) & (delta > 0)
-                widths = np.where(valid, nominal**2 / np.where(valid, delta, 1.0) ** 2, 1.0).tolist()
-                fixed = (~valid).tolist()
-            elif modifier_type == "staterror":
-                widths, fixed = _staterror_widths(layout, uses[key])
-                n = len(widths)
-            elif modifier_type == "shapefactor":
-                n_masked = int(_shared_mask(layout, uses[key]).sum())
-                if n_masked != n:
-                    raise InvalidModelError(f"shapefactor acts on {n_masked} bins but has {n} "
-                                            "parameters", file=source, modifier=name)
-            new = default_parameter_set(name, modifier_type, n, widths, fixed)
-            if name in sets:
-                old = sets[name]
-                if (old.constraint, old.n_parameters, old.is_scalar) != (
-                        new.constraint, new.n_parameters, new.is_scalar):
-                    raise InvalidModelError(
-                        f"modifiers of types {old.modifier_type} and {modifier_type} share the name "
-                        "but not the kind of parameter; use distinct names", file=source,
-                        channel=c, sample=s, modifier=name)
-                old.shared_types.add(modifier_type)
-                continue
-            sets[name] = new
-    configs = {}
-    for config in measurement_parameters or []:
-        if config.get("name") in configs:
-            raise InvalidModelError("the measurement configures this parameter twice",
-                                    file=source, modifier=config.get("name"))
-        configs[config.get("name")] = config
-    for paramset in sets.values():
-        apply_measurement_config(paramset, configs.get(paramset.name, {}), source)
-    return sets, uses
-
-
-def _term_source(modifier: dict, layout: _Layout, c: str, s: str, codes: dict, start: dict,
-                 bin_parameter: dict, source):
-    """One modifier on one sample, checked: (kind, parameter index or per-bin indices, hi, lo).
-
-    For normsys, ``hi`` holds the term's coefficients and ``lo`` is None.
-    """
+def _term_source(modifier: dict, layout: _Layout, c: str, s: str, source) -> tuple:
+    """One normsys or histosys modifier on one sample, checked term by term: ``(hi, lo)``, the
+    factors (normsys) or the yields (histosys). The slow path, whose errors name the modifier."""
     mtype, name = modifier["type"], modifier["name"]
     where = {"file": source, "channel": c, "sample": s, "modifier": name}
-    if mtype in ("normfactor", "lumi"):
-        return TERM_FACTOR, start[name], None, None
-    if mtype in ("shapefactor", "shapesys", "staterror"):
-        return TERM_FACTOR, bin_parameter[name], None, None
     data = modifier.get("data")
     if not isinstance(data, dict):
         raise InvalidModelError(f"{mtype} data must be an object", **where)
@@ -270,11 +172,97 @@ def _term_source(modifier: dict, layout: _Layout, c: str, s: str, codes: dict, s
         if not all(isinstance(x, int | float) and math.isfinite(x) and x > 0 for x in (hi, lo)):
             raise InvalidModelError(f"normsys factors hi and lo must be positive numbers, got "
                                     f"hi={hi!r}, lo={lo!r}", **where)
-        kind = NORMSYS_CODES[codes["normsys"]]
-        return kind, start[name], term_coefficients(kind, 1.0, float(hi), float(lo)), None
-    hi = _check_yields(data.get("hi_data"), layout.nbins[c], where, "histosys hi_data")
-    lo = _check_yields(data.get("lo_data"), layout.nbins[c], where, "histosys lo_data")
-    return HISTOSYS_CODES[codes["histosys"]], start[name], hi, lo
+        return float(hi), float(lo)
+    return (check_yields(data.get("hi_data"), layout.nbins[c], where, "histosys hi_data"),
+            check_yields(data.get("lo_data"), layout.nbins[c], where, "histosys lo_data"))
+
+
+def _gather_fast(normsys: list, histosys: list, n_bins: int):
+    """The normsys factors and histosys yields of one sample's modifiers as arrays, or None
+    where any is not plainly valid (then :func:`_term_source` finds and names the fault)."""
+    try:
+        factors = np.array([[m["data"]["hi"] for m in normsys], [m["data"]["lo"] for m in normsys]])
+        yields = [m["data"]["hi_data"] for m in histosys] + [m["data"]["lo_data"] for m in histosys]
+        if not all(isinstance(x, list) for x in yields):
+            return None
+        yields = np.array(yields, dtype=float).reshape(2 * len(histosys), -1)
+    except (TypeError, KeyError, ValueError):
+        return None
+    if normsys and (factors.dtype.kind not in "if" or not np.all(np.isfinite(factors) & (factors > 0))):
+        return None
+    if histosys and (yields.shape[1] != n_bins or not np.all(np.isfinite(yields) & (yields >= 0))):
+        return None
+    factors = factors.astype(float).reshape(2, -1)
+    yields = yields.reshape(2, len(histosys), n_bins)
+    return factors[0], factors[1], yields[0], yields[1]
+
+
+def _gather(normsys: list, histosys: list, layout: _Layout, c: str, s: str, source):
+    """The hi and lo factors of the normsys modifiers and yields of the histosys modifiers."""
+    arrays = _gather_fast(normsys, histosys, layout.nbins[c])
+    if arrays is None:
+        pairs = [[_term_source(m, layout, c, s, source) for m in group] for group in (normsys, histosys)]
+        arrays = (np.array([p[0] for p in pairs[0]], dtype=float),
+                  np.array([p[1] for p in pairs[0]], dtype=float),
+                  np.array([p[0] for p in pairs[1]], dtype=float).reshape(-1, layout.nbins[c]),
+                  np.array([p[1] for p in pairs[1]], dtype=float).reshape(-1, layout.nbins[c]))
+    return arrays
+
+
+def _code4_polynomials(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """:func:`~.interpolation.code4_polynomial` for many (hi, lo) pairs at once, bit for bit: the
+    same 6x6 system (same matrix, same right-hand sides), solved one pair at a time by LAPACK.
+
+    ``log_base**2`` of the scalar code is C's ``pow``; on an array numpy squares instead, which is
+    one ulp away in ~0.1% of cases, so the square is taken with an array of exponents (``pow``).
+    """
+    powers = np.arange(1, 7)
+    rows, rhs = [], []
+    for sign, base in ((1.0, hi), (-1.0, lo)):
+        x = sign * 1.0
+        log_base = sign * np.log(base)
+        rows += [x**powers, powers * x ** (powers - 1), powers * (powers - 1) * x ** (powers - 2.0)]
+        rhs += [base - 1.0, log_base * base, np.power(log_base, np.full_like(log_base, 2.0)) * base]
+    system = np.broadcast_to(np.array(rows), (hi.size, 6, 6))
+    return np.linalg.solve(system, np.stack(rhs, axis=1)[:, :, None])[:, :, 0]
+
+
+def _sample_terms(layout: _Layout, c: str, s: str, modifiers: list, codes: dict, start: dict,
+                  bin_parameter: dict, source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The terms of one sample in one channel, bin after bin, modifiers sorted within each bin:
+    kinds, parameter indices and coefficients, shaped (bins, modifiers[, coefficients])."""
+    n_bins, bins = layout.nbins[c], layout.bins(c)
+    types = [m["type"] for m in modifiers]
+    kinds = np.full(len(modifiers), TERM_FACTOR, dtype=np.int64)
+    parameters = np.empty((n_bins, len(modifiers)), dtype=np.int64)
+    coefficients = np.zeros((n_bins, len(modifiers), N_COEFFICIENTS))
+    parameters[:] = [-1 if t in PER_BIN_TYPES else start[m["name"]]
+                     for t, m in zip(types, modifiers, strict=True)]
+    for j, modifier_type in enumerate(types):
+        if modifier_type in PER_BIN_TYPES:
+            parameters[:, j] = bin_parameter[modifiers[j]["name"]][bins]
+    normsys = [j for j, t in enumerate(types) if t == "normsys"]
+    histosys = [j for j, t in enumerate(types) if t == "histosys"]
+    hi, lo, hi_data, lo_data = _gather([modifiers[j] for j in normsys], [modifiers[j] for j in histosys],
+                                       layout, c, s, source)
+    if normsys:
+        where = normsys
+        kinds[where] = NORMSYS_CODES[codes["normsys"]]
+        factors = np.zeros((len(normsys), N_COEFFICIENTS))
+        factors[:, 0], factors[:, 1], factors[:, 2], factors[:, 3] = hi, lo, np.log(hi), np.log(lo)
+        if NORMSYS_CODES[codes["normsys"]] == TERM_NORMSYS_CODE4:
+            factors[:, 4:] = _code4_polynomials(hi, lo)
+        coefficients[:, where, :] = factors
+    if histosys:
+        where = histosys
+        kinds[where] = HISTOSYS_CODES[codes["histosys"]]
+        nominal = layout.nominal[s][bins]
+        hi_data, lo_data = hi_data.T, lo_data.T
+        coefficients[:, where, 0] = hi_data - nominal[:, None]
+        coefficients[:, where, 1] = nominal[:, None] - lo_data
+        coefficients[:, where, 2] = 0.5 * (hi_data + lo_data) - nominal[:, None]
+        coefficients[:, where, 3] = 0.5 * (hi_data - lo_data)
+    return np.broadcast_to(kinds, parameters.shape), parameters, coefficients
 
 
 def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
@@ -297,7 +285,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
     """
     codes = _codes(interpolation_codes)
     layout = _Layout(spec, source)
-    sets, uses = _parameter_sets(layout, spec.get("parameters", []), source)
+    sets, uses = collect_parameter_sets(layout, spec.get("parameters", []), source)
     names, start = [], {}
     for paramset in sets.values():
         start[paramset.name] = len(names)
@@ -320,43 +308,30 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
     bin_parameter = {}
     for (mtype, name), items in uses.items():
         if mtype in ("shapefactor", "shapesys", "staterror"):
-            mask = _shared_mask(layout, items)
+            mask = shared_mask(layout, items)
             index = np.full(layout.n_bins, -1)
             index[mask] = start[name] + np.arange(int(mask.sum()))
             bin_parameter[name] = index
 
-    entries: dict[tuple[str, str], list] = {}
-    for c, s, _, modifier in layout.walk():
-        entries.setdefault((c, s), []).append(_term_source(modifier, layout, c, s, codes, start,
-                                                           bin_parameter, source))
-    entry_bin, entry_sample, entry_nominal, term_start = [], [], [], [0]
+    entry_bin, entry_sample, entry_nominal, term_start = [], [], [], [np.zeros(1, dtype=np.int64)]
     kinds, parameters, coefficients = [], [], []
-    for c in layout.channels:
-        for s in layout.samples:
-            if s not in layout.by_channel[c]:
-                continue
-            for b in range(layout.offset[c], layout.offset[c] + layout.nbins[c]):
-                nominal = layout.nominal[s][b]
-                entry_bin.append(b)
-                entry_sample.append(layout.samples.index(s))
-                entry_nominal.append(nominal)
-                for kind, parameter, hi, lo in entries.get((c, s), []):
-                    i = b - layout.offset[c]
-                    kinds.append(kind)
-                    parameters.append(int(parameter[b]) if isinstance(parameter, np.ndarray) else parameter)
-                    if kind == TERM_FACTOR:
-                        coefficients.append(np.zeros(N_COEFFICIENTS))
-                    elif lo is None:  # normsys: the same factor in every bin
-                        coefficients.append(hi)
-                    else:
-                        coefficients.append(term_coefficients(kind, nominal, hi[i], lo[i]))
-                term_start.append(len(kinds))
+    n_terms = 0
+    for c, s, modifiers in layout.samples_in_channels():
+        bins = layout.bins(c)
+        entry_bin.append(np.arange(bins.start, bins.stop))
+        entry_sample.append(np.full(layout.nbins[c], layout.samples.index(s)))
+        entry_nominal.append(layout.nominal[s][bins])
+        term_start.append(n_terms + len(modifiers) * np.arange(1, layout.nbins[c] + 1))
+        n_terms += len(modifiers) * layout.nbins[c]
+        sample_terms = _sample_terms(layout, c, s, modifiers, codes, start, bin_parameter, source)
+        for out, array in zip((kinds, parameters, coefficients), sample_terms, strict=True):
+            out.append(array.reshape(-1, *array.shape[2:]))
 
     observed_main = []
     for c in layout.channels:
         if c not in observations:
             raise InvalidModelError("no observed data for the channel", file=source, channel=c)
-        observed_main.append(_check_yields(observations[c], layout.nbins[c],
+        observed_main.append(check_yields(observations[c], layout.nbins[c],
                                            {"file": source, "channel": c}, "observed data"))
     aux_parameter, aux_is_poisson, aux_width, auxdata = [], [], [], []
     for paramset in sets.values():
@@ -372,13 +347,13 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         channel_names=tuple(layout.channels),
         channel_bins=tuple(layout.nbins[c] for c in layout.channels),
         sample_names=tuple(layout.samples), observed=observed, n_main=layout.n_bins,
-        entry_bin=np.asarray(entry_bin, dtype=np.int64),
-        entry_sample=np.asarray(entry_sample, dtype=np.int64),
-        entry_nominal=np.asarray(entry_nominal, dtype=float),
-        term_start=np.asarray(term_start, dtype=np.int64),
-        term_kind=np.asarray(kinds, dtype=np.int64),
-        term_parameter=np.asarray(parameters, dtype=np.int64),
-        term_coefficients=np.asarray(coefficients, dtype=float).reshape(-1, N_COEFFICIENTS),
+        entry_bin=np.concatenate(entry_bin).astype(np.int64),
+        entry_sample=np.concatenate(entry_sample).astype(np.int64),
+        entry_nominal=np.concatenate(entry_nominal).astype(float),
+        term_start=np.concatenate(term_start).astype(np.int64),
+        term_kind=np.concatenate(kinds).astype(np.int64),
+        term_parameter=np.concatenate(parameters).astype(np.int64),
+        term_coefficients=np.concatenate(coefficients).reshape(-1, N_COEFFICIENTS).astype(float),
         aux_parameter=np.asarray(aux_parameter, dtype=np.int64),
         aux_is_poisson=np.asarray(aux_is_poisson, dtype=bool),
         aux_width=np.asarray(aux_width, dtype=float),

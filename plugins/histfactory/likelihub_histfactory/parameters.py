@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from likelihub.errors import InvalidModelError
 
-__all__ = ["ParameterSet", "MODIFIER_TYPES", "default_parameter_set", "apply_measurement_config"]
+__all__ = ["ParameterSet", "MODIFIER_TYPES", "default_parameter_set", "apply_measurement_config",
+           "collect_parameter_sets", "check_yields", "shared_mask"]
 
 #: The modifier types, in the order pyhf registers their parameters.
 MODIFIER_TYPES = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror")
@@ -154,3 +157,125 @@ def apply_measurement_config(paramset: ParameterSet, config: dict, source: str |
         if not lo <= x <= hi:
             raise InvalidModelError(f"initial value {x} of parameter {i} lies outside its bounds "
                                     f"[{lo}, {hi}]", file=source, modifier=name)
+
+
+def check_yields(values, n: int, where: dict, what: str) -> np.ndarray:
+    """``values`` as an array of ``n`` finite, non-negative yields; errors name ``where``."""
+    array = np.asarray(values, dtype=float) if isinstance(values, list) else None
+    if array is None or array.ndim != 1:
+        raise InvalidModelError(f"{what} must be a list of numbers", **where)
+    if array.size != n:
+        raise InvalidModelError(f"{what} has {array.size} bins, the channel has {n}", **where)
+    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
+    if bad.size:
+        raise InvalidModelError(f"{what} is {array[bad[0]]!r}: yields must be finite and "
+                                "non-negative", bin=int(bad[0]), **where)
+    return array
+
+
+def _staterror_widths(layout, uses: list) -> tuple[list[float], list[bool]]:
+    """pyhf's staterror widths: sqrt(sum_s delta_s^2) / sum_s nom_s over the modifier's samples."""
+    samples = sorted({s for _, s, _, _ in uses})
+    total = sum(layout.nominal[s] for s in samples)
+    relative_sq = np.zeros(layout.n_bins)
+    for c, _, _, modifier in uses:
+        where = {"file": layout.source, "channel": c, "sample": _, "modifier": modifier["name"]}
+        delta = np.zeros(layout.n_bins)
+        delta[layout.bins(c)] = check_yields(modifier.get("data"), layout.nbins[c], where,
+                                              "staterror data")
+        positive = total > 0
+        relative_sq[positive] += (delta[positive] / total[positive]) ** 2
+    mask = shared_mask(layout, uses)
+    widths = np.sqrt(relative_sq)[mask]
+    fixed = widths == 0
+    widths[fixed] = 1.0
+    return widths.tolist(), fixed.tolist()
+
+
+def shared_mask(layout, uses: list) -> np.ndarray:
+    """Global bins a per-bin modifier acts on; every sample using it must use it on the same bins."""
+    masks = {}
+    for c, s, _, _ in uses:
+        masks.setdefault(s, np.zeros(layout.n_bins, bool))[layout.bins(c)] = True
+    first = next(iter(masks.values()))
+    for s, mask in masks.items():
+        if not np.array_equal(mask, first):
+            raise InvalidModelError("the per-bin modifier acts on different channels for different "
+                                    "samples", file=layout.source, sample=s, modifier=uses[0][3]["name"])
+    return first
+
+
+def collect_parameter_sets(layout, measurement_parameters: list, source: str | None):
+    """The parameter sets of a model, in pyhf's order, configured by the measurement.
+
+    Parameters
+    ----------
+    layout
+        The model's channels, samples and bins (``compile._Layout``): ``walk()`` gives
+        (channel, sample name, sample, modifier) in pyhf's order; ``nominal``, ``bins``,
+        ``nbins``, ``n_bins`` and ``source`` as there.
+    measurement_parameters
+        The measurement's parameter configurations.
+    source
+        File name to quote in errors.
+
+    Returns
+    -------
+    (sets, uses)
+        The parameter sets by name, and the (channel, sample name, sample, modifier) uses of each
+        (modifier type, name).
+    """
+    uses: dict[tuple[str, str], list] = {}
+    for item in layout.walk():
+        modifier = item[3]
+        uses.setdefault((modifier["type"], modifier["name"]), []).append(item)
+    sets: dict[str, ParameterSet] = {}
+    for modifier_type in MODIFIER_TYPES:
+        keys = [k for k in uses if k[0] == modifier_type]
+        if modifier_type == "staterror":
+            keys.sort()
+        for key in keys:
+            name, first = key[1], uses[key][0]
+            c, s, sample, modifier = first
+            widths = fixed = None
+            n = layout.nbins[c]
+            if modifier_type == "shapesys":
+                if len(uses[key]) > 1:
+                    raise InvalidModelError("a shapesys modifier cannot be shared by name (pyhf "
+                                            "forbids it)", file=source, channel=uses[key][1][0],
+                                            sample=uses[key][1][1], modifier=name)
+                where = {"file": source, "channel": c, "sample": s, "modifier": name}
+                delta = check_yields(modifier.get("data"), n, where, "shapesys data")
+                nominal = layout.nominal[s][layout.bins(c)]
+                valid = (nominal > 0) & (delta > 0)
+                widths = np.where(valid, nominal**2 / np.where(valid, delta, 1.0) ** 2, 1.0).tolist()
+                fixed = (~valid).tolist()
+            elif modifier_type == "staterror":
+                widths, fixed = _staterror_widths(layout, uses[key])
+                n = len(widths)
+            elif modifier_type == "shapefactor":
+                n_masked = int(shared_mask(layout, uses[key]).sum())
+                if n_masked != n:
+                    raise InvalidModelError(f"shapefactor acts on {n_masked} bins but has {n} "
+                                            "parameters", file=source, modifier=name)
+            new = default_parameter_set(name, modifier_type, n, widths, fixed)
+            if name in sets:
+                old = sets[name]
+                if (old.constraint, old.n_parameters, old.is_scalar) != (
+                        new.constraint, new.n_parameters, new.is_scalar):
+                    raise InvalidModelError(
+                        f"modifiers of types {old.modifier_type} and {modifier_type} share the name "
+                        "but not the kind of parameter; use distinct names", file=source,
+                        channel=c, sample=s, modifier=name)
+                old.shared_types.add(modifier_type)
+                continue
+            sets[name] = new
+    configs = {}
+    for config in measurement_parameters or []:
+        if config.get("name") in configs:
+            raise InvalidModelError("the measurement configures this parameter twice",
+                                    file=source, modifier=config.get("name"))
+        configs[config.get("name")] = config
+    for paramset in sets.values():
+        apply_measurement_config(paramset, configs.get(paramset.name, {}), source)
+    return sets, uses
