@@ -1,0 +1,117 @@
+"""Issue 6: CLs at mu = 1 for all 125 1Lbb signal points with likelihub vs ONE point with pyhf 0.7.6.
+
+Run by hand (not a test): ``python benchmarks/bench_scan.py [--pyhf-seconds S] [--max-workers N]
+[--check 3]``. pyhf runs in the peers' venv (a subprocess, numpy backend, default optimiser): the
+time of ``pyhf.infer.hypotest(1.0, ..., return_expected_set=True)`` for C1N2_Wh_hbb_900_250, model
+building excluded (``--pyhf-seconds`` skips it and uses the given time). likelihub times
+``likelihub.scan`` of the whole patchset (local processes by default; reading the pallet and
+starting the workers included), then rebuilds ``--check`` points one by one with the registered
+factory and checks that their rows equal the single-model CLs exactly. It prints both times, the
+ratio, and the per-point cost of model building vs the hypotest (medians over a few points, one
+process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
+PEERS = Path("/root/.cache/likelihub-peers/bin/python")
+ARCHIVE = SHARED / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz"
+POINT = "C1N2_Wh_hbb_900_250"
+
+PYHF_SCRIPT = r"""
+import json, sys, tarfile, time
+import pyhf
+archive, name = sys.argv[1:3]
+with tarfile.open(archive) as tar:
+    spec = json.load(tar.extractfile("BkgOnly.json"))
+    patchset = json.load(tar.extractfile("patchset.json"))
+patch = next(p["patch"] for p in patchset["patches"] if p["metadata"]["name"] == name)
+ws = pyhf.Workspace(spec); model = ws.model(patches=[patch]); data = ws.data(model)
+t = time.perf_counter()
+obs, exp = pyhf.infer.hypotest(1.0, data, model, test_stat="qtilde", return_expected_set=True)
+print(json.dumps({"hypotest": time.perf_counter() - t, "cls_obs": float(obs)}))
+"""
+
+
+def pyhf_hypotest_seconds() -> tuple[float, float]:
+    """(seconds, CLs_obs) of pyhf's hypotest of the one point, in the peers' venv."""
+    out = subprocess.run([str(PEERS), "-c", PYHF_SCRIPT, str(ARCHIVE), POINT], check=True,
+                         capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["hypotest"], result["cls_obs"]
+
+
+def per_point_costs(n: int = 5) -> dict[str, float]:
+    """Median seconds per point of building the model and of its hypotest (this process)."""
+    from likelihub_histfactory.factory import build_model
+    from likelihub_histfactory.patchset import PatchSet
+    from likelihub_histfactory.workspace import Workspace
+
+    workspace = Workspace.load(ARCHIVE, member="BkgOnly.json")
+    patches = list(PatchSet(ARCHIVE, member="patchset.json"))[:n + 1]
+    build_model(workspace, patches=[patches[0]]).cls(1.0)  # numba compilation / cache load
+    build, hypotest = [], []
+    for patch in patches[1:]:
+        start = time.perf_counter()
+        model = build_model(workspace, patches=[patch])
+        build.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.cls(1.0)
+        hypotest.append(time.perf_counter() - start)
+    return {"build": statistics.median(build), "hypotest": statistics.median(hypotest)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pyhf-seconds", type=float, default=None)
+    parser.add_argument("--max-workers", type=int, default=None)
+    parser.add_argument("--check", type=int, default=3, help="points rebuilt one by one and compared")
+    args = parser.parse_args(argv)
+    import likelihub
+
+    if args.pyhf_seconds is None:
+        pyhf_seconds, pyhf_cls = pyhf_hypotest_seconds()
+        print(f"pyhf 0.7.6 hypotest, one point ({POINT}): {pyhf_seconds:.2f} s (CLs_obs {pyhf_cls:.6g})")
+    else:
+        pyhf_seconds = args.pyhf_seconds
+        print(f"pyhf 0.7.6 hypotest, one point: {pyhf_seconds:.2f} s (given)")
+
+    start = time.perf_counter()
+    table = likelihub.scan(str(ARCHIVE), "patchset.json", member="BkgOnly.json",
+                           max_workers=args.max_workers, progress=False)
+    scan_seconds = time.perf_counter() - start
+    failed = [row["name"] for row in table.rows if row.get("error")]
+    print(f"likelihub scan, {len(table.rows)} points: {scan_seconds:.2f} s "
+          f"({scan_seconds / len(table.rows) * 1e3:.0f} ms per point; {len(failed)} failed)")
+    print(f"ratio scan(all) / pyhf(one): {scan_seconds / pyhf_seconds:.2f}")
+
+    backend = likelihub.get_backend("histfactory")
+    step = max(1, len(table.rows) // max(args.check, 1))
+    worst = 0.0
+    for row in table.rows[::step][:args.check]:
+        single = backend(str(ARCHIVE), member="BkgOnly.json", patchset="patchset.json",
+                         patch_name=row["name"]).cls(1.0)
+        values = [single.cls_obs, *single.cls_exp]
+        scanned = [row["cls_obs"], *row["cls_exp"]]
+        worst = max(worst, max(abs(a - b) for a, b in zip(values, scanned, strict=True)))
+        print(f"  {row['name']}: scan CLs_obs {row['cls_obs']:.10g}, single {single.cls_obs:.10g}, "
+              f"equal: {values == scanned}")
+    print(f"largest |scan - single| over CLs_obs and the expected band: {worst:.3g}")
+    costs = per_point_costs()
+    print(f"per point, one process (medians of 5): build {costs['build'] * 1e3:.0f} ms, "
+          f"hypotest {costs['hypotest'] * 1e3:.0f} ms")
+    return 0 if not failed and worst == 0.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
