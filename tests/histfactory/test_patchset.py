@@ -128,3 +128,28 @@ def test_published_patchsets_verify(shared_data, pallet, n_patches):
     background = Workspace.load(archive, member="BkgOnly.json")
     patchset.verify(background)  # the digest the analysis published equals ours
     assert background.digest() == patchset.digests["sha256"]
+
+
+def test_applying_operations_leaves_the_specification_and_the_patch_alone():
+    # By default the result is a full copy; with share=True only the containers on the operations'
+    # paths are copied. Either way, neither the original specification nor the patch's own values
+    # change, and with a full copy nothing done to the result reaches them.
+    import copy
+
+    from likelihub_histfactory.patchset import apply_operations
+
+    spec = {"channels": [{"name": "SR", "samples": [{"name": "bkg", "data": [1.0, 2.0]}]},
+                         {"name": "CR", "samples": [{"name": "bkg", "data": [3.0]}]}]}
+    signal = {"name": "sig", "data": [0.5, 0.1]}
+    operations = [{"op": "add", "path": "/channels/0/samples/-", "value": signal},
+                  {"op": "replace", "path": "/channels/1/samples/0/data/0", "value": 4.0}]
+    before_spec, before_operations = copy.deepcopy(spec), copy.deepcopy(operations)
+    for share in (True, False):
+        patched = apply_operations(spec, operations, share=share)
+        assert [s["name"] for s in patched["channels"][0]["samples"]] == ["bkg", "sig"]
+        assert patched["channels"][1]["samples"][0]["data"] == [4.0]
+        assert spec == before_spec and operations == before_operations
+        patched["channels"][0]["samples"][1]["data"][0] = 99.0  # the added value is the model's own
+        assert operations == before_operations
+    patched["channels"][0]["samples"][0]["data"][0] = -1.0
+    assert spec == before_spec

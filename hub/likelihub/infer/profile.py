@@ -66,7 +66,11 @@ class Profiler:
     def free_fit(self) -> FitResult:
         """The fit with the POI free (within ``bounds``)."""
         if self._free is None:
-            self._free = fit(self.backend, self.data, init=self.start, bounds=self.bounds,
+            # From the best conditional fit where there is one: the free minimum lies near it.
+            start = self.start
+            if self._conditional:
+                start = min(self._conditional.values(), key=lambda r: r.nll).values
+            self._free = fit(self.backend, self.data, init=start, bounds=self.bounds,
                              **self.fit_options)
         return self._free
 

@@ -289,3 +289,28 @@ def check_model(spec: Mapping, measurement: Mapping, file: str | None = None,
         where = f"{file}: " if file else ""
         warnings.warn(f"{where}{label} configures parameters the model does not have: {unused} "
                       "(ignored)", UnusedParameterWarning, stacklevel=3)
+
+
+def check_patched_channels(channels: Sequence[Mapping], original: Mapping[str, Mapping],
+                           file: str | None = None) -> None:
+    """:func:`check_channels` for a patched model whose unpatched channels were checked already.
+
+    ``original`` maps channel names to the checked channels. A new channel is checked whole; of a
+    changed one, only its new or changed samples, against its first sample's bin count (a scan
+    adds one signal sample to each channel of a large background model, 125 times).
+    """
+    for channel in channels:
+        before = original.get(channel["name"])
+        if before is None:
+            check_channels([channel], file)
+            continue
+        if before == channel:
+            continue
+        known = {s["name"]: s for s in before["samples"]}
+        samples = channel["samples"]
+        names = _duplicates(s["name"] for s in samples)
+        if names:
+            raise InvalidModelError(f"sample names used more than once in the channel: {names}",
+                                    file=file, channel=channel["name"], sample=names[0])
+        fresh = [s for s in samples[1:] if known.get(s["name"]) != s]
+        check_channels([{**channel, "samples": [samples[0], *fresh]}], file)

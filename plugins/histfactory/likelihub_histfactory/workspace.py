@@ -29,6 +29,7 @@ from .validation import (
     check_channels,
     check_model,
     check_observations,
+    check_patched_channels,
     check_workspace,
     model_parameters,
 )
@@ -279,7 +280,8 @@ class Workspace:
         Returns
         -------
         (spec, measurement)
-            ``{"channels", "parameters"}`` after the patches, and the chosen measurement with
+            ``{"channels", "parameters"}`` after the patches (sharing its unpatched parts with
+            this workspace: read it, do not change it), and the chosen measurement with
             ``config.parameters`` after the patches.
 
         Raises
@@ -291,7 +293,7 @@ class Workspace:
         """
         chosen = self.measurement(measurement)
         spec = {"channels": self._spec["channels"], "parameters": chosen["config"]["parameters"]}
-        spec, label = apply_patches(spec, patches, self.file)
+        spec, label = apply_patches(spec, patches, self.file, share=True)
         if label != self.file:
             n_bins = self._check_patched_model(spec, label)
         else:
@@ -320,7 +322,7 @@ class Workspace:
             raise
         channels = spec["channels"]
         original = {c["name"]: c for c in self._spec["channels"]}
-        check_channels([c for c in channels if original.get(c["name"]) != c], label)
+        check_patched_channels(channels, original, label)
         names = [c["name"] for c in channels]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
