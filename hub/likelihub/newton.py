@@ -36,36 +36,45 @@ def _held_at_bounds(x, grad, low, high):
 
 
 def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: float,
-                    max_iterations: int = 50) -> np.ndarray:
+                    max_iterations: int = 100) -> np.ndarray:
     """Minimise ``objective`` (with ``value_and_grad`` and ``hessian``) from ``x0`` within ``bounds``.
 
-    Returns the last point reached; the caller judges whether it is a minimum.
+    Steps use the inverse of the exact Hessian (Levenberg-shifted where needed), kept up to date
+    between exact Hessians by BFGS updates from the gradients, which cost a fraction of a Hessian;
+    the Hessian is computed anew where the set of parameters held at bounds changes, where the
+    line search had to shorten a step, and always to confirm convergence. Returns the last point
+    reached; the caller judges whether it is a minimum.
     """
     low, high = bounds[:, 0], bounds[:, 1]
     x = np.clip(np.asarray(x0, dtype=float), low, high)
     value, grad = objective.value_and_grad(x)
+    inverse, inverse_free, exact = None, None, False
     for _ in range(max_iterations):
         if not np.isfinite(value):
             break
         free = ~_held_at_bounds(x, grad, low, high)
         if not free.any():
             break
-        hessian = objective.hessian(x)[np.ix_(free, free)]
-        try:
-            factor, shift = levenberg_factor(hessian)
-        except np.linalg.LinAlgError:
-            break
+        if inverse is None or not np.array_equal(free, inverse_free):
+            try:
+                factor, shift = levenberg_factor(objective.hessian(x)[np.ix_(free, free)])
+            except np.linalg.LinAlgError:
+                break
+            inverse = cho_solve(factor, np.eye(int(free.sum())), check_finite=False)
+            inverse_free, exact = free, shift == 0.0
         step = np.zeros_like(x)
-        step[free] = -cho_solve(factor, grad[free], check_finite=False)
+        step[free] = -inverse @ grad[free]
         edm = 0.5 * float(-grad[free] @ step[free])
-        if shift == 0.0 and edm <= 1e-4 * edm_max:
-            break
-        if shift == 0.0 and edm <= edm_max:
-            # Converged: the last Newton step costs one evaluation and squares the remaining error.
-            trial = np.clip(x + step, low, high)
-            trial_value, trial_grad = objective.value_and_grad(trial)
-            if np.isfinite(trial_value) and trial_value <= value:
-                x = trial
+        if edm <= edm_max:
+            if not exact:
+                inverse = None  # confirm with the exact Hessian here
+                continue
+            if edm > 1e-4 * edm_max:
+                # The last Newton step costs one evaluation and squares the remaining error.
+                trial = np.clip(x + step, low, high)
+                trial_value, _ = objective.value_and_grad(trial)
+                if np.isfinite(trial_value) and trial_value <= value:
+                    x = trial
             break
         length, accepted = 1.0, False
         for _ in range(40):
@@ -73,9 +82,20 @@ def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: floa
             trial_value, trial_grad = objective.value_and_grad(trial)
             decrease = float(grad @ (trial - x))
             if np.isfinite(trial_value) and trial_value <= value + 1e-4 * min(decrease, 0.0) + 1e-15:
-                x, value, grad, accepted = trial, trial_value, trial_grad, True
+                accepted = True
                 break
             length *= 0.5
         if not accepted:
             break
+        s_step, y_step = (trial - x)[free], (trial_grad - grad)[free]
+        x, value, grad = trial, trial_value, trial_grad
+        curvature = float(s_step @ y_step)
+        if length < 1.0 or not curvature > 1e-12 * np.linalg.norm(s_step) * np.linalg.norm(y_step):
+            inverse = None  # the quadratic model was poor here: a fresh Hessian next time
+            continue
+        rho = 1.0 / curvature
+        h_y = inverse @ y_step
+        inverse = (inverse - rho * (np.outer(s_step, h_y) + np.outer(h_y, s_step))
+                   + (rho**2 * float(y_step @ h_y) + rho) * np.outer(s_step, s_step))
+        exact = False
     return x
