@@ -107,7 +107,12 @@ def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
 
 
 def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
-    return [_guarded(evaluate, point) for point in chunk]
+    # One BLAS thread per worker: the processes already share out the cores, and threaded BLAS on
+    # small matrices in several processes at once made a 125-point scan twice as slow.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [_guarded(evaluate, point) for point in chunk]
 
 
 def _progress_bar(total: int, enabled: bool | None):
