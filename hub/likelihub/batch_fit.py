@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .newton import levenberg_factor
 from .optimize import DEFAULT_EDM_MAX, fit
 
 __all__ = ["fit_batch", "supports_batch_fits"]
@@ -37,35 +38,28 @@ def _active(x, grad_nll, low, high):
 def _newton_step(grad, hess, active):
     """Damped Newton step with active parameters frozen; also the EDM of the current point.
 
-    A batched Cholesky factorisation tells which Hessians are positive definite; only the others
-    pay for an eigenvalue decomposition, to find the Levenberg shift that makes them so.
+    A batched Cholesky factorisation tells whether every Hessian is positive definite; where one
+    is not, :func:`likelihub.newton.levenberg_factor` finds its shift by Cholesky tries (cheaper
+    than the eigenvalue decomposition, which dominated the toys of large models).
     """
     p = grad.shape[1]
     g = np.where(active, 0.0, grad)
     eye = np.eye(p)
     h = np.where(active[:, :, None] | active[:, None, :], eye, hess)
-    scale = np.maximum(1.0, np.abs(np.diagonal(h, axis1=1, axis2=2)).max(axis=1))
     shift = np.zeros(len(h))
     try:
         np.linalg.cholesky(h)
-        indefinite = np.zeros(len(h), bool)
     except np.linalg.LinAlgError:
-        indefinite = np.array([not _is_positive_definite(m) for m in h])
-    if indefinite.any():
-        lowest = np.linalg.eigvalsh(h[indefinite])[:, 0]
-        shift[indefinite] = np.maximum(0.0, -lowest) + 1e-6 * scale[indefinite]
-        h = h + shift[:, None, None] * eye
+        for i, matrix in enumerate(h):
+            try:
+                shift[i] = levenberg_factor(matrix)[1]
+            except np.linalg.LinAlgError:
+                shift[i] = np.inf
+        h = h + np.where(np.isfinite(shift), shift, 0.0)[:, None, None] * eye
     step = -np.linalg.solve(h, g[:, :, None])[:, :, 0]
+    step[~np.isfinite(shift)] = 0.0
     edm = 0.5 * np.einsum("ni,ni->n", g, -step)
     return step, edm, shift > 0
-
-
-def _is_positive_definite(matrix: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        return False
-    return True
 
 
 def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,

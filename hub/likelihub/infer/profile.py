@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import FitError
 from ..optimize import FitResult, fit
 
 __all__ = ["Profiler", "poi_bounds_for"]
@@ -74,17 +75,41 @@ class Profiler:
                              **self.fit_options)
         return self._free
 
+    def _conditional_bounds(self, mu: float) -> np.ndarray:
+        bounds = self.bounds.copy()
+        bounds[self.poi] = (min(bounds[self.poi, 0], mu), max(bounds[self.poi, 1], mu))
+        return bounds
+
     def conditional_fit(self, mu: float) -> FitResult:
         """The fit with the POI fixed at ``mu``."""
         mu = float(mu)
         if mu not in self._conditional:
-            bounds = self.bounds.copy()
-            bounds[self.poi] = (min(bounds[self.poi, 0], mu), max(bounds[self.poi, 1], mu))
             self._conditional[mu] = fit(
                 self.backend, self.data, fixed_values={self.poi: mu}, init=self._warm_start(mu),
-                bounds=bounds, **self.fit_options,
+                bounds=self._conditional_bounds(mu), **self.fit_options,
             )
         return self._conditional[mu]
+
+    def cross_check(self, mu: float) -> None:
+        """Fit again, the conditional fit from the free minimum and the free fit from the
+        conditional one, and keep the lower minima: for data whose likelihood has several local
+        minima (toys of low-count models do), where one start can end in the wrong one."""
+        mu = float(mu)
+        free, conditional = self.free_fit(), self.conditional_fit(mu)
+        seed = free.values.copy()
+        seed[self.poi] = mu
+        try:
+            other = fit(self.backend, self.data, fixed_values={self.poi: mu}, init=seed,
+                        bounds=self._conditional_bounds(mu), **self.fit_options)
+            if other.nll < conditional.nll:
+                self._conditional[mu] = other
+            other = fit(self.backend, self.data, init=np.clip(conditional.values, self.bounds[:, 0],
+                                                              self.bounds[:, 1]),
+                        bounds=self.bounds, **self.fit_options)
+            if other.nll < free.nll:
+                self._free = other
+        except FitError:
+            pass  # the fits already made stand
 
     @property
     def mu_hat(self) -> float:

@@ -63,7 +63,8 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
     """The test statistic of every toy, and the number of toys whose fits failed (NaN there).
 
     Backends with batch derivatives are fitted in lock-step (:func:`likelihub.batch_fit.fit_batch`),
-    others one toy at a time.
+    others one toy at a time. Each toy's free and conditional fits are also started from each
+    other's minimum and the lower minima kept (:meth:`Profiler.cross_check`).
     """
     if supports_batch_fits(backend):
         return _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit_options)
@@ -73,6 +74,7 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
     for i, toy in enumerate(toys):
         profiler = Profiler(backend, toy, bounds, options, start=start)
         try:
+            profiler.cross_check(mu)
             values[i] = test_statistic_value(test_statistic, profiler, mu)
         except FitError:
             failed += 1
@@ -87,9 +89,22 @@ def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit
                                                fit_options=options, **edm)
     conditional_start = np.array(start, dtype=float)
     conditional_start[poi] = mu
-    _, conditional_nll, conditional_ok = fit_batch(
+    conditional_values, conditional_nll, conditional_ok = fit_batch(
         backend, toys, fixed_values={poi: mu}, init=conditional_start, bounds=bounds,
         fit_options=options, **edm)
+    # Each fit again from the other's minimum, the lower minimum wins: toys of low-count models
+    # can have several local minima (Profiler.cross_check does the same one toy at a time).
+    seeds = free_values.copy()
+    seeds[:, poi] = mu
+    _, other_nll, other_ok = fit_batch(backend, toys, fixed_values={poi: mu}, init=seeds,
+                                       bounds=bounds, fit_options=options, **edm)
+    better = other_ok & (other_nll < conditional_nll)
+    conditional_nll[better], conditional_ok[better] = other_nll[better], True
+    seeds = np.clip(conditional_values, bounds[:, 0], bounds[:, 1])
+    other_values, other_nll, other_ok = fit_batch(backend, toys, init=seeds, bounds=bounds,
+                                                  fit_options=options, **edm)
+    better = other_ok & (other_nll < free_nll)
+    free_values[better], free_nll[better], free_ok[better] = other_values[better], other_nll[better], True
     missed = np.flatnonzero(free_nll > conditional_nll + 1e-6)
     for i in missed:  # the free fit missed the minimum the conditional fit found: redo it
         refit = fit(backend, toys[i], init=free_values[i], bounds=bounds,
