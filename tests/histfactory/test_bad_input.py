@@ -194,15 +194,15 @@ def test_patch_removing_every_channel():
 
 
 def test_unknown_patch_name_in_patchset():
-    error = error_of(DATA / "two_bin_background.json", patchset=DATA / "two_bin_patchset.json",
+    error = error_of(DATA / "two_bin_background.json", patchset=DATA / "two_bin_signal_points.json",
                      patch_name="signal_300_11")
-    assert error.location == {"file": str(DATA / "two_bin_patchset.json"), "argument": "patch_name"}
+    assert error.location == {"file": str(DATA / "two_bin_signal_points.json"), "argument": "patch_name"}
     assert "close matches: ['signal_300_10'" in error.reason
 
 
 def test_patch_name_and_patchset_come_together():
     with pytest.raises(InvalidModelError, match="without the name of its patch") as caught:
-        build(DATA / "two_bin_background.json", patchset=DATA / "two_bin_patchset.json")
+        build(DATA / "two_bin_background.json", patchset=DATA / "two_bin_signal_points.json")
     assert caught.value.location == {"argument": "patch_name"}
     with pytest.raises(InvalidModelError, match="without a patchset"):
         build(DATA / "two_bin_background.json", patch_name="signal_300_10")
@@ -211,7 +211,7 @@ def test_patch_name_and_patchset_come_together():
 def test_patchset_for_another_workspace():
     background = json.loads((DATA / "two_bin_background.json").read_text())
     background["observations"][0]["data"] = [51.0, 49.0]
-    error = error_of(background, patchset=DATA / "two_bin_patchset.json", patch_name="signal_300_10")
+    error = error_of(background, patchset=DATA / "two_bin_signal_points.json", patch_name="signal_300_10")
     assert "not the one this patchset was made for" in error.reason
 
 

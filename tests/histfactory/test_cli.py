@@ -29,7 +29,7 @@ from likelihub_histfactory.cli import (
 DATA = Path(__file__).parent / "data"
 BACKGROUND = str(DATA / "two_bin_background.json")
 PATCH = str(DATA / "two_bin_signal_patch.json")
-PATCHSET = str(DATA / "two_bin_patchset.json")
+PATCHSET = str(DATA / "two_bin_signal_points.json")
 MULTI = str(DATA / "multi_channel.json")
 
 # pyhf 0.7.6 on two_bin_background.json + two_bin_signal_patch.json (see the module docstring).

@@ -26,7 +26,7 @@ from likelihub_histfactory.workspace import Workspace
 DATA = Path(__file__).parent / "data"
 BACKGROUND = DATA / "two_bin_background.json"
 PATCH = DATA / "two_bin_signal_patch.json"
-PATCHSET = DATA / "two_bin_patchset.json"
+PATCHSET = DATA / "two_bin_signal_points.json"
 # pyhf 0.7.6 on two_bin_background.json + two_bin_signal_patch.json (as in test_cli.py).
 PYHF_CLS_OBS = 0.05251497050134021
 

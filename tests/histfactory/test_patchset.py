@@ -12,7 +12,7 @@ from likelihub_histfactory.patchset import Patch, PatchSet, apply_operations, di
 from likelihub_histfactory.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
-PATCHSET = DATA / "two_bin_patchset.json"
+PATCHSET = DATA / "two_bin_signal_points.json"
 BACKGROUND = DATA / "two_bin_background.json"
 
 
@@ -29,7 +29,7 @@ def test_digest_as_pyhf():
     assert digest(obj, "sha1") == "49a27f499e763766c9545b294880df277be6f545"
     with pytest.raises(ValueError, match="not a hash algorithm"):
         digest(obj, "sha7")
-    # pyhf.utils.digest of two_bin_background.json (recorded in two_bin_patchset.json).
+    # pyhf.utils.digest of two_bin_background.json (recorded in two_bin_signal_points.json).
     background = json.loads(BACKGROUND.read_text())
     assert digest(background) == "40676f6c5d421bd311d5616829bef9f997f4cbefb350964087ef9358d1b7a18f"
     assert digest(background, "md5") == "8dce09d647809a7618ef2fefa9db3e8b"

@@ -1,6 +1,6 @@
 """``likelihub scan`` and :func:`likelihub_histfactory.scan.scan` on the hand-written two-bin patchset.
 
-two_bin_patchset.json has three signal points for two_bin_background.json. Each row of a scan must
+two_bin_signal_points.json has three signal points for two_bin_background.json. Each row of a scan must
 equal what the single-model factory gives for that point (the same model, so to 1e-10: only the
 order of evaluation may differ), whatever the executor (serial, local processes, a Dask cluster);
 signal_300_10 is two_bin_signal_patch.json, whose CLs and limits pyhf 0.7.6 gave (test_cli.py).
@@ -25,7 +25,7 @@ from likelihub_histfactory.validation import UnusedParameterWarning
 
 DATA = Path(__file__).parent / "data"
 BACKGROUND = str(DATA / "two_bin_background.json")
-PATCHSET = str(DATA / "two_bin_patchset.json")
+PATCHSET = str(DATA / "two_bin_signal_points.json")
 POINTS = {"signal_300_10": [300, 10], "signal_500_10": [500, 10], "signal_700_20": [700, 20.5]}
 # pyhf 0.7.6 on two_bin_background.json + two_bin_signal_patch.json (= signal_300_10), test_cli.py.
 PYHF_300_10_CLS_OBS = 0.05251497050134021

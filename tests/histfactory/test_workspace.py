@@ -171,17 +171,17 @@ def test_model_spec_patches_reach_parameters(multi):
 
 def test_load_model_spec_with_patchset():
     spec, observations, config, origin = load_model_spec(
-        BACKGROUND, patchset=DATA / "two_bin_patchset.json", patch_name="signal_500_10")
+        BACKGROUND, patchset=DATA / "two_bin_signal_points.json", patch_name="signal_500_10")
     assert spec["channels"][0]["samples"][0]["data"] == [6.0, 5.5]  # 0.5 x [12, 11], by construction
     assert observations == {"signal_region": [51.0, 48.0]}
     assert config["poi"] == "mu" and origin == str(BACKGROUND)
-    by_values = load_model_spec(BACKGROUND, patchset=DATA / "two_bin_patchset.json",
+    by_values = load_model_spec(BACKGROUND, patchset=DATA / "two_bin_signal_points.json",
                                 patch_name=(700, 20.5))
     assert by_values[0]["channels"][0]["samples"][0]["data"] == [3.0, 2.75]
     with pytest.raises(InvalidModelError, match="without the name"):
-        load_model_spec(BACKGROUND, patchset=DATA / "two_bin_patchset.json")
+        load_model_spec(BACKGROUND, patchset=DATA / "two_bin_signal_points.json")
     with pytest.raises(InvalidModelError, match="not the one this patchset was made for"):
-        load_model_spec(MULTI, patchset=DATA / "two_bin_patchset.json", patch_name="signal_500_10")
+        load_model_spec(MULTI, patchset=DATA / "two_bin_signal_points.json", patch_name="signal_500_10")
 
 
 # -- the published likelihoods --------------------------------------------------------------------

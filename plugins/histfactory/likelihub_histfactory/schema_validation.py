@@ -26,9 +26,11 @@ from likelihub.errors import InvalidModelError
 __all__ = ["SCHEMA_VERSION", "SCHEMA_NAMES", "schema", "validate"]
 
 SCHEMA_VERSION = "1.0.0"
-#: The schemas shipped in ``likelihub_histfactory/schemas``.
+#: The schemas shipped in ``likelihub_histfactory/schemas`` (files ``<name>.schema.json``).
 SCHEMA_NAMES = ("workspace", "model", "measurement", "modifier", "jsonpatch", "patchset")
 _SCHEMA_BASE = f"https://likelihub.invalid/schemas/histfactory/{SCHEMA_VERSION}/"
+#: Files named otherwise than ``<name>.schema.json``.
+_FILE_NAMES = {"jsonpatch": "json_patch_rfc6902.schema.json"}
 
 
 @functools.cache
@@ -36,7 +38,8 @@ def schema(name: str) -> dict:
     """The JSON schema ``name`` (one of :data:`SCHEMA_NAMES`) as a dictionary."""
     if name not in SCHEMA_NAMES:
         raise ValueError(f"no schema called {name!r}; there are {SCHEMA_NAMES}")
-    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text("utf-8")
+    filename = _FILE_NAMES.get(name, f"{name}.schema.json")
+    text = resources.files(__package__).joinpath("schemas", filename).read_text("utf-8")
     return json.loads(text)
 
 
