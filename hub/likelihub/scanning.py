@@ -19,6 +19,7 @@ evaluation fails keeps its row, with the error message in ``error``.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import math
@@ -106,13 +107,31 @@ def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
     return row
 
 
+def _guided_chunks(points: list, workers: int) -> list[list]:
+    """Chunks of decreasing size (half of what is left over the workers each time, as OpenMP's
+    guided schedule): ``evaluate``, which may hold a whole workspace, is pickled once per chunk
+    rather than once per point, and the last chunks are small, so no worker idles long at the end."""
+    chunks, start = [], 0
+    while start < len(points):
+        size = max(1, math.ceil((len(points) - start) / (2 * workers)))
+        chunks.append(points[start:start + size])
+        start += size
+    return chunks
+
+
 def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
     # One BLAS thread per worker: the processes already share out the cores, and threaded BLAS on
     # small matrices in several processes at once made a 125-point scan twice as slow.
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return [_guarded(evaluate, point) for point in chunk]
+    # The evaluator (e.g. a whole workspace, just unpickled) lives as long as this worker: kept
+    # out of the garbage collector's scans, each point builds and fits ~20% faster.
+    gc.freeze()
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return [_guarded(evaluate, point) for point in chunk]
+    finally:
+        gc.unfreeze()
 
 
 def _progress_bar(total: int, enabled: bool | None):
@@ -190,10 +209,7 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     own = executor is None
     workers = max_workers or os.cpu_count() or 1
     pool: Executor = ProcessPoolExecutor(workers) if own else executor
-    # Points go in chunks, so that ``evaluate`` (which may hold a whole workspace) is pickled
-    # once per chunk rather than once per point.
-    size = max(1, math.ceil(len(points) / (4 * workers)))
-    chunks = [points[i:i + size] for i in range(0, len(points), size)]
+    chunks = _guided_chunks(points, workers)
     try:
         futures = [pool.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
         _collect(futures, as_completed, len(points), progress)
