@@ -29,10 +29,13 @@ def levenberg_factor(hessian: np.ndarray) -> tuple[tuple, float]:
     raise np.linalg.LinAlgError("no Levenberg shift makes the Hessian positive definite")
 
 
-def _held_at_bounds(x, grad, low, high):
-    span = np.where(np.isfinite(high - low), high - low, 1.0)
-    tol = 1e-12 * np.maximum(1.0, span)
-    return ((x - low <= tol) & (grad > 0)) | ((high - x <= tol) & (grad < 0))
+def _held_at_bounds(x, grad, low, high, tolerance):
+    """Parameters a gradient pushes against a bound they (nearly) sit on: moving them onto it
+    would gain less than ``tolerance`` (the criterion of :func:`~.minimum_checks.projected_gradient`)."""
+    with np.errstate(invalid="ignore"):  # 0 * inf where a bound is infinite: not held
+        at_low = (grad > 0) & (grad * (x - low) <= tolerance)
+        at_high = (grad < 0) & (-grad * (high - x) <= tolerance)
+    return at_low | at_high
 
 
 def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: float,
@@ -52,7 +55,7 @@ def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: floa
     for _ in range(max_iterations):
         if not np.isfinite(value):
             break
-        free = ~_held_at_bounds(x, grad, low, high)
+        free = ~_held_at_bounds(x, grad, low, high, 0.1 * edm_max)
         if not free.any():
             break
         if inverse is None or not np.array_equal(free, inverse_free):
@@ -86,7 +89,10 @@ def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: floa
                 break
             length *= 0.5
         if not accepted:
-            break
+            if exact:
+                break
+            inverse = None  # the updated inverse misled the step: try the exact Hessian first
+            continue
         s_step, y_step = (trial - x)[free], (trial_grad - grad)[free]
         x, value, grad = trial, trial_value, trial_grad
         curvature = float(s_step @ y_step)
