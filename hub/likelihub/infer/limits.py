@@ -82,7 +82,6 @@ def _bracket_around(curve: CLsCurve, column: int, alpha: float, guess: float,
         if below is not None and below <= low:
             return None
         step *= 2 if step < 0.5 else 1.5
-        guess = guess if above is None or below is None else guess
     return None
 
 
