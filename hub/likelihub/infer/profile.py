@@ -67,13 +67,23 @@ class Profiler:
     def free_fit(self) -> FitResult:
         """The fit with the POI free (within ``bounds``)."""
         if self._free is None:
-            # From the best conditional fit where there is one: the free minimum lies near it.
+            # From the best conditional fit where it is lower than the start: the free minimum
+            # lies near it. (The Asimov data's start is its exact minimum, and lower.)
             start = self.start
             if self._conditional:
-                start = min(self._conditional.values(), key=lambda r: r.nll).values
+                best = min(self._conditional.values(), key=lambda r: r.nll)
+                if best.nll < self._nll_at_start():
+                    start = best.values
             self._free = fit(self.backend, self.data, init=start, bounds=self.bounds,
                              **self.fit_options)
         return self._free
+
+    def _nll_at_start(self) -> float:
+        start = np.clip(self.start, self.bounds[:, 0], self.bounds[:, 1])
+        if not np.array_equal(start, self.start):
+            return np.inf  # not a point the free fit may start from
+        nll = -float(self.backend.logpdf(start, self.data))
+        return nll if np.isfinite(nll) else np.inf
 
     def _conditional_bounds(self, mu: float) -> np.ndarray:
         bounds = self.bounds.copy()
