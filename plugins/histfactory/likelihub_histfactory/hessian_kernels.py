@@ -8,7 +8,8 @@ Each entry's rate is ``B * F``: ``B = nominal + sum shifts`` (histosys) and ``F 
 (every other modifier). With ``s = dB/dtheta`` and ``u = dF/dtheta`` (vectors over the parameters;
 terms of one parameter add up),
 
-    d2 rate = (B / F) u u^T + s u^T + u s^T + diag(F B'' + B F h),   h_p = sum_{t of p} (f_t''/f_t - (f_t'/f_t)^2),
+    d2 rate = (B / F) u u^T + s u^T + u s^T + diag(F B'' + B F h),
+    h_p = sum_{t of p} (f_t'' / f_t - (f_t' / f_t)^2),
 
 since ``d2 F = F (dlog F dlog F^T + d2 log F)`` and ``log F`` is a sum of one-parameter terms. So
 the whole Hessian is one matrix product ``L^T R + R^T L`` plus a diagonal: ``L`` has a row ``u_e``
