@@ -23,6 +23,7 @@ import pytest
 from likelihub.errors import InvalidModelError
 from likelihub_histfactory.compile import compile_model
 from likelihub_histfactory.patchset import PatchSet
+from likelihub_histfactory.sample_terms import SampleCache
 from likelihub_histfactory.workspace import Workspace, load_model_spec
 
 DATA = Path(__file__).parent / "data"
@@ -135,3 +136,34 @@ def test_integer_factors_compile_as_the_reference():
     spec, observations, poi = _with_modifier_data("normsys", {"hi": 2, "lo": 1})
     assert_as_reference(compile_model(spec, observations, poi),
                         "all_modifiers.json normsys hi=2 lo=1 (integers)")
+
+
+def test_models_compiled_with_a_sample_cache_are_identical(shared_data):
+    # A scan compiles each background sample once (SampleCache) and each point's signal samples
+    # anew: every model must still be the reference compiler's, field by field, whatever the order
+    # of the points, and the cache must forget each point's signal samples.
+    archive, member, patches, names = PUBLISHED["1Lbb"]
+    archive = shared_data / "histfactory" / archive
+    workspace = Workspace.load(archive, member=member)
+    patchset = PatchSet(archive, member=patches)
+    cache = SampleCache()
+    sizes = []
+    for name in [*names, names[0], *reversed(names)]:
+        spec, observations, config, source = load_model_spec(workspace, patches=[patchset[name]])
+        compiled = compile_model(spec, observations, config.get("poi"), None, source=source, cache=cache)
+        assert_as_reference(compiled, f"1Lbb {name} null")
+        sizes.append(len(cache))
+    # Each model has the same number of samples (one signal sample per channel): cache stays bounded.
+    assert len(set(sizes)) == 1
+
+
+def test_a_sample_cache_recompiles_samples_for_other_codes(shared_data):
+    archive, member, patches, names = PUBLISHED["1Lbb"]
+    archive = shared_data / "histfactory" / archive
+    workspace = Workspace.load(archive, member=member)
+    spec, observations, config, source = load_model_spec(workspace, patches=[PatchSet(
+        archive, member=patches)[names[0]]])
+    cache = SampleCache()
+    for codes in (None, {"normsys": "1", "histosys": "2"}, None):
+        compiled = compile_model(spec, observations, config.get("poi"), codes, source=source, cache=cache)
+        assert_as_reference(compiled, f"1Lbb {names[0]} {json.dumps(codes)}")

@@ -13,7 +13,6 @@ parameter, its kind (Gaussian or Poisson) and its width (sigma, or the Poisson s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,23 +20,14 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-from .interpolation import (
-    HISTOSYS_CODES,
-    N_COEFFICIENTS,
-    NORMSYS_CODES,
-    TERM_FACTOR,
-    TERM_NORMSYS_CODE4,
-)
+from .interpolation import HISTOSYS_CODES, N_COEFFICIENTS, NORMSYS_CODES
 from .parameters import MODIFIER_TYPES, check_yields, collect_parameter_sets, shared_mask
+from .sample_terms import SampleCache, place_parameters, sample_terms
 
 __all__ = ["CompiledModel", "compile_model", "DEFAULT_INTERPOLATION_CODES"]
 
 #: pyhf's defaults.
 DEFAULT_INTERPOLATION_CODES = {"normsys": "4", "histosys": "4p"}
-
-#: Modifier types with one parameter per bin.
-PER_BIN_TYPES = ("shapefactor", "shapesys", "staterror")
-
 
 @dataclass(frozen=True)
 class CompiledModel:
@@ -96,7 +86,7 @@ def _codes(interpolation_codes: Mapping[str, str] | None) -> dict[str, str]:
 class _Layout:
     """Channels, samples and bins in pyhf's order, with every sample's validated yields."""
 
-    def __init__(self, spec: dict, source: str | None):
+    def __init__(self, spec: dict, source: str | None, cache: SampleCache | None = None):
         channels = spec.get("channels")
         if not channels:
             raise InvalidModelError("the specification has no channels", file=source)
@@ -121,13 +111,25 @@ class _Layout:
         self.n_bins = start
         # nominal[sample][global bin]; zero where the sample is not in the channel
         self.nominal = {s: np.zeros(self.n_bins) for s in self.samples}
+        self._modifiers = []
         for c in self.channels:
-            for name, sample in self.by_channel[c].items():
-                where = {"file": source, "channel": c, "sample": name}
-                data = check_yields(sample.get("data"), self.nbins[c], where, "sample data")
+            for name in self.samples:
+                sample = self.by_channel[c].get(name)
+                if sample is None:
+                    continue
+                data, modifiers = self._checked(sample, c, name, cache)
                 self.nominal[name][self.bins(c)] = data
-        self._modifiers = [(c, s, self._sorted_modifiers(c, s)) for c in self.channels
-                           for s in self.samples if s in self.by_channel[c]]
+                self._modifiers.append((c, name, modifiers))
+
+    def _checked(self, sample: dict, c: str, s: str, cache: SampleCache | None) -> tuple:
+        """The sample's nominal yields and its sorted modifiers, checked (cached)."""
+        def compute():
+            where = {"file": self.source, "channel": c, "sample": s}
+            return (check_yields(sample.get("data"), self.nbins[c], where, "sample data"),
+                    self._sorted_modifiers(c, s))
+        if cache is None:
+            return compute()
+        return cache.get("layout", sample, (c, self.nbins[c], self.source), compute)
 
     def bins(self, channel: str) -> slice:
         return slice(self.offset[channel], self.offset[channel] + self.nbins[channel])
@@ -159,115 +161,9 @@ class _Layout:
                 yield c, s, sample, modifier
 
 
-def _term_source(modifier: dict, layout: _Layout, c: str, s: str, source) -> tuple:
-    """One normsys or histosys modifier on one sample, checked term by term: ``(hi, lo)``, the
-    factors (normsys) or the yields (histosys). The slow path, whose errors name the modifier."""
-    mtype, name = modifier["type"], modifier["name"]
-    where = {"file": source, "channel": c, "sample": s, "modifier": name}
-    data = modifier.get("data")
-    if not isinstance(data, dict):
-        raise InvalidModelError(f"{mtype} data must be an object", **where)
-    if mtype == "normsys":
-        hi, lo = data.get("hi"), data.get("lo")
-        if not all(isinstance(x, int | float) and math.isfinite(x) and x > 0 for x in (hi, lo)):
-            raise InvalidModelError(f"normsys factors hi and lo must be positive numbers, got "
-                                    f"hi={hi!r}, lo={lo!r}", **where)
-        return float(hi), float(lo)
-    return (check_yields(data.get("hi_data"), layout.nbins[c], where, "histosys hi_data"),
-            check_yields(data.get("lo_data"), layout.nbins[c], where, "histosys lo_data"))
-
-
-def _gather_fast(normsys: list, histosys: list, n_bins: int):
-    """The normsys factors and histosys yields of one sample's modifiers as arrays, or None
-    where any is not plainly valid (then :func:`_term_source` finds and names the fault)."""
-    try:
-        factors = np.array([[m["data"]["hi"] for m in normsys], [m["data"]["lo"] for m in normsys]])
-        yields = [m["data"]["hi_data"] for m in histosys] + [m["data"]["lo_data"] for m in histosys]
-        if not all(isinstance(x, list) for x in yields):
-            return None
-        yields = np.array(yields, dtype=float).reshape(2 * len(histosys), -1)
-    except (TypeError, KeyError, ValueError):
-        return None
-    if normsys and (factors.dtype.kind not in "if" or not np.all(np.isfinite(factors) & (factors > 0))):
-        return None
-    if histosys and (yields.shape[1] != n_bins or not np.all(np.isfinite(yields) & (yields >= 0))):
-        return None
-    factors = factors.astype(float).reshape(2, -1)
-    yields = yields.reshape(2, len(histosys), n_bins)
-    return factors[0], factors[1], yields[0], yields[1]
-
-
-def _gather(normsys: list, histosys: list, layout: _Layout, c: str, s: str, source):
-    """The hi and lo factors of the normsys modifiers and yields of the histosys modifiers."""
-    arrays = _gather_fast(normsys, histosys, layout.nbins[c])
-    if arrays is None:
-        pairs = [[_term_source(m, layout, c, s, source) for m in group] for group in (normsys, histosys)]
-        arrays = (np.array([p[0] for p in pairs[0]], dtype=float),
-                  np.array([p[1] for p in pairs[0]], dtype=float),
-                  np.array([p[0] for p in pairs[1]], dtype=float).reshape(-1, layout.nbins[c]),
-                  np.array([p[1] for p in pairs[1]], dtype=float).reshape(-1, layout.nbins[c]))
-    return arrays
-
-
-def _code4_polynomials(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """:func:`~.interpolation.code4_polynomial` for many (hi, lo) pairs at once, bit for bit: the
-    same 6x6 system (same matrix, same right-hand sides), solved one pair at a time by LAPACK.
-
-    ``log_base**2`` of the scalar code is C's ``pow``; on an array numpy squares instead, which is
-    one ulp away in ~0.1% of cases, so the square is taken with an array of exponents (``pow``).
-    """
-    powers = np.arange(1, 7)
-    rows, rhs = [], []
-    for sign, base in ((1.0, hi), (-1.0, lo)):
-        x = sign * 1.0
-        log_base = sign * np.log(base)
-        rows += [x**powers, powers * x ** (powers - 1), powers * (powers - 1) * x ** (powers - 2.0)]
-        rhs += [base - 1.0, log_base * base, np.power(log_base, np.full_like(log_base, 2.0)) * base]
-    system = np.broadcast_to(np.array(rows), (hi.size, 6, 6))
-    return np.linalg.solve(system, np.stack(rhs, axis=1)[:, :, None])[:, :, 0]
-
-
-def _sample_terms(layout: _Layout, c: str, s: str, modifiers: list, codes: dict, start: dict,
-                  bin_parameter: dict, source) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The terms of one sample in one channel, bin after bin, modifiers sorted within each bin:
-    kinds, parameter indices and coefficients, shaped (bins, modifiers[, coefficients])."""
-    n_bins, bins = layout.nbins[c], layout.bins(c)
-    types = [m["type"] for m in modifiers]
-    kinds = np.full(len(modifiers), TERM_FACTOR, dtype=np.int64)
-    parameters = np.empty((n_bins, len(modifiers)), dtype=np.int64)
-    coefficients = np.zeros((n_bins, len(modifiers), N_COEFFICIENTS))
-    parameters[:] = [-1 if t in PER_BIN_TYPES else start[m["name"]]
-                     for t, m in zip(types, modifiers, strict=True)]
-    for j, modifier_type in enumerate(types):
-        if modifier_type in PER_BIN_TYPES:
-            parameters[:, j] = bin_parameter[modifiers[j]["name"]][bins]
-    normsys = [j for j, t in enumerate(types) if t == "normsys"]
-    histosys = [j for j, t in enumerate(types) if t == "histosys"]
-    hi, lo, hi_data, lo_data = _gather([modifiers[j] for j in normsys], [modifiers[j] for j in histosys],
-                                       layout, c, s, source)
-    if normsys:
-        where = normsys
-        kinds[where] = NORMSYS_CODES[codes["normsys"]]
-        factors = np.zeros((len(normsys), N_COEFFICIENTS))
-        factors[:, 0], factors[:, 1], factors[:, 2], factors[:, 3] = hi, lo, np.log(hi), np.log(lo)
-        if NORMSYS_CODES[codes["normsys"]] == TERM_NORMSYS_CODE4:
-            factors[:, 4:] = _code4_polynomials(hi, lo)
-        coefficients[:, where, :] = factors
-    if histosys:
-        where = histosys
-        kinds[where] = HISTOSYS_CODES[codes["histosys"]]
-        nominal = layout.nominal[s][bins]
-        hi_data, lo_data = hi_data.T, lo_data.T
-        coefficients[:, where, 0] = hi_data - nominal[:, None]
-        coefficients[:, where, 1] = nominal[:, None] - lo_data
-        coefficients[:, where, 2] = 0.5 * (hi_data + lo_data) - nominal[:, None]
-        coefficients[:, where, 3] = 0.5 * (hi_data - lo_data)
-    return np.broadcast_to(kinds, parameters.shape), parameters, coefficients
-
-
 def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
                   interpolation_codes: Mapping[str, str] | None = None,
-                  source: str | None = None) -> CompiledModel:
+                  source: str | None = None, cache: SampleCache | None = None) -> CompiledModel:
     """Compile a specification (``{"channels": ..., "parameters": ...}``, patches applied).
 
     Parameters
@@ -282,9 +178,11 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         ``{"normsys": "1"|"4", "histosys": "0"|"2"|"4p"}``; pyhf's defaults (4, 4p) otherwise.
     source
         File name to quote in error messages.
+    cache
+        Keeps each sample's terms for the next model built from the same samples (a scan).
     """
     codes = _codes(interpolation_codes)
-    layout = _Layout(spec, source)
+    layout = _Layout(spec, source, cache)
     sets, uses = collect_parameter_sets(layout, spec.get("parameters", []), source)
     names, start = [], {}
     for paramset in sets.values():
@@ -323,9 +221,14 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         entry_nominal.append(layout.nominal[s][bins])
         term_start.append(n_terms + len(modifiers) * np.arange(1, layout.nbins[c] + 1))
         n_terms += len(modifiers) * layout.nbins[c]
-        sample_terms = _sample_terms(layout, c, s, modifiers, codes, start, bin_parameter, source)
-        for out, array in zip((kinds, parameters, coefficients), sample_terms, strict=True):
-            out.append(array.reshape(-1, *array.shape[2:]))
+        sample = layout.by_channel[c][s]
+        key = (c, layout.nbins[c], tuple(sorted(codes.items())), source)
+        terms = (sample_terms(layout, c, s, modifiers, codes, source) if cache is None else
+                 cache.get("terms", sample, key, sample_terms, layout, c, s, modifiers, codes, source))
+        placed = place_parameters(terms, start, bin_parameter, bins)
+        kinds.append(np.broadcast_to(terms.kinds, placed.shape).reshape(-1))
+        parameters.append(placed.reshape(-1))
+        coefficients.append(terms.coefficients.reshape(-1, N_COEFFICIENTS))
 
     observed_main = []
     for c in layout.channels:
@@ -342,6 +245,8 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         aux_width += paramset.widths
         auxdata += paramset.auxdata
     observed = np.concatenate(observed_main + [np.asarray(auxdata, dtype=float)])
+    if cache is not None:
+        cache.sweep()
     return CompiledModel(
         parameter_names=tuple(names), poi_index=poi_index, init=init, bounds=bounds, fixed=fixed,
         channel_names=tuple(layout.channels),

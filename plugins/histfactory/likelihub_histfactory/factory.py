@@ -27,6 +27,7 @@ from likelihub import StatisticalModel
 
 from .backend import HistFactoryBackend
 from .compile import compile_model
+from .sample_terms import SampleCache
 from .workspace import load_model_spec
 
 __all__ = ["build_model", "build_backend", "FIT_OPTIONS"]
@@ -52,7 +53,7 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
                   patchset=None, patch_name: str | None = None,
                   interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
                   poi: str | None = None, unused_parameters: str = "warn", device: str = "auto",
-                  **options) -> HistFactoryBackend:
+                  sample_cache: SampleCache | None = None, **options) -> HistFactoryBackend:
     """Build the HistFactory backend of a pyhf JSON workspace.
 
     Parameters
@@ -82,6 +83,9 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
     device
         Where batched evaluations (toys, scans) run: ``"auto"`` (a GPU if there is one), ``"cpu"``
         or ``"cuda"``.
+    sample_cache
+        Keeps what was compiled of each sample for the next model built from the same
+        :class:`~.workspace.Workspace` (a scan: only the signal samples are compiled anew).
     options
         None are accepted yet; an unknown keyword is an error.
 
@@ -98,5 +102,6 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
         workspace, patches=patches, measurement=measurement, member=member, patchset=patchset,
         patch_name=patch_name, unused_parameters=unused_parameters)
     compiled = compile_model(spec, observations, measurement_config.get("poi") if poi is None else poi,
-                             interpolation_codes=interpolation_codes, source=source)
+                             interpolation_codes=interpolation_codes, source=source,
+                             cache=sample_cache)
     return HistFactoryBackend(compiled, device=device)

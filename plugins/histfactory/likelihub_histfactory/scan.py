@@ -24,6 +24,7 @@ from likelihub.scanning import ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
 from .patchset import load_patchset
+from .sample_terms import SampleCache
 from .workspace import Workspace
 
 __all__ = ["scan", "PointEvaluator"]
@@ -36,7 +37,9 @@ class PointEvaluator:
     """Builds the model of one point (background workspace + the point's patch) and tests it.
 
     Picklable: it is sent to the scan's workers. ``workspace`` is validated already (it is
-    not validated again for each point).
+    not validated again for each point). What was compiled of the background's samples is kept
+    from one point to the next in the same process (:class:`~.sample_terms.SampleCache`; not
+    pickled).
     """
 
     workspace: Workspace
@@ -44,9 +47,16 @@ class PointEvaluator:
     mu: float = 1.0
     cl: float = 0.95
     model_options: Mapping = field(default_factory=dict)
+    _cache: SampleCache | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_cache": None}
 
     def __call__(self, point: ScanPoint) -> dict:
-        model = build_model(self.workspace, patches=[point.payload], **self.model_options)
+        if self._cache is None:
+            self._cache = SampleCache()
+        model = build_model(self.workspace, patches=[point.payload], sample_cache=self._cache,
+                            **self.model_options)
         if self.what == "cls":
             result = model.cls(self.mu)
             return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}

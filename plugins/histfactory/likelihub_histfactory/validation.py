@@ -138,30 +138,35 @@ def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None
     shapesys parameter belongs to one sample; binned parameters shared across channels need
     the same number of bins.
     """
-    uses: dict[str, list[tuple[str, int, dict]]] = {}
+    uses: dict[str, list[tuple[str, int, Mapping, Mapping, Mapping]]] = {}
     for channel in channels:
         bins = len(channel["samples"][0]["data"])
         for sample in channel["samples"]:
             for modifier in sample["modifiers"]:
-                where = {"file": file, "channel": channel["name"], "sample": sample["name"],
-                         "modifier": modifier["name"]}
-                uses.setdefault(modifier["name"], []).append((modifier["type"], bins, where))
+                uses.setdefault(modifier["name"], []).append((modifier["type"], bins, channel, sample,
+                                                              modifier))
+
+    def where(use) -> dict:
+        return {"file": file, "channel": use[2]["name"], "sample": use[3]["name"],
+                "modifier": use[4]["name"]}
+
     for name, entries in uses.items():
-        classes = sorted({_SHARING_CLASS[kind] for kind, _, _ in entries})
-        if len(classes) > 1:
-            kinds = sorted({kind for kind, _, _ in entries})
-            raise InvalidModelError(f"parameter {name!r} is used by modifiers of incompatible types "
-                                    f"{kinds}; a shared parameter needs compatible modifiers "
-                                    "(only normsys and histosys may share)", **entries[0][2])
         kind = entries[0][0]
-        if kind == "shapesys" and len(entries) > 1:
+        if len(entries) == 1:
+            continue
+        kinds = {use[0] for use in entries}
+        if len({_SHARING_CLASS[k] for k in kinds}) > 1:
+            raise InvalidModelError(f"parameter {name!r} is used by modifiers of incompatible types "
+                                    f"{sorted(kinds)}; a shared parameter needs compatible modifiers "
+                                    "(only normsys and histosys may share)", **where(entries[0]))
+        if kind == "shapesys":
             raise InvalidModelError("a shapesys parameter belongs to one sample, but this name is "
-                                    f"used {len(entries)} times", **entries[1][2])
+                                    f"used {len(entries)} times", **where(entries[1]))
         if kind in BINNED_MODIFIERS:
-            widths = {bins for _, bins, _ in entries}
+            widths = {use[1] for use in entries}
             if len(widths) > 1:
                 raise InvalidModelError(f"{kind} {name!r} is shared by channels with different "
-                                        f"numbers of bins {sorted(widths)}", **entries[-1][2])
+                                        f"numbers of bins {sorted(widths)}", **where(entries[-1]))
 
 
 def check_workspace(spec: Mapping, file: str | None = None) -> dict[str, int]:

@@ -25,6 +25,7 @@ from likelihub.errors import InvalidModelError
 
 from .io import read_json
 from .patchset import apply_patches, digest, load_patchset
+from .schema_validation import plainly_valid_channel
 from .validation import (
     check_channels,
     check_model,
@@ -295,7 +296,7 @@ class Workspace:
         spec = {"channels": self._spec["channels"], "parameters": chosen["config"]["parameters"]}
         spec, label = apply_patches(spec, patches, self.file, share=True)
         if label != self.file:
-            n_bins = self._check_patched_model(spec, label)
+            n_bins = self._check_patched_model(spec, label, chosen["config"]["parameters"])
         else:
             n_bins = {c["name"]: len(c["samples"][0]["data"]) for c in spec["channels"]}
         check_observations(n_bins, self._spec["observations"], label)
@@ -303,23 +304,28 @@ class Workspace:
         check_model(spec, chosen, label, unused_parameters)
         return spec, chosen
 
-    def _check_patched_model(self, spec: dict, label: str | None) -> dict[str, int]:
+    def _check_patched_model(self, spec: dict, label: str | None, parameters: list) -> dict[str, int]:
         """Check a patched model specification; returns the number of bins of each channel.
 
         The samples the patches left equal to this (checked) workspace's are not validated
-        against the schema again: a scan builds one model per signal patch from one
-        background-only workspace, and a signal patch adds one sample to each channel.
+        against the schema again, nor the measurement's ``parameters`` where the patches left
+        them alone: a scan builds one model per signal patch from one background-only workspace,
+        and a signal patch adds one sample to each channel. New samples that are plainly valid
+        (:func:`~.schema_validation.plainly_valid_channel`) skip the schema too.
         """
         changed = self._changed_samples(spec)
         if changed is None:
             validate_schema(spec, "model", file=label)
             return check_channels(spec["channels"], label)
-        try:
-            validate_schema({"channels": changed, "parameters": spec.get("parameters", [])}, "model",
-                            file=label)
-        except InvalidModelError:
-            validate_schema(spec, "model", file=label)  # the same fault, located in the whole model
-            raise
+        doubtful = [c for c in changed if not plainly_valid_channel(c)]
+        patched_parameters = spec.get("parameters", []) is not parameters
+        if doubtful or patched_parameters:
+            try:
+                validate_schema({"channels": doubtful or changed, "parameters": spec.get("parameters", [])},
+                                "model", file=label)
+            except InvalidModelError:
+                validate_schema(spec, "model", file=label)  # the same fault, located in the whole model
+                raise
         channels = spec["channels"]
         original = {c["name"]: c for c in self._spec["channels"]}
         check_patched_channels(channels, original, label)
