@@ -10,7 +10,8 @@ estimated distance to the minimum and the gradient probe), falling back to MIGRA
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_factor
+from scipy.linalg.lapack import dtrtri
 
 __all__ = ["levenberg_factor", "newton_minimise"]
 
@@ -27,6 +28,16 @@ def levenberg_factor(hessian: np.ndarray) -> tuple[tuple, float]:
         except np.linalg.LinAlgError:
             continue
     raise np.linalg.LinAlgError("no Levenberg shift makes the Hessian positive definite")
+
+
+def _inverse_from_cholesky(factor: tuple) -> np.ndarray:
+    """H^-1 = L^-T L^-1 from ``cho_factor``'s lower factor L. Not ``cho_solve(factor, I)``: its
+    multi-column triangular solve rounds differently with the number of BLAS threads, and a fit
+    must give the same numbers in a scan's single-threaded worker as in the main process."""
+    lower, info = dtrtri(np.tril(factor[0]), lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("the Cholesky factor is singular")
+    return lower.T @ lower
 
 
 def _held_at_bounds(x, grad, low, high, tolerance):
@@ -63,7 +74,7 @@ def newton_minimise(objective, x0: np.ndarray, bounds: np.ndarray, edm_max: floa
                 factor, shift = levenberg_factor(objective.hessian(x)[np.ix_(free, free)])
             except np.linalg.LinAlgError:
                 break
-            inverse = cho_solve(factor, np.eye(int(free.sum())), check_finite=False)
+            inverse = _inverse_from_cholesky(factor)
             inverse_free, exact = free, shift == 0.0
         step = np.zeros_like(x)
         step[free] = -inverse @ grad[free]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.stats import chi2 as chi2_distribution
+from scipy.special import chdtrc  # chi2 survival function; scipy.stats (0.5 s to import) uses it
 
 from ..results import N_SIGMA, CLsResult
 from .asymptotic import asimov_data
@@ -62,10 +62,10 @@ class Chi2Calculator:
                            test_statistic_asimov=t_asimov)
         if expected in ("observed", "all"):
             t_obs = self.observed.t_mu(mu)
-            p = float(chi2_distribution.sf(t_obs, 1))
+            p = float(chdtrc(1, t_obs))
             result.cls_obs, result.clsb_obs, result.clb_obs = p, p, 1.0
             result.test_statistic_obs = t_obs
         if expected in ("expected", "all"):
             sqrt_t = np.sqrt(t_asimov) - np.array(N_SIGMA, dtype=float)
-            result.cls_exp = chi2_distribution.sf(np.clip(sqrt_t, 0.0, None) ** 2, 1).tolist()
+            result.cls_exp = chdtrc(1, np.clip(sqrt_t, 0.0, None) ** 2).tolist()
         return result
