@@ -5,7 +5,9 @@ patchsets: :func:`likelihub.scan`) give it the points and a picklable function t
 
 Executors:
 
-- ``None`` (default): a local pool of processes, one per core (``max_workers`` to change);
+- ``None`` (default): a local pool of processes, one per core (``max_workers`` to change),
+  each given the evaluating function once, when it starts (:class:`LocalPool`; a plugin may
+  start one early, so that the workers warm up while it reads the points);
 - ``"serial"``: in this process, one point after the other;
 - a :class:`concurrent.futures.Executor` of your own;
 - a ``distributed.Client`` or the address of a Dask scheduler (``"tcp://host:8786"``): the points
@@ -29,7 +31,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-__all__ = ["ScanPoint", "ScanResult", "run_scan"]
+__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,77 @@ def _guided_chunks(points: list, workers: int) -> list[list]:
     return chunks
 
 
+# The evaluating function of a LocalPool's worker process, set there by the pool's initializer
+# when the process starts (never in the process that owns the pool) and read by its tasks.
+_WORKER_STATE: dict = {}
+
+
+def _install(evaluate: Callable[[ScanPoint], dict]) -> None:
+    """Initializer of a LocalPool's worker: keep ``evaluate`` for the worker's life, out of the
+    garbage collector's scans, with one BLAS thread; then its ``warm_up()``, where it has one."""
+    from threadpoolctl import threadpool_limits
+
+    _WORKER_STATE["evaluate"] = evaluate
+    # One BLAS thread for the worker's life: the processes already share out the cores, and
+    # threaded BLAS on small matrices in several processes at once made a scan twice as slow.
+    threadpool_limits(limits=1, user_api="blas")
+    gc.freeze()
+    warm_up = getattr(evaluate, "warm_up", None)
+    if warm_up is not None:
+        try:
+            warm_up()
+        except Exception:
+            pass  # a failed warm-up costs time, not results: the points report their errors
+
+
+def _ready() -> bool:
+    return "evaluate" in _WORKER_STATE
+
+
+def _evaluate_installed(chunk: list[ScanPoint]) -> list[dict]:
+    evaluate = _WORKER_STATE["evaluate"]
+    return [_guarded(evaluate, point) for point in chunk]
+
+
+class LocalPool:
+    """Worker processes on this machine, each holding the evaluating function from its start.
+
+    The function (e.g. a whole background workspace, with what a worker caches of it) travels
+    to each worker once (inherited through fork on Linux), not with every chunk of points, and
+    the workers start at once and call the function's ``warm_up()`` (e.g. loading compiled
+    kernels) while the caller still prepares the points. Use as a context manager, or call
+    :meth:`shutdown`; pass it to :func:`run_scan` as the executor.
+
+    Parameters
+    ----------
+    evaluate
+        The picklable function of one :class:`ScanPoint` that every point of the scan uses.
+    max_workers
+        Number of processes (default: the number of cores).
+    """
+
+    def __init__(self, evaluate: Callable[[ScanPoint], dict], max_workers: int | None = None):
+        self.evaluate = evaluate
+        self.workers = max_workers or os.cpu_count() or 1
+        self._executor = ProcessPoolExecutor(self.workers, initializer=_install, initargs=(evaluate,))
+        for _ in range(self.workers):  # one task each: every process starts (and warms up) now
+            self._executor.submit(_ready)
+
+    def submit(self, chunk: list[ScanPoint]):
+        """Evaluate a chunk of points in a worker; a future of its rows."""
+        return self._executor.submit(_evaluate_installed, chunk)
+
+    def shutdown(self) -> None:
+        """Stop the worker processes."""
+        self._executor.shutdown()
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.shutdown()
+
+
 def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
     # One BLAS thread per worker: the processes already share out the cores, and threaded BLAS on
     # small matrices in several processes at once made a 125-point scan twice as slow.
@@ -186,8 +259,9 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     evaluate
         A picklable function of one :class:`ScanPoint` returning the row's results (a dict).
     executor
-        None (local processes), "serial", a concurrent.futures Executor, a distributed.Client or
-        a scheduler address (see the module docstring).
+        None (local processes), a :class:`LocalPool` already started for ``evaluate``, "serial",
+        a concurrent.futures Executor, a distributed.Client or a scheduler address (see the
+        module docstring).
     max_workers
         Processes of the default local pool (default: the number of cores).
     progress
@@ -206,14 +280,21 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
         return rows
     if _is_dask(executor):
         return _run_dask(evaluate, points, executor, progress)
-    own = executor is None
-    workers = max_workers or os.cpu_count() or 1
-    pool: Executor = ProcessPoolExecutor(workers) if own else executor
-    chunks = _guided_chunks(points, workers)
-    try:
-        futures = [pool.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
-        _collect(futures, as_completed, len(points), progress)
-        return [row for future in futures for row in future.result()]
-    finally:
-        if own:
-            pool.shutdown()
+    if executor is None:
+        with LocalPool(evaluate, max_workers) as pool:
+            return _run_local(points, pool, progress)
+    if isinstance(executor, LocalPool):
+        if executor.evaluate is not evaluate:
+            raise ValueError("the LocalPool was started for another evaluating function")
+        return _run_local(points, executor, progress)
+    pool: Executor = executor
+    chunks = _guided_chunks(points, max_workers or os.cpu_count() or 1)
+    futures = [pool.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
+    _collect(futures, as_completed, len(points), progress)
+    return [row for future in futures for row in future.result()]
+
+
+def _run_local(points: list[ScanPoint], pool: LocalPool, progress: bool | None) -> list[dict]:
+    futures = [pool.submit(chunk) for chunk in _guided_chunks(points, pool.workers)]
+    _collect(futures, as_completed, len(points), progress)
+    return [row for future in futures for row in future.result()]

@@ -3,11 +3,14 @@
 import csv
 import io
 import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 import likelihub as lh
-from likelihub.scanning import ScanPoint, ScanResult, run_scan
+from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
 
 from .counting import CountingBackend
 
@@ -47,6 +50,41 @@ def test_failing_point_keeps_its_row():
 def test_process_pool_equals_serial(serial_rows):
     rows = run_scan(POINTS, cls_of_point, max_workers=2)
     assert rows == serial_rows
+
+
+@dataclass
+class WarmingEvaluator:
+    """cls_of_point that records, in ``directory``, each process that warmed up (``warm_up``)."""
+
+    directory: str
+    fail_warm_up: bool = False
+
+    def warm_up(self) -> None:
+        if self.fail_warm_up:
+            raise RuntimeError("no warm-up today")
+        Path(self.directory, str(os.getpid())).write_text("warm")
+
+    def __call__(self, point: ScanPoint) -> dict:
+        return {**cls_of_point(point), "pid": os.getpid()}
+
+
+def test_local_pool_warms_every_worker_and_equals_serial(serial_rows, tmp_path):
+    evaluate = WarmingEvaluator(str(tmp_path))
+    with LocalPool(evaluate, max_workers=2) as pool:
+        rows = run_scan(POINTS * 3, evaluate, executor=pool)
+    assert [{k: v for k, v in r.items() if k != "pid"} for r in rows] == serial_rows * 3
+    warmed = {int(p.name) for p in tmp_path.iterdir()}
+    # Both workers started and warmed up at once; every point ran in a warmed worker.
+    assert len(warmed) == 2 and {r["pid"] for r in rows} <= warmed and os.getpid() not in warmed
+
+
+def test_local_pool_survives_a_failed_warm_up_and_refuses_other_functions(serial_rows, tmp_path):
+    evaluate = WarmingEvaluator(str(tmp_path), fail_warm_up=True)
+    with LocalPool(evaluate, max_workers=2) as pool:
+        rows = run_scan(POINTS, evaluate, executor=pool)
+        assert [{k: v for k, v in r.items() if k != "pid"} for r in rows] == serial_rows
+        with pytest.raises(ValueError, match="another evaluating function"):
+            run_scan(POINTS, cls_of_point, executor=pool)
 
 
 def test_dask_local_cluster_equals_serial(serial_rows):

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from likelihub.errors import InvalidModelError
-from likelihub.scanning import ScanPoint, ScanResult, run_scan
+from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
 from .patchset import load_patchset
@@ -30,6 +30,18 @@ from .workspace import Workspace
 __all__ = ["scan", "PointEvaluator"]
 
 WHAT = ("cls", "upper_limit")
+
+#: A one-bin model whose fits call every kernel a scan's fits call, with the same argument types.
+WARM_UP_WORKSPACE = {
+    "channels": [{"name": "SR", "samples": [
+        {"name": "signal", "data": [2.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+        {"name": "background", "data": [5.0], "modifiers": [
+            {"name": "syst", "type": "normsys", "data": {"hi": 1.1, "lo": 0.9}},
+            {"name": "stat", "type": "staterror", "data": [0.5]}]}]}],
+    "observations": [{"name": "SR", "data": [6.0]}],
+    "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}],
+    "version": "1.0.0",
+}
 
 
 @dataclass
@@ -51,6 +63,10 @@ class PointEvaluator:
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_cache": None}
+
+    def warm_up(self) -> None:
+        """Load the compiled kernels (numba's cache) with a one-bin model, as a worker starts."""
+        build_model(WARM_UP_WORKSPACE, device="cpu").cls(1.0)
 
     def __call__(self, point: ScanPoint) -> dict:
         if self._cache is None:
@@ -101,25 +117,31 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}, got {what!r}")
     background = Workspace.load(workspace, member=member)
-    patches = load_patchset(patchset, member=patchset_member, origin=background.file)
-    patches.verify(background)
-    points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
     options = dict(model_options)
-    options["unused_parameters"] = _report_unused_parameters(
-        background, patches, options.get("measurement"), options.get("unused_parameters", "warn"))
+    unused_parameters = options.get("unused_parameters", "warn")
+    # Settings of parameters a model lacks are reported here, once (below), not once per point.
+    options["unused_parameters"] = "ignore" if unused_parameters == "warn" else unused_parameters
     evaluator = PointEvaluator(background, what, float(mu), cl, options)
-    rows = run_scan(points, evaluator, executor=executor, max_workers=max_workers, progress=progress)
+    # The local workers start now and warm up while the patchset is read and verified.
+    pool = LocalPool(evaluator, max_workers) if executor is None else None
+    try:
+        patches = load_patchset(patchset, member=patchset_member, origin=background.file)
+        patches.verify(background)
+        if unused_parameters == "warn" and len(patches):
+            _warn_of_unused_parameters(background, patches.patches[0], options.get("measurement"))
+        points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
+        rows = run_scan(points, evaluator, executor=pool or executor, max_workers=max_workers,
+                        progress=progress)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return ScanResult(rows, labels=list(patches.labels), what=what,
                       mu=float(mu) if what == "cls" else None)
 
 
-def _report_unused_parameters(background: Workspace, patches, measurement, unused_parameters: str) -> str:
-    """Warn (or fail) here, once, for parameter settings the first point's model lacks; returns
-    what the workers do about them (nothing more, unless each point must fail)."""
-    if unused_parameters != "warn" or not len(patches):
-        return unused_parameters
+def _warn_of_unused_parameters(background: Workspace, patch, measurement) -> None:
+    """Warn, once, of parameter settings the first point's model lacks (the workers ignore them)."""
     try:
-        background.model_spec(measurement, [patches.patches[0]], unused_parameters)
+        background.model_spec(measurement, [patch], "warn")
     except InvalidModelError:
         pass  # the point's row reports it
-    return "ignore"
