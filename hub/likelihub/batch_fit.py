@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.linalg.lapack import dpotrs
 
 from .newton import levenberg_factor
 from .optimize import DEFAULT_EDM_MAX, fit
@@ -35,17 +36,14 @@ def _active(x, grad_nll, low, high):
     return ((x - low <= tol) & (grad_nll > 0)) | ((high - x <= tol) & (grad_nll < 0))
 
 
-def _newton_step(grad, hess, active):
-    """Damped Newton step with active parameters frozen; also the EDM of the current point.
+#: Up to this many free parameters, the steps of a batch are solved by numpy's batched Cholesky
+#: and LU routines (one call for all fits; 10 parameters: 10,000 toys 0.43 s instead of 0.62 s);
+#: above it, fit by fit through LAPACK directly (64 parameters: 211 toys/s instead of 152), since a
+#: batched Cholesky fails as a whole as soon as one Hessian is not positive definite.
+BATCHED_LINALG_MAX_PARAMETERS = 32
 
-    A batched Cholesky factorisation tells whether every Hessian is positive definite; where one
-    is not, :func:`likelihub.newton.levenberg_factor` finds its shift by Cholesky tries (cheaper
-    than the eigenvalue decomposition, which dominated the toys of large models).
-    """
-    p = grad.shape[1]
-    g = np.where(active, 0.0, grad)
-    eye = np.eye(p)
-    h = np.where(active[:, :, None] | active[:, None, :], eye, hess)
+
+def _steps_batched(g, h):
     shift = np.zeros(len(h))
     try:
         np.linalg.cholesky(h)
@@ -55,9 +53,37 @@ def _newton_step(grad, hess, active):
                 shift[i] = levenberg_factor(matrix)[1]
             except np.linalg.LinAlgError:
                 shift[i] = np.inf
-        h = h + np.where(np.isfinite(shift), shift, 0.0)[:, None, None] * eye
+        h = h + np.where(np.isfinite(shift), shift, 0.0)[:, None, None] * np.eye(h.shape[1])
     step = -np.linalg.solve(h, g[:, :, None])[:, :, 0]
     step[~np.isfinite(shift)] = 0.0
+    return step, shift
+
+
+def _steps_one_by_one(g, h):
+    step = np.zeros_like(g)
+    shift = np.zeros(len(h))
+    for i, matrix in enumerate(h):
+        try:
+            factor, shift[i] = levenberg_factor(matrix)
+        except np.linalg.LinAlgError:
+            shift[i] = np.inf  # no step for this fit: it goes to the one-by-one fallback
+            continue
+        solution, info = dpotrs(factor[0], g[i], lower=1)
+        step[i] = -solution if info == 0 else 0.0
+    return step, shift
+
+
+def _newton_step(grad, hess, active):
+    """Damped Newton step with active parameters frozen; also the EDM of the current point.
+
+    A Cholesky factorisation tells whether a Hessian is positive definite; where one is not,
+    :func:`likelihub.newton.levenberg_factor` finds its shift by Cholesky tries (cheaper than an
+    eigenvalue decomposition, which dominated the toys of large models).
+    """
+    g = np.where(active, 0.0, grad)
+    h = np.where(active[:, :, None] | active[:, None, :], np.eye(grad.shape[1]), hess)
+    solve = _steps_batched if h.shape[1] <= BATCHED_LINALG_MAX_PARAMETERS else _steps_one_by_one
+    step, shift = solve(g, h)
     edm = 0.5 * np.einsum("ni,ni->n", g, -step)
     return step, edm, shift > 0
 

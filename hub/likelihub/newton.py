@@ -10,23 +10,29 @@ estimated distance to the minimum and the gradient probe), falling back to MIGRA
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import cho_factor
-from scipy.linalg.lapack import dtrtri
+from scipy.linalg.lapack import dpotrf, dtrtri
 
 __all__ = ["levenberg_factor", "newton_minimise"]
 
 
 def levenberg_factor(hessian: np.ndarray) -> tuple[tuple, float]:
     """Cholesky factor of H + lambda I with the smallest lambda of 0, 1e-8, 1e-7, ... (x scale)
-    that makes it positive definite; also lambda. Cholesky tries only: the eigenvalue routines
-    run threaded LAPACK, which is slow for small matrices on a busy machine."""
+    that makes it positive definite; also lambda. Cholesky tries only (LAPACK's dpotrf, called
+    directly: this runs for every toy of a batch): the eigenvalue routines run threaded LAPACK,
+    which is slow for small matrices on a busy machine. The factor is ``cho_factor``'s
+    ``(lower triangle, True)``."""
+    factor, info = dpotrf(hessian, lower=1, clean=1)
+    if info == 0:
+        return (factor, True), 0.0
+    if not np.all(np.isfinite(hessian)):
+        raise np.linalg.LinAlgError("the Hessian is not finite")
     scale = max(1.0, float(np.abs(np.diagonal(hessian)).max()))
     eye = np.eye(len(hessian))
-    for shift in (0.0, *(scale * 10.0**k for k in range(-8, 3))):
-        try:
-            return cho_factor(hessian + shift * eye, lower=True, check_finite=False), shift
-        except np.linalg.LinAlgError:
-            continue
+    for k in range(-8, 3):
+        shift = scale * 10.0**k
+        factor, info = dpotrf(hessian + shift * eye, lower=1, clean=1)
+        if info == 0:
+            return (factor, True), shift
     raise np.linalg.LinAlgError("no Levenberg shift makes the Hessian positive definite")
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import likelihub as lh
+from likelihub import batch_fit
 
 from .counting import BatchCountingBackend, CountingBackend
 
@@ -25,7 +26,12 @@ def test_toys_agree_with_asymptotics_for_large_counts(backend_type):
         assert abs(toys.cls_exp[k] - asymptotic.cls_exp[k]) < 4 * toys.uncertainty_exp[k] + 0.01
 
 
-def test_batch_and_single_fits_give_the_same_toys():
+@pytest.mark.parametrize("linalg", ["batched", "one by one"])
+def test_batch_and_single_fits_give_the_same_toys(linalg, monkeypatch):
+    # Both ways the lock-step fits solve their Newton steps (numpy's batched routines for few
+    # parameters, LAPACK fit by fit for many; batch_fit.BATCHED_LINALG_MAX_PARAMETERS).
+    if linalg == "one by one":
+        monkeypatch.setattr(batch_fit, "BATCHED_LINALG_MAX_PARAMETERS", 0)
     single = lh.StatisticalModel(CountingBackend(N, S, B, DELTA))
     batch = lh.StatisticalModel(BatchCountingBackend(N, S, B, DELTA))
     a = single.cls(1.0, calculator="toys", ntoys=60, rng=np.random.default_rng(3))
@@ -77,3 +83,24 @@ def test_toys_in_chunks_on_processes_equal_serial_toys():
         there = model.cls(1.0, calculator="toys", ntoys=2500, rng=np.random.default_rng(21),
                           executor=pool)
     assert there.to_dict() == here.to_dict()
+
+
+@pytest.mark.parametrize("linalg", ["batched", "one by one"])
+def test_lock_step_fits_converge_without_the_fallback(linalg, monkeypatch):
+    # The lock-step Newton must reach every minimum itself (the one-by-one fallback fits would
+    # hide a wrong step): 200 toys, free and at mu = 1, each minimum equal to the one-by-one fit's
+    # (both reach EDM < 1e-8: -log L to ~1e-8).
+    if linalg == "one by one":
+        monkeypatch.setattr(batch_fit, "BATCHED_LINALG_MAX_PARAMETERS", 0)
+    backend = BatchCountingBackend(N, S, B, DELTA)
+    rng = np.random.default_rng(11)
+    toys = np.column_stack([rng.poisson(S + B, 200), rng.normal(0.0, 1.0, 200)]).astype(float)
+    fallbacks = []
+    original = batch_fit.fit
+    monkeypatch.setattr(batch_fit, "fit", lambda *a, **k: fallbacks.append(1) or original(*a, **k))
+    for fixed in (None, {0: 1.0}):
+        values, nll, converged = batch_fit.fit_batch(backend, toys, fixed_values=fixed)
+        assert converged.all() and not fallbacks
+        for i in range(0, 200, 40):
+            single = lh.optimize.fit(backend, toys[i], fixed_values=fixed)
+            assert nll[i] == pytest.approx(single.nll, abs=1e-7)
