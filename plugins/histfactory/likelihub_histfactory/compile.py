@@ -129,7 +129,7 @@ class _Layout:
                     self._sorted_modifiers(c, s))
         if cache is None:
             return compute()
-        return cache.get("layout", sample, (c, self.nbins[c], self.source), compute)
+        return cache.get("layout", sample, (c, self.nbins[c]), compute)
 
     def bins(self, channel: str) -> slice:
         return slice(self.offset[channel], self.offset[channel] + self.nbins[channel])
@@ -212,6 +212,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
             bin_parameter[name] = index
 
     entry_bin, entry_sample, entry_nominal, term_start = [], [], [], [np.zeros(1, dtype=np.int64)]
+    codes_key = tuple(sorted(codes.items()))
     kinds, parameters, coefficients = [], [], []
     n_terms = 0
     for c, s, modifiers in layout.samples_in_channels():
@@ -222,7 +223,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         term_start.append(n_terms + len(modifiers) * np.arange(1, layout.nbins[c] + 1))
         n_terms += len(modifiers) * layout.nbins[c]
         sample = layout.by_channel[c][s]
-        key = (c, layout.nbins[c], tuple(sorted(codes.items())), source)
+        key = (c, layout.nbins[c], codes_key)
         terms = (sample_terms(layout, c, s, modifiers, codes, source) if cache is None else
                  cache.get("terms", sample, key, sample_terms, layout, c, s, modifiers, codes, source))
         placed = place_parameters(terms, start, bin_parameter, bins)

@@ -38,7 +38,7 @@ import math
 import numba
 import numpy as np
 
-from .kernels import _term, nll_and_grad
+from .kernels import _term, entry_products, nll_and_grad
 
 __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 
@@ -136,27 +136,12 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
                        term_parameter, term_coefficients, aux_parameter, aux_is_poisson, aux_width, grad)
     n_pars = pars.size
     n_entries = entry_bin.size
-    rates = np.zeros(n_main)
-    entry_base = np.empty(n_entries)
-    entry_factor = np.empty(n_entries)
-    exact = np.zeros(n_entries, dtype=np.bool_)   # entries with a factor near zero
+    # expected counts first (the weights of d2 lambda need them)
+    entry_base, entry_factor, smallest, rates = entry_products(
+        pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter, term_coefficients)
     max_terms = 0
-    for e in range(n_entries):  # expected counts first (the weights of d2 lambda need them)
+    for e in range(n_entries):
         max_terms = max(max_terms, term_start[e + 1] - term_start[e])
-        base = entry_nominal[e]
-        factor = 1.0
-        for t in range(term_start[e], term_start[e + 1]):
-            kind = term_kind[t]
-            v, _ = _term(kind, pars[term_parameter[t]], term_coefficients[t])
-            if kind >= 3:
-                base += v
-            else:
-                factor *= v
-                if abs(v) < SMALL_FACTOR:
-                    exact[e] = True
-        entry_base[e] = base
-        entry_factor[e] = factor
-        rates[entry_bin[e]] += base * factor
 
     # rows of L: u_e for each entry, then d lambda_b for each bin; rows of R as in the docstring
     left = np.zeros((n_entries + n_main, n_pars))
@@ -177,7 +162,7 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
         w = 1.0 - n / rates[b] if n != 0.0 else 1.0
         base = entry_base[e]
         factor = entry_factor[e]
-        if exact[e]:
+        if smallest[e] < SMALL_FACTOR:  # a factor near zero: the exact path
             _entry_term_pairs(e, w, base, factor, pars, term_start, term_kind, term_parameter,
                               term_coefficients, jacobian[b], pairs, diagonal, values, firsts, seconds,
                               prefix, suffix, is_factor, parameters)

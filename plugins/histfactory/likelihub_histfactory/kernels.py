@@ -15,7 +15,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "poisson_nll_offset"]
+__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "poisson_nll_offset"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -74,11 +74,16 @@ def poisson_nll_offset(a):
 
 
 @numba.njit(cache=True)
-def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
-                  term_coefficients):
-    """Expected counts of the main measurements at ``pars``."""
+def entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+                   term_coefficients):
+    """Each entry's base (nominal + shifts), its product of factors and its smallest factor in
+    magnitude, and the expected counts of the main measurements, at ``pars``."""
+    n_entries = entry_bin.size
+    bases = np.empty(n_entries)
+    factors = np.empty(n_entries)
+    smallest = np.full(n_entries, np.inf)
     rates = np.zeros(n_main)
-    for e in range(entry_bin.size):
+    for e in range(n_entries):
         base = entry_nominal[e]
         factor = 1.0
         for t in range(term_start[e], term_start[e + 1]):
@@ -88,8 +93,19 @@ def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind,
                 base += v
             else:
                 factor *= v
+                smallest[e] = min(smallest[e], abs(v))
+        bases[e] = base
+        factors[e] = factor
         rates[entry_bin[e]] += base * factor
-    return rates
+    return bases, factors, smallest, rates
+
+
+@numba.njit(cache=True)
+def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+                  term_coefficients):
+    """Expected counts of the main measurements at ``pars``."""
+    return entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+                          term_coefficients)[3]
 
 
 @numba.njit(cache=True)
