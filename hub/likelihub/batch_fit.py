@@ -13,14 +13,16 @@ retries), so the batch path changes speed, never results.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.lapack import dpotrs
 
 from .newton import levenberg_factor
 from .optimize import DEFAULT_EDM_MAX, fit
+from .stacking import is_stack
 
-__all__ = ["fit_batch", "supports_batch_fits"]
+__all__ = ["fit_batch", "lockstep_newton", "LockstepFits", "supports_batch_fits"]
 
 
 def supports_batch_fits(backend) -> bool:
@@ -88,39 +90,57 @@ def _newton_step(grad, hess, active):
     return step, edm, shift > 0
 
 
-def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
-              init: np.ndarray | None = None, bounds: np.ndarray | None = None,
-              edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
-              fit_options: Mapping | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fit N data sets at once.
+@dataclass
+class LockstepFits:
+    """Where fits advancing in lock-step stopped: (N, P) ``values``, (N,) ``nll``, ``converged``
+    (the EDM with the exact, positive definite Hessian at most ``edm_max``), ``edm`` (inf where
+    not computed) and ``n_evaluations`` (likelihood evaluations of each fit)."""
 
-    Parameters
-    ----------
-    backend
-        Backend with ``value_and_grad_batch`` and ``hessian_batch``.
-    data
-        (N, D) data sets.
-    fixed_values
-        {index: value} of parameters held fixed (on top of the config's fixed ones).
-    init
-        (P,) or (N, P) starting points; the config's initial values by default.
-    bounds
-        (P, 2) bounds; the config's by default.
-    edm_max
-        Largest accepted estimated distance to the minimum.
-    max_iterations
-        Newton iterations before the remaining fits go to :func:`likelihub.optimize.fit`.
-    fit_options
-        Keywords for the one-by-one fallback fits.
+    values: np.ndarray
+    nll: np.ndarray
+    converged: np.ndarray
+    edm: np.ndarray
+    n_evaluations: np.ndarray
 
-    Returns
-    -------
-    values, nll, converged
-        (N, P) best-fit parameters, (N,) -log L at the minima, (N,) booleans.
+
+def _last_step(x, nll, grad, rows, step, needed, free, low, high, evaluate) -> None:
+    """The Newton step of converged fits (where their EDM is not negligible yet) where it lowers
+    -log L: it costs one evaluation and squares the remaining error, as the one-by-one Newton
+    minimiser's last step (:func:`likelihub.newton.newton_minimise`)."""
+    rows, step = rows[needed], step[needed]
+    if rows.size == 0:
+        return
+    trial = x[rows].copy()
+    trial[:, free] = np.clip(trial[:, free] + step, low, high)
+    value, g = evaluate(trial, rows)
+    better = np.isfinite(value) & (value <= nll[rows])
+    x[rows[better]], nll[rows[better]], grad[rows[better]] = trial[better], value[better], g[better]
+
+
+def _batch_calls(backend, members):
+    """(value_and_grad, hessian) of rows ``rows`` of a batch: a stack of models
+    (:mod:`likelihub.stacking`) evaluates row k with its member ``members[k]``."""
+    if is_stack(backend):
+        return (lambda pars, data, rows: backend.value_and_grad_batch(pars, data, members[rows]),
+                lambda pars, data, rows: backend.hessian_batch(pars, data, members[rows]))
+    return (lambda pars, data, rows: backend.value_and_grad_batch(pars, data),
+            lambda pars, data, rows: backend.hessian_batch(pars, data))
+
+
+def lockstep_newton(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
+                    init: np.ndarray | None = None, bounds: np.ndarray | None = None,
+                    edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
+                    members: np.ndarray | None = None) -> LockstepFits:
+    """Projected-Newton fits of N data sets advancing together, with no fallback.
+
+    Parameters as :func:`fit_batch`. Fits that do not converge are returned where they stopped,
+    with ``converged`` False.
     """
     config = backend.config
     data = np.atleast_2d(np.asarray(data, dtype=float))
     n = data.shape[0]
+    members = np.arange(n) if members is None else np.asarray(members, dtype=np.int64)
+    value_and_grad, hessian = _batch_calls(backend, members)
     bounds = np.array(config.bounds if bounds is None else bounds, dtype=float)
     start = np.array(config.init if init is None else init, dtype=float)
     x = np.broadcast_to(start, (n, config.n_parameters)).copy()
@@ -132,22 +152,28 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
     free = ~fixed
     low, high = bounds[free, 0], bounds[free, 1]
     x[:, free] = np.clip(x[:, free], low, high)
+    evaluations = np.zeros(n, dtype=int)
 
     def evaluate(points, rows):
-        value, grad = backend.value_and_grad_batch(points, data[rows])
+        evaluations[rows] += 1
+        value, grad = value_and_grad(points, data[rows], rows)
         return -np.asarray(value, float), -np.asarray(grad, float)[:, free]
 
-    nll, grad = evaluate(x, slice(None))
+    nll, grad = evaluate(x, np.arange(n))
     converged = np.zeros(n, bool)
+    edm_reached = np.full(n, np.inf)
     todo = np.flatnonzero(np.isfinite(nll))
     for _ in range(max_iterations):
         if todo.size == 0:
             break
-        hess = -np.asarray(backend.hessian_batch(x[todo], data[todo]), float)[:, free][:, :, free]
+        hess = -np.asarray(hessian(x[todo], data[todo], todo), float)[:, free][:, :, free]
         active = _active(x[todo][:, free], grad[todo], low, high)
         step, edm, damped = _newton_step(grad[todo], hess, active)
         done = (edm <= edm_max) & ~damped
         converged[todo[done]] = True
+        edm_reached[todo[done]] = edm[done]
+        _last_step(x, nll, grad, todo[done], step[done], edm[done] > 1e-4 * edm_max, free, low, high,
+                   evaluate)
         todo, step, active = todo[~done], step[~done], active[~done]
         accepted = np.zeros(todo.size, bool)
         length = np.ones(todo.size)
@@ -166,11 +192,55 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
             index = np.flatnonzero(pending)
             accepted[index[ok]] = True
             length[index[~ok]] *= 0.5
-        todo = todo[accepted]  # fits whose line search failed go to the fallback
+        todo = todo[accepted]  # fits whose line search failed are left unconverged
+    return LockstepFits(x, nll, converged, edm_reached, evaluations)
+
+
+def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
+              init: np.ndarray | None = None, bounds: np.ndarray | None = None,
+              edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
+              fit_options: Mapping | None = None, members: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit N data sets at once: :func:`lockstep_newton`, then the fits it left unconverged one by one.
+
+    Parameters
+    ----------
+    backend
+        Backend with ``value_and_grad_batch`` and ``hessian_batch``, or a stack of models
+        (:class:`likelihub.stacking.BackendStack`: row k of ``data`` is member ``members[k]``'s).
+    data
+        (N, D) data sets.
+    fixed_values
+        {index: value} of parameters held fixed (on top of the config's fixed ones).
+    init
+        (P,) or (N, P) starting points; the config's initial values by default.
+    bounds
+        (P, 2) bounds; the config's by default.
+    edm_max
+        Largest accepted estimated distance to the minimum.
+    max_iterations
+        Newton iterations before the remaining fits go to :func:`likelihub.optimize.fit`.
+    fit_options
+        Keywords for the one-by-one fallback fits.
+    members
+        For a stack: the member of each row (default: row k is member k).
+
+    Returns
+    -------
+    values, nll, converged
+        (N, P) best-fit parameters, (N,) -log L at the minima, (N,) booleans.
+    """
+    fits = lockstep_newton(backend, data, fixed_values=fixed_values, init=init, bounds=bounds,
+                           edm_max=edm_max, max_iterations=max_iterations, members=members)
+    data = np.atleast_2d(np.asarray(data, dtype=float))
+    members = np.arange(len(data)) if members is None else np.asarray(members, dtype=np.int64)
+    start = np.broadcast_to(np.array(backend.config.init if init is None else init, dtype=float),
+                            fits.values.shape)
+    x, nll, converged = fits.values, fits.nll, fits.converged
     for i in np.flatnonzero(~converged):
         options = dict(fit_options or {}, raise_on_failure=False, edm_max=edm_max)
-        restart = x[i] if np.isfinite(nll[i]) else np.broadcast_to(start, x.shape)[i]
-        result = fit(backend, data[i], fixed_values=fixed_values, init=restart, bounds=bounds,
-                     **options)
+        restart = x[i] if np.isfinite(nll[i]) else start[i]
+        model = backend.member_in_stack_order(members[i]) if is_stack(backend) else backend
+        result = fit(model, data[i], fixed_values=fixed_values, init=restart, bounds=bounds, **options)
         x[i], nll[i], converged[i] = result.values, result.nll, result.converged
     return x, nll, converged

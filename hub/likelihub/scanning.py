@@ -8,14 +8,16 @@ Executors:
 - ``None`` (default): a local pool of processes, one per core (``max_workers`` to change),
   each given the evaluating function once, when it starts (:class:`LocalPool`; a plugin may
   start one early, so that the workers warm up while it reads the points);
-- ``"serial"``: in this process, one point after the other;
+- ``"serial"``: in this process, a chunk of :data:`SERIAL_CHUNK` points after the other;
 - a :class:`concurrent.futures.Executor` of your own;
 - a ``distributed.Client`` or the address of a Dask scheduler (``"tcp://host:8786"``): the points
   are spread over its workers. To use a batch system, start the cluster with dask-jobqueue
   (e.g. ``SLURMCluster(cores=1, memory="2GB").scale(jobs=50)``) and pass ``Client(cluster)``.
 
-Rows come back in the order of the points, whatever order they finished in; a point whose
-evaluation fails keeps its row, with the error message in ``error``.
+Points travel in chunks. Where the evaluating function has ``evaluate_many(points)`` (the
+HistFactory scan's: the fits of a chunk's models advance in lock-step), a chunk is evaluated with
+it; otherwise point by point. Rows come back in the order of the points, whatever order they
+finished in; a point whose evaluation fails keeps its row, with the error message in ``error``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan"]
+__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "SERIAL_CHUNK", "DASK_CHUNK"]
+
+#: Points evaluated together in a serial scan, and in one task on a Dask cluster (where the
+#: evaluating function has ``evaluate_many``, e.g. fits in lock-step).
+SERIAL_CHUNK = 16
+DASK_CHUNK = 8
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,28 @@ def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
     return row
 
 
+def _evaluate_rows(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
+    """Rows of a chunk of points: together where the function can evaluate many points at once
+    (``evaluate.evaluate_many(points)``: per point, its results or the exception it raised, e.g.
+    fits of many models in lock-step), else one by one."""
+    many = getattr(evaluate, "evaluate_many", None)
+    if many is None:
+        return [_guarded(evaluate, point) for point in chunk]
+    try:
+        outcomes = many(chunk)
+    except Exception:  # it should report errors point by point; if not, each point alone does
+        return [_guarded(evaluate, point) for point in chunk]
+    rows = []
+    for point, outcome in zip(chunk, outcomes, strict=True):
+        row = {"name": point.name, "values": list(point.values)}
+        if isinstance(outcome, Exception):
+            row["error"] = f"{type(outcome).__name__}: {outcome}"
+        else:
+            row.update(outcome)
+        rows.append(row)
+    return rows
+
+
 def _guided_chunks(points: list, workers: int) -> list[list]:
     """Chunks of decreasing size (half of what is left over the workers each time, as OpenMP's
     guided schedule): ``evaluate``, which may hold a whole workspace, is pickled once per chunk
@@ -149,8 +178,7 @@ def _ready() -> bool:
 
 
 def _evaluate_installed(chunk: list[ScanPoint]) -> list[dict]:
-    evaluate = _WORKER_STATE["evaluate"]
-    return [_guarded(evaluate, point) for point in chunk]
+    return _evaluate_rows(_WORKER_STATE["evaluate"], chunk)
 
 
 class LocalPool:
@@ -202,7 +230,7 @@ def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint
     gc.freeze()
     try:
         with threadpool_limits(limits=1, user_api="blas"):
-            return [_guarded(evaluate, point) for point in chunk]
+            return _evaluate_rows(evaluate, chunk)
     finally:
         gc.unfreeze()
 
@@ -239,9 +267,11 @@ def _run_dask(evaluate, points, executor, progress):
 
     client = Client(executor) if isinstance(executor, str) else executor
     shared = client.scatter(evaluate, broadcast=True)  # sent to each worker once
-    futures = client.map(_guarded, [shared] * len(points), points, pure=False)
+    # Small chunks of equal size: a cluster's workers may come and go (dask-jobqueue scales).
+    chunks = [points[start:start + DASK_CHUNK] for start in range(0, len(points), DASK_CHUNK)]
+    futures = client.map(_evaluate_rows, [shared] * len(chunks), chunks, pure=False)
     _collect(futures, dask_completed, len(points), progress)
-    rows = client.gather(futures)
+    rows = [row for chunk_rows in client.gather(futures) for row in chunk_rows]
     if isinstance(executor, str):
         client.close()
     return rows
@@ -271,10 +301,10 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     if executor == "serial" or len(points) <= 1:
         bar = _progress_bar(len(points), progress)
         rows = []
-        for point in points:
-            rows.append(_guarded(evaluate, point))
+        for start in range(0, len(points), SERIAL_CHUNK):
+            rows.extend(_evaluate_rows(evaluate, points[start:start + SERIAL_CHUNK]))
             if bar is not None:
-                bar.update()
+                bar.update(len(points[start:start + SERIAL_CHUNK]))
         if bar is not None:
             bar.close()
         return rows

@@ -64,19 +64,44 @@ class Profiler:
         start[self.poi] = mu
         return start
 
+    def free_start(self) -> np.ndarray:
+        """Where the free fit starts: the best conditional fit where it is lower than the start
+        (the free minimum lies near it; the Asimov data's start is its exact minimum, and lower)."""
+        if self._conditional:
+            best = min(self._conditional.values(), key=lambda r: r.nll)
+            if best.nll < self._nll_at_start():
+                return best.values
+        return self.start
+
     def free_fit(self) -> FitResult:
         """The fit with the POI free (within ``bounds``)."""
         if self._free is None:
-            # From the best conditional fit where it is lower than the start: the free minimum
-            # lies near it. (The Asimov data's start is its exact minimum, and lower.)
-            start = self.start
-            if self._conditional:
-                best = min(self._conditional.values(), key=lambda r: r.nll)
-                if best.nll < self._nll_at_start():
-                    start = best.values
-            self._free = fit(self.backend, self.data, init=start, bounds=self.bounds,
+            self._free = fit(self.backend, self.data, init=self.free_start(), bounds=self.bounds,
                              **self.fit_options)
         return self._free
+
+    def adopt_free(self, result: FitResult) -> None:
+        """Take ``result`` (a converged fit of these data with the POI free, made elsewhere, e.g.
+        in lock-step with other models: :mod:`likelihub.infer.lockstep`) as the free fit."""
+        self._free = result
+
+    def adopt_conditional(self, mu: float, result: FitResult) -> None:
+        """Take ``result`` (a converged fit of these data at POI ``mu``, made elsewhere) as the
+        conditional fit at ``mu``."""
+        self._conditional[float(mu)] = result
+
+    def conditional_start(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
+        """(start, bounds) of the conditional fit at ``mu``."""
+        return self._warm_start(float(mu)), self._conditional_bounds(float(mu))
+
+    def has_conditional(self, mu: float) -> bool:
+        """Whether the conditional fit at ``mu`` is made already."""
+        return float(mu) in self._conditional
+
+    @property
+    def has_free(self) -> bool:
+        """Whether the free fit is made already."""
+        return self._free is not None
 
     def _nll_at_start(self) -> float:
         start = np.clip(self.start, self.bounds[:, 0], self.bounds[:, 1])
@@ -94,10 +119,9 @@ class Profiler:
         """The fit with the POI fixed at ``mu``."""
         mu = float(mu)
         if mu not in self._conditional:
-            self._conditional[mu] = fit(
-                self.backend, self.data, fixed_values={self.poi: mu}, init=self._warm_start(mu),
-                bounds=self._conditional_bounds(mu), **self.fit_options,
-            )
+            start, bounds = self.conditional_start(mu)
+            self._conditional[mu] = fit(self.backend, self.data, fixed_values={self.poi: mu},
+                                        init=start, bounds=bounds, **self.fit_options)
         return self._conditional[mu]
 
     def cross_check(self, mu: float) -> None:

@@ -24,6 +24,7 @@ from likelihub.errors import InvalidDataError
 from . import hessian_kernels, kernels
 from .compile import CompiledModel
 from .devices import BatchEvaluator, select_device
+from .stacking import HistFactoryStack
 
 __all__ = ["HistFactoryBackend"]
 
@@ -162,6 +163,12 @@ class HistFactoryBackend:
         out[:, c.n_main:][:, gauss] = rng.normal(aux[gauss], c.aux_width[gauss], (size, int(gauss.sum())))
         out[:, c.n_main:][:, ~gauss] = rng.poisson(aux[~gauss], (size, int((~gauss).sum())))
         return out
+
+    @classmethod
+    def stack(cls, members) -> HistFactoryStack:
+        """A stack of HistFactory backends with the same parameters, for fits in lock-step
+        (:func:`likelihub.infer.lockstep.make_stack`)."""
+        return HistFactoryStack(members)
 
     def describe(self) -> str:
         """Channels with their bins, samples, parameters and interpolation codes."""

@@ -16,10 +16,11 @@ Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from likelihub.errors import InvalidModelError
+from likelihub.infer.lockstep import calculators_together
 from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
@@ -68,16 +69,57 @@ class PointEvaluator:
         """Load the compiled kernels (numba's cache) with a one-bin model, as a worker starts."""
         build_model(WARM_UP_WORKSPACE, device="cpu").cls(1.0)
 
-    def __call__(self, point: ScanPoint) -> dict:
+    def _model(self, point: ScanPoint):
         if self._cache is None:
             self._cache = SampleCache()
-        model = build_model(self.workspace, patches=[point.payload], sample_cache=self._cache,
-                            **self.model_options)
-        if self.what == "cls":
-            result = model.cls(self.mu)
-            return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}
+        return build_model(self.workspace, patches=[point.payload], sample_cache=self._cache,
+                           **self.model_options)
+
+    def __call__(self, point: ScanPoint) -> dict:
+        """The results of one point (as :meth:`evaluate_many`, which scans use)."""
+        outcome = self.evaluate_many([point])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def _limit(self, model) -> dict:
         limit = model.upper_limit(cl=self.cl)
         return {"upper_limit_obs": limit.observed, "upper_limit_exp": limit.expected}
+
+    def evaluate_many(self, points: Sequence[ScanPoint]) -> list:
+        """Each point's results, or the exception it raised; for CLs, the fits of all points
+        advance in lock-step (:func:`likelihub.infer.lockstep.calculators_together`), so that a
+        row is the same whichever points it was evaluated with (and equal to the single model's
+        to the precision of the fits)."""
+        outcomes: list = []
+        for point in points:
+            try:
+                outcomes.append(self._model(point))
+            except Exception as error:  # this point's row reports it
+                outcomes.append(error)
+        if self.what != "cls":
+            return [self._guarded(self._limit, model) for model in outcomes]
+        built = [i for i, model in enumerate(outcomes) if not isinstance(model, Exception)]
+        try:
+            calculators = calculators_together([outcomes[i] for i in built], self.mu)
+        except Exception:  # costs time, not results: each point then fits alone and reports its errors
+            calculators = [outcomes[i].calculator() for i in built]
+        for i, calculator in zip(built, calculators, strict=True):
+            outcomes[i] = self._guarded(self._cls, calculator)
+        return outcomes
+
+    def _cls(self, calculator) -> dict:
+        result = calculator.cls(self.mu)
+        return {"cls_obs": result.cls_obs, "cls_exp": result.cls_exp}
+
+    @staticmethod
+    def _guarded(function, argument):
+        if isinstance(argument, Exception):
+            return argument
+        try:
+            return function(argument)
+        except Exception as error:
+            return error
 
 
 def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, *,

@@ -1,0 +1,160 @@
+"""Asymptotic CLs of many models at once, their fits advancing in lock-step.
+
+A scan's models (one background, many signal points) share their parameters: the same fits of
+each model's :class:`~likelihub.infer.asymptotic.AsymptoticCalculator` are made for all of them
+together by :func:`likelihub.batch_fit.lockstep_newton` on a :class:`likelihub.stacking.BackendStack`,
+in the order a calculator makes them alone (so each starts where it would alone):
+
+1. the observed data at mu = 0 (the Asimov data's parameters),
+2. the Asimov data at the tested mu, then with mu free,
+3. the observed data at the tested mu, then with mu free.
+
+Each converged fit (EDM with the exact, positive definite Hessian within the calculator's
+``edm_max``) is handed to the calculator's profiler; a fit that does not converge in lock-step
+is left to the calculator, which makes it alone (with MIGRAD and its retries) as it would
+without the stack. The calculators then compute CLs as usual, including any refit they
+decide on. Results equal the one-model ones to the precision of the fits (a few 1e-6 in q).
+
+    results = cls_together(models, mu=1.0)       # likelihub.StatisticalModel objects
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..batch_fit import lockstep_newton
+from ..optimize import DEFAULT_EDM_MAX, FitResult
+from ..results import CLsResult
+from ..stacking import BackendStack, stackable_groups
+from .asymptotic import AsymptoticCalculator
+from .profile import Profiler
+
+__all__ = ["cls_together", "calculators_together", "prefill_calculators", "make_stack"]
+
+
+def make_stack(backends: Sequence) -> BackendStack:
+    """A stack of ``backends``: their class's own (``stack(backends)``, fused kernels) where all
+    are of one class that has one, else the generic :class:`~likelihub.stacking.BackendStack`."""
+    kind = type(backends[0])
+    if all(type(b) is kind for b in backends) and callable(getattr(kind, "stack", None)):
+        return kind.stack(backends)
+    return BackendStack(backends)
+
+
+def _adopt(stack: BackendStack, member: int, profiler: Profiler, fits, row: int,
+           mu: float | None) -> None:
+    config = profiler.backend.config
+    fixed = np.array(config.fixed, dtype=bool)
+    if mu is not None:
+        fixed[profiler.poi] = True
+    result = FitResult(
+        values=stack.to_member_order(member, fits.values[row]), uncertainties=None,
+        nll=float(fits.nll[row]), converged=True, edm=float(fits.edm[row]),
+        n_evaluations=int(fits.n_evaluations[row]), parameter_names=tuple(config.parameter_names),
+        fixed=fixed, method="newton (lock-step)")
+    if mu is None:
+        profiler.adopt_free(result)
+    else:
+        profiler.adopt_conditional(mu, result)
+
+
+def _fit_together(stack: BackendStack, profilers: Sequence[Profiler], mu: float | None,
+                  edm_max: float) -> None:
+    """The conditional fit at ``mu`` (the free fit where ``mu`` is None) of every profiler that
+    lacks it, in lock-step; converged fits are handed to their profilers."""
+    by_bounds: dict[bytes, list[int]] = defaultdict(list)
+    starts, bounds = {}, {}
+    for member, profiler in enumerate(profilers):
+        if (profiler.has_free if mu is None else profiler.has_conditional(mu)):
+            continue
+        start, limits = ((profiler.free_start(), profiler.bounds) if mu is None
+                         else profiler.conditional_start(mu))
+        starts[member] = stack.to_stack_order(member, start)
+        bounds[member] = stack.to_stack_order(member, limits)
+        by_bounds[bounds[member].tobytes()].append(member)
+    poi = stack.config.poi_index
+    fixed_values = None if mu is None else {poi: float(mu)}
+    for members in by_bounds.values():
+        fits = lockstep_newton(stack, np.stack([profilers[m].data for m in members]),
+                               fixed_values=fixed_values, init=np.stack([starts[m] for m in members]),
+                               bounds=bounds[members[0]], edm_max=edm_max, members=np.array(members))
+        for row, member in enumerate(members):
+            if fits.converged[row]:
+                _adopt(stack, member, profilers[member], fits, row, mu)
+
+
+def prefill_calculators(stack: BackendStack, calculators: Sequence[AsymptoticCalculator], mu: float,
+                        expected: str = "all") -> None:
+    """Make the fits that ``calculator.cls(mu, expected)`` needs, for all calculators together.
+
+    Parameters
+    ----------
+    stack
+        The stack of the calculators' backends (calculator i's backend is member i).
+    calculators
+        Asymptotic calculators, one per member; their fit options' ``edm_max`` must agree.
+    mu
+        The tested signal strength.
+    expected
+        As :meth:`~likelihub.infer.asymptotic.AsymptoticCalculator.cls`: which fits are needed.
+    """
+    edm_max = _edm_max(calculators[0])
+    if any(_edm_max(c) != edm_max for c in calculators):
+        raise ValueError("the calculators fit with different edm_max; they cannot share fits")
+    observed = [c.observed for c in calculators]
+    if expected in ("expected", "all"):
+        _fit_together(stack, observed, 0.0, edm_max)
+        asimov = [c.asimov for c in calculators]
+        _fit_together(stack, asimov, mu, edm_max)
+        _fit_together(stack, asimov, None, edm_max)
+    if expected in ("observed", "all"):
+        _fit_together(stack, observed, mu, edm_max)
+        _fit_together(stack, observed, None, edm_max)
+
+
+def calculators_together(models: Sequence, mu: float = 1.0, expected: str = "all",
+                         **calculator_options) -> list[AsymptoticCalculator]:
+    """Each model's asymptotic calculator, with the fits that ``cls(mu, expected)`` needs made
+    in lock-step for the models that share their parameters (every model goes through a stack,
+    a model alone in one too, so that its numbers never depend on which models it came with).
+
+    Parameters as :func:`cls_together`.
+    """
+    calculators = [m.calculator("asymptotic", **calculator_options) for m in models]
+    for group in stackable_groups([m.backend for m in models], min_size=1):
+        by_edm_max: dict[float, list[int]] = defaultdict(list)  # fits of one stack share edm_max
+        for i in group:
+            by_edm_max[_edm_max(calculators[i])].append(i)
+        for members in by_edm_max.values():
+            prefill_calculators(make_stack([models[i].backend for i in members]),
+                                [calculators[i] for i in members], mu, expected)
+    return calculators
+
+
+def cls_together(models: Sequence, mu: float = 1.0, expected: str = "all", **calculator_options
+                 ) -> list[CLsResult]:
+    """Asymptotic CLs at ``mu`` of every model, the fits of models that share their parameters
+    made in lock-step; the same results as ``[m.cls(mu, expected=expected) for m in models]`` to
+    the precision of the fits.
+
+    Parameters
+    ----------
+    models
+        :class:`likelihub.StatisticalModel` objects (e.g. the signal points of a scan).
+    mu
+        The tested signal strength.
+    expected
+        "all" (default), "observed" or "expected".
+    calculator_options
+        ``test_statistic``, ``asimov_global_observables``, ``data`` (as
+        :meth:`likelihub.StatisticalModel.calculator`; the asymptotic calculator only).
+    """
+    calculators = calculators_together(models, mu, expected, **calculator_options)
+    return [c.cls(mu, expected=expected) for c in calculators]
+
+
+def _edm_max(calculator: AsymptoticCalculator) -> float:
+    return float(dict(calculator.fit_options or {}).get("edm_max", DEFAULT_EDM_MAX))
