@@ -7,8 +7,10 @@
 The background-only workspace is read and validated once, and the patchset's digests checked
 once; each point travels to its worker with its own patch only (:class:`likelihub.scanning.ScanPoint`
 payloads), where the model is built from the validated :class:`~.workspace.Workspace` (only the
-patched samples are checked again), and its row equals what
-``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point.
+patched samples are checked again). For CLs, the fits of a chunk's points advance in lock-step
+(:mod:`likelihub.infer.lockstep`); a row equals what
+``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point to
+the precision of the fits (1Lbb: 5e-9 relative), whichever executor and chunk computed it.
 A measurement that configures parameters the model lacks is reported once, not once per point.
 Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), ``"serial"``, a
 ``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
