@@ -94,7 +94,7 @@ def _newton_step(grad, hess, active):
 class LockstepFits:
     """Where fits advancing in lock-step stopped: (N, P) ``values``, (N,) ``nll``, ``converged``
     (the EDM with the exact, positive definite Hessian at most ``edm_max``), ``edm`` (inf where
-    not computed) and ``n_evaluations`` (likelihood evaluations of each fit)."""
+    not computed) and ``n_evaluations`` (-log L and gradient evaluations of each fit, not Hessians)."""
 
     values: np.ndarray
     nll: np.ndarray

@@ -124,7 +124,9 @@ def _evaluate_rows(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]
     if many is None:
         return [_guarded(evaluate, point) for point in chunk]
     try:
-        outcomes = many(chunk)
+        outcomes = list(many(chunk))
+        if len(outcomes) != len(chunk):
+            raise ValueError(f"evaluate_many gave {len(outcomes)} outcomes for {len(chunk)} points")
     except Exception:  # it should report errors point by point; if not, each point alone does
         return [_guarded(evaluate, point) for point in chunk]
     rows = []

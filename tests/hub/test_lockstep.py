@@ -90,25 +90,27 @@ def test_lockstep_fits_of_a_stack_equal_each_members_own_fit():
     backends = members()
     stack = BackendStack(backends)
     data = np.stack([b.data for b in backends])
-    values, nll, converged = fit_batch(stack, data, edm_max=1e-12)
-    assert converged.all()
+    fits = lockstep_newton(stack, data, edm_max=1e-12)
+    assert fits.converged.all()  # in lock-step, no fallback
     for i, backend in enumerate(backends):
         alone = lh.optimize.fit(backend, backend.data, edm_max=1e-12)
-        assert nll[i] == pytest.approx(alone.nll, abs=1e-9)  # both at the minimum, edm <= 1e-12
-        np.testing.assert_allclose(stack.to_member_order(i, values[i]), alone.values, atol=1e-5)
+        assert fits.nll[i] == pytest.approx(alone.nll, abs=1e-9)  # both at the minimum, edm <= 1e-12
+        np.testing.assert_allclose(stack.to_member_order(i, fits.values[i]), alone.values, atol=1e-5)
 
 
 def test_stack_fits_left_unconverged_fall_back_to_their_member_alone():
     backends = members()
+    backends[0] = CountingBackend(20, 5.0, 8.0, 0.1)  # other data for each member
     stack = BackendStack(backends)
-    data = np.stack([b.data for b in backends])
-    fits = lockstep_newton(stack, data, max_iterations=0, members=[2, 0, 1])
-    assert not fits.converged.any()
-    values, nll, converged = fit_batch(stack, data[[2, 0]], max_iterations=0, members=[2, 0])
+    rows = [2, 1, 0]
+    data = np.stack([backends[m].data for m in rows])
+    values, nll, converged = fit_batch(stack, data, max_iterations=0, members=rows)
     assert converged.all()
-    for row, member in enumerate([2, 0]):
+    for row, member in enumerate(rows):
         alone = lh.optimize.fit(backends[member], backends[member].data)
         assert nll[row] == pytest.approx(alone.nll, abs=1e-8)
+        # member 1 lists its parameters the other way round: compared in its own order
+        np.testing.assert_allclose(stack.to_member_order(member, values[row]), alone.values, atol=1e-4)
 
 
 def test_cls_together_equals_each_models_cls():
@@ -125,12 +127,12 @@ def test_cls_together_equals_each_models_cls():
 def test_calculators_together_adopt_lockstep_fits_and_fit_the_rest_alone(monkeypatch):
     original = lockstep.lockstep_newton
 
-    def first_row_fails(*args, **kwargs):
-        fits = original(*args, **kwargs)
-        fits.converged[0] = False
+    def first_member_fails(stack, data, **kwargs):
+        fits = original(stack, data, **kwargs)
+        fits.converged[np.asarray(kwargs["members"]) == 0] = False
         return fits
 
-    monkeypatch.setattr(lockstep, "lockstep_newton", first_row_fails)
+    monkeypatch.setattr(lockstep, "lockstep_newton", first_member_fails)
     models = [lh.StatisticalModel(b) for b in members()]
     calculators = lockstep.calculators_together(models, mu=1.0)
     # The Asimov data needed the first model's fit at mu = 0: made alone, the others left to cls().
@@ -166,3 +168,57 @@ def test_last_newton_step_is_kept_only_where_it_lowers_the_nll():
                          evaluate)
     np.testing.assert_array_equal(x[:, 0], [0.1, 0.0])
     np.testing.assert_array_equal(nll, [0.5, 1.0])
+
+
+class NoDerivatives:
+    """A backend with log L only (no gradient, no Hessian): fitted by its calculator alone."""
+
+    def __init__(self, backend):
+        self.inner, self.config, self.data = backend, backend.config, backend.data
+
+    def expected_data(self, pars):
+        return self.inner.expected_data(pars)
+
+    def logpdf(self, pars, data):
+        return self.inner.logpdf(pars, data)
+
+
+def test_models_without_derivatives_are_left_to_their_calculators():
+    models = [lh.StatisticalModel(NoDerivatives(b)) for b in (members()[0], members()[2])]
+    calculators = lockstep.calculators_together(models, mu=1.0)
+    assert not any(c.observed.has_free or c.observed.has_conditional(0.0) for c in calculators)
+    assert [c.cls(1.0).cls_obs for c in calculators] == [m.cls(1.0).cls_obs for m in models]
+
+
+def test_a_model_whose_fit_fails_does_not_stop_the_others(monkeypatch):
+    models = [lh.StatisticalModel(b) for b in members()]
+    failing = models[1].backend
+    real_fit = lh.optimize.fit
+
+    def fit(backend, *args, **kwargs):  # the second model's fits fail whenever made alone
+        if backend is failing:
+            raise lh.errors.FitError("no minimum", result=None)
+        return real_fit(backend, *args, **kwargs)
+
+    original = lockstep.lockstep_newton
+
+    def second_fails(stack, data, **kwargs):
+        fits = original(stack, data, **kwargs)
+        fits.converged[np.asarray(kwargs["members"]) == 1] = False
+        return fits
+
+    monkeypatch.setattr("likelihub.infer.profile.fit", fit)
+    monkeypatch.setattr(lockstep, "lockstep_newton", second_fails)
+    calculators = lockstep.calculators_together(models, mu=1.0)
+    with pytest.raises(lh.errors.FitError):
+        calculators[1].cls(1.0)
+    for i in (0, 2):
+        assert calculators[i].observed.free_fit().method == "newton (lock-step)"
+        assert calculators[i].cls(1.0).cls_obs == pytest.approx(models[i].cls(1.0).cls_obs, rel=1e-6)
+
+
+def test_prefill_needs_the_stack_of_the_calculators_backends():
+    models = [lh.StatisticalModel(b) for b in members()]
+    with pytest.raises(ValueError, match="stack's member i as its backend"):
+        lockstep.prefill_calculators(BackendStack([m.backend for m in models][::-1]),
+                                     [m.calculator() for m in models], 1.0)

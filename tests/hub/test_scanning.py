@@ -110,3 +110,41 @@ def test_the_scan_function_is_not_shadowed_by_its_module():
     import likelihub.scanning  # noqa: F401  (importing the engine must leave likelihub.scan callable)
 
     assert callable(lh.scan) and lh.scan.__module__ == "likelihub"
+
+
+@dataclass
+class ManyAtOnce:
+    """cls_of_point with ``evaluate_many``: the models of a chunk fitted in lock-step
+    (likelihub.infer.lockstep), errors reported point by point; ``broken`` returns one outcome
+    too few."""
+
+    broken: bool = False
+
+    def __call__(self, point: ScanPoint) -> dict:
+        return cls_of_point(point)
+
+    def evaluate_many(self, points):
+        if self.broken:
+            return [{"cls_obs": -1.0}]
+        outcomes, models = [], []
+        for point in points:
+            if point.values[0] < 0:
+                outcomes.append(ValueError("negative signal"))
+            else:
+                outcomes.append(len(models))
+                models.append(lh.StatisticalModel(CountingBackend(10, point.values[0], 8)))
+        results = lh.infer.lockstep.cls_together(models)
+        return [o if isinstance(o, Exception)
+                else {"cls_obs": results[o].cls_obs, "cls_exp": results[o].cls_exp} for o in outcomes]
+
+
+def test_chunks_evaluated_together_give_the_same_rows_whatever_the_executor(serial_rows):
+    points = [*POINTS, ScanPoint("bad", (-1.0, 0.0))]
+    rows = run_scan(points, ManyAtOnce(), executor="serial")
+    assert rows[-1]["error"] == "ValueError: negative signal"
+    for row, single in zip(rows, serial_rows, strict=False):
+        # lock-step fits vs one model's: the same minima to the fits' precision (edm <= 1e-8)
+        assert row["cls_obs"] == pytest.approx(single["cls_obs"], rel=1e-5)
+    assert run_scan(points, ManyAtOnce(), max_workers=2) == rows  # exactly
+    # an evaluate_many that gives a wrong number of outcomes: each point is evaluated alone
+    assert run_scan(POINTS, ManyAtOnce(broken=True), executor="serial") == serial_rows

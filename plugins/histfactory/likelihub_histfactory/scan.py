@@ -69,7 +69,9 @@ class PointEvaluator:
 
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) with a one-bin model, as a worker starts."""
-        build_model(WARM_UP_WORKSPACE, device="cpu").cls(1.0)
+        model = build_model(WARM_UP_WORKSPACE, device="cpu")
+        model.cls(1.0)  # the one-model fits (upper limits; fits that lock-step leaves alone)
+        calculators_together([model], 1.0)[0].cls(1.0)  # the stack's kernels
 
     def _model(self, point: ScanPoint):
         if self._cache is None:
@@ -104,7 +106,8 @@ class PointEvaluator:
         built = [i for i, model in enumerate(outcomes) if not isinstance(model, Exception)]
         try:
             calculators = calculators_together([outcomes[i] for i in built], self.mu)
-        except Exception:  # costs time, not results: each point then fits alone and reports its errors
+        except Exception:  # a failed fit is its point's alone (left to its calculator); anything
+            # else: each point fits alone and reports its own error
             calculators = [outcomes[i].calculator() for i in built]
         for i, calculator in zip(built, calculators, strict=True):
             outcomes[i] = self._guarded(self._cls, calculator)
