@@ -197,3 +197,35 @@ def test_rows_do_not_depend_on_the_executor_or_the_other_points():
     alone = [evaluate(point) for point in points]
     together = evaluate.evaluate_many(points[::-1])[::-1]
     assert together == alone == [{k: r[k] for k in ("cls_obs", "cls_exp")} for r in serial]
+
+
+@pytest.mark.shared_data
+def test_scan_of_patch_files_in_a_pallet(shared_data, tmp_path):
+    # ATLAS sbottom publishes one patch file per point; a pattern picks them from the pallet.
+    pallet = shared_data / "histfactory" / "atlas-susy-2018-31-sbottom.tar.gz"
+    cases = json.loads((shared_data / "reference" / "histfactory-pyhf.json").read_text())["cases"]
+    pyhf = next(c for c in cases if c["analysis"] == "sbottomA" and c["patch"] == "sbottom_1300_205_60")
+    output = tmp_path / "rows.json"
+    run_ok(pallet, "--member", "RegionA/BkgOnly.json", "--patchset", "RegionA/patch.sbottom_1300_2*.json",
+           "--executor", "serial", "--output", output)
+    rows = json.loads(output.read_text())
+    assert [r["name"] for r in rows] == ["sbottom_1300_200_70", "sbottom_1300_205_60",
+                                         "sbottom_1300_230_100", "sbottom_1300_250_60"]
+    # pyhf 0.7.6 on the same patch (histfactory-pyhf.json), tolerance of test_validation_pyhf.py
+    assert rows[1]["cls_obs"] == pytest.approx(pyhf["cls_obs_mu1"], abs=1e-5)
+    for row in rows:
+        model = likelihub.get_backend("histfactory")(pallet, member="RegionA/BkgOnly.json",
+                                                     patches=[f"RegionA/patch.{row['name']}.json"])
+        alone = model.cls(1.0)
+        assert row["values"] == []
+        # lock-step fits vs one model's: equal to the fits' precision (edm <= 1e-10)
+        assert row["cls_obs"] == pytest.approx(alone.cls_obs, rel=1e-6)
+        assert row["cls_exp"] == pytest.approx(list(alone.cls_exp), rel=1e-6)
+
+
+def test_a_pattern_that_matches_no_patch_file_is_an_error(tmp_path):
+    with pytest.raises(likelihub.errors.InvalidModelError, match="no patch file matches"):
+        scan(BACKGROUND, str(tmp_path / "patch.*.json"), executor="serial")
+    (tmp_path / "patch.bad.json").write_text('{"not": "a patch"}')
+    with pytest.raises(likelihub.errors.InvalidModelError, match="must hold a JSON patch"):
+        scan(BACKGROUND, str(tmp_path / "patch.*.json"), executor="serial")

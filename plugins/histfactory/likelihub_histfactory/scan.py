@@ -18,19 +18,23 @@ Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), 
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from likelihub.errors import InvalidModelError
 from likelihub.infer.lockstep import calculators_together
 from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
 
 from .factory import build_model
+from .io import archive_members, beside, read_json, read_json_members
 from .patchset import load_patchset
 from .sample_terms import SampleCache
 from .workspace import Workspace
 
-__all__ = ["scan", "PointEvaluator"]
+__all__ = ["scan", "PointEvaluator", "patch_file_points"]
 
 WHAT = ("cls", "upper_limit")
 
@@ -139,7 +143,8 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
         The background-only workspace: dict, JSON path, or HEPData pallet (with ``member``).
     patchset
         The patchset: dict, JSON path, :class:`~.patchset.PatchSet`, or a member name of the
-        workspace's pallet.
+        workspace's pallet; or a pattern of patch files, one per point (``"RegionA/patch.*.json"``:
+        members of the workspace's pallet, else files; :func:`patch_file_points`).
     mu
         Signal strength tested for CLs.
     what
@@ -172,18 +177,52 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     # The local workers start now and warm up while the patchset is read and verified.
     pool = LocalPool(evaluator, max_workers) if executor is None else None
     try:
-        patches = load_patchset(patchset, member=patchset_member, origin=background.file)
-        patches.verify(background)
-        if unused_parameters == "warn" and len(patches):
-            _warn_of_unused_parameters(background, patches.patches[0], options.get("measurement"))
-        points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
+        if isinstance(patchset, str) and any(c in patchset for c in PATTERN_CHARACTERS):
+            points, labels = patch_file_points(patchset, background.file), []
+        else:
+            patches = load_patchset(patchset, member=patchset_member, origin=background.file)
+            patches.verify(background)
+            points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
+            labels = list(patches.labels)
+        if unused_parameters == "warn" and points:
+            _warn_of_unused_parameters(background, points[0].payload, options.get("measurement"))
         rows = run_scan(points, evaluator, executor=pool or executor, max_workers=max_workers,
                         progress=progress)
     finally:
         if pool is not None:
             pool.shutdown()
-    return ScanResult(rows, labels=list(patches.labels), what=what,
-                      mu=float(mu) if what == "cls" else None)
+    return ScanResult(rows, labels=labels, what=what, mu=float(mu) if what == "cls" else None)
+
+
+#: Characters that make ``patchset`` a pattern of patch files (fnmatch / glob).
+PATTERN_CHARACTERS = "*?["
+
+
+def patch_file_points(pattern: str, origin: str | None) -> list[ScanPoint]:
+    """One point per patch file matching ``pattern`` (HEPData pallets that publish one JSON patch
+    per signal point, e.g. ATLAS sbottom's ``RegionA/patch.sbottom_*.json``): members of the
+    background workspace's pallet where ``origin`` (its label) is one, else files on disk. A
+    point is named after its file, without ``patch.`` and ``.json``; it has no label values.
+    """
+    archive, member = beside(pattern, origin)
+    if member is not None:
+        names = [m for m in archive_members(archive) if fnmatch.fnmatchcase(m, member)]
+        documents = read_json_members(archive, names)
+    else:
+        names = sorted(glob.glob(str(pattern)))
+        documents = [read_json(name) for name in names]
+    if not names:
+        raise InvalidModelError(f"no patch file matches {pattern!r}",
+                                file=str(archive) if member is not None else None)
+    points = []
+    for name, (document, label) in zip(names, documents, strict=True):
+        operations = document.get("patch") if isinstance(document, dict) else document
+        if not isinstance(operations, list):
+            raise InvalidModelError("a patch file must hold a JSON patch (a list of operations) or a "
+                                    "pyhf patch ({\"metadata\": ..., \"patch\": [...]})", file=label)
+        stem = PurePosixPath(name).name.removesuffix(".json").removeprefix("patch.")
+        points.append(ScanPoint(stem, (), payload=operations))
+    return points
 
 
 def _warn_of_unused_parameters(background: Workspace, patch, measurement) -> None:
