@@ -21,6 +21,16 @@ from .kernels import nll_and_grad
 __all__ = ["nll_and_grad_members", "nll_grad_hessian_members"]
 
 
+@numba.njit(cache=True, inline="always")
+def _member(m, entry_offset, term_offset, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+            term_coefficients, aux_parameter, aux_is_poisson, aux_width):
+    """Member ``m``'s model arrays, as views of the concatenated ones."""
+    e0, e1, t0, t1 = entry_offset[m], entry_offset[m + 1], term_offset[m], term_offset[m + 1]
+    return (entry_bin[e0:e1], entry_nominal[e0:e1], term_start[e0 + m:e1 + m + 1], term_kind[t0:t1],
+            term_parameter[t0:t1], term_coefficients[t0:t1], aux_parameter[m], aux_is_poisson[m],
+            aux_width[m])
+
+
 @numba.njit(cache=True)
 def nll_and_grad_members(pars, data, members, n_main, entry_offset, term_offset, entry_bin, entry_nominal,
                          term_start, term_kind, term_parameter, term_coefficients, aux_parameter,
@@ -28,12 +38,10 @@ def nll_and_grad_members(pars, data, members, n_main, entry_offset, term_offset,
     """-log L of row k (``pars[k]``, ``data[k]``) with member ``members[k]``; fills ``grads``."""
     out = np.empty(pars.shape[0])
     for k in range(pars.shape[0]):
-        m = members[k]
-        e0, e1, t0, t1 = entry_offset[m], entry_offset[m + 1], term_offset[m], term_offset[m + 1]
-        out[k] = nll_and_grad(pars[k], data[k], n_main, entry_bin[e0:e1], entry_nominal[e0:e1],
-                              term_start[e0 + m:e1 + m + 1], term_kind[t0:t1], term_parameter[t0:t1],
-                              term_coefficients[t0:t1], aux_parameter[m], aux_is_poisson[m],
-                              aux_width[m], grads[k])
+        arrays = _member(members[k], entry_offset, term_offset, entry_bin, entry_nominal, term_start,
+                         term_kind, term_parameter, term_coefficients, aux_parameter, aux_is_poisson,
+                         aux_width)
+        out[k] = nll_and_grad(pars[k], data[k], n_main, *arrays, grads[k])
     return out
 
 
@@ -44,10 +52,8 @@ def nll_grad_hessian_members(pars, data, members, n_main, entry_offset, term_off
     """-log L, gradient and Hessian of row k with member ``members[k]``; fills ``grads``, ``hessians``."""
     out = np.empty(pars.shape[0])
     for k in range(pars.shape[0]):
-        m = members[k]
-        e0, e1, t0, t1 = entry_offset[m], entry_offset[m + 1], term_offset[m], term_offset[m + 1]
-        out[k] = nll_grad_hessian(pars[k], data[k], n_main, entry_bin[e0:e1], entry_nominal[e0:e1],
-                                  term_start[e0 + m:e1 + m + 1], term_kind[t0:t1], term_parameter[t0:t1],
-                                  term_coefficients[t0:t1], aux_parameter[m], aux_is_poisson[m],
-                                  aux_width[m], grads[k], hessians[k])
+        arrays = _member(members[k], entry_offset, term_offset, entry_bin, entry_nominal, term_start,
+                         term_kind, term_parameter, term_coefficients, aux_parameter, aux_is_poisson,
+                         aux_width)
+        out[k] = nll_grad_hessian(pars[k], data[k], n_main, *arrays, grads[k], hessians[k])
     return out
