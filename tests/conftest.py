@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,6 +14,14 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 def _shared_data_path() -> Path:
     override = os.environ.get("LIKELIHUB_SHARED_DATA")
     return Path(override) if override else REPOSITORY.parent / "shared" / "data"
+
+
+def shared_reference(name: str) -> dict | None:
+    """A reference file of the shared data (``reference/<name>``), parsed, for parametrising tests
+    at collection; None where the shared data are absent (the tests then take the
+    :func:`shared_data` fixture, which skips them saying why)."""
+    path = _shared_data_path() / "reference" / name
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 @pytest.fixture(scope="session")
