@@ -3,7 +3,8 @@
 Required: the numba kernel equal to the plain NumPy reference (``reference.nll_grad_hessian``,
 term pair by term pair, products by ``np.prod``) to 1e-10 relative, element by element; both equal
 to central differences of the analytic gradient within the differences' own error (argued below);
-``hessian_batch`` equal to single calls.
+``hessian_batch`` equal to single calls to 1e-13 relative (the batch kernel inlines the single
+one; a compiler may order the same sums differently in the two: a few units in the last place).
 """
 
 import json
@@ -62,6 +63,7 @@ def test_kernel_matches_reference_on_every_modifier_and_code(case):
             assert -value == pytest.approx(ref_value, rel=1e-12)
             _assert_close(-grad, ref_grad, 1e-12)
             _assert_close(-hessian, ref_hessian, 1e-10)
+            # exact by construction, whatever the CPU: the kernel writes one number to (q, r) and (r, q)
             np.testing.assert_array_equal(hessian, hessian.T)
 
 
@@ -89,10 +91,10 @@ def test_batch_matches_single_hessians():
     batch = backend.hessian_batch(points, data)
     assert batch.shape == (len(points), points.shape[1], points.shape[1])
     for i, point in enumerate(points):
-        np.testing.assert_array_equal(batch[i], backend.hessian(point, data[i]))
+        _assert_close(batch[i], backend.hessian(point, data[i]), 1e-13)
     # one data set broadcast against several parameter sets
-    np.testing.assert_array_equal(backend.hessian_batch(points, backend.data)[2],
-                                  backend.hessian(points[2], backend.data))
+    _assert_close(backend.hessian_batch(points, backend.data)[2], backend.hessian(points[2], backend.data),
+                  1e-13)
 
 
 def test_batch_of_wrong_shape_is_refused():
@@ -114,5 +116,6 @@ def test_published_3l_model_with_a_huge_poisson_constraint(shared_data):
         _, _, hessian = backend.value_grad_and_hessian(point, backend.data)
         _, _, ref_hessian = reference.nll_grad_hessian(backend.compiled, point, backend.data)
         nonzero = ref_hessian != 0
+        # structural zeros (no term couples the two parameters) are exact zeros in both, whatever the CPU
         np.testing.assert_array_equal(hessian != 0, nonzero)
         np.testing.assert_allclose(-hessian[nonzero], ref_hessian[nonzero], rtol=1e-10)

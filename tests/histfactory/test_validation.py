@@ -180,7 +180,8 @@ def test_nan_from_a_json_file(tmp_path, spec):
      "a shapesys parameter belongs to one sample"),
     (lambda s: s["channels"][1]["samples"][0]["modifiers"].append(
         {"name": "staterror_signal_region", "type": "staterror", "data": [1.0]}),
-     "shared by channels with different numbers of bins [1, 2]"),
+     "sample 'ttbar' carries 'staterror_signal_region' in ['control_region', 'signal_region'], "
+     "sample 'wjets' in ['signal_region']"),
 ])
 def test_model_errors(spec, mutate, message):
     mutate(spec)

@@ -91,7 +91,12 @@ class HistFactoryBackend:
         return np.concatenate([self.expected_main(pars), aux])
 
     def value_and_grad(self, pars, data) -> tuple[float, np.ndarray]:
-        """log L and its gradient (analytic, from the fused kernel)."""
+        """log L and its gradient (analytic, from the fused kernel).
+
+        Where ``data`` has probability zero at ``pars`` (observed events in a bin with no
+        expected events, e.g. a bin of background 0 at mu = 0), log L is ``-inf`` and the
+        gradient NaN in every component (see :mod:`.kernels`); no exception is raised.
+        """
         pars, data = self._pars(pars), self._data(data)
         grad = np.empty(pars.size)
         nll = kernels.nll_and_grad(pars, data, *self._kernel_arrays, grad)
@@ -102,7 +107,8 @@ class HistFactoryBackend:
         return self.value_and_grad(pars, data)[0]
 
     def hessian(self, pars, data) -> np.ndarray:
-        """Hessian of log L: analytic (second derivatives of every term, :mod:`.hessian_kernels`)."""
+        """Hessian of log L: analytic (second derivatives of every term, :mod:`.hessian_kernels`);
+        NaN in every element where log L is ``-inf``."""
         return self.value_grad_and_hessian(pars, data)[2]
 
     def value_grad_and_hessian(self, pars, data) -> tuple[float, np.ndarray, np.ndarray]:

@@ -21,7 +21,7 @@ import numpy as np
 from likelihub.errors import InvalidModelError
 
 from .interpolation import HISTOSYS_CODES, N_COEFFICIENTS, NORMSYS_CODES
-from .parameters import MODIFIER_TYPES, check_yields, collect_parameter_sets, shared_mask
+from .parameters import MODIFIER_TYPES, bin_parameters, check_yields, collect_parameter_sets
 from .sample_terms import SampleCache, place_parameters, sample_terms
 
 __all__ = ["CompiledModel", "compile_model", "DEFAULT_INTERPOLATION_CODES"]
@@ -134,6 +134,24 @@ class _Layout:
     def bins(self, channel: str) -> slice:
         return slice(self.offset[channel], self.offset[channel] + self.nbins[channel])
 
+    def locate(self, global_bin: int) -> tuple[str, int]:
+        """(channel, bin within the channel) of a global bin."""
+        channel = next(c for c in reversed(self.channels) if self.offset[c] <= global_bin)
+        return channel, int(global_bin - self.offset[channel])
+
+    def check_totals(self) -> None:
+        """Each bin's total nominal yield must be finite (each yield is: their sum may overflow)."""
+        with np.errstate(over="ignore"):
+            total = sum(self.nominal.values())
+        bad = np.flatnonzero(~np.isfinite(total))
+        if bad.size:
+            channel, local = self.locate(int(bad[0]))
+            largest = max(self.samples, key=lambda s: self.nominal[s][bad[0]])
+            value = float(self.nominal[largest][bad[0]])
+            raise InvalidModelError("the samples' nominal yields add up to more than the largest "
+                                    f"floating-point number ({value!r} in this sample)", file=self.source,
+                                    channel=channel, sample=largest, bin=local)
+
     def _sorted_modifiers(self, c: str, s: str) -> list:
         """The sample's modifiers sorted by (name, type), as pyhf; checks duplicates and types."""
         modifiers = self.by_channel[c][s].get("modifiers") or []
@@ -183,6 +201,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
     """
     codes = _codes(interpolation_codes)
     layout = _Layout(spec, source, cache)
+    layout.check_totals()
     sets, uses = collect_parameter_sets(layout, spec.get("parameters", []), source)
     names, start = [], {}
     for paramset in sets.values():
@@ -206,10 +225,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
     bin_parameter = {}
     for (mtype, name), items in uses.items():
         if mtype in ("shapefactor", "shapesys", "staterror"):
-            mask = shared_mask(layout, items)
-            index = np.full(layout.n_bins, -1)
-            index[mask] = start[name] + np.arange(int(mask.sum()))
-            bin_parameter[name] = index
+            bin_parameter[name] = bin_parameters(layout, mtype, items, start[name])
 
     entry_bin, entry_sample, entry_nominal, term_start = [], [], [], [np.zeros(1, dtype=np.int64)]
     codes_key = tuple(sorted(codes.items()))

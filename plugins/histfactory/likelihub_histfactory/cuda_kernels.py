@@ -18,6 +18,11 @@ factors are exactly zero (e.g. mu = 0), as the product of the non-zero ones wher
 the only zero and 0 otherwise -- which equals the CPU kernel's prefix-times-suffix product to
 rounding (a few units in the last place).
 
+Points of zero probability (observed events where none are expected, a Poisson constraint with
+datum ``a > 0`` at rate ``<= 0``) give -log L = ``+inf`` and a NaN gradient, as on the CPU
+(:mod:`.kernels`); the kernel takes no logarithm of zero and divides by no zero there, so it
+also runs under numba's CUDA simulator, where ``math.log(0.0)`` would raise.
+
 Import this module only where numba.cuda is wanted: on a machine without a GPU it compiles for
 numba's CUDA simulator only when ``NUMBA_ENABLE_CUDASIM=1`` was set before numba.cuda was first
 imported. :class:`~.devices.BatchEvaluator` is the interface; these are its building blocks.
@@ -132,12 +137,16 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
 
     # (2) Poisson terms of the main data; the scratch becomes d(-log L)/d(lambda_b)
     total = 0.0
+    impossible = False  # observed events where none are expected: -log L = +inf
     for b in range(n_main):
         n = data[b, idata]
         lam = scratch[b, i]
         if n == 0.0:
             total += lam
             scratch[b, i] = 1.0
+        elif lam <= 0.0:
+            impossible = True
+            scratch[b, i] = 0.0
         else:
             total += lam - n * math.log(lam) + math.lgamma(n + 1.0)
             scratch[b, i] = 1.0 - n / lam
@@ -186,6 +195,8 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
             if a == 0.0:
                 total += rate
                 grad[p, i] += tau
+            elif rate <= 0.0:
+                impossible = True
             else:
                 x = (rate - a) / a
                 total += a * (x - math.log1p(x)) + _poisson_nll_offset(a)
@@ -195,6 +206,10 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
             pull = (a - theta) / sigma
             total += 0.5 * pull * pull + math.log(sigma) + _HALF_LOG_2PI
             grad[p, i] -= pull / sigma
+    if impossible:
+        total = math.inf
+        for p in range(grad.shape[0]):
+            grad[p, i] = math.nan
     nll[i] = total
 
 

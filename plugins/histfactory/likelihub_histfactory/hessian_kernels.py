@@ -29,6 +29,10 @@ with products that leave out one or two factors formed from prefix, running and 
 never by division, so a factor at zero is exact. The constraints add ``1 / sigma^2`` (Gaussian)
 and ``a / theta^2`` (Poisson, auxiliary datum ``a``). The NumPy reference is
 :func:`likelihub_histfactory.reference.nll_grad_hessian`; tests hold this kernel to it.
+
+At a point of zero probability (-log L = +inf, see :mod:`.kernels`) the gradient and the Hessian
+are NaN in every element; elsewhere they are finite (a bin with ``lambda_b = n_b = 0`` has
+``w_b = 1`` and no curvature term; a Poisson constraint with datum 0 no curvature).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import math
 import numba
 import numpy as np
 
-from .kernels import _term, entry_products, nll_and_grad
+from .kernels import JIT_OPTIONS, _term, entry_products, nll_and_grad
 
 __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 
@@ -48,7 +52,7 @@ __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 SMALL_FACTOR = 1e-2
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(inline="always", **JIT_OPTIONS)
 def _term_second(kind, x, c):
     """d^2/dx^2 of one term (:func:`likelihub_histfactory.interpolation.term_second_derivative`)."""
     if kind == 0 or kind == 3:
@@ -70,7 +74,7 @@ def _term_second(kind, x, c):
     return a * (30.0 + x2 * (-120.0 + 90.0 * x2))
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def _entry_term_pairs(e, w, base, total_factor, pars, term_start, term_kind, term_parameter,
                       term_coefficients, jacobian_row, pairs, diagonal, values, firsts, seconds, prefix,
                       suffix, is_factor, parameters):
@@ -125,7 +129,7 @@ def _entry_term_pairs(e, w, base, total_factor, pars, term_start, term_kind, ter
                     between *= values[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
                      term_coefficients, aux_parameter, aux_is_poisson, aux_width, grad, hessian):
     """-log L of ``data`` at ``pars``; writes its gradient into ``grad`` and Hessian into ``hessian``.
@@ -135,6 +139,11 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
     nll = nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_kind,
                        term_parameter, term_coefficients, aux_parameter, aux_is_poisson, aux_width, grad)
     n_pars = pars.size
+    if nll == np.inf:  # zero probability: no curvature either (see the module docstring)
+        for q in range(n_pars):
+            for r in range(n_pars):
+                hessian[q, r] = np.nan
+        return nll
     n_entries = entry_bin.size
     # expected counts first (the weights of d2 lambda need them)
     entry_base, entry_factor, smallest, rates = entry_products(
@@ -162,7 +171,8 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
         w = 1.0 - n / rates[b] if n != 0.0 else 1.0
         base = entry_base[e]
         factor = entry_factor[e]
-        if smallest[e] < SMALL_FACTOR:  # a factor near zero: the exact path
+        # a factor near zero, or a product of factors so small that B / F overflows: the exact path
+        if smallest[e] < SMALL_FACTOR or not math.isfinite(base / factor):
             _entry_term_pairs(e, w, base, factor, pars, term_start, term_kind, term_parameter,
                               term_coefficients, jacobian[b], pairs, diagonal, values, firsts, seconds,
                               prefix, suffix, is_factor, parameters)
@@ -189,9 +199,10 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
     for b in range(n_main):
         n = data[b]
         if n != 0.0:
-            scale = 0.5 * n / (rates[b] * rates[b])
+            # n / lambda^2 as (n / lambda) / lambda: no overflow of lambda^2 where the product is finite
+            scale = 0.5 * n / rates[b]
             for p in range(n_pars):
-                right[n_entries + b, p] = scale * jacobian[b, p]
+                right[n_entries + b, p] = scale * (jacobian[b, p] / rates[b])
 
     # L^T R by plain loops, not BLAS: the same sums in the same order whatever the number of
     # threads, so a model's fits give the same numbers everywhere (a scan's worker and the main
@@ -212,13 +223,15 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
     for j in range(aux_parameter.size):
         p = aux_parameter[j]
         if aux_is_poisson[j]:
-            hessian[p, p] += data[n_main + j] / (pars[p] * pars[p])
+            a = data[n_main + j]
+            if a != 0.0:  # tau theta - a log(tau theta): no curvature where a = 0
+                hessian[p, p] += (a / pars[p]) / pars[p]
         else:
             hessian[p, p] += 1.0 / (aux_width[j] * aux_width[j])
     return nll
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_grad_hessian_batch(pars, data, n_main, entry_bin, entry_nominal, term_start, term_kind,
                            term_parameter, term_coefficients, aux_parameter, aux_is_poisson, aux_width,
                            grads, hessians):

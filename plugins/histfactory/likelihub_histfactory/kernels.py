@@ -6,6 +6,16 @@ entry's product of factors (prefix and suffix products, so a factor at zero, e.g
 handled exactly) and sum of shifts. :func:`nll_and_grad_batch` runs it over N parameter and data
 sets. The formulas are those of :mod:`.interpolation`; :mod:`.reference` is the NumPy reference
 the tests hold these to. Compiled code is cached on disk (``cache=True``).
+
+Points outside the likelihood's support. A bin with observed events and no expected events
+(``lambda_b <= 0 < n_b``: a bin whose only sample is a signal at mu = 0, a sample of zero yields)
+or a Poisson constraint with datum ``a > 0`` and rate ``tau theta <= 0`` has probability zero:
+-log L is ``+inf`` (``logpdf`` is ``-inf``) and the gradient (and Hessian) is NaN in every
+component -- no direction, nothing a minimiser could mistake for a stationary point -- so a line
+search rejects the point on its value alone. A bin with ``lambda_b = 0`` and ``n_b = 0``
+contributes 0 (its derivative in lambda is 1, finite). Where -log L is finite, so are its
+gradient and Hessian. The kernels never raise on such points (``error_model="numpy"``: a
+division by zero gives an IEEE infinity, never a ``ZeroDivisionError``).
 """
 
 from __future__ import annotations
@@ -15,12 +25,17 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "poisson_nll_offset"]
+__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "poisson_nll_offset",
+           "JIT_OPTIONS"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
+#: numba options of every CPU kernel: cached on disk; IEEE semantics for a division by zero
+#: (``error_model="numpy"``) instead of Python's ``ZeroDivisionError``.
+JIT_OPTIONS = {"cache": True, "error_model": "numpy"}
 
-@numba.njit(cache=True, inline="always")
+
+@numba.njit(inline="always", **JIT_OPTIONS)
 def _term(kind, x, c):
     """Value and derivative of one term (see :func:`likelihub_histfactory.interpolation.evaluate_term`)."""
     if kind == 0:
@@ -57,7 +72,7 @@ def _term(kind, x, c):
     return x * s + a * x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)), s + a * x * (30.0 + x2 * (-40.0 + 18.0 * x2))
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def poisson_nll_offset(a):
     """``lgamma(a + 1) - a log a + a`` (a > 0), by Stirling's series for large ``a``.
 
@@ -73,7 +88,7 @@ def poisson_nll_offset(a):
             + inverse * (1.0 / 12.0 - inverse2 * (1.0 / 360.0 - inverse2 / 1260.0)))
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
                    term_coefficients):
     """Each entry's base (nominal + shifts), its product of factors and its smallest factor in
@@ -100,7 +115,7 @@ def entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind
     return bases, factors, smallest, rates
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
                   term_coefficients):
     """Expected counts of the main measurements at ``pars``."""
@@ -108,10 +123,13 @@ def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind,
                           term_coefficients)[3]
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
                  term_coefficients, aux_parameter, aux_is_poisson, aux_width, grad):
-    """-log L of ``data`` at ``pars``; writes d(-log L)/d pars into ``grad`` (overwritten)."""
+    """-log L of ``data`` at ``pars``; writes d(-log L)/d pars into ``grad`` (overwritten).
+
+    ``+inf`` with a NaN gradient at a point of zero probability (see the module docstring).
+    """
     n_entries = entry_bin.size
     n_terms = term_kind.size
     values = np.empty(n_terms)
@@ -138,6 +156,7 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
         rates[entry_bin[e]] += base * factor
 
     nll = 0.0
+    impossible = False  # observed events where none are expected: -log L = +inf
     weights = np.empty(n_main)
     for b in range(n_main):
         n = data[b]
@@ -145,6 +164,9 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
         if n == 0.0:
             nll += lam
             weights[b] = 1.0
+        elif lam <= 0.0:
+            impossible = True
+            weights[b] = 0.0
         else:
             nll += lam - n * math.log(lam) + math.lgamma(n + 1.0)
             weights[b] = 1.0 - n / lam
@@ -172,6 +194,8 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
             if a == 0.0:
                 nll += rate
                 grad[p] += tau
+            elif rate <= 0.0:
+                impossible = True
             else:
                 x = (rate - a) / a
                 nll += a * (x - math.log1p(x)) + poisson_nll_offset(a)
@@ -181,10 +205,14 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
             pull = (a - pars[p]) / sigma
             nll += 0.5 * pull * pull + math.log(sigma) + _HALF_LOG_2PI
             grad[p] -= pull / sigma
+    if impossible:
+        for p in range(grad.size):
+            grad[p] = np.nan
+        return np.inf
     return nll
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_and_grad_batch(pars, data, n_main, entry_bin, entry_nominal, term_start, term_kind,
                        term_parameter, term_coefficients, aux_parameter, aux_is_poisson, aux_width,
                        grads):

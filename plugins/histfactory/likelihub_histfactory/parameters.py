@@ -16,8 +16,16 @@ Constraints (what the auxiliary data measure):
   whose yield or uncertainty is not positive are fixed with tau 1, as pyhf;
 - normfactor, shapefactor: unconstrained.
 
-The measurement's parameter configurations (``inits``, ``bounds``, ``fixed``, ``auxdata``,
-``sigmas``, ``factors``) override these defaults.
+Widths that are not zero must lie within :data:`.constraints.RELATIVE_WIDTH_LIMITS` (see
+:mod:`.constraints`). The measurement's parameter configurations (``inits``, ``bounds``,
+``fixed``, ``auxdata``, ``sigmas``, ``factors``) override these defaults; they must be finite
+(bounds may be infinite, never NaN).
+
+Per-bin parameters shared by name (pyhf's rules): a staterror has one parameter per bin of every
+channel it acts on (all its samples must carry it in the same channels); a shapefactor couples
+bin k of every channel it acts on to one parameter ``name[k]``, with as many parameters as the
+bins of the first channel (in sorted order) it acts on, which must have at least as many bins as
+the others (pyhf reads a wrong parameter otherwise); a shapesys belongs to one sample.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
+from .constraints import check_configured_values, shapesys_scales, staterror_widths
+
 __all__ = ["ParameterSet", "MODIFIER_TYPES", "default_parameter_set", "apply_measurement_config",
-           "collect_parameter_sets", "check_yields", "shared_mask"]
+           "collect_parameter_sets", "check_yields", "shared_mask", "bin_parameters"]
 
 #: The modifier types, in the order pyhf registers their parameters.
 MODIFIER_TYPES = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror")
@@ -122,12 +132,16 @@ def apply_measurement_config(paramset: ParameterSet, config: dict, source: str |
     n, name = paramset.n_parameters, paramset.name
     if "inits" in config:
         paramset.inits = [float(x) for x in _per_parameter(config["inits"], n, "inits", name, source)]
+        check_configured_values(paramset, "inits", paramset.inits, source)
     if "bounds" in config:
         bounds = _per_parameter(config["bounds"], n, "bounds", name, source)
-        for pair in bounds:
+        for index, pair in enumerate(bounds):
             if not (isinstance(pair, list) and len(pair) == 2 and pair[0] <= pair[1]):
-                raise InvalidModelError(f"bounds must be [low, high] pairs with low <= high, got {pair!r}",
-                                        file=source, modifier=name, argument="bounds")
+                nan = isinstance(pair, list) and any(x != x for x in pair)
+                raise InvalidModelError(f"bounds must be [low, high] pairs with low <= high"
+                                        f"{' (not NaN)' if nan else ''}, got {pair!r}", file=source,
+                                        modifier=name, bin=None if paramset.is_scalar else index,
+                                        argument="bounds")
         paramset.bounds = [[float(lo), float(hi)] for lo, hi in bounds]
     if "fixed" in config:
         fixed = config["fixed"]
@@ -142,6 +156,7 @@ def apply_measurement_config(paramset: ParameterSet, config: dict, source: str |
             raise InvalidModelError(f"a {paramset.modifier_type} parameter does not use {key!r}",
                                     file=source, modifier=name, argument=key)
         values = [float(x) for x in _per_parameter(config[key], n, key, name, source)]
+        check_configured_values(paramset, key, values, source)
         if key == "auxdata":
             paramset.auxdata = values
         else:
@@ -150,9 +165,6 @@ def apply_measurement_config(paramset: ParameterSet, config: dict, source: str |
         raise InvalidModelError(
             "the lumi modifier needs the measurement to configure its 'auxdata' and 'sigmas' "
             "(the luminosity and its uncertainty)", file=source, modifier=name)
-    if paramset.widths is not None and any(w <= 0 for w in paramset.widths):
-        raise InvalidModelError(f"constraint widths must be positive, got {paramset.widths}",
-                                file=source, modifier=name)
     for i, (x, (lo, hi)) in enumerate(zip(paramset.inits, paramset.bounds, strict=True)):
         if not lo <= x <= hi:
             raise InvalidModelError(f"initial value {x} of parameter {i} lies outside its bounds "
@@ -173,36 +185,83 @@ def check_yields(values, n: int, where: dict, what: str) -> np.ndarray:
     return array
 
 
-def _staterror_widths(layout, uses: list) -> tuple[list[float], list[bool]]:
-    """pyhf's staterror widths: sqrt(sum_s delta_s^2) / sum_s nom_s over the modifier's samples."""
-    samples = sorted({s for _, s, _, _ in uses})
-    total = sum(layout.nominal[s] for s in samples)
-    relative_sq = np.zeros(layout.n_bins)
-    for c, _, _, modifier in uses:
-        where = {"file": layout.source, "channel": c, "sample": _, "modifier": modifier["name"]}
-        delta = np.zeros(layout.n_bins)
-        delta[layout.bins(c)] = check_yields(modifier.get("data"), layout.nbins[c], where,
-                                              "staterror data")
-        positive = total > 0
-        relative_sq[positive] += (delta[positive] / total[positive]) ** 2
-    mask = shared_mask(layout, uses)
-    widths = np.sqrt(relative_sq)[mask]
-    fixed = widths == 0
-    widths[fixed] = 1.0
-    return widths.tolist(), fixed.tolist()
-
-
 def shared_mask(layout, uses: list) -> np.ndarray:
-    """Global bins a per-bin modifier acts on; every sample using it must use it on the same bins."""
-    masks = {}
+    """Global bins a staterror acts on; every sample carrying it must carry it in the same channels
+    (pyhf asserts as much)."""
+    masks, channels = {}, {}
     for c, s, _, _ in uses:
         masks.setdefault(s, np.zeros(layout.n_bins, bool))[layout.bins(c)] = True
-    first = next(iter(masks.values()))
+        channels.setdefault(s, []).append(c)
+    first_sample, first = next(iter(masks.items()))
     for s, mask in masks.items():
         if not np.array_equal(mask, first):
-            raise InvalidModelError("the per-bin modifier acts on different channels for different "
-                                    "samples", file=layout.source, sample=s, modifier=uses[0][3]["name"])
+            raise InvalidModelError(
+                f"a {uses[0][3]['type']} shared by samples must act on the same channels for each (as "
+                f"pyhf requires): sample {first_sample!r} carries it in {channels[first_sample]}, sample "
+                f"{s!r} in {channels[s]}", file=layout.source, sample=s, modifier=uses[0][3]["name"])
     return first
+
+
+def bin_parameters(layout, modifier_type: str, uses: list, start: int) -> np.ndarray:
+    """The parameter index of each global bin (-1 where none) of a per-bin modifier whose
+    parameters start at ``start``: one per masked bin for staterror and shapesys; for shapefactor
+    ``start + k`` in bin k of every channel it acts on (pyhf's coupling)."""
+    index = np.full(layout.n_bins, -1)
+    if modifier_type == "shapefactor":
+        for c, _, _, _ in uses:
+            index[layout.bins(c)] = start + np.arange(layout.nbins[c])
+        return index
+    mask = shared_mask(layout, uses)
+    index[mask] = start + np.arange(int(mask.sum()))
+    return index
+
+
+def _shapefactor_size(layout, uses: list, source: str | None) -> int:
+    """Parameters of a shapefactor: the bins of the first channel it acts on (pyhf), which must
+    have at least as many bins as every other (pyhf reads parameter 0 of the model otherwise)."""
+    c, _, _, modifier = uses[0]
+    n = layout.nbins[c]
+    for other, s, _, _ in uses[1:]:
+        if layout.nbins[other] > n:
+            raise InvalidModelError(
+                f"shapefactor {modifier['name']!r} has {n} parameters, the bins of channel {c!r} (the "
+                f"first channel it acts on), but channel {other!r} has {layout.nbins[other]} bins: bin k "
+                f"of every channel is coupled to parameter k, and there is none for bin {n} (pyhf would "
+                "use the model's first parameter there); name the channels so that the one with the "
+                "most bins sorts first, or give the shapefactors distinct names", file=source,
+                channel=other, sample=s, modifier=modifier["name"])
+    return n
+
+
+def _staterror(layout, uses: list) -> tuple[list[float], list[bool]]:
+    """Widths and fixed flags of a staterror (:func:`.constraints.staterror_widths`)."""
+    deltas = np.zeros((len(uses), layout.n_bins))
+    for row, (c, s, _, modifier) in enumerate(uses):
+        where = {"file": layout.source, "channel": c, "sample": s, "modifier": modifier["name"]}
+        deltas[row, layout.bins(c)] = check_yields(modifier.get("data"), layout.nbins[c], where,
+                                                   "staterror data")
+    return staterror_widths(layout, uses, deltas, shared_mask(layout, uses))
+
+
+def _check_unique_names(sets: dict, uses: dict, source: str | None) -> None:
+    """Parameter names must be unique: a scalar modifier named like a component of a per-bin
+    one (a normfactor ``stat[0]`` beside a staterror ``stat``) would be two parameters of one name."""
+    owner = {}
+    for paramset in sets.values():
+        for index, parameter in enumerate(paramset.parameter_names()):
+            if parameter not in owner:
+                owner[parameter] = (paramset, index)
+                continue
+            first, first_index = owner[parameter]
+            scalar, (binned, component) = ((paramset, (first, first_index)) if paramset.is_scalar
+                                           else (first, (paramset, index)))
+            c, s, _, _ = uses[(scalar.modifier_type, scalar.name)][0]
+            other_c, other_s, _, _ = uses[(binned.modifier_type, binned.name)][0]
+            raise InvalidModelError(
+                f"parameter name {parameter!r} is taken twice: by this {scalar.modifier_type} and by "
+                f"component {component} of the {binned.modifier_type} {binned.name!r} (channel "
+                f"{other_c!r}, sample {other_s!r}); rename one of them", file=source, channel=c,
+                sample=s, modifier=scalar.name)
 
 
 def collect_parameter_sets(layout, measurement_parameters: list, source: str | None):
@@ -246,18 +305,12 @@ def collect_parameter_sets(layout, measurement_parameters: list, source: str | N
                                             sample=uses[key][1][1], modifier=name)
                 where = {"file": source, "channel": c, "sample": s, "modifier": name}
                 delta = check_yields(modifier.get("data"), n, where, "shapesys data")
-                nominal = layout.nominal[s][layout.bins(c)]
-                valid = (nominal > 0) & (delta > 0)
-                widths = np.where(valid, nominal**2 / np.where(valid, delta, 1.0) ** 2, 1.0).tolist()
-                fixed = (~valid).tolist()
+                widths, fixed = shapesys_scales(layout.nominal[s][layout.bins(c)], delta, where)
             elif modifier_type == "staterror":
-                widths, fixed = _staterror_widths(layout, uses[key])
+                widths, fixed = _staterror(layout, uses[key])
                 n = len(widths)
             elif modifier_type == "shapefactor":
-                n_masked = int(shared_mask(layout, uses[key]).sum())
-                if n_masked != n:
-                    raise InvalidModelError(f"shapefactor acts on {n_masked} bins but has {n} "
-                                            "parameters", file=source, modifier=name)
+                n = _shapefactor_size(layout, uses[key], source)
             new = default_parameter_set(name, modifier_type, n, widths, fixed)
             if name in sets:
                 old = sets[name]
@@ -276,6 +329,7 @@ def collect_parameter_sets(layout, measurement_parameters: list, source: str | N
             raise InvalidModelError("the measurement configures this parameter twice",
                                     file=source, modifier=config.get("name"))
         configs[config.get("name")] = config
+    _check_unique_names(sets, uses, source)
     for paramset in sets.values():
         apply_measurement_config(paramset, configs.get(paramset.name, {}), source)
     return sets, uses

@@ -6,6 +6,10 @@ negative log-likelihood is pyhf's ``-Model.logpdf``, fully normalised:
     -log L = sum_bins [lambda_b - n_b log lambda_b + lgamma(n_b + 1)]
            + sum_Gaussian [(a - theta)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2]
            + sum_Poisson  [tau theta - a log(tau theta) + lgamma(a + 1)]
+
+with ``0 log 0 = 0``. Where a bin has observed events and no expected ones (``lambda_b <= 0 <
+n_b``), or a Poisson constraint a datum ``a > 0`` and rate ``tau theta <= 0``, the point has
+probability zero: -log L is ``+inf`` and the gradient and Hessian are NaN (as the kernels).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from scipy.special import gammaln, xlogy
 from .compile import CompiledModel
 from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term, term_second_derivative
 
-__all__ = ["entry_terms", "expected_main", "expected_aux", "nll", "nll_and_grad", "nll_grad_hessian"]
+__all__ = ["entry_terms", "expected_main", "expected_aux", "impossible", "nll", "nll_and_grad",
+           "nll_grad_hessian"]
 
 
 def _term_inputs(model: CompiledModel, entry: int, t: int, kind: int) -> tuple[float, float, float]:
@@ -76,10 +81,23 @@ def nll(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> float:
     return nll_and_grad(model, pars, data)[0]
 
 
+def impossible(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> bool:
+    """Whether ``data`` has probability zero at ``pars``: observed events in a bin where none are
+    expected, or a positive Poisson auxiliary datum where its rate is not positive."""
+    data = np.asarray(data, dtype=float)
+    counts, aux = data[:model.n_main], data[model.n_main:]
+    rates = expected_main(model, np.asarray(pars, dtype=float))
+    poisson = model.aux_is_poisson
+    aux_rates = model.aux_width[poisson] * np.asarray(pars, dtype=float)[model.aux_parameter[poisson]]
+    return bool(np.any((counts > 0) & (rates <= 0)) or np.any((aux[poisson] > 0) & (aux_rates <= 0)))
+
+
 def nll_and_grad(model: CompiledModel, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
     """-log L and its gradient, by the chain rule through each entry's terms."""
     pars = np.asarray(pars, dtype=float)
     data = np.asarray(data, dtype=float)
+    if impossible(model, pars, data):
+        return np.inf, np.full(pars.size, np.nan)
     counts, aux = data[:model.n_main], data[model.n_main:]
     rates = expected_main(model, pars)
     value = float(np.sum(rates - xlogy(counts, rates) + gammaln(counts + 1.0)))
@@ -158,6 +176,8 @@ def nll_grad_hessian(model: CompiledModel, pars: np.ndarray, data: np.ndarray
     pars = np.asarray(pars, dtype=float)
     data = np.asarray(data, dtype=float)
     value, grad = nll_and_grad(model, pars, data)
+    if value == np.inf:
+        return value, grad, np.full((pars.size, pars.size), np.nan)
     counts = data[:model.n_main]
     rates = expected_main(model, pars)
     n = pars.size
@@ -173,6 +193,11 @@ def nll_grad_hessian(model: CompiledModel, pars: np.ndarray, data: np.ndarray
     hess += jacobian.T @ (curvature[:, None] * jacobian)
     theta = pars[model.aux_parameter]
     aux = data[model.n_main:]
-    second = np.where(model.aux_is_poisson, aux / theta**2, 1.0 / model.aux_width**2)
+    second = np.empty(aux.size)
+    poisson = model.aux_is_poisson
+    # a / theta^2 (zero where a = 0, theta then possibly 0); 1 / sigma^2
+    second[poisson] = np.divide(aux[poisson], theta[poisson] ** 2, out=np.zeros(int(poisson.sum())),
+                                where=aux[poisson] != 0)
+    second[~poisson] = 1.0 / model.aux_width[~poisson] ** 2
     np.add.at(hess, (model.aux_parameter, model.aux_parameter), second)
     return value, grad, hess

@@ -16,12 +16,12 @@ import numba
 import numpy as np
 
 from .hessian_kernels import nll_grad_hessian
-from .kernels import nll_and_grad
+from .kernels import JIT_OPTIONS, nll_and_grad
 
 __all__ = ["nll_and_grad_members", "nll_grad_hessian_members"]
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(inline="always", **JIT_OPTIONS)
 def _member(m, entry_offset, term_offset, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
             term_coefficients, aux_parameter, aux_is_poisson, aux_width):
     """Member ``m``'s model arrays, as views of the concatenated ones."""
@@ -31,7 +31,7 @@ def _member(m, entry_offset, term_offset, entry_bin, entry_nominal, term_start, 
             aux_width[m])
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_and_grad_members(pars, data, members, n_main, entry_offset, term_offset, entry_bin, entry_nominal,
                          term_start, term_kind, term_parameter, term_coefficients, aux_parameter,
                          aux_is_poisson, aux_width, grads):
@@ -45,7 +45,7 @@ def nll_and_grad_members(pars, data, members, n_main, entry_offset, term_offset,
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(**JIT_OPTIONS)
 def nll_grad_hessian_members(pars, data, members, n_main, entry_offset, term_offset, entry_bin,
                              entry_nominal, term_start, term_kind, term_parameter, term_coefficients,
                              aux_parameter, aux_is_poisson, aux_width, grads, hessians):

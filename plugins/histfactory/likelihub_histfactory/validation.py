@@ -135,8 +135,10 @@ def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None
     """Modifiers sharing a parameter name must agree on what the parameter is (pyhf's rules).
 
     Only normsys and histosys may share a parameter with a modifier of another type; a
-    shapesys parameter belongs to one sample; binned parameters shared across channels need
-    the same number of bins.
+    shapesys parameter belongs to one sample; the samples carrying a staterror must carry it in
+    the same channels (it has one parameter per bin of each); a shapefactor couples bin k of
+    every channel it acts on, so the first of them (in sorted order), whose bins give its number
+    of parameters, must have at least as many bins as the others (see :mod:`.parameters`).
     """
     uses: dict[str, list[tuple[str, int, Mapping, Mapping, Mapping]]] = {}
     for channel in channels:
@@ -162,11 +164,37 @@ def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None
         if kind == "shapesys":
             raise InvalidModelError("a shapesys parameter belongs to one sample, but this name is "
                                     f"used {len(entries)} times", **where(entries[1]))
-        if kind in BINNED_MODIFIERS:
-            widths = {use[1] for use in entries}
-            if len(widths) > 1:
-                raise InvalidModelError(f"{kind} {name!r} is shared by channels with different "
-                                        f"numbers of bins {sorted(widths)}", **where(entries[-1]))
+        if kind == "staterror":
+            _check_staterror_channels(name, entries, where)
+        if kind == "shapefactor":
+            _check_shapefactor_bins(name, entries, where)
+
+
+def _check_staterror_channels(name: str, entries: list, where) -> None:
+    channels: dict[str, list[str]] = {}
+    for use in entries:
+        channels.setdefault(use[3]["name"], []).append(use[2]["name"])
+    first = next(iter(channels))
+    for sample, carried in channels.items():
+        if sorted(carried) != sorted(channels[first]):
+            use = next(u for u in entries if u[3]["name"] == sample)
+            raise InvalidModelError(
+                f"a staterror shared by samples must act on the same channels for each (as pyhf "
+                f"requires): sample {first!r} carries {name!r} in {sorted(channels[first])}, sample "
+                f"{sample!r} in {sorted(carried)}", **where(use))
+
+
+def _check_shapefactor_bins(name: str, entries: list, where) -> None:
+    ordered = sorted(entries, key=lambda use: use[2]["name"])
+    first, n = ordered[0][2]["name"], ordered[0][1]
+    for use in ordered[1:]:
+        if use[1] > n:
+            raise InvalidModelError(
+                f"shapefactor {name!r} has {n} parameters, the bins of channel {first!r} (the first "
+                f"channel it acts on), but channel {use[2]['name']!r} has {use[1]} bins: bin k of every "
+                f"channel is coupled to parameter k, and there is none for bin {n} (pyhf would use the "
+                "model's first parameter there); name the channels so that the one with the most bins "
+                "sorts first, or give the shapefactors distinct names", **where(use))
 
 
 def check_workspace(spec: Mapping, file: str | None = None) -> dict[str, int]:
@@ -223,15 +251,26 @@ def model_parameters(channels: Sequence[Mapping]) -> dict[str, tuple[str, int]]:
     """Parameters of a model: name -> (modifier type, number of components), in order of appearance.
 
     The type of a parameter shared by normsys and histosys is reported as ``"normsys"`` or
-    ``"histosys"``, whichever comes first; binned modifiers have one component per bin.
+    ``"histosys"``, whichever comes first. Binned modifiers have one component per bin: a
+    staterror per bin of every channel it acts on, a shapefactor per bin of the first channel (in
+    sorted order) it acts on (pyhf's rules, see :mod:`.parameters`).
     """
     parameters: dict[str, tuple[str, int]] = {}
+    binned: dict[str, dict[str, int]] = {}   # binned modifier name -> {channel: bins}
     for channel in channels:
         bins = len(channel["samples"][0]["data"])
         for sample in channel["samples"]:
             for modifier in sample["modifiers"]:
                 size = bins if modifier["type"] in BINNED_MODIFIERS else 1
                 parameters.setdefault(modifier["name"], (modifier["type"], size))
+                if modifier["type"] in BINNED_MODIFIERS:
+                    binned.setdefault(modifier["name"], {})[channel["name"]] = bins
+    for name, bins_by_channel in binned.items():
+        kind = parameters[name][0]
+        if kind == "staterror":
+            parameters[name] = (kind, sum(bins_by_channel.values()))
+        elif kind == "shapefactor":
+            parameters[name] = (kind, bins_by_channel[min(bins_by_channel)])
     return parameters
 
 
@@ -285,8 +324,10 @@ def check_model(spec: Mapping, measurement: Mapping, file: str | None = None,
                                         f"{key} has {len(setting[key])} values", file=file)
         for index, (low, high) in enumerate(setting.get("bounds", ())):
             if not low <= high:
+                reason = "not a number" if math.isnan(low) or math.isnan(high) else "lower above upper"
                 raise InvalidModelError(f"{label}: parameter {name!r} has bounds [{low}, {high}] "
-                                        f"(lower above upper) for component {index}", file=file)
+                                        f"({reason}) for component {index}", file=file, modifier=name,
+                                        bin=index if size > 1 else None, argument="bounds")
     if unused and unused_parameters == "error":
         raise InvalidModelError(f"{label} configures parameters the model does not have: {unused}",
                                 file=file)
