@@ -118,7 +118,7 @@ class StatisticalModel:
         """A finite mu at or above the POI's lower bound (that of the calculator's fits)."""
         poi = self.config.require_poi()
         if calculator in (None, "chi2"):
-            low, reason = float(self.config.bounds[poi][0]), "the model is not defined there"
+            low, reason = float(self.config.bounds[poi][0]), "the model's bounds exclude it"
         else:
             low = float(poi_bounds_for(self.config, test_statistic)[poi][0])
             reason = f"the test statistic {test_statistic!r} tests mu >= {low:g} only"
@@ -240,7 +240,7 @@ class StatisticalModel:
         check.choice(asimov_global_observables, argument="asimov_global_observables",
                      choices=GLOBAL_OBSERVABLES)
         ntoys = check.whole_number(ntoys, argument="ntoys", minimum=1)
-        rng = check.generator(rng)
+        rng = None if rng is None else check.generator(rng)
         data = self._data(data)
         if calculator == "asymptotic":
             return AsymptoticCalculator(self.backend, data, test_statistic,
