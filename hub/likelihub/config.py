@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arguments import numbers_array
 from .errors import InvalidModelError
 
 __all__ = ["ModelConfig", "DataLayout"]
+
+
+def _is_index(value) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,8 @@ class ModelConfig:
         duplicates = sorted({x for x in names if names.count(x) > 1})
         if duplicates:
             raise InvalidModelError(f"parameter names must be unique, repeated: {duplicates}")
-        init = np.array(self.init, dtype=float).reshape(-1)
-        bounds = np.array(self.bounds, dtype=float)
+        init = numbers_array(self.init, argument="init", error=InvalidModelError).reshape(-1)
+        bounds = numbers_array(self.bounds, argument="bounds", error=InvalidModelError)
         fixed = np.zeros(n, bool) if self.fixed is None else np.array(self.fixed, dtype=bool)
         if init.shape != (n,):
             raise InvalidModelError(f"init has {init.size} values for {n} parameters", argument="init")
@@ -105,8 +111,15 @@ class ModelConfig:
                 raise InvalidModelError(
                     f"initial value {init[i]} lies outside the bounds ({low}, {high})", argument=name
                 )
-        if self.poi_index is not None and not 0 <= int(self.poi_index) < n:
-            raise InvalidModelError(f"poi_index {self.poi_index} out of range for {n} parameters")
+        if self.poi_index is not None:
+            if not _is_index(self.poi_index):
+                raise InvalidModelError(f"must be an integer or None, got {self.poi_index!r}",
+                                        argument="poi_index")
+            if not 0 <= int(self.poi_index) < n:
+                raise InvalidModelError(f"poi_index {self.poi_index} out of range for {n} parameters")
+        if self.n_main is not None and not (_is_index(self.n_main) and int(self.n_main) >= 0):
+            raise InvalidModelError(f"must be a non-negative integer or None, got {self.n_main!r}",
+                                    argument="n_main")
         for key, value in (("parameter_names", names), ("init", init), ("bounds", bounds), ("fixed", fixed)):
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)

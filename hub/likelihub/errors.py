@@ -3,15 +3,21 @@
 Every error raised on purpose by likelihub or one of its plugins derives from
 :class:`LikelihubError`. Errors about a model say *where* the problem lies: pass the
 location as keywords (``file``, ``channel``, ``sample``, ``modifier``, ``bin``,
-``argument``) and they are written in front of the message, in that order.
+``argument``) and they are written in front of the message, in that order. Every message is
+one line: line breaks and runs of spaces (a numpy array's repr, a schema validator's text)
+are folded into single spaces.
+
+What each class means and when it is raised: ``docs/errors.md``.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "one_line",
     "LikelihubError",
     "InvalidModelError",
     "InvalidDataError",
+    "InvalidArgumentError",
     "UnknownBackendError",
     "PluginError",
     "FitError",
@@ -28,8 +34,16 @@ def _format_location(location: dict) -> str:
     return ", ".join(parts)
 
 
+def one_line(message) -> str:
+    """``message`` as one line: whitespace runs, line breaks included, become single spaces."""
+    return " ".join(str(message).split())
+
+
 class LikelihubError(Exception):
-    """Base class of every error likelihub raises on purpose."""
+    """Base class of every error likelihub raises on purpose; its message is one line."""
+
+    def __init__(self, message="", *args):
+        super().__init__(one_line(message), *args)
 
 
 class InvalidModelError(LikelihubError, ValueError):
@@ -48,13 +62,22 @@ class InvalidModelError(LikelihubError, ValueError):
         if unknown:
             raise TypeError(f"unknown location keys {sorted(unknown)}")
         self.location = {k: v for k, v in location.items() if v is not None}
-        self.reason = message
+        self.reason = one_line(message)
         where = _format_location(self.location)
         super().__init__(f"{where}: {message}" if where else message)
 
 
 class InvalidDataError(InvalidModelError):
     """Observed data (or data passed to a method) of the wrong length or with invalid values."""
+
+
+class InvalidArgumentError(InvalidModelError):
+    """An argument of a public function or method is not what it claims to be.
+
+    A wrong type (``rng=5``, ``mu="1"``, ``ntoys=1.5``), a non-finite number, a parameter vector
+    of the wrong length, an unknown choice, or a signal strength outside the POI's bounds where
+    the method needs it inside. The message starts with ``argument '<name>'``.
+    """
 
 
 class UnknownBackendError(LikelihubError, LookupError):

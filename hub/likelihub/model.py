@@ -8,6 +8,13 @@
 
 Every Asimov-based method takes ``asimov_global_observables``: ``"fitted"`` (default; pyhf,
 RooStats, Combine) or ``"nominal"`` (spey, SModelS). See :mod:`likelihub.infer.asymptotic`.
+
+Every public method checks its arguments on entry (:mod:`likelihub.arguments`): a wrong type, a
+NaN or an infinity, a vector of the wrong length or a signal strength below the POI's lower bound
+is an :class:`~likelihub.errors.InvalidArgumentError` naming the argument (data sets:
+:class:`~likelihub.errors.InvalidDataError`). Hypothesis tests (CLs, limits, significance,
+sigma_mu, chi2) refuse a model whose POI is fixed by its configuration, as pyhf's ``hypotest``
+does: with mu-hat pinned the test statistic is meaningless (see :meth:`StatisticalModel.calculator`).
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from . import arguments as check
 from .config import ModelConfig
 from .contract import Backend
-from .errors import InvalidDataError, InvalidModelError
+from .errors import InvalidArgumentError, InvalidModelError
 from .infer import (
     AsymptoticCalculator,
     Chi2Calculator,
@@ -31,12 +39,16 @@ from .infer import (
     profile_chi2,
     upper_limit,
 )
+from .infer.limits import capped_by_upper_bound
 from .optimize import FitResult, NegativeLogLikelihood, fit
 from .results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
 
 __all__ = ["StatisticalModel", "CALCULATORS"]
 
 CALCULATORS = ("asymptotic", "toys", "chi2")
+TEST_STATISTICS = ("qtilde", "q")
+EXPECTED = ("all", "observed", "expected")
+GLOBAL_OBSERVABLES = ("fitted", "nominal")
 
 
 class StatisticalModel:
@@ -61,9 +73,16 @@ class StatisticalModel:
                                     f"it lacks {missing}")
         if not isinstance(backend.config, ModelConfig):
             raise InvalidModelError(f"{type(backend).__name__}.config must be a ModelConfig")
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgumentError(f"must be a string or None, got {type(name).__name__}",
+                                       argument="name")
+        if fit_options is not None and not isinstance(fit_options, Mapping):
+            raise InvalidArgumentError(f"must be a mapping of fit keywords, got "
+                                       f"{type(fit_options).__name__}", argument="fit_options")
         self.backend = backend
         self.name = name
         self.fit_options = dict(fit_options or {})
+        self._n_data = np.asarray(backend.expected_data(backend.config.init)).size
         self._check_data(backend.data, "observed data")
 
     def __repr__(self) -> str:
@@ -84,30 +103,49 @@ class StatisticalModel:
         return np.asarray(self.backend.data, dtype=float)
 
     def _check_data(self, data, what: str = "data") -> np.ndarray:
-        data = np.asarray(data, dtype=float)
-        n = np.asarray(self.backend.expected_data(self.config.init)).size
-        if data.ndim != 1 or data.size != n:
-            raise InvalidDataError(f"{what} has shape {data.shape}; the model expects {n} values "
-                                   "(main then auxiliary)", argument="data")
-        if not np.all(np.isfinite(data)):
-            bad = np.flatnonzero(~np.isfinite(data)).tolist()
-            raise InvalidDataError(f"{what} is not finite at entries {bad}", argument="data")
-        return data
+        layout = self.config.data_layout
+        return check.data_set(data, n_data=self._n_data, what=what,
+                              kinds=None if layout is None else layout.kinds)
 
     def _data(self, data) -> np.ndarray:
         return self.data if data is None else self._check_data(data)
 
+    def _pars(self, pars, argument: str = "pars") -> np.ndarray:
+        return check.parameter_vector(pars, config=self.config, argument=argument)
+
+    def _mu(self, mu, argument: str = "mu", calculator: str | None = None,
+            test_statistic: str = "qtilde") -> float:
+        """A finite mu at or above the POI's lower bound (that of the calculator's fits)."""
+        poi = self.config.require_poi()
+        if calculator in (None, "chi2"):
+            low, reason = float(self.config.bounds[poi][0]), "the model's bounds exclude it"
+        else:
+            low = float(poi_bounds_for(self.config, test_statistic)[poi][0])
+            reason = f"the test statistic {test_statistic!r} tests mu >= {low:g} only"
+        return check.signal_strength(mu, argument=argument, low=low, reason=reason)
+
+    def _require_free_poi(self, what: str) -> int:
+        return check.free_poi(self.config, what=what)
+
     def logpdf(self, pars: Sequence[float], data: Sequence[float] | None = None) -> float:
-        """Full log-likelihood (main and constraint terms) at ``pars``; observed data by default."""
-        return float(self.backend.logpdf(np.asarray(pars, dtype=float), self._data(data)))
+        """Full log-likelihood (main and constraint terms) at ``pars``; observed data by default.
+
+        ``pars`` must be finite (NaN is an :class:`~likelihub.errors.InvalidArgumentError`).
+        """
+        return float(self.backend.logpdf(self._pars(pars), self._data(data)))
 
     def expected_data(self, pars: Sequence[float]) -> np.ndarray:
         """Expected main and auxiliary data at ``pars``."""
-        return np.asarray(self.backend.expected_data(np.asarray(pars, dtype=float)), dtype=float)
+        return np.asarray(self.backend.expected_data(self._pars(pars)), dtype=float)
 
-    def sample(self, pars: Sequence[float], size: int, rng: np.random.Generator) -> np.ndarray:
-        """``size`` toy data sets (main and auxiliary) drawn at ``pars``: shape (size, ndata)."""
-        return draw_toys(self.backend, np.asarray(pars, dtype=float), size, rng)
+    def sample(self, pars: Sequence[float], size: int, rng: np.random.Generator | None = None
+               ) -> np.ndarray:
+        """``size`` toy data sets (main and auxiliary) drawn at ``pars``: shape (size, ndata).
+
+        ``rng`` is a :class:`numpy.random.Generator` (a fresh one if None).
+        """
+        size = check.whole_number(size, argument="size", minimum=1)
+        return draw_toys(self.backend, self._pars(pars), size, check.generator(rng))
 
     def describe(self) -> str:
         """A short summary of the model (the backend's ``describe()`` where it has one)."""
@@ -118,6 +156,9 @@ class StatisticalModel:
     def asimov_data(self, mu: float = 0.0, asimov_global_observables: str = "fitted",
                     data: Sequence[float] | None = None) -> np.ndarray:
         """Asimov data at the conditional fit of the (observed) data with the POI at ``mu``."""
+        mu = self._mu(mu)
+        check.choice(asimov_global_observables, argument="asimov_global_observables",
+                     choices=GLOBAL_OBSERVABLES)
         data = self._data(data)
         pars = self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=False).values
         return asimov_data(self.backend, pars, data, asimov_global_observables)
@@ -133,15 +174,17 @@ class StatisticalModel:
         data
             Data to fit; the observed data by default.
         fixed
-            Parameters to hold fixed, {name: value}, on top of those fixed in the config.
+            Parameters to hold fixed, {name: value} (finite values; they may lie outside the
+            parameters' bounds), on top of those fixed in the config.
         init
-            Starting point; the config's initial values by default.
+            Starting point, one finite value per parameter; the config's initial values by default.
         uncertainties
             Compute standard errors from the Hessian at the minimum.
         raise_on_failure
             Raise :class:`~likelihub.errors.FitError` when no valid minimum is found.
         """
-        fixed_values = {self.config.index(k): float(v) for k, v in (fixed or {}).items()}
+        fixed_values = check.fixed_values(fixed, config=self.config)
+        init = None if init is None else self._pars(init, argument="init")
         bounds = np.array(self.config.bounds, dtype=float)
         for index, value in fixed_values.items():
             bounds[index] = (min(bounds[index, 0], value), max(bounds[index, 1], value))
@@ -151,7 +194,9 @@ class StatisticalModel:
 
     def fixed_poi_fit(self, mu: float, data: Sequence[float] | None = None,
                       uncertainties: bool = False) -> FitResult:
-        """The conditional fit with the POI held at ``mu``."""
+        """The conditional fit with the POI held at ``mu`` (any finite value)."""
+        self.config.require_poi()
+        mu = check.real(mu, argument="mu")
         return self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=uncertainties)
 
     def likelihood(self, mu: float, data: Sequence[float] | None = None) -> float:
@@ -161,6 +206,9 @@ class StatisticalModel:
     def chi2(self, mu: float, mu_ref: float | None = None,
              data: Sequence[float] | None = None) -> float:
         """-2 ln [L(mu) / L(mu_ref)], profiled; ``mu_ref`` None is the best fit."""
+        self._require_free_poi("a profile likelihood ratio")
+        mu = self._mu(mu)
+        mu_ref = None if mu_ref is None else self._mu(mu_ref, argument="mu_ref")
         profiler = Profiler(self.backend, self._data(data), self.config.bounds, self.fit_options)
         return profile_chi2(profiler, mu, mu_ref)
 
@@ -172,20 +220,43 @@ class StatisticalModel:
         """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
 
         ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
-        :func:`likelihub.scanning.run_scan`).
+        :func:`likelihub.scanning.run_scan`). ``ntoys`` is a whole number (``1e4`` is accepted,
+        ``1.5`` is not) and ``rng`` a :class:`numpy.random.Generator` or None.
+
+        Raises
+        ------
+        likelihub.errors.InvalidModelError
+            Where the model's configuration holds the POI fixed (a HistFactory measurement with
+            ``{"name": "mu", "fixed": true}``): CLs and limits need mu-hat free, and are refused
+            rather than computed with the POI pinned (pyhf's ``hypotest`` refuses too). Free
+            the POI where the model is defined, e.g. with a JSON patch of the measurement.
+        likelihub.errors.InvalidArgumentError
+            For an argument that is not what it claims (the message names it).
         """
+        self._require_free_poi("CLs and upper limits")
+        calculator = check.choice(calculator, argument="calculator", choices=CALCULATORS)
+        test_statistic = check.choice(test_statistic, argument="test_statistic",
+                                      choices=TEST_STATISTICS)
+        check.choice(asimov_global_observables, argument="asimov_global_observables",
+                     choices=GLOBAL_OBSERVABLES)
+        ntoys = check.whole_number(ntoys, argument="ntoys", minimum=1)
+        rng = None if rng is None else check.generator(rng)
         data = self._data(data)
-        if test_statistic not in ("qtilde", "q"):
-            raise ValueError(f"test_statistic must be 'qtilde' or 'q', got {test_statistic!r}")
         if calculator == "asymptotic":
             return AsymptoticCalculator(self.backend, data, test_statistic,
                                         asimov_global_observables, self.fit_options)
         if calculator == "toys":
             return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
                                  executor=executor)
-        if calculator == "chi2":
-            return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
-        raise ValueError(f"calculator must be one of {CALCULATORS}, got {calculator!r}")
+        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
+
+    @staticmethod
+    def _refuse_capped(calc, mu: float, expected: str, argument: str = "mu") -> None:
+        """Refuse a mu above the POI's upper bound where that bound caps mu-hat (toys; an
+        observed mu-hat at the bound)."""
+        problem = capped_by_upper_bound(calc, mu, observed=expected != "expected")
+        if problem:
+            raise InvalidArgumentError(problem, argument=argument)
 
     def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
             test_statistic: str = "qtilde", expected: str = "all",
@@ -209,9 +280,16 @@ class StatisticalModel:
             Data to test; the observed data by default.
         ntoys, rng, executor
             Toys per hypothesis, the random generator, and where the toys run (toys only).
+
+        ``mu`` must be finite and at or above the POI's lower bound (0 for q~_mu). It may lie
+        above the upper bound, except where that bound caps mu-hat: for toys, and where the
+        observed mu-hat sits at the bound (see :func:`likelihub.infer.limits.capped_by_upper_bound`).
         """
+        expected = check.choice(expected, argument="expected", choices=EXPECTED)
+        mu = self._mu(mu, calculator=calculator, test_statistic=test_statistic)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
                                ntoys, rng, executor)
+        self._refuse_capped(calc, mu, expected)
         return calc.cls(mu, expected=expected)
 
     def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
@@ -219,9 +297,18 @@ class StatisticalModel:
                  asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
                  ntoys: int = 2000, rng: np.random.Generator | None = None) -> CLsScanResult:
         """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu."""
+        expected = check.choice(expected, argument="expected", choices=EXPECTED)
+        grid = check.numbers_array(mus, argument="mus")
+        if grid.ndim != 1 or grid.size == 0:
+            raise InvalidArgumentError(f"must be a non-empty sequence of signal strengths, got "
+                                       f"shape {grid.shape}", argument="mus")
+        grid = [self._mu(mu, argument=f"mus[{i}]", calculator=calculator,
+                         test_statistic=test_statistic) for i, mu in enumerate(grid.tolist())]
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
                                ntoys, rng)
-        results = [calc.cls(float(mu), expected=expected) for mu in mus]
+        for i, mu in enumerate(grid):
+            self._refuse_capped(calc, mu, expected, argument=f"mus[{i}]")
+        results = [calc.cls(mu, expected=expected) for mu in grid]
         return CLsScanResult(
             mu=[r.mu for r in results],
             cls_obs=None if expected == "expected" else [r.cls_obs for r in results],
@@ -238,8 +325,13 @@ class StatisticalModel:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
         Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
-        the other parameters are those of :meth:`cls`.
+        the other parameters are those of :meth:`cls`. The bracket's upper end doubles until CLs
+        falls below 1 - cl; a :class:`~likelihub.errors.LimitError` says why where it never does
+        (CLs flat in mu, or the POI's upper bound capping mu-hat).
         """
+        cl = check.probability(cl, argument="cl")
+        rtol = check.positive(rtol, argument="rtol")
+        expected = check.choice(expected, argument="expected", choices=EXPECTED)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
                                ntoys, rng, executor)
         poi = self.config.require_poi()
@@ -249,7 +341,10 @@ class StatisticalModel:
     def significance(self, asimov_global_observables: str = "fitted", mu_asimov: float = 1.0,
                      data: Sequence[float] | None = None) -> SignificanceResult:
         """Observed and expected discovery significance from q0 (expected: Asimov at ``mu_asimov``)."""
-        self.config.require_poi()
+        self._require_free_poi("a discovery significance")
+        check.choice(asimov_global_observables, argument="asimov_global_observables",
+                     choices=GLOBAL_OBSERVABLES)
+        mu_asimov = self._mu(mu_asimov, argument="mu_asimov")
         return asymptotic_significance(self.backend, self._data(data), asimov_global_observables,
                                        mu_asimov, self.fit_options)
 
@@ -262,7 +357,11 @@ class StatisticalModel:
         (arXiv:1007.1727 eq. 31). ``method="hessian"``: the inverse Hessian of -log L at the
         fit of the data with the POI held at ``mu`` (at the best fit, the usual error on mu-hat).
         """
-        poi = self.config.require_poi()
+        poi = self._require_free_poi("sigma_mu")
+        method = check.choice(method, argument="method", choices=("asimov", "hessian"))
+        check.choice(asimov_global_observables, argument="asimov_global_observables",
+                     choices=GLOBAL_OBSERVABLES)
+        mu = self._mu(mu)
         if method == "hessian":
             data = self._data(data)
             at = self.fixed_poi_fit(mu, data=data).values
@@ -271,10 +370,9 @@ class StatisticalModel:
             covariance = np.linalg.inv(objective.hessian(at[free]))
             position = int(np.count_nonzero(free[:poi]))
             return float(np.sqrt(covariance[position, position]))
-        if method != "asimov":
-            raise ValueError(f"method must be 'asimov' or 'hessian', got {method!r}")
         if mu == 0:
-            raise ValueError("sigma_mu with method='asimov' needs mu != 0")
+            raise InvalidArgumentError("must not be 0 with method='asimov' (sigma = |mu| / "
+                                       "sqrt(q_mu,A))", argument="mu")
         calc = AsymptoticCalculator(self.backend, self._data(data), "q",
                                     asimov_global_observables, self.fit_options)
         q_asimov = calc.asimov.t_mu(mu)

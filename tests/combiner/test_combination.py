@@ -121,14 +121,17 @@ def test_default_names_and_describe():
 
 def test_combination_of_combinations_nests():
     inner = lh.combine(atlas_like(), cms_like(), names=["atlas", "cms"])
-    outer = lh.combine(inner, atlas_like(), names=["lhc", "more"])
+    # a third measurement: ATLAS's likelihood with other observed counts (the same counts again
+    # would be one measurement counted twice, which combine refuses)
+    more = CountingBackend([5.0, 3.0], [10.0, 20.0], [0.1, 0.2], [9.0, 24.0])
+    outer = lh.combine(inner, more, names=["lhc", "more"])
     assert outer.config.parameter_names[1] == "lhc/atlas/theta_0"
     check_backend(outer.backend)
 
 
 # -- errors ------------------------------------------------------------------------------------
 def test_disjoint_poi_bounds_name_the_component():
-    negative_only = atlas_like(poi_bounds=(-10.0, -1.0))
+    negative_only = cms_like(poi_bounds=(-10.0, -1.0))
     with pytest.raises(InvalidModelError, match=r"component 'cms' allows its POI 'mu' only in "
                                                 r"\[-10, -1\].*'atlas' allow mu only in \[0, 10\]"):
         lh.combine(atlas_like(), negative_only, names=["atlas", "cms"])

@@ -69,10 +69,13 @@ def test_asimov_data_are_the_components_asimov_data(components, combined):
 
 def test_batch_derivatives_pass_through(shared_data):
     inputs = json.loads((shared_data / "simplified" / "SModelS-unittest-trivial.json").read_text())
-    trivial = lh.get_backend("simplified.correlated_background")(
-        signal_yields=inputs["signal"], background_yields=inputs["background"],
-        data=inputs["observed"], covariance_matrix=inputs["covariance"])
-    backend = lh.combine(trivial, trivial, names=["a", "b"], signal_scales=[1.0, 2.0]).backend
+    build = lh.get_backend("simplified.correlated_background")
+    trivial = build(signal_yields=inputs["signal"], background_yields=inputs["background"],
+                    data=inputs["observed"], covariance_matrix=inputs["covariance"])
+    # a second measurement with other counts: the same model twice would count its data twice
+    other = build(signal_yields=inputs["signal"], background_yields=inputs["background"],
+                  data=[n + 1 for n in inputs["observed"]], covariance_matrix=inputs["covariance"])
+    backend = lh.combine(trivial, other, names=["a", "b"], signal_scales=[1.0, 2.0]).backend
     assert callable(backend.value_and_grad_batch) and callable(backend.hessian_batch)
     rng = np.random.default_rng(3)
     pars = backend.config.init + rng.uniform(-0.3, 0.3, (4, backend.config.n_parameters))

@@ -27,6 +27,11 @@ def test_config_normalises_and_freezes_arrays():
     (dict(init=[11.0, 0.0]), "argument 'mu': initial value 11.0 lies outside"),
     (dict(poi_index=2), "poi_index 2 out of range"),
     (dict(parameter_names=["a", "a"]), "repeated: \\['a'\\]"),
+    (dict(init=["1", 0.0]), "argument 'init': must be numbers, got str '1'"),
+    (dict(init=[True, 0.0]), "argument 'init': must be numbers, got bool"),
+    (dict(poi_index=0.5), "argument 'poi_index': must be an integer or None, got 0.5"),
+    (dict(poi_index=True), "argument 'poi_index': must be an integer"),
+    (dict(n_main=-1), "argument 'n_main': must be a non-negative integer"),
 ])
 def test_config_errors_name_what_is_wrong(kwargs, message):
     arguments = dict(parameter_names=["mu", "theta"], poi_index=0, init=[1.0, 0.0],
@@ -41,6 +46,17 @@ def test_error_location_is_written_in_front():
                               bin=2)
     assert str(error) == "file 'ws.json', channel 'SR', sample 'ttbar', bin 2: negative yield -3.0"
     assert isinstance(error, LikelihubError) and isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize("error, text", [
+    (InvalidModelError("a schema error:\n  at /channels/0\n    'data' is required", file="ws.json"),
+     "file 'ws.json': a schema error: at /channels/0 'data' is required"),
+    (lh.errors.FitError("no minimum at\n [1.0\n  2.0]"), "no minimum at [1.0 2.0]"),
+    (lh.errors.LimitError("CLs   stays\tabove"), "CLs stays above"),
+])
+def test_error_messages_are_one_line(error, text):
+    # multi-line texts (schema validators, numpy reprs of arrays) are folded into one line
+    assert str(error) == text
 
 
 def test_data_of_the_wrong_length_is_refused():

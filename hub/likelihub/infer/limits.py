@@ -8,8 +8,16 @@ Brackets: for the asymptotic calculator, one evaluation gives sigma_mu = mu / sq
 which the asymptotic formulae predict each limit (the expected ones from sqrt(q_A) alone, the
 observed one with mu-hat too); the bracket is grown around that prediction, by 5%, 10%, 20%, ...
 until CLs crosses 1 - cl. Otherwise the bracket starts at the POI's lower bound (or 0) and upper
-bound and doubles where CLs is still above 1 - cl. The limit may lie beyond the POI's upper bound:
-the conditional fits hold the POI fixed anyway.
+bound (or 1 for an unbounded POI), and its upper end doubles (1, 2, 4, ... times the first one, up
+to 2**40 times) while CLs there is still above 1 - cl, as pyhf's ``toms748_scan`` extends its
+upper end.
+
+The limit may lie beyond the POI's upper bound: the conditional fits hold the POI fixed anyway,
+and q_mu, q~_mu and t_mu are exact there as long as the free fit's mu-hat lies below the bound.
+Where the bound caps mu-hat the search stops with a :class:`~likelihub.errors.LimitError` that
+says so (:func:`capped_by_upper_bound`): when the observed mu-hat sits at the bound (an excess
+larger than the bounds allow; CLs above the bound would be measured from the capped maximum),
+and for toys above the bound (the signal-plus-background toys' fits would cap their mu-hat).
 """
 
 from __future__ import annotations
@@ -18,11 +26,55 @@ import numpy as np
 from scipy.optimize import brentq, toms748
 from scipy.special import ndtr, ndtri
 
+from ..arguments import choice, probability
 from ..errors import LimitError
 from ..results import N_SIGMA, UpperLimitResult
 from .asymptotic import AsymptoticCalculator, asymptotic_pvalues
+from .toys import ToyCalculator
 
-__all__ = ["upper_limit", "CLsCurve"]
+__all__ = ["upper_limit", "CLsCurve", "capped_by_upper_bound"]
+
+#: How often the upper end of the bracket may double before the search gives up (2**40 ~ 1e12).
+MAX_DOUBLINGS = 40
+
+
+def _free_fit_upper_bound(calculator) -> float:
+    """The POI's upper bound in the calculator's free fits (+inf where it cannot be told)."""
+    observed = getattr(calculator, "observed", None)
+    bounds = getattr(observed, "bounds", None)
+    poi = getattr(observed, "poi", None)
+    if bounds is None or poi is None:
+        return np.inf
+    return float(np.asarray(bounds, dtype=float)[poi, 1])
+
+
+def _observed_mu_hat(calculator) -> float | None:
+    observed = getattr(calculator, "observed", None)
+    return None if observed is None else float(observed.mu_hat)
+
+
+def capped_by_upper_bound(calculator, mu: float, observed: bool = True) -> str | None:
+    """Why CLs at ``mu`` above the POI's upper bound would be wrong, or None where it is right.
+
+    Above the bound U the free fits cannot follow mu-hat: toys thrown at mu > U would have their
+    mu-hat capped at U (their test statistic biased low); and where the observed mu-hat itself
+    sits at U (``observed``: the observed CLs is asked for), the test statistic would be measured
+    from that capped maximum.
+    """
+    upper = _free_fit_upper_bound(calculator)
+    if not mu > upper:
+        return None
+    if isinstance(calculator, ToyCalculator):
+        return (f"mu = {mu:g} lies above the POI's upper bound {upper:g}, where the toys' fits "
+                "would cap mu-hat at the bound and bias CLs; widen the POI's bounds")
+    if observed:
+        mu_hat = calculator.observed.mu_hat
+        if mu_hat >= upper - 1e-6 * max(1.0, abs(upper)):
+            return (f"the observed best fit mu-hat = {mu_hat:g} sits at the POI's upper bound "
+                    f"{upper:g} (the data want more signal than the bounds allow), so CLs at "
+                    f"mu = {mu:g} would be measured from that capped maximum; widen the POI's "
+                    "bounds")
+    return None
 
 
 class CLsCurve:
@@ -34,10 +86,13 @@ class CLsCurve:
         self.cache: dict[tuple[float, bool], np.ndarray] = {}
 
     def value(self, mu: float, column: int) -> float:
-        """CLs of ``column`` at ``mu``."""
+        """CLs of ``column`` at ``mu``; a :class:`LimitError` where the POI's bound caps mu-hat."""
         observed = column == 0 or not self.separate_expected
         key = (float(mu), observed)
         if key not in self.cache:
+            problem = capped_by_upper_bound(self.calculator, float(mu), observed=column == 0)
+            if problem:
+                raise LimitError(f"no {_curve_name(column)} upper limit: {problem}")
             result = self.calculator.cls(float(mu), expected="all" if observed else "expected")
             obs = np.nan if result.cls_obs is None else result.cls_obs
             self.cache[key] = np.array([obs, *result.cls_exp], dtype=float)
@@ -85,21 +140,35 @@ def _bracket_around(curve: CLsCurve, column: int, alpha: float, guess: float,
     return None
 
 
+def _curve_name(column: int) -> str:
+    return "observed" if column == 0 else f"expected ({N_SIGMA[column - 1]:+d} sigma)"
+
+
 def _bracket_by_doubling(curve: CLsCurve, column: int, alpha: float, low: float, high: float,
                          max_doublings: int) -> tuple[float, float]:
+    """Double the upper end (geometric growth) until CLs falls to ``alpha``; ``0 <= low < high``.
+
+    Where CLs is below ``alpha`` already at ``low`` and the observed mu-hat lies above it (a
+    two-sided p-value, the chi2 calculator's, excludes mu = 0 under an excess), the observed
+    curve's search starts at mu-hat instead, where the p-value is 1.
+    """
     if curve.value(low, column) <= alpha:
-        raise LimitError(f"CLs is below {alpha:g} already at mu = {low:g} for "
-                         f"{'the observed' if column == 0 else 'an expected'} limit")
-    for _ in range(max_doublings):
+        mu_hat = _observed_mu_hat(curve.calculator) if column == 0 else None
+        if mu_hat is None or not mu_hat > low or curve.value(mu_hat, column) <= alpha:
+            raise LimitError(f"no {_curve_name(column)} upper limit: CLs is below {alpha:g} "
+                             f"already at the lower end of the search, mu = {low:g}")
+        low, high = mu_hat, max(high, 2.0 * mu_hat)
+    for _ in range(max_doublings + 1):
         if curve.value(high, column) <= alpha:
             return low, high
-        low, high = high, low + 2.0 * (high - low)
-    raise LimitError(f"CLs stays above {alpha:g} up to mu = {high:g}: no upper limit found; "
-                     "is the signal (nearly) zero?")
+        low, high = high, 2.0 * high
+    raise LimitError(f"no {_curve_name(column)} upper limit: CLs stays above {alpha:g} up to "
+                     f"mu = {low:g}; the model's signal is (nearly) zero, or CLs does not fall "
+                     "with mu")
 
 
 def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
-                expected: str = "all", rtol: float = 1e-6, max_doublings: int = 40
+                expected: str = "all", rtol: float = 1e-6, max_doublings: int = MAX_DOUBLINGS
                 ) -> UpperLimitResult:
     """Upper limit on mu at confidence level ``cl`` from ``calculator.cls``.
 
@@ -117,11 +186,16 @@ def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
         Relative tolerance on each limit.
     max_doublings
         How often the upper end of the bracket may double before giving up.
+
+    Raises
+    ------
+    likelihub.errors.LimitError
+        Where CLs does not cross 1 - cl (below the lower end of the search, or nowhere up to
+        2**max_doublings times its first upper end), or where the POI's upper bound caps mu-hat
+        (:func:`capped_by_upper_bound`); the message names the curve and says which.
     """
-    if not 0 < cl < 1:
-        raise ValueError(f"cl must lie between 0 and 1, got {cl}")
-    if expected not in ("observed", "expected", "all"):
-        raise ValueError(f"expected must be 'observed', 'expected' or 'all', got {expected!r}")
+    cl = probability(cl, argument="cl")
+    expected = choice(expected, argument="expected", choices=("observed", "expected", "all"))
     alpha = 1.0 - cl
     curve = CLsCurve(calculator)
     low = max(float(poi_bounds[0]), 0.0)

@@ -24,6 +24,7 @@ from likelihub.errors import InvalidModelError
 from likelihub.infer import draw_toys
 
 from .components import Component, component_backend
+from .overlap import refuse_overlaps
 
 __all__ = ["UncorrelatedCombination", "combine_uncorrelated", "POI_NAME", "SEPARATOR"]
 
@@ -35,8 +36,13 @@ SEPARATOR = "/"
 
 def _names(models: Sequence, names: Sequence[str] | None) -> list[str]:
     if names is None:
-        return [m.name if isinstance(m, StatisticalModel) and m.name else f"model{i}"
-                for i, m in enumerate(models)]
+        names = [m.name if isinstance(m, StatisticalModel) and m.name else f"model{i}"
+                 for i, m in enumerate(models)]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated and not any(a is b for k, a in enumerate(models) for b in models[:k]):
+            raise InvalidModelError(f"several models are named {repeated}; pass names=[...] to "
+                                    "tell the components apart", argument="names")
+        return names
     names = list(names)
     if len(names) != len(models):
         raise InvalidModelError(f"{len(names)} names for {len(models)} models", argument="names")
@@ -115,6 +121,13 @@ class UncorrelatedCombination:
     components
         The :class:`~likelihub_combiner.components.Component` of each model.
 
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        For components that cannot be combined: no POI or a fixed one, disjoint POI bounds, or
+        two components that are one likelihood (the same model or backend object, or backends
+        sharing state: :mod:`likelihub_combiner.overlap`), which would count its data twice.
+
     Notes
     -----
     Parameters: ``mu`` then each component's non-POI parameters, prefixed. The bounds of ``mu``
@@ -131,6 +144,7 @@ class UncorrelatedCombination:
         names = _names(models, names)
         scales = _scales(names, signal_scales)
         backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
+        refuse_overlaps(models, backends, names)
         n_mains = [_check_component(b, n) for b, n in zip(backends, names, strict=True)]
         n_data = [np.asarray(b.data).size for b in backends]
         total_main = sum(n_mains)

@@ -21,16 +21,23 @@ only the patches and the patched model are checked for each model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 
 from likelihub import StatisticalModel
+from likelihub.arguments import choice
+from likelihub.errors import InvalidArgumentError
 
 from .backend import HistFactoryBackend
 from .compile import compile_model
+from .devices import DEVICES
 from .sample_terms import SampleCache
 from .workspace import load_model_spec
 
-__all__ = ["build_model", "build_backend", "FIT_OPTIONS"]
+__all__ = ["build_model", "build_backend", "FIT_OPTIONS", "UNUSED_PARAMETERS"]
+
+#: What ``unused_parameters=`` may say.
+UNUSED_PARAMETERS = ("warn", "error", "ignore")
 
 #: Fit options of the models :func:`build_model` returns. The core's default EDM bound (1e-8)
 #: leaves the Asimov data's nuisance parameters ~1e-4 sigma from the conditional minimum, which
@@ -45,6 +52,9 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
     Takes the arguments of :func:`build_backend`, and ``fit_options`` for every fit (defaults
     :data:`FIT_OPTIONS`, see :func:`likelihub.optimize.fit`).
     """
+    if fit_options is not None and not isinstance(fit_options, Mapping):
+        raise InvalidArgumentError(f"must be a mapping of fit keywords, got "
+                                   f"{type(fit_options).__name__}", argument="fit_options")
     backend = build_backend(workspace, patches, measurement, **options)
     return StatisticalModel(backend, fit_options={**FIT_OPTIONS, **(fit_options or {})})
 
@@ -98,6 +108,9 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
     """
     if options:
         raise TypeError(f"unexpected keyword arguments {sorted(options)}")
+    patches = _check_arguments(patches=patches, measurement=measurement, patch_name=patch_name,
+                               interpolation_codes=interpolation_codes, member=member, poi=poi,
+                               unused_parameters=unused_parameters, device=device)
     spec, observations, measurement_config, source = load_model_spec(
         workspace, patches=patches, measurement=measurement, member=member, patchset=patchset,
         patch_name=patch_name, unused_parameters=unused_parameters)
@@ -105,3 +118,38 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
                              interpolation_codes=interpolation_codes, source=source,
                              cache=sample_cache)
     return HistFactoryBackend(compiled, device=device)
+
+
+def _optional_name(value, argument: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgumentError(f"must be a name (a string) or None, got "
+                                   f"{type(value).__name__} {value!r}", argument=argument)
+
+
+def _check_arguments(*, patches, measurement, patch_name, interpolation_codes, member, poi,
+                     unused_parameters, device):
+    """Refuse arguments of the wrong type at once (an InvalidArgumentError naming the argument),
+    before any file is read; returns ``patches`` (None: no patch)."""
+    for value, argument in ((measurement, "measurement"), (member, "member"), (poi, "poi")):
+        _optional_name(value, argument)
+    if patches is None:
+        patches = ()
+    elif not isinstance(patches, (str, os.PathLike, Mapping, Iterable)):
+        raise InvalidArgumentError(
+            f"must be a patch or a list of patches (operation lists, patch objects or paths), "
+            f"got {type(patches).__name__} {patches!r}", argument="patches")
+    if patch_name is not None:
+        values = list(patch_name) if isinstance(patch_name, (tuple, list)) else None
+        label_values_ok = values is not None and all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values)
+        if not isinstance(patch_name, str) and not label_values_ok:
+            raise InvalidArgumentError(
+                f"must be the name of a patch (a string) or a tuple of its label values, got "
+                f"{type(patch_name).__name__} {patch_name!r}", argument="patch_name")
+    if interpolation_codes is not None and not isinstance(interpolation_codes, Mapping):
+        raise InvalidArgumentError(
+            f"must be a mapping such as {{'normsys': '4', 'histosys': '4p'}}, got "
+            f"{type(interpolation_codes).__name__}", argument="interpolation_codes")
+    choice(unused_parameters, argument="unused_parameters", choices=UNUSED_PARAMETERS)
+    choice(device, argument="device", choices=DEVICES)
+    return patches

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from likelihub.arguments import numbers_array
 from likelihub.errors import InvalidDataError, InvalidModelError
 
 __all__ = [
@@ -29,10 +30,8 @@ def _bins(mask: np.ndarray) -> list[int]:
 
 
 def _vector(values, argument: str, n_bins: int | None, error=InvalidModelError) -> np.ndarray:
-    try:
-        array = np.array(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise error(f"not an array of numbers: {exc}", argument=argument) from None
+    # booleans and numeric strings are refused, not converted (likelihub.arguments)
+    array = numbers_array(values, argument=argument, error=error)
     if array.ndim != 1:
         raise error(f"must be one value per bin, got shape {array.shape}", argument=argument)
     if n_bins is not None and array.size != n_bins:
@@ -80,10 +79,7 @@ def as_positive(values, argument: str, n_bins: int, allow_zero: bool = False) ->
 
 
 def _square(values, argument: str, n_bins: int) -> np.ndarray:
-    try:
-        matrix = np.array(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidModelError(f"not a matrix of numbers: {exc}", argument=argument) from None
+    matrix = numbers_array(values, argument=argument, error=InvalidModelError)
     if matrix.shape != (n_bins, n_bins):
         raise InvalidModelError(f"has shape {matrix.shape}, expected ({n_bins}, {n_bins}) for {n_bins} bins",
                                 argument=argument)
