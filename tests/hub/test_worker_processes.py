@@ -1,0 +1,97 @@
+"""A scan's worker processes die with it, however it ends, and its finished rows stay (issue 11).
+
+slow_scan.py runs a scan on two local workers whose first 16 points are quick and whose others take
+a minute each; it is killed once the quick points' rows are written, while both workers are in
+the middle of slow points. Before the fix, the workers outlived their parent (SIGTERM, SIGKILL)
+or their parent waited for their chunks (SIGINT), and no row was written before the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from likelihub.scan_formats import count_rows, read_rows
+from likelihub.scan_output import ScanOutput
+from likelihub.scanning import run_scan
+
+from .slow_scan import Slow, points
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="workers die with their parent through Linux's PR_SET_PDEATHSIG")
+
+SCRIPT = Path(__file__).with_name("slow_scan.py")
+COUNT, QUICK = 64, 16  # the first chunk (16 of 64 points over two workers) is the quick points
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()  # state, parent, ...
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc), except multiprocessing's resource tracker."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (_stat(int(entry)) or [None, None])[1] == str(pid):
+            command = Path(f"/proc/{entry}/cmdline").read_bytes() if Path(f"/proc/{entry}").exists() else b""
+            if b"resource_tracker" not in command:
+                found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
+
+
+def wait_for(condition, what: str, limit: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail, naming ``what``, if it has not after ``limit``
+    seconds (a guard against a hung test, not a measure of speed)."""
+    end = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"still waiting for {what} after {limit} s")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130),
+                                                (signal.SIGKILL, -signal.SIGKILL)])
+def test_workers_die_with_their_scan_and_finished_rows_stay(tmp_path, signum, status):
+    output = tmp_path / "rows.csv"
+    scan = subprocess.Popen([sys.executable, str(SCRIPT), str(output), str(COUNT), str(QUICK), "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: count_rows(output) >= QUICK, "the quick points' rows")
+        workers = children(scan.pid)
+        assert len(workers) == 2 and all(alive(w) for w in workers)
+        scan.send_signal(signum)  # only to the scan, as a batch system or a parent process does
+        _, stderr = scan.communicate(timeout=60)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
+    assert scan.returncode == status
+    assert "Traceback" not in stderr  # nor from a worker
+    # No worker survives: each had a minute of sleep left (the kernel reaps them at once).
+    wait_for(lambda: not any(alive(w) for w in workers), "the workers to end", limit=10.0)
+    # The quick points' rows stay, and the scan can be resumed from them.
+    kept = [row["name"] for _, row in read_rows(output, ["i"], "cls")]
+    assert kept == [f"point_{i}" for i in range(QUICK)]
+    assert Path(f"{output}.lock").is_file()
+    scanned = points(COUNT)
+    with ScanOutput(output, resume=True, settings={"what": "cls"}) as writer:
+        todo = writer.start(scanned, ["i"], "cls")
+        assert [p.name for p in todo] == [p.name for p in scanned[QUICK:]]
+        run_scan(todo, Slow(), executor="serial", on_rows=writer.append)
+        rows = writer.finish(scanned)
+    assert [row["name"] for row in rows] == [p.name for p in scanned]
+    assert rows[40]["cls_obs"] == 0.04  # the row of point 40 (its index / 1000)
