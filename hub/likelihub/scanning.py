@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -66,7 +67,8 @@ class ExecutorError(LikelihubError):
 
 def executor_problem(executor) -> str | None:
     """Why ``executor`` is not a valid executor of :func:`run_scan`, or None."""
-    if executor is None or isinstance(executor, (Executor, LocalPool)) or _is_dask_client(executor):
+    if executor is None or isinstance(executor, (Executor, LocalPool)) or _is_dask_client(executor) \
+            or callable(getattr(executor, "submit", None)):
         return None
     if isinstance(executor, str):
         if executor in ("serial", "processes") or DASK_ADDRESS.fullmatch(executor):
@@ -143,7 +145,7 @@ def _guided_chunks(points: list, workers: int) -> list[list]:
 _WORKER_STATE: dict = {}
 
 
-def _install(evaluate: Callable[[ScanPoint], dict], parent_pid: int) -> None:
+def _install(evaluate: Callable[[ScanPoint], dict], parent_pid: int | None) -> None:
     """Initializer of a LocalPool's worker: die with the parent process (and leave Ctrl-C to
     it), keep ``evaluate`` for the worker's life, out of the garbage collector's scans, with one
     BLAS thread; then its ``warm_up()``, where it has one."""
@@ -193,8 +195,12 @@ class LocalPool:
     def __init__(self, evaluate: Callable[[ScanPoint], dict], max_workers: int | None = None):
         self.evaluate = evaluate
         self.workers = max_workers or os.cpu_count() or 1
-        self._executor = ProcessPoolExecutor(self.workers, initializer=_install,
-                                             initargs=(evaluate, os.getpid()))
+        # The workers' parent is this process (fork, spawn), or a fork server (Python 3.14's
+        # default on Linux), which ends with this process: they die with whichever it is.
+        context = multiprocessing.get_context()  # the one ProcessPoolExecutor uses by default
+        parent = os.getpid() if context.get_start_method() in ("fork", "spawn") else None
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_install,
+                                             initargs=(evaluate, parent))
         for _ in range(self.workers):  # one task each: every process starts (and warms up) now
             self._executor.submit(_ready)
 

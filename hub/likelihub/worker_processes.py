@@ -48,13 +48,14 @@ def exit_status(interrupt: BaseException) -> int:
     return 128 + int(number)
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """In a worker process: be killed when the process ``parent_pid`` (that started it) ends,
-    and ignore Ctrl-C (the parent handles it and stops the workers).
+def die_with_parent(parent_pid: int | None) -> None:
+    """In a worker process: be killed when the process that started it ends, and ignore Ctrl-C
+    (the parent handles it and stops the workers).
 
     On Linux, through ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; where that is not available (other
     systems), the worker still ignores Ctrl-C and relies on the parent's :func:`terminate_pool`.
-    A parent that ended before this call ran makes the worker exit at once.
+    Where ``parent_pid`` is given (the expected parent), a parent that ended before this call
+    ran makes the worker exit at once.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
@@ -62,7 +63,7 @@ def die_with_parent(parent_pid: int) -> None:
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before the signal was set up
+    if parent_pid is not None and os.getppid() != parent_pid:  # it died before the signal was set
         os._exit(1)
 
 

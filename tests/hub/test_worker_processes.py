@@ -8,11 +8,9 @@ or their parent waited for their chunks (SIGINT), and no row was written before 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from likelihub.scan_formats import count_rows, read_rows
 from likelihub.scan_output import ScanOutput
 from likelihub.scanning import run_scan
 
+from .processes import alive, children, wait_for
 from .slow_scan import Slow, points
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -28,40 +27,6 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 
 SCRIPT = Path(__file__).with_name("slow_scan.py")
 COUNT, QUICK = 64, 16  # the first chunk (16 of 64 points over two workers) is the quick points
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()  # state, parent, ...
-
-
-def children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (from /proc), except multiprocessing's resource tracker."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (_stat(int(entry)) or [None, None])[1] == str(pid):
-            command = Path(f"/proc/{entry}/cmdline").read_bytes() if Path(f"/proc/{entry}").exists() else b""
-            if b"resource_tracker" not in command:
-                found.append(int(entry))
-    return found
-
-
-def alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] not in ("Z", "X")
-
-
-def wait_for(condition, what: str, limit: float = 60.0) -> None:
-    """Poll ``condition`` until it holds; fail, naming ``what``, if it has not after ``limit``
-    seconds (a guard against a hung test, not a measure of speed)."""
-    end = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"still waiting for {what} after {limit} s")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130),
