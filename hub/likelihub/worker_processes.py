@@ -83,8 +83,19 @@ def terminate_pool(executor: ProcessPoolExecutor, timeout: float = 5.0) -> None:
                 process.join(timeout)
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated(f"received signal {signal.Signals(signum).name}")
+def _terminating_handler(owner: int):
+    """A SIGTERM handler raising :class:`Terminated` in the process ``owner``; in a process
+    forked from it that has not set its own handler yet (a worker still starting), SIGTERM does
+    what it does by default: end the process, without a traceback."""
+
+    def handle(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated(f"received signal {signal.Signals(signum).name}")
+
+    return handle
 
 
 @contextlib.contextmanager
@@ -99,7 +110,7 @@ def interrupt_on_termination():
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, _terminating_handler(os.getpid()))
     try:
         yield
     finally:

@@ -99,8 +99,9 @@ def test_a_killed_scan_leaves_no_worker_keeps_its_rows_and_resumes(tmp_path):
         scan.send_signal(signal.SIGTERM)
         _, stderr = scan.communicate(timeout=60)
     finally:
-        if scan.poll() is None:
+        if scan.poll() is None:  # a failed test must not leave the scan (or its pipes) behind
             scan.kill()
+            scan.communicate()
     assert scan.returncode == 128 + signal.SIGTERM
     kept = count_rows(output)
     assert stderr.strip() == (f"interrupted: {kept} points are kept in {output}; add --resume to "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,9 @@ def test_workers_die_with_their_scan_and_finished_rows_stay(tmp_path, signum, st
         scan.send_signal(signum)  # only to the scan, as a batch system or a parent process does
         _, stderr = scan.communicate(timeout=60)
     finally:
-        if scan.poll() is None:
+        if scan.poll() is None:  # a failed test must not leave the scan (or its pipes) behind
             scan.kill()
+            scan.communicate()
     assert scan.returncode == status
     assert "Traceback" not in stderr  # nor from a worker
     # No worker survives: each had a minute of sleep left (the kernel reaps them at once).
@@ -60,3 +62,24 @@ def test_workers_die_with_their_scan_and_finished_rows_stay(tmp_path, signum, st
         rows = writer.finish(scanned)
     assert [row["name"] for row in rows] == [p.name for p in scanned]
     assert rows[40]["cls_obs"] == 0.04  # the row of point 40 (its index / 1000)
+
+
+def test_a_worker_forked_before_setting_its_handlers_ends_quietly_on_sigterm():
+    # A worker forked while the scan's SIGTERM handler is active, and killed before its own
+    # initializer ran, must end as on SIGTERM by default, not raise Terminated (a traceback).
+    import os
+
+    from likelihub.worker_processes import interrupt_on_termination
+
+    with interrupt_on_termination():
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child
+            try:
+                time.sleep(60)
+                os._exit(0)
+            except BaseException:
+                os._exit(3)  # Terminated reached the child's Python code
+        time.sleep(0.2)
+        os.kill(child, signal.SIGTERM)
+        _, status = os.waitpid(child, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
