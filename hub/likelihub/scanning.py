@@ -18,27 +18,65 @@ Points travel in chunks. Where the evaluating function has ``evaluate_many(point
 HistFactory scan's: the fits of a chunk's models advance in lock-step), a chunk is evaluated with
 it; otherwise point by point. Rows come back in the order of the points, whatever order they
 finished in; a point whose evaluation fails keeps its row, with the error message in ``error``.
+As each chunk finishes, its rows go to ``on_rows`` (:class:`likelihub.scan_output.ScanOutput`
+appends them to the output file, so that an interrupted scan keeps them and can be resumed).
+
+Interruptions: the local pool's workers die with the process that started them (even by
+``kill -9``: :func:`likelihub.worker_processes.die_with_parent`), and Ctrl-C (or SIGTERM under
+:func:`likelihub.worker_processes.interrupt_on_termination`) stops them at once instead of
+waiting for their chunks; pending chunks of other executors are cancelled.
 """
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
-import json
 import math
+import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "SERIAL_CHUNK", "DASK_CHUNK"]
+from .errors import LikelihubError
+from .scan_formats import ScanResult
+from .worker_processes import die_with_parent, terminate_pool
+
+__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "ExecutorError", "executor_problem",
+           "SERIAL_CHUNK", "DASK_CHUNK", "MAX_CHUNK", "CONNECT_TIMEOUT"]
 
 #: Points evaluated together in a serial scan, and in one task on a Dask cluster (where the
 #: evaluating function has ``evaluate_many``, e.g. fits in lock-step).
 SERIAL_CHUNK = 16
 DASK_CHUNK = 8
+#: The most points of a chunk on local processes: rows reach the output chunk by chunk, so this
+#: bounds what an interrupted scan loses (1Lbb: about 32 x 40 ms per worker).
+MAX_CHUNK = 32
+#: Seconds to wait for a Dask scheduler named by its address before giving up.
+CONNECT_TIMEOUT = 10.0
+#: A Dask scheduler's address: ``[protocol://]host:port`` (or ``inproc://...``).
+DASK_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}"
+                          r"|inproc://\S+")
+
+
+class ExecutorError(LikelihubError):
+    """The executor of a scan is not one likelihub knows, cannot be reached, or lost a worker."""
+
+
+def executor_problem(executor) -> str | None:
+    """Why ``executor`` is not a valid executor of :func:`run_scan`, or None."""
+    if executor is None or isinstance(executor, (Executor, LocalPool)) or _is_dask_client(executor) \
+            or callable(getattr(executor, "submit", None)):
+        return None
+    if isinstance(executor, str):
+        if executor in ("serial", "processes") or DASK_ADDRESS.fullmatch(executor):
+            return None
+        return (f"{executor!r} is not 'processes', 'serial' or the address of a Dask scheduler "
+                "(tcp://host:8786)")
+    return (f"expected None, 'serial', a concurrent.futures Executor, a LocalPool, a "
+            f"distributed.Client or a scheduler address, not {type(executor).__name__}")
 
 
 @dataclass(frozen=True)
@@ -51,60 +89,9 @@ class ScanPoint:
     payload: object = field(default=None, compare=False, repr=False)
 
 
-@dataclass
-class ScanResult:
-    """One row per point, in the order of the points.
-
-    Attributes
-    ----------
-    rows
-        Dictionaries with ``name``, ``values`` and the results (``cls_obs``, ``cls_exp`` or
-        ``upper_limit_obs``, ``upper_limit_exp``), and ``error`` where the point failed.
-    labels
-        Names of the label values (e.g. ``["m1", "m2"]``).
-    what, mu
-        What was computed, and at which signal strength (CLs).
-    """
-
-    rows: list[dict]
-    labels: list[str] = field(default_factory=list)
-    what: str = "cls"
-    mu: float | None = None
-
-    def to_json(self, **kwargs) -> str:
-        """The rows as a JSON list."""
-        return json.dumps(self.rows, **kwargs)
-
-    def to_csv(self) -> str:
-        """The rows as CSV: name, one column per label, one per result value."""
-        buffer = io.StringIO()
-        keys = ["cls_obs", "cls_exp"] if self.what == "cls" else ["upper_limit_obs", "upper_limit_exp"]
-        header = ["name", *self.labels, keys[0], *[f"{keys[1]}_{n}" for n in (-2, -1, 0, 1, 2)], "error"]
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        for row in self.rows:
-            expected = row.get(keys[1]) or [None] * 5
-            writer.writerow([row["name"], *row["values"], row.get(keys[0]), *expected,
-                             row.get("error") or ""])
-        return buffer.getvalue()
-
-    def write(self, path: str) -> None:
-        """Write JSON (``.json``) or CSV (``.csv``) to ``path``."""
-        text = self.to_csv() if str(path).endswith(".csv") else self.to_json(indent=1)
-        with open(path, "w") as stream:
-            stream.write(text)
-
-    def __str__(self) -> str:
-        key = "cls_obs" if self.what == "cls" else "upper_limit_obs"
-        failed = sum(1 for r in self.rows if r.get("error"))
-        at = "" if self.mu is None else f" at mu = {self.mu:g}"
-        status = f", {failed} failed" if failed else ""
-        lines = [f"Scan of {len(self.rows)} points ({self.what}{at}){status}"]
-        for row in self.rows:
-            value = row.get(key)
-            shown = row.get("error") or ("n/a" if value is None else f"{value:.5g}")
-            lines.append(f"  {row['name']:<40} {shown}")
-        return "\n".join(lines)
+def _error_text(error: Exception) -> str:
+    """The ``error`` of a row: the exception's type and message, on one line."""
+    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
@@ -112,7 +99,7 @@ def _guarded(evaluate: Callable[[ScanPoint], dict], point: ScanPoint) -> dict:
     try:
         row.update(evaluate(point))
     except Exception as error:  # one bad point must not lose the others
-        row["error"] = f"{type(error).__name__}: {error}"
+        row["error"] = _error_text(error)
     return row
 
 
@@ -133,7 +120,7 @@ def _evaluate_rows(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]
     for point, outcome in zip(chunk, outcomes, strict=True):
         row = {"name": point.name, "values": list(point.values)}
         if isinstance(outcome, Exception):
-            row["error"] = f"{type(outcome).__name__}: {outcome}"
+            row["error"] = _error_text(outcome)
         else:
             row.update(outcome)
         rows.append(row)
@@ -143,10 +130,11 @@ def _evaluate_rows(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]
 def _guided_chunks(points: list, workers: int) -> list[list]:
     """Chunks of decreasing size (half of what is left over the workers each time, as OpenMP's
     guided schedule): ``evaluate``, which may hold a whole workspace, is pickled once per chunk
-    rather than once per point, and the last chunks are small, so no worker idles long at the end."""
+    rather than once per point, and the last chunks are small, so no worker idles long at the end;
+    none has more than :data:`MAX_CHUNK` points (rows reach the output chunk by chunk)."""
     chunks, start = [], 0
     while start < len(points):
-        size = max(1, math.ceil((len(points) - start) / (2 * workers)))
+        size = min(MAX_CHUNK, max(1, math.ceil((len(points) - start) / (2 * workers))))
         chunks.append(points[start:start + size])
         start += size
     return chunks
@@ -157,11 +145,13 @@ def _guided_chunks(points: list, workers: int) -> list[list]:
 _WORKER_STATE: dict = {}
 
 
-def _install(evaluate: Callable[[ScanPoint], dict]) -> None:
-    """Initializer of a LocalPool's worker: keep ``evaluate`` for the worker's life, out of the
-    garbage collector's scans, with one BLAS thread; then its ``warm_up()``, where it has one."""
+def _install(evaluate: Callable[[ScanPoint], dict], parent_pid: int | None) -> None:
+    """Initializer of a LocalPool's worker: die with the parent process (and leave Ctrl-C to
+    it), keep ``evaluate`` for the worker's life, out of the garbage collector's scans, with one
+    BLAS thread; then its ``warm_up()``, where it has one."""
     from threadpoolctl import threadpool_limits
 
+    die_with_parent(parent_pid)
     _WORKER_STATE["evaluate"] = evaluate
     # One BLAS thread for the worker's life: the processes already share out the cores, and
     # threaded BLAS on small matrices in several processes at once made a scan twice as slow.
@@ -190,7 +180,9 @@ class LocalPool:
     to each worker once (inherited through fork on Linux), not with every chunk of points, and
     the workers start at once and call the function's ``warm_up()`` (e.g. loading compiled
     kernels) while the caller still prepares the points. Use as a context manager, or call
-    :meth:`shutdown`; pass it to :func:`run_scan` as the executor.
+    :meth:`shutdown`; pass it to :func:`run_scan` as the executor. The workers die with the
+    process that started the pool (``kill -9`` included, on Linux) and ignore Ctrl-C; a context
+    left by an exception (Ctrl-C included) stops them at once (:meth:`terminate`).
 
     Parameters
     ----------
@@ -203,7 +195,12 @@ class LocalPool:
     def __init__(self, evaluate: Callable[[ScanPoint], dict], max_workers: int | None = None):
         self.evaluate = evaluate
         self.workers = max_workers or os.cpu_count() or 1
-        self._executor = ProcessPoolExecutor(self.workers, initializer=_install, initargs=(evaluate,))
+        # The workers' parent is this process (fork, spawn), or a fork server (Python 3.14's
+        # default on Linux), which ends with this process: they die with whichever it is.
+        context = multiprocessing.get_context()  # the one ProcessPoolExecutor uses by default
+        parent = os.getpid() if context.get_start_method() in ("fork", "spawn") else None
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_install,
+                                             initargs=(evaluate, parent))
         for _ in range(self.workers):  # one task each: every process starts (and warms up) now
             self._executor.submit(_ready)
 
@@ -212,14 +209,21 @@ class LocalPool:
         return self._executor.submit(_evaluate_installed, chunk)
 
     def shutdown(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes once their tasks are done."""
         self._executor.shutdown()
+
+    def terminate(self) -> None:
+        """Stop the worker processes now, dropping their tasks (an interrupted scan)."""
+        terminate_pool(self._executor)
 
     def __enter__(self) -> LocalPool:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.shutdown()
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is None:
+            self.shutdown()
+        else:
+            self.terminate()
 
 
 def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]) -> list[dict]:
@@ -237,51 +241,88 @@ def _evaluate_chunk(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint
         gc.unfreeze()
 
 
-def _progress_bar(total: int, enabled: bool | None):
-    """A tqdm bar (default: when standard error is a terminal), or None."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+class _Progress:
+    """Advances the scan's progress: a tqdm bar made here (``progress`` None: when standard
+    error is a terminal; True; False: none), the caller's bar (an object with ``update(n)``,
+    e.g. one counting toys), or a callable of the number of points just finished."""
 
-    return tqdm(total=total, unit="point")
+    def __init__(self, total: int, progress):
+        self._bar = None
+        self._advance = None
+        if progress is None:
+            progress = sys.stderr.isatty()
+        if progress is True:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, unit="point")
+            self._advance = self._bar.update
+        elif hasattr(progress, "update"):
+            self._advance = progress.update
+        elif callable(progress):
+            self._advance = progress
+
+    def __call__(self, count: int) -> None:
+        if self._advance is not None:
+            self._advance(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
-def _collect(futures, done, total: int, progress: bool | None) -> None:
-    """Wait for ``futures`` (as ``done`` yields them), advancing a progress bar by their rows."""
-    bar = _progress_bar(total, progress)
-    for future in done(futures):
-        if bar is not None:
-            result = future.result()
-            bar.update(len(result) if isinstance(result, list) else 1)
-    if bar is not None:
+def _collect(futures: list, done, total: int, progress, on_rows) -> list[dict]:
+    """The rows of ``futures`` in their order, waiting for them as ``done`` yields them, each
+    chunk's rows given to ``on_rows`` as it finishes; pending futures are cancelled if the wait
+    is interrupted."""
+    bar = _Progress(total, progress)
+    finished = {}
+    try:
+        for future in done(futures):
+            rows = future.result()
+            finished[future] = rows
+            if on_rows is not None:
+                on_rows(rows)
+            bar(len(rows))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
         bar.close()
+    return [row for future in futures for row in finished[future]]
 
 
-def _is_dask(executor) -> bool:
-    return isinstance(executor, str) or type(executor).__module__.startswith("distributed")
+def _is_dask_client(executor) -> bool:
+    return type(executor).__module__.startswith("distributed")
 
 
-def _run_dask(evaluate, points, executor, progress):
+def _run_dask(evaluate, points, executor, progress, on_rows, connect_timeout):
     from distributed import Client
     from distributed import as_completed as dask_completed
 
-    client = Client(executor) if isinstance(executor, str) else executor
-    shared = client.scatter(evaluate, broadcast=True)  # sent to each worker once
-    # Small chunks of equal size: a cluster's workers may come and go (dask-jobqueue scales).
-    chunks = [points[start:start + DASK_CHUNK] for start in range(0, len(points), DASK_CHUNK)]
-    futures = client.map(_evaluate_rows, [shared] * len(chunks), chunks, pure=False)
-    _collect(futures, dask_completed, len(points), progress)
-    rows = [row for chunk_rows in client.gather(futures) for row in chunk_rows]
     if isinstance(executor, str):
-        client.close()
-    return rows
+        try:
+            client = Client(executor, timeout=connect_timeout)
+        except (OSError, TimeoutError) as error:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {executor} within "
+                                f"{connect_timeout:g} s ({type(error).__name__})") from None
+    else:
+        client = executor
+    try:
+        shared = client.scatter(evaluate, broadcast=True)  # sent to each worker once
+        # Small chunks of equal size: a cluster's workers may come and go (dask-jobqueue scales).
+        chunks = [points[start:start + DASK_CHUNK] for start in range(0, len(points), DASK_CHUNK)]
+        futures = client.map(_evaluate_rows, [shared] * len(chunks), chunks, pure=False)
+        return _collect(futures, dask_completed, len(points), progress, on_rows)
+    finally:
+        if isinstance(executor, str):
+            client.close()
 
 
 def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict], *,
-             executor=None, max_workers: int | None = None, progress: bool | None = None
-             ) -> list[dict]:
+             executor=None, max_workers: int | None = None, progress=None,
+             on_rows: Callable[[list[dict]], None] | None = None,
+             connect_timeout: float = CONNECT_TIMEOUT) -> list[dict]:
     """Evaluate every point; rows in the order of ``points``.
 
     Parameters
@@ -291,42 +332,66 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     evaluate
         A picklable function of one :class:`ScanPoint` returning the row's results (a dict).
     executor
-        None (local processes), a :class:`LocalPool` already started for ``evaluate``, "serial",
-        a concurrent.futures Executor, a distributed.Client or a scheduler address (see the
-        module docstring).
+        None or "processes" (local processes), a :class:`LocalPool` already started for
+        ``evaluate``, "serial", a concurrent.futures Executor, a distributed.Client or a
+        scheduler address (see the module docstring).
     max_workers
         Processes of the default local pool (default: the number of cores).
     progress
-        Show a tqdm progress bar (default: when standard error is a terminal).
+        A tqdm progress bar (None, the default: when standard error is a terminal; True or
+        False), or the caller's bar (an object with ``update(n)``) or callable, given the
+        number of points of each chunk as it finishes.
+    on_rows
+        Called in this process with the rows of each chunk as it finishes (in the order the
+        chunks finish), e.g. :meth:`likelihub.scan_output.ScanOutput.append`.
+    connect_timeout
+        Seconds to wait for a Dask scheduler given by its address.
+
+    Raises
+    ------
+    ExecutorError
+        An unknown executor, an unreachable scheduler, or a local worker that died (killed, or
+        out of memory); rows already given to ``on_rows`` are kept there.
     """
+    problem = executor_problem(executor)
+    if problem:
+        raise ExecutorError(f"executor: {problem}")
     points = list(points)
     if executor == "serial" or len(points) <= 1:
-        bar = _progress_bar(len(points), progress)
-        rows = []
+        return _run_serial(points, evaluate, progress, on_rows)
+    if isinstance(executor, str) and executor != "processes" or _is_dask_client(executor):
+        return _run_dask(evaluate, points, executor, progress, on_rows, connect_timeout)
+    try:
+        if executor in (None, "processes"):
+            with LocalPool(evaluate, max_workers) as pool:
+                return _run_local(points, pool, progress, on_rows)
+        if isinstance(executor, LocalPool):
+            if executor.evaluate is not evaluate:
+                raise ValueError("the LocalPool was started for another evaluating function")
+            return _run_local(points, executor, progress, on_rows)
+        chunks = _guided_chunks(points, max_workers or os.cpu_count() or 1)
+        futures = [executor.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
+        return _collect(futures, as_completed, len(points), progress, on_rows)
+    except BrokenProcessPool:
+        raise ExecutorError("a worker process died before its points were done (killed, or out "
+                            "of memory?)") from None
+
+
+def _run_serial(points, evaluate, progress, on_rows) -> list[dict]:
+    bar = _Progress(len(points), progress)
+    rows = []
+    try:
         for start in range(0, len(points), SERIAL_CHUNK):
-            rows.extend(_evaluate_rows(evaluate, points[start:start + SERIAL_CHUNK]))
-            if bar is not None:
-                bar.update(len(points[start:start + SERIAL_CHUNK]))
-        if bar is not None:
-            bar.close()
-        return rows
-    if _is_dask(executor):
-        return _run_dask(evaluate, points, executor, progress)
-    if executor is None:
-        with LocalPool(evaluate, max_workers) as pool:
-            return _run_local(points, pool, progress)
-    if isinstance(executor, LocalPool):
-        if executor.evaluate is not evaluate:
-            raise ValueError("the LocalPool was started for another evaluating function")
-        return _run_local(points, executor, progress)
-    pool: Executor = executor
-    chunks = _guided_chunks(points, max_workers or os.cpu_count() or 1)
-    futures = [pool.submit(_evaluate_chunk, evaluate, chunk) for chunk in chunks]
-    _collect(futures, as_completed, len(points), progress)
-    return [row for future in futures for row in future.result()]
+            chunk_rows = _evaluate_rows(evaluate, points[start:start + SERIAL_CHUNK])
+            if on_rows is not None:
+                on_rows(chunk_rows)
+            rows.extend(chunk_rows)
+            bar(len(chunk_rows))
+    finally:
+        bar.close()
+    return rows
 
 
-def _run_local(points: list[ScanPoint], pool: LocalPool, progress: bool | None) -> list[dict]:
+def _run_local(points: list[ScanPoint], pool: LocalPool, progress, on_rows) -> list[dict]:
     futures = [pool.submit(chunk) for chunk in _guided_chunks(points, pool.workers)]
-    _collect(futures, as_completed, len(points), progress)
-    return [row for future in futures for row in future.result()]
+    return _collect(futures, as_completed, len(points), progress, on_rows)

@@ -106,8 +106,10 @@ def test_cls_plot_writes_a_png_and_a_bad_plot_path_is_one_line(tmp_path):
     output = json.loads(run_ok(cls_command, BACKGROUND, "-p", PATCH, "--mu", 1.5, "--plot", target))
     assert set(output) == {"CLs_obs", "CLs_exp"}
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The plot's directory is checked as the options are read, before the limit is computed
+    # (issue 11): a usage error, exit status 2.
     result = run(limit_command, BACKGROUND, "-p", PATCH, "--plot", tmp_path / "missing" / "b.png")
-    assert result.exit_code == 1 and "cannot write the plot" in result.output
+    assert result.exit_code == 2 and "cannot write" in result.output and "does not exist" in result.output
     assert "Traceback" not in result.output
 
 

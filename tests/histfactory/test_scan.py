@@ -19,6 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 import likelihub
+from likelihub.scan_output import ScanOutputError
+from likelihub.scanning import ExecutorError
 from likelihub_histfactory import workspace as workspace_module
 from likelihub_histfactory.cli import scan_command
 from likelihub_histfactory.scan import scan
@@ -229,3 +231,60 @@ def test_a_pattern_that_matches_no_patch_file_is_an_error(tmp_path):
     (tmp_path / "patch.bad.json").write_text('{"not": "a patch"}')
     with pytest.raises(likelihub.errors.InvalidModelError, match="must hold a JSON patch"):
         scan(BACKGROUND, str(tmp_path / "patch.*.json"), executor="serial")
+
+
+def test_scan_writes_its_output_and_resumes_it_without_recomputing(tmp_path, single_cls, monkeypatch):
+    from likelihub_histfactory.scan import PointEvaluator
+
+    output = tmp_path / "rows.csv"
+    evaluated = []
+    original = PointEvaluator.evaluate_many
+
+    def recording(self, points):
+        evaluated.extend(p.name for p in points)
+        return original(self, points)
+
+    monkeypatch.setattr(PointEvaluator, "evaluate_many", recording)
+    patchset = json.loads(Path(PATCHSET).read_text())
+    first_two = {**patchset, "patches": patchset["patches"][:2]}
+    likelihub.scan(BACKGROUND, first_two, executor="serial", progress=False, output=str(output))
+    assert evaluated == ["signal_300_10", "signal_500_10"]
+    # The whole patchset, resumed from the output of its first two points: only the third is new.
+    result = likelihub.scan(BACKGROUND, PATCHSET, executor="serial", progress=False,
+                            output=str(output), resume=True)
+    assert evaluated == ["signal_300_10", "signal_500_10", "signal_700_20"]
+    check_cls_rows(result.rows, single_cls)
+    table = list(csv.DictReader(output.read_text().splitlines()))
+    assert [r["name"] for r in table] == list(POINTS)
+    assert float(table[0]["cls_obs"]) == pytest.approx(PYHF_300_10_CLS_OBS, abs=1e-5)
+    # Another mu is another scan: its rows are not mixed with these.
+    with pytest.raises(ScanOutputError, match="columns|mu"):
+        likelihub.scan(BACKGROUND, PATCHSET, what="upper_limit", executor="serial", output=str(output),
+                       resume=True)
+
+
+def test_scan_arguments_are_checked_before_any_work(tmp_path, monkeypatch):
+    def load(*args, **kwargs):
+        raise AssertionError("the workspace was read")
+
+    monkeypatch.setattr(workspace_module.Workspace, "load", load)
+    InvalidModelError = likelihub.errors.InvalidModelError
+    with pytest.raises(InvalidModelError, match="argument 'mu'"):
+        scan(BACKGROUND, PATCHSET, mu=float("nan"))
+    with pytest.raises(InvalidModelError, match="argument 'cl'"):
+        scan(BACKGROUND, PATCHSET, what="upper_limit", cl=1.5)
+    with pytest.raises(InvalidModelError, match="argument 'what'"):
+        scan(BACKGROUND, PATCHSET, what="limits")
+    with pytest.raises(InvalidModelError, match="argument 'resume'"):
+        scan(BACKGROUND, PATCHSET, resume=True)
+    with pytest.raises(ExecutorError, match="'bogus'"):
+        scan(BACKGROUND, PATCHSET, executor="bogus")
+    with pytest.raises(ScanOutputError, match="does not exist"):
+        scan(BACKGROUND, PATCHSET, output=str(tmp_path / "missing" / "rows.csv"))
+
+
+def test_scan_refuses_mu_outside_the_poi_bounds():
+    # two_bin_background.json: POI mu, a normfactor with pyhf's default bounds [0, 10]
+    with pytest.raises(likelihub.errors.InvalidModelError,
+                       match=r"mu = -1 lies outside the bounds \[0, 10\] of the parameter of interest 'mu'"):
+        scan(BACKGROUND, PATCHSET, mu=-1.0, executor="serial")

@@ -148,3 +148,66 @@ def test_chunks_evaluated_together_give_the_same_rows_whatever_the_executor(seri
     assert run_scan(points, ManyAtOnce(), max_workers=2) == rows  # exactly
     # an evaluate_many that gives a wrong number of outcomes: each point is evaluated alone
     assert run_scan(POINTS, ManyAtOnce(broken=True), executor="serial") == serial_rows
+
+
+class Counter:
+    """A progress bar's stand-in: counts the points it is told about (``update(n)``)."""
+
+    def __init__(self):
+        self.updates = []
+
+    def update(self, count: int) -> None:
+        self.updates.append(count)
+
+
+@pytest.mark.parametrize("executor", ["serial", None])
+def test_progress_goes_to_the_callers_bar_or_function(executor):
+    # What the command line needs to show any long run's progress (scans, toys' chunks) in a bar
+    # of its own: chunk by chunk, the number of points just done.
+    bar, calls = Counter(), []
+    points = POINTS * 5
+    run_scan(points, cls_of_point, executor=executor, max_workers=2, progress=bar)
+    run_scan(points, cls_of_point, executor=executor, max_workers=2, progress=calls.append)
+    assert sum(bar.updates) == sum(calls) == len(points)
+    assert len(bar.updates) > 1  # as chunks finish, not once at the end
+
+
+def test_rows_go_to_on_rows_as_chunks_finish():
+    points = [ScanPoint(f"point_{i}", (1.0 + i % 4, 0.0)) for i in range(20)]
+    chunks = []
+    rows = run_scan(points, cls_of_point, max_workers=2, on_rows=chunks.append)
+    assert len(chunks) > 1 and sum(len(c) for c in chunks) == len(rows) == 20
+    names = [row["name"] for row in rows]  # the points' order
+    for chunk in chunks:  # each chunk's rows arrive together, in the points' order
+        start = names.index(chunk[0]["name"])
+        assert rows[start:start + len(chunk)] == chunk
+
+
+def test_bad_executors_are_refused_before_any_work():
+    from likelihub.scanning import ExecutorError
+
+    with pytest.raises(ExecutorError, match="'bogus' is not 'processes', 'serial' or the address"):
+        run_scan(POINTS, cls_of_point, executor="bogus")
+    with pytest.raises(ExecutorError, match="not int"):
+        run_scan(POINTS, cls_of_point, executor=4)
+
+
+def test_an_unreachable_scheduler_is_an_executor_error():
+    pytest.importorskip("distributed")
+    import socket
+
+    from likelihub.scanning import ExecutorError
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ExecutorError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        run_scan(POINTS, cls_of_point, executor=f"tcp://127.0.0.1:{port}", connect_timeout=1.0)
+
+
+def test_a_row_error_is_one_line():
+    def failing(point):
+        raise ValueError("first line\n  second line")
+
+    rows = run_scan(POINTS[:2], failing, executor="serial")
+    assert rows[0]["error"] == "ValueError: first line second line"

@@ -15,6 +15,7 @@ from importlib.resources import files
 import click
 
 from ..registry import get_backend
+from .options import FINITE
 
 __all__ = ["demo_command", "EXAMPLE_WORKSPACE"]
 
@@ -24,7 +25,7 @@ EXAMPLE_WORKSPACE = files("likelihub").joinpath("data", "example_workspace.json"
 @click.command("demo")
 @click.option("--workspace", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A pyhf JSON workspace instead of the shipped example.")
-@click.option("--mu", type=float, default=1.0, show_default=True, help="Signal strength to test.")
+@click.option("--mu", type=FINITE, default=1.0, show_default=True, help="Signal strength to test.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def demo_command(workspace: str | None, mu: float, as_json: bool):
     """Fit, CLs and upper limit on the shipped example model (or WORKSPACE)."""

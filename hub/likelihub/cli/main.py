@@ -1,20 +1,74 @@
-"""``likelihub``: the command group, the ``backends`` and ``plugins`` commands, plugin commands."""
+"""``likelihub``: the command group, the ``backends`` and ``plugins`` commands, plugin commands.
+
+No traceback reaches a user: likelihub's errors are one line naming what is wrong and where (exit
+status 1), bad options are usage errors (exit status 2), and any other exception, a bug or an
+unexpected failure, is one line with its type and message, and how to see the traceback
+(``likelihub --traceback ...`` or ``LIKELIHUB_TRACEBACK=1``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import click
 
 from .. import __version__
+from ..errors import LikelihubError
 from ..registry import available_backends, default_registry
 from .demo import demo_command
+from .options import one_line
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "main", "TRACEBACK_VARIABLE"]
+
+#: Environment variable that, set to 1, lets unexpected exceptions show their traceback.
+TRACEBACK_VARIABLE = "LIKELIHUB_TRACEBACK"
 
 
-@click.group(help="likelihub: CLs, upper limits and fits for the likelihoods of LHC searches.")
+def _traceback_wanted(ctx: click.Context | None = None) -> bool:
+    if os.environ.get(TRACEBACK_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    root = ctx.find_root() if ctx is not None else None
+    return bool(root is not None and root.meta.get("likelihub.traceback"))
+
+
+def _unexpected(error: BaseException) -> str:
+    return (f"unexpected {type(error).__name__}: {one_line(error) or '(no message)'} (rerun with "
+            f"likelihub --traceback ..., or {TRACEBACK_VARIABLE}=1, to see where)")
+
+
+class GuardedGroup(click.Group):
+    """A click group whose commands never show a traceback: likelihub's errors and any other
+    exception become one line (exit status 1), unless the traceback is asked for."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                KeyboardInterrupt):
+            raise
+        except LikelihubError as error:
+            if _traceback_wanted(ctx):
+                raise
+            raise click.ClickException(one_line(error)) from None
+        except Exception as error:  # the last resort: a bug, or a failure nobody foresaw
+            if _traceback_wanted(ctx):
+                raise
+            raise click.ClickException(_unexpected(error)) from None
+
+
+def _remember_traceback(ctx: click.Context, param, value: bool) -> bool:
+    ctx.meta["likelihub.traceback"] = value
+    return value
+
+
+@click.group(cls=GuardedGroup,
+             help="likelihub: CLs, upper limits and fits for the likelihoods of LHC searches.")
 @click.version_option(__version__, prog_name="likelihub")
+@click.option("--traceback", is_flag=True, expose_value=False, is_eager=True,
+              callback=_remember_traceback,
+              help=f"Show the traceback of an unexpected error (also: {TRACEBACK_VARIABLE}=1).")
 def cli():
     pass
 
@@ -63,6 +117,13 @@ def _add_plugin_commands(group: click.Group) -> None:
 
 
 def main(args=None) -> None:
-    """Entry point of the ``likelihub`` script."""
-    _add_plugin_commands(cli)
-    cli.main(args=args, prog_name="likelihub")
+    """Entry point of the ``likelihub`` script: the command group, with a last-resort guard
+    against tracebacks where the group's own guard cannot act (e.g. a plugin's option type)."""
+    try:
+        _add_plugin_commands(cli)
+        cli.main(args=args, prog_name="likelihub")
+    except Exception as error:
+        if _traceback_wanted() or "--traceback" in (sys.argv[1:] if args is None else args):
+            raise
+        click.echo(f"Error: {_unexpected(error)}", err=True)
+        sys.exit(1)

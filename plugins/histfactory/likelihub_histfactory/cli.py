@@ -9,13 +9,15 @@
     likelihub scan 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --output cls.csv
 
 A workspace is a JSON file, ``-`` (standard input) or a HEPData pallet (``.tar.gz``) with
-``--member``; patches and patchsets given by a path that is no file are read from the same
-pallet. Errors print one line naming the file, channel, sample, modifier and bin, and exit 1.
+``--member``; patches and patchsets given by a name are read from the same pallet where it has
+such a member (a file of that name in the current directory is then ignored, and a note says
+so: write ``./patchset.json`` for the file), else from the file. Errors print one line naming
+the file, channel, sample, modifier and bin, and exit 1; options are checked before any work
+(output directories, finite numbers, --cl within (0, 1), --mu within the POI's bounds).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
@@ -23,19 +25,18 @@ import sys
 
 import click
 
+from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, write_output
+from likelihub.cli.options import reporting_errors as _reporting_errors
+
+from .cli_scan import scan_command
+from .cli_sources import pallet_patches, pallet_patchset
+from .cli_sources import reading as _reading
+
 __all__ = ["commands", "cls_command", "limit_command", "fit_command", "inspect_command",
            "patchset_group", "scan_command"]
 
-
-@contextlib.contextmanager
-def _reporting_errors():
-    """Turn likelihub's errors into a one-line message and exit status 1 (no traceback)."""
-    from likelihub.errors import LikelihubError
-
-    try:
-        yield
-    except LikelihubError as error:
-        raise click.ClickException(str(error)) from None
+#: What ``--plot`` says where matplotlib is missing (after the result is printed).
+PLOT_EXTRA = "matplotlib is not installed: pip install 'likelihub[plot]'"
 
 
 def _source(path: str):
@@ -51,8 +52,7 @@ def _source(path: str):
 def _emit(result, output_file: str | None) -> None:
     text = json.dumps(result, indent=4, sort_keys=True)
     if output_file:
-        with open(output_file, "w", encoding="utf-8") as stream:
-            stream.write(text + "\n")
+        write_output(text + "\n", output_file)
     else:
         click.echo(text)
 
@@ -70,7 +70,8 @@ def _model_options(function):
                      help="Patchset holding the signal patch (a file, or a member of the pallet)."),
         click.option("--patch-name", default=None, help="Name of the patch of --patchset to apply."),
         click.option("--measurement", default=None, help="Measurement to use (the first by default)."),
-        click.option("--output-file", default=None, help="Write the JSON here instead of printing it."),
+        click.option("--output-file", type=OutputFile(), default=None,
+                     help="Write the JSON here instead of printing it."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -80,17 +81,45 @@ def _model_options(function):
 def _build(workspace, member, patches, patchset, patch_name, measurement):
     import likelihub
 
-    return likelihub.get_backend("histfactory")(
-        _source(workspace), patches=list(patches), measurement=measurement, member=member,
-        patchset=patchset, patch_name=patch_name)
+    with _reading(workspace):
+        return likelihub.get_backend("histfactory")(
+            _source(workspace), patches=pallet_patches(patches, workspace),
+            measurement=measurement, member=member,
+            patchset=pallet_patchset(patchset, workspace), patch_name=patch_name)
+
+
+def _check_mu(model, mu: float, test_stat: str) -> None:
+    """Refuse a tested mu outside the bounds the test statistic fits the POI within."""
+    from likelihub.infer.profile import poi_bounds_for
+
+    with _reporting_errors():
+        poi = model.config.require_poi()
+    low, high = poi_bounds_for(model.config, test_stat)[poi]
+    if not low <= mu <= high:
+        raise click.BadParameter(f"{mu:g} lies outside the bounds [{low:g}, {high:g}] of the "
+                                 f"parameter of interest {model.config.parameter_names[poi]!r}",
+                                 param_hint="--mu")
+
+
+def _plot(draw, plot_file: str, output_file: str | None) -> None:
+    """Draw the plot after the result was printed; without matplotlib, say how to install it."""
+    try:
+        ax = draw()
+    except ImportError as error:
+        if "matplotlib" not in str(error):
+            raise
+        where = f"written to {output_file}" if output_file else "printed above"
+        raise click.ClickException(f"the result is {where}, but the plot {plot_file} was not "
+                                   f"drawn: {PLOT_EXTRA}") from None
+    _save(ax, plot_file)
 
 
 @click.command("cls")
 @_model_options
-@click.option("--mu", "--test-poi", "mu", type=float, default=1.0, show_default=True,
-              help="Tested signal strength.")
+@click.option("--mu", "--test-poi", "mu", type=FINITE, default=1.0, show_default=True,
+              help="Tested signal strength (finite, within the POI's bounds).")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
-@click.option("--plot", "plot_file", default=None,
+@click.option("--plot", "plot_file", type=OutputFile(), default=None,
               help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked) into "
                    "this image file (PNG, PDF, ... by its suffix).")
 def cls_command(workspace, member, patches, patchset, patch_name, measurement, output_file, mu,
@@ -98,20 +127,26 @@ def cls_command(workspace, member, patches, patchset, patch_name, measurement, o
     """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
     with _reporting_errors():
         model = _build(workspace, member, patches, patchset, patch_name, measurement)
+        _check_mu(model, mu, test_stat)
         result = model.cls(mu, test_statistic=test_stat)
-        if plot_file:
+    _emit({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
+    if plot_file:
+        def draw():
             ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95)
             ax.axvline(mu, color="grey", ls="-.", lw=1, label=rf"tested $\mu$ = {mu:g}")
             ax.legend(loc="upper right", fontsize="small")
-            _save(ax, plot_file)
-    _emit({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
+            return ax
+
+        with _reporting_errors():
+            _plot(draw, plot_file, output_file)
 
 
 @click.command("limit")
 @_model_options
-@click.option("--cl", type=float, default=0.95, show_default=True, help="Confidence level.")
+@click.option("--cl", type=CONFIDENCE_LEVEL, default=0.95, show_default=True,
+              help="Confidence level, between 0 and 1.")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
-@click.option("--plot", "plot_file", default=None,
+@click.option("--plot", "plot_file", type=OutputFile(), default=None,
               help="Also draw the Brazil band (CLs versus mu, expected band, limits marked) into "
                    "this image file (PNG, PDF, ... by its suffix).")
 def limit_command(workspace, member, patches, patchset, patch_name, measurement, output_file, cl,
@@ -120,12 +155,14 @@ def limit_command(workspace, member, patches, patchset, patch_name, measurement,
     with _reporting_errors():
         model = _build(workspace, member, patches, patchset, patch_name, measurement)
         result = model.upper_limit(cl=cl, test_statistic=test_stat)
-        if plot_file:
-            limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
-            top = 1.25 * max(limits) if limits else 10.0
-            _save(_brazil_plot(model, _grid(top), test_stat, result, cl), plot_file)
     _emit({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
+    if plot_file:
+        limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
+        top = 1.25 * max(limits) if limits else 10.0
+        with _reporting_errors():
+            _plot(lambda: _brazil_plot(model, _grid(top), test_stat, result, cl), plot_file,
+                  output_file)
 
 
 def _grid(top: float, points: int = 30) -> list[float]:
@@ -206,8 +243,9 @@ def inspect_command(workspace, member, patches, as_json):
     """Summarise a workspace: channels and bins, samples, parameters, modifiers, measurements."""
     from .workspace import Workspace
 
-    with _reporting_errors():
-        ws = Workspace.load(_source(workspace), member=member).apply_patches(patches)
+    with _reporting_errors(), _reading(workspace):
+        ws = Workspace.load(_source(workspace), member=member).apply_patches(
+            pallet_patches(patches, workspace))
     summary = _summary(ws)
     if as_json:
         click.echo(json.dumps(summary, indent=1))
@@ -233,8 +271,12 @@ def _patchset(path: str, member: str | None = None, archive_of=None):
     from .io import is_archive
     from .patchset import PatchSet
 
-    if archive_of is not None and is_archive(archive_of) and not Path(path).is_file():
-        return PatchSet(archive_of, member=path)
+    if archive_of is not None:
+        chosen = pallet_patchset(path, archive_of)  # the pallet's member, where a file has its name
+        if isinstance(chosen, PatchSet):
+            return chosen
+        if is_archive(archive_of) and not Path(path).is_file():
+            return PatchSet(archive_of, member=path)
     return PatchSet(_source(path), member=member)
 
 
@@ -249,10 +291,11 @@ def patchset_group():
 @click.option("--member", default=None, help="Member of a .tar.gz pallet holding the patchset.")
 @click.option("--with-metadata/--without-metadata", default=False,
               help="Print {metadata, patch} with the patchset's metadata merged in.")
-@click.option("--output-file", default=None, help="Write the JSON here instead of printing it.")
+@click.option("--output-file", type=OutputFile(), default=None,
+              help="Write the JSON here instead of printing it.")
 def extract_command(patchset, name, member, with_metadata, output_file):
     """Print one patch of a patchset (its JSON patch operations)."""
-    with _reporting_errors():
+    with _reporting_errors(), _reading(patchset):
         patches = _patchset(patchset, member)
         patch = patches[name]
     result = patch.operations
@@ -266,12 +309,13 @@ def extract_command(patchset, name, member, with_metadata, output_file):
 @click.argument("patchset")
 @click.option("--name", required=True, help="Name of the patch to apply.")
 @click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
-@click.option("--output-file", default=None, help="Write the JSON here instead of printing it.")
+@click.option("--output-file", type=OutputFile(), default=None,
+              help="Write the JSON here instead of printing it.")
 def apply_command(background_only, patchset, name, member, output_file):
     """Print the background-only workspace with a patch of the patchset applied (digest verified)."""
     from .workspace import Workspace
 
-    with _reporting_errors():
+    with _reporting_errors(), _reading(background_only):
         ws = Workspace.load(_source(background_only), member=member)
         patched = _patchset(patchset, archive_of=background_only).apply(ws, name)
     _emit(patched.to_dict(), output_file)
@@ -285,7 +329,7 @@ def verify_command(background_only, patchset, member):
     """Check that the patchset was made for this background-only workspace (its digests)."""
     from .workspace import Workspace
 
-    with _reporting_errors():
+    with _reporting_errors(), _reading(background_only):
         ws = Workspace.load(_source(background_only), member=member)
         _patchset(patchset, archive_of=background_only).verify(ws)
     click.echo("All good.")
@@ -296,57 +340,11 @@ def verify_command(background_only, patchset, member):
 @click.option("--member", default=None, help="Member of a .tar.gz pallet holding the patchset.")
 def inspect_patchset_command(patchset, member):
     """List the patches of a patchset with their label values."""
-    with _reporting_errors():
+    with _reporting_errors(), _reading(patchset):
         patches = _patchset(patchset, member)
     click.echo(f"{patches.description}\n{len(patches)} patches; labels {', '.join(patches.labels)}; "
                f"references {patches.references}\n")
     click.echo("\n".join(_table([[p.name, *p.values] for p in patches], ["name", *patches.labels])))
-
-
-# -- scans --------------------------------------------------------------------------------------
-def _executor(executor: str):
-    """``processes`` -> a local process pool (None), ``serial``, or a Dask scheduler address."""
-    return None if executor == "processes" else executor
-
-
-@click.command("scan")
-@click.argument("workspace")
-@click.option("--patchset", required=True,
-              help="Patchset of the signal points (a file, or a member of the workspace's pallet).")
-@click.option("--member", default=None,
-              help="Member of a .tar.gz pallet holding the background-only workspace.")
-@click.option("--measurement", default=None, help="Measurement to use (the first by default).")
-@click.option("--mu", type=float, default=1.0, show_default=True, help="Tested signal strength (CLs).")
-@click.option("--what", type=click.Choice(["cls", "upper_limit"]), default="cls", show_default=True,
-              help="CLs at --mu, or the upper limit on mu, of each point.")
-@click.option("--cl", type=float, default=0.95, show_default=True, help="Confidence level of limits.")
-@click.option("--output", "output_file", default=None,
-              help="Write the rows here: JSON (.json) or CSV (.csv); a table is printed otherwise.")
-@click.option("--executor", default="processes", show_default=True,
-              help="'processes' (local pool), 'serial', or a Dask scheduler address (tcp://host:8786).")
-@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def scan_command(workspace, patchset, member, measurement, mu, what, cl, output_file, executor, workers,
-                 progress):
-    """CLs (or upper limits) of every signal point of a patchset, on local processes or a Dask cluster."""
-    from .scan import scan
-
-    if output_file and not output_file.endswith((".json", ".csv")):
-        raise click.BadParameter("the output's suffix must be .json or .csv", param_hint="--output")
-    if workers is not None and workers < 1:
-        raise click.BadParameter("needs at least one worker", param_hint="--workers")
-    options = {} if measurement is None else {"measurement": measurement}
-    with _reporting_errors():
-        result = scan(workspace, patchset, mu=mu, what=what, executor=_executor(executor),
-                      member=member, cl=cl, max_workers=workers, progress=progress, **options)
-    failed = sum(1 for row in result.rows if row.get("error"))
-    if output_file:
-        result.write(output_file)
-        click.echo(f"{len(result.rows)} points ({failed} failed) written to {output_file}")
-    else:
-        click.echo(str(result))
-    if failed:
-        raise click.exceptions.Exit(1)  # rows were written; the failures are in them
 
 
 #: click commands registered under ``likelihub`` by the plugin's hook.

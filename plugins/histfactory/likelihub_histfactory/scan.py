@@ -14,19 +14,34 @@ the precision of the fits (1Lbb: 5e-9 relative), whichever executor and chunk co
 A measurement that configures parameters the model lacks is reported once, not once per point.
 Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), ``"serial"``, a
 ``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
+
+With ``output=``, rows are appended to the file as they finish, an interrupted scan keeps them,
+``resume=True`` computes only the points the file lacks, and the final file is written in the
+patchset's order, atomically (:mod:`likelihub.scan_output`).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import glob
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from likelihub.errors import InvalidModelError
 from likelihub.infer.lockstep import calculators_together
-from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
+from likelihub.infer.profile import poi_bounds_for
+from likelihub.scan_output import ScanOutput
+from likelihub.scanning import (
+    CONNECT_TIMEOUT,
+    ExecutorError,
+    LocalPool,
+    ScanPoint,
+    ScanResult,
+    executor_problem,
+    run_scan,
+)
 
 from .factory import build_model
 from .io import archive_members, beside, read_json, read_json_members
@@ -133,8 +148,8 @@ class PointEvaluator:
 
 def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, *,
          member: str | None = None, patchset_member: str | None = None, cl: float = 0.95,
-         max_workers: int | None = None, progress: bool | None = None,
-         **model_options) -> ScanResult:
+         max_workers: int | None = None, progress=None, output=None, resume: bool = False,
+         connect_timeout: float = CONNECT_TIMEOUT, **model_options) -> ScanResult:
     """CLs at ``mu`` (``what="cls"``) or upper limits (``what="upper_limit"``) of every patch.
 
     Parameters
@@ -146,7 +161,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
         workspace's pallet; or a pattern of patch files, one per point (``"RegionA/patch.*.json"``:
         members of the workspace's pallet, else files; :func:`patch_file_points`).
     mu
-        Signal strength tested for CLs.
+        Signal strength tested for CLs (finite, within the POI's bounds).
     what
         ``"cls"`` or ``"upper_limit"``.
     executor
@@ -156,7 +171,15 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     cl
         Confidence level of the upper limits.
     max_workers, progress
-        Local processes, and the progress bar (default: on a terminal).
+        Local processes, and the progress bar (see :func:`likelihub.scanning.run_scan`).
+    output
+        A ``.csv``, ``.json`` or ``.jsonl`` file to write the rows to, as they finish (checked,
+        and locked against other scans, before any work; see :mod:`likelihub.scan_output`).
+    resume
+        Keep the rows ``output`` holds (of an interrupted scan with the same settings) and
+        compute only the other points.
+    connect_timeout
+        Seconds to wait for a Dask scheduler given by its address.
     model_options
         Passed to the ``histfactory`` factory for each point (e.g. ``measurement``).
 
@@ -165,33 +188,98 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     ScanResult
         One row per patch, in the patchset's order: ``name``, ``values`` and ``cls_obs``,
         ``cls_exp`` (or ``upper_limit_obs``, ``upper_limit_exp``), ``error`` for failed points.
+
+    Raises
+    ------
+    likelihub.scan_output.ScanOutputError
+        An output that cannot be written, is being written by another scan, or cannot be resumed.
+    likelihub.scanning.ExecutorError
+        An unknown or unreachable executor, or a worker process that died.
+    InvalidModelError
+        Bad arguments (naming them) or a bad workspace or patchset.
     """
-    if what not in WHAT:
-        raise ValueError(f"what must be one of {WHAT}, got {what!r}")
-    background = Workspace.load(workspace, member=member)
+    _check_arguments(what, mu, cl, output, resume)
+    problem = executor_problem(executor)
+    if problem:
+        raise ExecutorError(f"executor: {problem}")
     options = dict(model_options)
-    unused_parameters = options.get("unused_parameters", "warn")
-    # Settings of parameters a model lacks are reported here, once (below), not once per point.
-    options["unused_parameters"] = "ignore" if unused_parameters == "warn" else unused_parameters
-    evaluator = PointEvaluator(background, what, float(mu), cl, options)
-    # The local workers start now and warm up while the patchset is read and verified.
-    pool = LocalPool(evaluator, max_workers) if executor is None else None
+    settings = {"what": what, **({"mu": float(mu)} if what == "cls" else {"cl": float(cl)}),
+                **{k: repr(v) for k, v in sorted(options.items())}}
+    writer = ScanOutput(output, resume=resume, settings=settings) if output is not None else None
+    pool = None
     try:
-        if isinstance(patchset, str) and any(c in patchset for c in PATTERN_CHARACTERS):
-            points, labels = patch_file_points(patchset, background.file), []
-        else:
-            patches = load_patchset(patchset, member=patchset_member, origin=background.file)
-            patches.verify(background)
-            points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
-            labels = list(patches.labels)
-        if unused_parameters == "warn" and points:
-            _warn_of_unused_parameters(background, points[0].payload, options.get("measurement"))
-        rows = run_scan(points, evaluator, executor=pool or executor, max_workers=max_workers,
-                        progress=progress)
+        background = Workspace.load(workspace, member=member)
+        unused_parameters = options.get("unused_parameters", "warn")
+        # Settings of parameters a model lacks are reported here, once (below), not once per point.
+        options["unused_parameters"] = "ignore" if unused_parameters == "warn" else unused_parameters
+        evaluator = PointEvaluator(background, what, float(mu), cl, options)
+        # The local workers start now and warm up while the patchset is read and verified.
+        pool = LocalPool(evaluator, max_workers) if executor in (None, "processes") else None
+        points, labels = _points(patchset, patchset_member, background)
+        if points:
+            if unused_parameters == "warn":
+                _warn_of_unused_parameters(background, points[0].payload, options.get("measurement"))
+            if what == "cls":
+                _check_mu_within_bounds(background, points[0], float(mu), options)
+        todo = writer.start(points, labels, what) if writer is not None else points
+        rows = run_scan(todo, evaluator, executor=pool or executor, max_workers=max_workers,
+                        progress=progress, on_rows=writer.append if writer is not None else None,
+                        connect_timeout=connect_timeout)
+        if writer is not None:
+            rows = writer.finish(points)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()  # now: an interrupted scan must not leave workers computing
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown()
+        if writer is not None:
+            writer.close()
     return ScanResult(rows, labels=labels, what=what, mu=float(mu) if what == "cls" else None)
+
+
+def _check_arguments(what, mu, cl, output, resume) -> None:
+    if what not in WHAT:
+        raise InvalidModelError(f"must be one of {WHAT}, got {what!r}", argument="what")
+    try:
+        finite = math.isfinite(float(mu)) and math.isfinite(float(cl))
+    except (TypeError, ValueError):
+        finite = False
+    if not finite:
+        raise InvalidModelError(f"mu and cl must be finite numbers, got mu = {mu!r}, cl = {cl!r}",
+                                argument="mu" if what == "cls" else "cl")
+    if not 0.0 < float(cl) < 1.0:
+        raise InvalidModelError(f"must lie between 0 and 1, got {cl!r}", argument="cl")
+    if resume and output is None:
+        raise InvalidModelError("resume=True needs the output to resume", argument="resume")
+
+
+def _points(patchset, patchset_member, background) -> tuple[list[ScanPoint], list[str]]:
+    """The points of a patchset (with its labels) or of a pattern of patch files (no labels)."""
+    if isinstance(patchset, str) and any(c in patchset for c in PATTERN_CHARACTERS):
+        return patch_file_points(patchset, background.file), []
+    patches = load_patchset(patchset, member=patchset_member, origin=background.file)
+    patches.verify(background)
+    points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
+    return points, list(patches.labels)
+
+
+def _check_mu_within_bounds(background: Workspace, point: ScanPoint, mu: float, options) -> None:
+    """Refuse, before any fit, a tested mu outside the POI's bounds (of the first point's model:
+    the points of a patchset share their parameters); a model that cannot be built is left to
+    its point's row."""
+    try:
+        model = build_model(background, patches=[point.payload], **options)
+        poi = model.config.require_poi()
+        low, high = poi_bounds_for(model.config, "qtilde")[poi]
+    except Exception:
+        return
+    if not low <= mu <= high:
+        raise InvalidModelError(f"mu = {mu:g} lies outside the bounds [{low:g}, {high:g}] of the "
+                                f"parameter of interest {model.config.parameter_names[poi]!r}",
+                                argument="mu")
 
 
 #: Characters that make ``patchset`` a pattern of patch files (fnmatch / glob).

@@ -1,0 +1,103 @@
+"""Option types and error handling shared by the ``likelihub`` commands (and plugins' commands).
+
+Options are checked by their click types as the command line is read, before any work: a bad
+value ends the command with a usage error (exit status 2) naming the option and the value.
+
+- :data:`FINITE` (and :class:`FiniteFloat` with bounds): numbers, refusing NaN and infinities;
+- :data:`CONFIDENCE_LEVEL`: a finite number strictly between 0 and 1;
+- :class:`OutputFile`: a file that can be written (its directory exists and is writable; its
+  suffix is one of those given), so that a long computation never ends in "cannot write";
+- :data:`EXECUTOR`: ``processes``, ``serial`` or a Dask scheduler's address.
+
+:func:`reporting_errors` turns likelihub's errors into one line and exit status 1;
+:func:`one_line` writes any message on one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import click
+
+from ..errors import LikelihubError
+from ..scan_output import output_path_problem, write_atomically
+from ..scanning import executor_problem
+
+__all__ = ["FiniteFloat", "FINITE", "CONFIDENCE_LEVEL", "OutputFile", "ExecutorType", "EXECUTOR",
+           "reporting_errors", "one_line", "write_output"]
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line (line breaks and runs of spaces become one space)."""
+    return " ".join(str(message).split())
+
+
+class FiniteFloat(click.FloatRange):
+    """A finite number (no NaN, no infinity), within optional bounds as :class:`click.FloatRange`."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+FINITE = FiniteFloat()
+CONFIDENCE_LEVEL = FiniteFloat(0.0, 1.0, min_open=True, max_open=True)
+
+
+class OutputFile(click.ParamType):
+    """The path of a file to write, checked before any work: its directory exists and is
+    writable, it is not a directory, and its suffix is one of ``suffixes`` (where given)."""
+
+    name = "file"
+
+    def __init__(self, suffixes: tuple[str, ...] = (), suffix_message: str | None = None):
+        self.suffixes = tuple(suffixes)
+        self.suffix_message = suffix_message
+
+    def convert(self, value, param, ctx):
+        path = str(value)
+        if self.suffixes and not path.endswith(self.suffixes):
+            message = self.suffix_message or f"the suffix must be one of {', '.join(self.suffixes)}"
+            self.fail(f"{path}: {message}", param, ctx)
+        problem = output_path_problem(path)
+        if problem:
+            self.fail(f"cannot write {path}: {problem}", param, ctx)
+        return path
+
+
+class ExecutorType(click.ParamType):
+    """Where a scan runs: ``processes`` (a local pool), ``serial``, or the address of a Dask
+    scheduler (``tcp://host:8786``)."""
+
+    name = "executor"
+
+    def convert(self, value, param, ctx):
+        problem = executor_problem(value)
+        if problem:
+            self.fail(problem, param, ctx)
+        return value
+
+
+EXECUTOR = ExecutorType()
+
+
+@contextlib.contextmanager
+def reporting_errors():
+    """Turn likelihub's errors into a one-line message and exit status 1 (no traceback)."""
+    try:
+        yield
+    except LikelihubError as error:
+        raise click.ClickException(one_line(error)) from None
+
+
+def write_output(text: str, path: str) -> None:
+    """Write ``text`` to ``path`` atomically; a failure is one line and exit status 1."""
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: {error.strerror or error}") from None
