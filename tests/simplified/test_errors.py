@@ -28,6 +28,11 @@ def build(**changes):
      ["covariance_matrix", "not positive definite", "smallest eigenvalue -1", "regularize_covariance"]),
     (dict(covariance_matrix=[[1.0, 0.0], [0.0, 0.0]]), InvalidModelError, ["covariance_matrix", "[1]"]),
     (dict(covariance_matrix=np.eye(3)), InvalidModelError, ["covariance_matrix", "(3, 3)", "(2, 2)"]),
+    # magnitudes whose squares or ratios overflow (found by tests/test_fuzz_inputs.py)
+    (dict(background_yields=[1e300, 6.0]), InvalidModelError, ["background_yields", "[0]", "1e+100"]),
+    (dict(signal_yields=[1.0, 1e-320]), InvalidModelError, ["signal_yields", "[1]", "1e-100"]),
+    (dict(data=[5, 1e200]), InvalidDataError, ["data", "[1]"]),
+    (dict(covariance_matrix=[[1e200, 0.0], [0.0, 2.0]]), InvalidModelError, ["covariance_matrix", "[0]"]),
 ])
 def test_bad_input_names_argument_and_bins(changes, error, words):
     with pytest.raises(error) as info:

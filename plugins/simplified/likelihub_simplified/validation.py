@@ -24,6 +24,19 @@ __all__ = [
 #: Relative tolerance of the symmetry check of a covariance or correlation matrix.
 SYMMETRY_RTOL = 1e-8
 
+#: The largest magnitude accepted for any input number (yields, counts, uncertainties, covariance
+#: entries, third moments), and the smallest non-zero one: the likelihoods square, multiply and
+#: divide them, and beyond these the results overflow (no event count or its variance comes near
+#: either; a yield meant to be nothing is written 0).
+MAX_MAGNITUDE = 1e100
+MIN_MAGNITUDE = 1e-100
+
+
+def _magnitudes_outside(array: np.ndarray) -> np.ndarray:
+    """Where |x| > MAX_MAGNITUDE or 0 < |x| < MIN_MAGNITUDE."""
+    size = np.abs(array)
+    return (size > MAX_MAGNITUDE) | ((size > 0) & (size < MIN_MAGNITUDE))
+
 
 def _bins(mask: np.ndarray) -> list[int]:
     return np.flatnonzero(mask).tolist()
@@ -40,6 +53,10 @@ def _vector(values, argument: str, n_bins: int | None, error=InvalidModelError) 
     bad = ~np.isfinite(array)
     if bad.any():
         raise error(f"is not finite (NaN or inf) in bins {_bins(bad)}", argument=argument)
+    outside = _magnitudes_outside(array)
+    if outside.any():
+        raise error(f"has values {array[outside].tolist()} in bins {_bins(outside)}: non-zero "
+                    f"magnitudes must lie within [{MIN_MAGNITUDE:g}, {MAX_MAGNITUDE:g}]", argument=argument)
     return array
 
 
@@ -87,6 +104,11 @@ def _square(values, argument: str, n_bins: int) -> np.ndarray:
     if bad.any():
         rows = sorted(set(np.nonzero(bad)[0].tolist()))
         raise InvalidModelError(f"is not finite in rows {rows}", argument=argument)
+    outside = _magnitudes_outside(matrix)
+    if outside.any():
+        rows = sorted(set(np.nonzero(outside)[0].tolist()))
+        raise InvalidModelError(f"has entries in rows {rows} whose non-zero magnitudes lie outside "
+                                f"[{MIN_MAGNITUDE:g}, {MAX_MAGNITUDE:g}]", argument=argument)
     asymmetry = np.abs(matrix - matrix.T)
     scale = np.maximum(np.abs(matrix), np.abs(matrix.T))
     asymmetric = asymmetry > SYMMETRY_RTOL * np.maximum(scale, np.finfo(float).tiny)
