@@ -50,7 +50,8 @@ class StatisticalModel:
         A label (used by the combiner to prefix parameter names).
     fit_options
         Keywords for every fit (:func:`likelihub.optimize.fit`): ``method`` ("minuit" or
-        "scipy"), ``edm_max``, ``max_calls``.
+        "scipy"), ``edm_max``, and the budget ``max_calls`` (per fit) and ``time_limit`` (per
+        inference call; :mod:`likelihub.budget`).
     """
 
     def __init__(self, backend, name: str | None = None, fit_options: Mapping | None = None):
@@ -168,11 +169,14 @@ class StatisticalModel:
     def calculator(self, calculator: str = "asymptotic", test_statistic: str = "qtilde",
                    asimov_global_observables: str = "fitted",
                    data: Sequence[float] | None = None, ntoys: int = 2000,
-                   rng: np.random.Generator | None = None, executor=None):
+                   rng: np.random.Generator | None = None, executor=None,
+                   progress: bool | None = None):
         """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
 
         ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
-        :func:`likelihub.scanning.run_scan`).
+        :func:`likelihub.scanning.run_scan`); ``progress`` shows a progress bar of the toys
+        (default: on a terminal). The fit options' ``time_limit`` bounds the calculator's fits
+        together, from its creation (:mod:`likelihub.budget`).
         """
         data = self._data(data)
         if test_statistic not in ("qtilde", "q"):
@@ -182,7 +186,7 @@ class StatisticalModel:
                                         asimov_global_observables, self.fit_options)
         if calculator == "toys":
             return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
-                                 executor=executor)
+                                 executor=executor, progress=progress)
         if calculator == "chi2":
             return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
         raise ValueError(f"calculator must be one of {CALCULATORS}, got {calculator!r}")
@@ -190,7 +194,8 @@ class StatisticalModel:
     def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
             test_statistic: str = "qtilde", expected: str = "all",
             asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None) -> CLsResult:
+            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None,
+            progress: bool | None = None) -> CLsResult:
         """CLs of the signal strength ``mu``.
 
         Parameters
@@ -207,11 +212,12 @@ class StatisticalModel:
             "fitted" (default) or "nominal" (see the module docstring).
         data
             Data to test; the observed data by default.
-        ntoys, rng, executor
-            Toys per hypothesis, the random generator, and where the toys run (toys only).
+        ntoys, rng, executor, progress
+            Toys per hypothesis, the random generator, where the toys run, and whether a progress
+            bar shows (default: on a terminal) (toys only).
         """
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor)
+                               ntoys, rng, executor, progress)
         return calc.cls(mu, expected=expected)
 
     def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
@@ -233,15 +239,15 @@ class StatisticalModel:
                     test_statistic: str = "qtilde", expected: str = "all",
                     asimov_global_observables: str = "fitted",
                     data: Sequence[float] | None = None, ntoys: int = 2000,
-                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None
-                    ) -> UpperLimitResult:
+                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None,
+                    progress: bool | None = None) -> UpperLimitResult:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
         Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
         the other parameters are those of :meth:`cls`.
         """
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor)
+                               ntoys, rng, executor, progress)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
         return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
