@@ -81,9 +81,12 @@ def _fit_together(stack: BackendStack, profilers: Sequence[Profiler | None], mu:
     fixed_values = None if mu is None else {poi: float(mu)}
     failed = set()
     for members in by_bounds.values():
+        # The earliest of the calculators' deadlines (made together, they differ by microseconds).
+        deadline = min((profilers[m].deadline for m in members), key=lambda d: d.at)
         fits = lockstep_newton(stack, np.stack([profilers[m].data for m in members]),
                                fixed_values=fixed_values, init=np.stack([starts[m] for m in members]),
-                               bounds=bounds[members[0]], edm_max=edm_max, members=np.array(members))
+                               bounds=bounds[members[0]], edm_max=edm_max, members=np.array(members),
+                               deadline=deadline)
         for row, member in enumerate(members):
             if fits.converged[row]:
                 _adopt(stack, member, profilers[member], fits, row, mu)
