@@ -97,8 +97,11 @@ def _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_ite
         value, grad = value_and_grad(full(points, rows), data[rows], rows)
         return -np.asarray(value, float), -np.asarray(grad, float)[:, free]
 
+    index = np.flatnonzero(free)
+
     def hessians(points, rows):
-        return -np.asarray(hessian(full(points, rows), data[rows], rows), float)[:, free][:, :, free]
+        h = np.asarray(hessian(full(points, rows), data[rows], rows), float)
+        return -h[:, index[:, None], index[None, :]]
 
     try:
         fits = newton_batch(evaluate, hessians, x[:, free], bounds[free, 0], bounds[free, 1], edm_max,

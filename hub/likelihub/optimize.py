@@ -163,6 +163,7 @@ def fit(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     deadline: Deadline | None = None,
     description: str | None = None,
+    poi_limit: bool = True,
 ) -> FitResult:
     """Maximum-likelihood fit of ``backend`` to ``data``.
 
@@ -195,6 +196,9 @@ def fit(
         :class:`~likelihub.budget.FitTimeLimitError` is raised whatever ``raise_on_failure`` says.
     description
         What is fitted (data, fixed POI), for messages; the fixed parameters by default.
+    poi_limit
+        Where the POI is fixed at a value where -log L is infinite whatever the other parameters,
+        return the limit from inside its bounds (module docstring; default), else an infinite fit.
 
     Returns
     -------
@@ -221,7 +225,7 @@ def fit(
                 best = _Attempt(x0, objective(x0), 0.0, "none (all fixed)")
             else:
                 x0 = finite_start(objective, x0, free_bounds, np.asarray(config.init, float)[free])
-                if np.isfinite(objective.value_and_grad(x0)[0]):
+                if np.isfinite(objective(x0)):
                     best = _minimise_with_retries(objective, x0, free_bounds, method, edm_max)
                 else:
                     best = _Attempt(x0, np.inf, np.inf, "none: -log L is infinite at every start tried")
@@ -231,7 +235,7 @@ def fit(
             best = _Attempt(x, objective.best_value, np.inf, f"stopped: {exhausted.reason}")
         converged = stopped is None and best.edm <= edm_max and np.isfinite(best.nll)
         poi = config.poi_index
-        if stopped is None and np.isinf(best.nll) and poi in (fixed_values or {}):
+        if poi_limit and stopped is None and np.isinf(best.nll) and poi in (fixed_values or {}):
             limit = _poi_limit(backend, data, dict(fixed_values), objective.full(best.x), bounds,
                                method=method, edm_max=edm_max, max_calls=max_calls,
                                deadline=objective.deadline, description=description)
@@ -254,9 +258,13 @@ def fit(
                 f"{edm_max:g} after {objective.n_evaluations} evaluations ({best.method})",
                 result=result,
             )
-        if uncertainties and converged:
+        if uncertainties and stopped is None and np.isfinite(best.nll):
             objective.max_calls = None  # one Hessian more, whatever the fit spent
-            _add_uncertainties(result, objective, best.x)
+            try:
+                _add_uncertainties(result, objective, best.x)
+            except BudgetExhausted as exhausted:
+                raise FitTimeLimitError(f"{_what(backend, fixed_values, description)}: "
+                                        f"{exhausted.reason}", result=result) from None
     return result
 
 
@@ -271,7 +279,7 @@ def _poi_limit(backend, data, fixed_values, start, bounds, **options) -> FitResu
         limits = np.array(bounds, dtype=float)
         limits[poi] = (min(limits[poi, 0], near), max(limits[poi, 1], near))
         result = fit(backend, data, fixed_values={**fixed_values, poi: near}, init=start, bounds=limits,
-                     raise_on_failure=False, **options)
+                     raise_on_failure=False, poi_limit=False, **options)
         if result.converged:
             result.values[poi] = mu
             result.nll = np.inf
@@ -308,14 +316,14 @@ def finite_start(objective, x0: np.ndarray, bounds: np.ndarray, init: np.ndarray
     """``x0`` if -log L is finite there, else the first of: the config's initial values, the
     points half-way and a quarter-way from ``x0`` to them, the middle of finite bounds (one
     evaluation each). Where all are infinite, ``x0`` (the fit reports an infinite minimum)."""
-    if np.isfinite(objective.value_and_grad(x0)[0]):
+    if np.isfinite(objective(x0)):
         return x0
     init = np.clip(init, bounds[:, 0], bounds[:, 1])
     finite = np.isfinite(bounds).all(axis=1)
     middle = x0.copy()
     middle[finite] = 0.5 * (bounds[finite, 0] + bounds[finite, 1])
     for candidate in (init, 0.5 * (x0 + init), 0.75 * x0 + 0.25 * init, middle):
-        if np.isfinite(objective.value_and_grad(candidate)[0]):
+        if np.isfinite(objective(candidate)):
             return candidate
     return x0
 

@@ -136,7 +136,9 @@ def test_toys_whose_fits_fail_are_counted_not_fatal(batch, monkeypatch):
         monkeypatch.setattr("likelihub.batch_fit.fit", counted)
     backend = UnboundedForSomeToys(N, S, B, DELTA)
     backend.config = backend.config.replace(bounds=[(0.0, 10.0), (-np.inf, np.inf)])
-    model = lh.StatisticalModel(backend)
+    # Toys fitted one by one keep the fit options' budget (the lock-step fallbacks get
+    # TOY_FIT_MAX_CALLS): a small one keeps this test short.
+    model = lh.StatisticalModel(backend, fit_options={} if batch else {"max_calls": 2000})
     with pytest.warns(RuntimeWarning, match="toys failed at mu = 1"):
         result = model.cls(1.0, calculator="toys", ntoys=200, rng=np.random.default_rng(4))
     assert 0 < result.n_failed_fits < 0.1 * 400 and 0 < result.cls_obs < 1

@@ -113,3 +113,12 @@ def test_toys_do_not_fail_on_zero_rate_points(batch, monkeypatch):
     q, failed = toy_test_statistics(backend, toys, 0.0, np.array(backend.config.bounds), "qtilde",
                                     np.array([0.0, 0.0]))
     assert failed == 0 and np.all(np.isfinite(q))
+
+
+def test_a_likelihood_infinite_everywhere_is_a_fit_error():
+    # s_A = 0: bin A expects nothing at any mu but has an event. No limit to take: a FitError (the
+    # limit is looked for once, at mu +- 1e-9, not again from there).
+    model = lh.StatisticalModel(ZeroRateBackend(s_a=0.0))
+    for fixed in ({"mu": 1.0}, None):
+        with pytest.raises(lh.errors.FitError, match="best -log L inf"):
+            model.fit(fixed=fixed)

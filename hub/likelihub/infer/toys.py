@@ -79,10 +79,14 @@ def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) ->
                                              size, rng)
 
 
-def _toy_fit_options(fit_options: Mapping | None) -> dict:
+def _toy_fit_options(fit_options: Mapping | None, backend) -> dict:
+    """The fit options of toys: the calculator's deadline holds (not a new time limit), and the
+    fits that the lock-step fitter leaves get :data:`TOY_FIT_MAX_CALLS` evaluations (toys fitted
+    one by one, all with MIGRAD where the backend has no Hessian, keep the fit options' budget)."""
     options = dict(fit_options or {})
-    options["max_calls"] = min(int(options.get("max_calls", DEFAULT_MAX_CALLS)), TOY_FIT_MAX_CALLS)
-    options.pop("time_limit", None)  # the calculator's deadline holds
+    options.pop("time_limit", None)
+    if supports_batch_fits(backend):
+        options["max_calls"] = min(int(options.get("max_calls", DEFAULT_MAX_CALLS)), TOY_FIT_MAX_CALLS)
     return options
 
 
@@ -105,7 +109,7 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
     "<label> <first + k>" in messages.
     """
     deadline = deadline_from(fit_options, deadline)
-    options = _toy_fit_options(fit_options)
+    options = _toy_fit_options(fit_options, backend)
     n_parameters = backend.config.n_parameters
     largest = int(np.clip(BATCH_BYTES // (8 * n_parameters**2), 8, CHUNK_SIZE))
     values, failed, done, size = [], 0, 0, (8 if report is not None else largest)
@@ -269,7 +273,8 @@ class ToyCalculator:
         self.fit_options = fit_options
         self.bootstrap = bootstrap
         self.executor = executor
-        self.progress = sys.stderr.isatty() if progress is None else bool(progress)
+        on_terminal = callable(getattr(sys.stderr, "isatty", None)) and sys.stderr.isatty()
+        self.progress = on_terminal if progress is None else bool(progress)
         self.seed = int((rng or np.random.default_rng()).integers(2**63))
         self.bounds = poi_bounds_for(backend.config, test_statistic)
         self.deadline = deadline_from(fit_options)
