@@ -101,7 +101,10 @@ def _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_ite
 
     def hessians(points, rows):
         h = np.asarray(hessian(full(points, rows), data[rows], rows), float)
-        return -h[:, index[:, None], index[None, :]]
+        if free.all():
+            return -h
+        h = h[:, index[:, None], index[None, :]]  # a copy of ours: negated in place
+        return np.negative(h, out=h)
 
     try:
         fits = newton_batch(evaluate, hessians, x[:, free], bounds[free, 0], bounds[free, 1], edm_max,

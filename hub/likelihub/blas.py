@@ -16,11 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["single_blas_thread"]
+
+#: Whether the current context is inside :func:`single_blas_thread` already (nested fits of an
+#: inference call then cost nothing more; a context variable, so threads do not share it).
+_INSIDE: ContextVar[bool] = ContextVar("likelihub_single_blas_thread", default=False)
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +35,14 @@ def _controller() -> ThreadpoolController:
 
 @contextmanager
 def single_blas_thread() -> Iterator[None]:
-    """Limit the loaded BLAS libraries to one thread inside the ``with`` block."""
-    with _controller().limit(limits=1, user_api="blas"):
+    """Limit the loaded BLAS libraries to one thread inside the ``with`` block (where an outer
+    block of this context does not already)."""
+    if _INSIDE.get():
         yield
+        return
+    token = _INSIDE.set(True)
+    try:
+        with _controller().limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _INSIDE.reset(token)
