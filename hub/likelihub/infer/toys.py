@@ -11,6 +11,11 @@ Toys come in chunks of :data:`CHUNK_SIZE`, each with its own random stream deriv
 the tested mu, the hypothesis and the chunk's index: a CLs(mu) curve is reproducible (its root
 finding well defined), and the chunks may run anywhere (``executor=``: local processes or a Dask
 cluster, as for scans, :func:`likelihub.scanning.run_scan`) with the same result.
+
+Every toy fit is bounded (:mod:`likelihub.budget`): the calculator's ``time_limit`` covers all of
+them, and a fit the lock-step fitter leaves gets :data:`TOY_FIT_MAX_CALLS` evaluations. Toys whose
+fits fail are left out and counted (``n_failed_fits``, with a warning); ``progress=True`` (the
+default on a terminal) shows a tqdm bar of the toys.
 """
 
 from __future__ import annotations
@@ -38,9 +43,9 @@ __all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
 
 #: Largest fraction of toys whose fits may fail before the result is refused. Failed toys are left
 #: out of the distributions, counted in ``CLsResult.n_failed_fits`` and reported by a warning: on
-#: ATLAS 1Lbb about 2% of the toys have an empty bin whose expected count the nuisance parameters
-#: can drive below zero, where HistFactory's -log L (= lambda there) falls without bound (to
-#: -4e6 at the parameter bounds), so that their fits have no minimum to converge to.
+#: ATLAS 1Lbb about 3% of the toys have an empty bin whose expected count the nuisance parameters
+#: can drive below zero, where HistFactory's -log L (= lambda there, as in pyhf) keeps falling,
+#: to -1e6 .. -8e6 at the corners of the parameter box: their fits find no valid minimum.
 MAX_FAILED_FRACTION = 0.1
 
 #: Toys per chunk; each chunk has its own random stream.
