@@ -62,7 +62,8 @@ class StatisticalModel:
         A label (used by the combiner to prefix parameter names).
     fit_options
         Keywords for every fit (:func:`likelihub.optimize.fit`): ``method`` ("minuit" or
-        "scipy"), ``edm_max``, ``max_calls``.
+        "scipy"), ``edm_max``, and the budget ``max_calls`` (per fit) and ``time_limit`` (per
+        inference call; :mod:`likelihub.budget`).
     """
 
     def __init__(self, backend, name: str | None = None, fit_options: Mapping | None = None):
@@ -216,12 +217,15 @@ class StatisticalModel:
     def calculator(self, calculator: str = "asymptotic", test_statistic: str = "qtilde",
                    asimov_global_observables: str = "fitted",
                    data: Sequence[float] | None = None, ntoys: int = 2000,
-                   rng: np.random.Generator | None = None, executor=None):
+                   rng: np.random.Generator | None = None, executor=None,
+                   progress: bool | None = None):
         """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
 
         ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
-        :func:`likelihub.scanning.run_scan`). ``ntoys`` is a whole number (``1e4`` is accepted,
-        ``1.5`` is not) and ``rng`` a :class:`numpy.random.Generator` or None.
+        :func:`likelihub.scanning.run_scan`); ``progress`` shows a progress bar of the toys
+        (default: on a terminal). The fit options' ``time_limit`` bounds the calculator's fits
+        together, from its creation (:mod:`likelihub.budget`). ``ntoys`` is a whole number
+        (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a :class:`numpy.random.Generator` or None.
 
         Raises
         ------
@@ -247,7 +251,7 @@ class StatisticalModel:
                                         asimov_global_observables, self.fit_options)
         if calculator == "toys":
             return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
-                                 executor=executor)
+                                 executor=executor, progress=progress)
         return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
 
     @staticmethod
@@ -261,7 +265,8 @@ class StatisticalModel:
     def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
             test_statistic: str = "qtilde", expected: str = "all",
             asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None) -> CLsResult:
+            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None,
+            progress: bool | None = None) -> CLsResult:
         """CLs of the signal strength ``mu``.
 
         Parameters
@@ -278,8 +283,9 @@ class StatisticalModel:
             "fitted" (default) or "nominal" (see the module docstring).
         data
             Data to test; the observed data by default.
-        ntoys, rng, executor
-            Toys per hypothesis, the random generator, and where the toys run (toys only).
+        ntoys, rng, executor, progress
+            Toys per hypothesis, the random generator, where the toys run, and whether a progress
+            bar shows (default: on a terminal) (toys only).
 
         ``mu`` must be finite and at or above the POI's lower bound (0 for q~_mu). It may lie
         above the upper bound, except where that bound caps mu-hat: for toys, and where the
@@ -288,7 +294,7 @@ class StatisticalModel:
         expected = check.choice(expected, argument="expected", choices=EXPECTED)
         mu = self._mu(mu, calculator=calculator, test_statistic=test_statistic)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor)
+                               ntoys, rng, executor, progress)
         self._refuse_capped(calc, mu, expected)
         return calc.cls(mu, expected=expected)
 
@@ -320,8 +326,8 @@ class StatisticalModel:
                     test_statistic: str = "qtilde", expected: str = "all",
                     asimov_global_observables: str = "fitted",
                     data: Sequence[float] | None = None, ntoys: int = 2000,
-                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None
-                    ) -> UpperLimitResult:
+                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None,
+                    progress: bool | None = None) -> UpperLimitResult:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
         Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
@@ -333,7 +339,7 @@ class StatisticalModel:
         rtol = check.positive(rtol, argument="rtol")
         expected = check.choice(expected, argument="expected", choices=EXPECTED)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor)
+                               ntoys, rng, executor, progress)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
         return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)

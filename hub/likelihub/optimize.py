@@ -9,19 +9,39 @@ gradient projected onto the bounds) must be below ``edm_max``. Fits that fail th
 are retried (MIGRAD with a higher strategy, L-BFGS-B, other starting points) and the
 lowest valid minimum wins; if none is valid the result is flagged ``converged=False``
 and :class:`~likelihub.errors.FitError` is raised unless ``raise_on_failure=False``.
+
+Points where -log L is infinite (a bin with events whose expected count is zero) are rejected by
+the line searches, and a start there is moved (:func:`finite_start`). Where -log L is infinite at
+a fixed POI value whatever the other parameters (a bin with no background but events, at mu = 0),
+the conditional fit returns -log L = +inf, its exact value (so q0 = inf: such data exclude
+mu = 0), with the other parameters at their limit as the POI approaches that value from inside
+its bounds: the fit at mu + delta (delta = 1e-9 max(1, |mu|); else mu - delta), whose parameters
+differ from the limit by O(delta). These are the values the Asimov data and the background-only
+toys are built from: the zero-rate bin gets an expected count of exactly zero and the other bins
+their best fit, the Asimov data of mu -> 0+ (the nuisance values that maximise the other terms
+alone would ignore what the bin's events say about parameters it shares with other bins).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from iminuit import Minuit
 from scipy.optimize import minimize
 
+from .blas import single_blas_thread
+from .budget import (
+    DEFAULT_MAX_CALLS,
+    DEFAULT_TIME_LIMIT,
+    BudgetExhausted,
+    Deadline,
+    FitTimeLimitError,
+    deadline_from,
+)
 from .errors import FitError
+from .fit_result import FitResult
 from .minimum_checks import (
     away_from_bounds,
     descent_along_gradient,
@@ -31,85 +51,12 @@ from .minimum_checks import (
     projected_gradient,
 )
 from .newton import newton_minimise
-from .objective import NegativeLogLikelihood
+from .objective import MinimiserStuck, NegativeLogLikelihood
 
-__all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX"]
+__all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start", "model_label"]
 
 #: The largest accepted estimated distance to the minimum, in units of -log L.
 DEFAULT_EDM_MAX = 1e-8
-
-
-@dataclass
-class FitResult:
-    """The outcome of one maximum-likelihood fit.
-
-    Attributes
-    ----------
-    values
-        Best-fit value of every parameter (fixed ones at their fixed values).
-    uncertainties
-        Standard errors from the inverse Hessian (0 for fixed parameters), or None if not computed.
-    nll
-        -log L at the minimum.
-    converged
-        True when the minimum passed the EDM check.
-    edm
-        Estimated distance to the minimum, 1/2 g^T H^-1 g over the free parameters.
-    n_evaluations
-        Number of likelihood evaluations spent (all attempts).
-    parameter_names, fixed
-        Names of the parameters, and which were held fixed.
-    method
-        The minimiser (and attempt) that produced the minimum.
-    """
-
-    values: np.ndarray
-    uncertainties: np.ndarray | None
-    nll: float
-    converged: bool
-    edm: float
-    n_evaluations: int
-    parameter_names: tuple[str, ...]
-    fixed: np.ndarray
-    method: str
-    covariance: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def twice_nll(self) -> float:
-        """-2 log L at the minimum."""
-        return 2.0 * self.nll
-
-    def __getitem__(self, name: str) -> float:
-        return float(self.values[self.parameter_names.index(name)])
-
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary (JSON-serialisable)."""
-        out = asdict(self)
-        out.pop("covariance")
-        for key, value in out.items():
-            if isinstance(value, np.ndarray):
-                out[key] = value.tolist()
-        out["parameter_names"] = list(self.parameter_names)
-        return out
-
-    def to_json(self, **kwargs) -> str:
-        """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **kwargs)
-
-    def __str__(self) -> str:
-        status = "converged" if self.converged else "NOT CONVERGED"
-        lines = [f"FitResult: -log L = {self.nll:.6f} ({status}, EDM {self.edm:.1e}, "
-                 f"{self.n_evaluations} evaluations, {self.method})"]
-        width = max(len(n) for n in self.parameter_names) if self.parameter_names else 0
-        for i, name in enumerate(self.parameter_names):
-            if self.fixed[i]:
-                err = "fixed"
-            elif self.uncertainties is None:
-                err = ""
-            else:
-                err = f"+/- {self.uncertainties[i]:.6g}"
-            lines.append(f"  {name:<{width}}  {self.values[i]: .6g}  {err}")
-        return "\n".join(lines)
 
 
 @dataclass
@@ -141,7 +88,7 @@ def _assess(objective, x, bounds, method: str, edm_max: float, inverse_hessian=N
     return _Attempt(x, value, edm, method)
 
 
-def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls: int) -> _Attempt:
+def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float) -> _Attempt:
     x0 = away_from_bounds(np.asarray(x0, float), bounds)
     # With a gradient, MIGRAD starts from the Hessian at x0 (the backend's, or differences of its
     # gradient) made positive definite: without it, MIGRAD needs about as many iterations as there
@@ -154,7 +101,13 @@ def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float, max_calls:
     minuit.print_level = 0
     # iminuit stops when EDM < 0.002 * tol * errordef.
     minuit.tol = max(edm_max / (0.002 * Minuit.LIKELIHOOD), 1e-8)
-    minuit.migrad(ncall=max_calls)
+    # MIGRAD's own call limit counts values only (not gradients, which it may request at one point
+    # for ever): the objective's budget is what bounds the fit.
+    try:
+        minuit.migrad(ncall=objective.remaining_calls())
+    except MinimiserStuck:
+        return _assess(objective, objective.last_x, bounds, f"minuit(strategy={strategy}), stuck",
+                       edm_max)
 
     def covariance():
         # Minuit's covariance is errordef * 2 * H^-1 for -log L with errordef 0.5, i.e. H^-1.
@@ -171,11 +124,11 @@ def _run_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
     return _assess(objective, x, bounds, "newton", edm_max)
 
 
-def _run_scipy(objective, x0, bounds, max_calls: int, edm_max: float) -> _Attempt:
+def _run_scipy(objective, x0, bounds, edm_max: float) -> _Attempt:
     result = minimize(
         objective.value_and_grad, x0, jac=True, method="L-BFGS-B",
         bounds=[tuple(b) for b in bounds],
-        options={"maxiter": max_calls, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
+        options={"maxiter": objective.remaining_calls(), "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
     )
 
     def inverse_hessian():
@@ -206,7 +159,11 @@ def fit(
     edm_max: float = DEFAULT_EDM_MAX,
     uncertainties: bool = False,
     raise_on_failure: bool = True,
-    max_calls: int = 100_000,
+    max_calls: int = DEFAULT_MAX_CALLS,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    deadline: Deadline | None = None,
+    description: str | None = None,
+    poi_limit: bool = True,
 ) -> FitResult:
     """Maximum-likelihood fit of ``backend`` to ``data``.
 
@@ -219,7 +176,8 @@ def fit(
     fixed_values
         Parameters to hold fixed, as {index: value}, on top of those fixed in the config.
     init, bounds
-        Starting point and (P, 2) bounds; the config's by default.
+        Starting point and (P, 2) bounds; the config's by default. A start where -log L is infinite
+        is moved (to the config's initial values, or half-way there) before the fit begins.
     method
         ``"minuit"`` (MIGRAD, default) or ``"scipy"`` (L-BFGS-B). Retries use both.
     edm_max
@@ -230,7 +188,17 @@ def fit(
         Raise :class:`~likelihub.errors.FitError` if no valid minimum is found (default);
         otherwise return the best point with ``converged=False``.
     max_calls
-        Evaluation budget of each attempt.
+        Requests for -log L and its derivatives that the fit may make, all attempts together
+        (:mod:`likelihub.budget`); past it the fit stops at the best point it saw.
+    time_limit, deadline
+        The wall-clock limit of the inference call this fit belongs to: its ``deadline`` where
+        given (a calculator's), else one of ``time_limit`` seconds from now (None: none). Past it,
+        :class:`~likelihub.budget.FitTimeLimitError` is raised whatever ``raise_on_failure`` says.
+    description
+        What is fitted (data, fixed POI), for messages; the fixed parameters by default.
+    poi_limit
+        Where the POI is fixed at a value where -log L is infinite whatever the other parameters,
+        return the limit from inside its bounds (module docstring; default), else an infinite fit.
 
     Returns
     -------
@@ -246,35 +214,121 @@ def fit(
         template[index] = value
     free = ~fixed
     template[free] = np.clip(template[free], bounds[free, 0], bounds[free, 1])
-    objective = NegativeLogLikelihood(backend, data, template, free)
+    objective = NegativeLogLikelihood(backend, data, template, free, max_calls=max_calls,
+                                      deadline=deadline_from({"time_limit": time_limit}, deadline))
     free_bounds = bounds[free]
     x0 = template[free]
-
-    if free.sum() == 0:
-        best = _Attempt(x0, objective(x0), 0.0, "none (all fixed)")
-    else:
-        best = _minimise_with_retries(objective, x0, free_bounds, method, edm_max, max_calls)
-
-    converged = best.edm <= edm_max and np.isfinite(best.nll)
-    values = objective.full(best.x)
-    result = FitResult(
-        values=values, uncertainties=None, nll=float(best.nll), converged=bool(converged),
-        edm=float(best.edm), n_evaluations=objective.n_evaluations,
-        parameter_names=tuple(config.parameter_names), fixed=fixed, method=best.method,
-    )
-    if not converged and raise_on_failure:
-        raise FitError(
-            f"the fit did not reach a valid minimum: best -log L {best.nll:.6g} with estimated "
-            f"distance to the minimum {best.edm:.3g} > {edm_max:g} after {objective.n_evaluations} "
-            f"evaluations ({best.method})",
-            result=result,
+    stopped = None
+    with single_blas_thread():
+        try:
+            if free.sum() == 0:
+                best = _Attempt(x0, objective(x0), 0.0, "none (all fixed)")
+            else:
+                x0 = finite_start(objective, x0, free_bounds, np.asarray(config.init, float)[free])
+                if np.isfinite(objective(x0)):
+                    best = _minimise_with_retries(objective, x0, free_bounds, method, edm_max)
+                else:
+                    best = _Attempt(x0, np.inf, np.inf, "none: -log L is infinite at every start tried")
+        except BudgetExhausted as exhausted:
+            stopped = exhausted
+            x = x0 if objective.best_x is None else objective.best_x
+            best = _Attempt(x, objective.best_value, np.inf, f"stopped: {exhausted.reason}")
+        converged = stopped is None and best.edm <= edm_max and np.isfinite(best.nll)
+        poi = config.poi_index
+        if poi_limit and stopped is None and np.isinf(best.nll) and poi in (fixed_values or {}):
+            limit = _poi_limit(backend, data, dict(fixed_values), objective.full(best.x), bounds,
+                               method=method, edm_max=edm_max, max_calls=max_calls,
+                               deadline=objective.deadline, description=description)
+            if limit is not None:
+                return limit
+        values = objective.full(best.x)
+        result = FitResult(
+            values=values, uncertainties=None, nll=float(best.nll), converged=bool(converged),
+            edm=float(best.edm), n_evaluations=objective.n_evaluations,
+            parameter_names=tuple(config.parameter_names), fixed=fixed, method=best.method,
         )
-    if uncertainties:
-        _add_uncertainties(result, objective, best.x)
+        if stopped is not None and (stopped.out_of_time or raise_on_failure):
+            error = FitTimeLimitError if stopped.out_of_time else FitError
+            raise error(f"{_what(backend, fixed_values, description)}: {stopped.reason}; best -log L "
+                        f"{best.nll:.6g} after {objective.n_evaluations} evaluations", result=result)
+        if not converged and raise_on_failure:
+            raise FitError(
+                f"{_what(backend, fixed_values, description)} did not reach a valid minimum: best "
+                f"-log L {best.nll:.6g} with estimated distance to the minimum {best.edm:.3g} > "
+                f"{edm_max:g} after {objective.n_evaluations} evaluations ({best.method})",
+                result=result,
+            )
+        if uncertainties and stopped is None and np.isfinite(best.nll):
+            objective.max_calls = None  # one Hessian more, whatever the fit spent
+            try:
+                _add_uncertainties(result, objective, best.x)
+            except BudgetExhausted as exhausted:
+                raise FitTimeLimitError(f"{_what(backend, fixed_values, description)}: "
+                                        f"{exhausted.reason}", result=result) from None
     return result
 
 
-def _minimise_with_retries(objective, x0, bounds, method, edm_max, max_calls) -> _Attempt:
+def _poi_limit(backend, data, fixed_values, start, bounds, **options) -> FitResult | None:
+    """The conditional fit at a POI value where -log L is infinite whatever the other parameters:
+    the limit from inside the bounds (module docstring); None where neither side converges."""
+    poi = backend.config.poi_index
+    mu = fixed_values[poi]
+    delta = 1e-9 * max(1.0, abs(mu))
+    for near in (mu + delta, mu - delta):
+        start[poi] = near
+        limits = np.array(bounds, dtype=float)
+        limits[poi] = (min(limits[poi, 0], near), max(limits[poi, 1], near))
+        result = fit(backend, data, fixed_values={**fixed_values, poi: near}, init=start, bounds=limits,
+                     raise_on_failure=False, poi_limit=False, **options)
+        if result.converged:
+            result.values[poi] = mu
+            result.nll = np.inf
+            result.method += (f"; the limit {backend.config.poi_name} -> {mu:g} "
+                              f"(-log L is infinite at {mu:g})")
+            return result
+    return None
+
+
+def model_label(backend) -> str:
+    """A short name of the model for messages: the first line of ``describe()``, else its class."""
+    describe = getattr(backend, "describe", None)
+    line = ""
+    if callable(describe):
+        try:
+            line = str(describe()).strip().splitlines()[0]
+        except Exception:  # a label for a message must not fail
+            line = ""
+    if not line:
+        return type(backend).__name__
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+def _what(backend, fixed_values, description) -> str:
+    """'<description> [model: <model>]' for messages."""
+    if description is None:
+        names = backend.config.parameter_names
+        fixed = ", ".join(f"{names[i]} = {v:g}" for i, v in (fixed_values or {}).items())
+        description = f"conditional fit ({fixed} fixed)" if fixed else "free fit"
+    return f"{description} [model: {model_label(backend)}]"
+
+
+def finite_start(objective, x0: np.ndarray, bounds: np.ndarray, init: np.ndarray) -> np.ndarray:
+    """``x0`` if -log L is finite there, else the first of: the config's initial values, the
+    points half-way and a quarter-way from ``x0`` to them, the middle of finite bounds (one
+    evaluation each). Where all are infinite, ``x0`` (the fit reports an infinite minimum)."""
+    if np.isfinite(objective(x0)):
+        return x0
+    init = np.clip(init, bounds[:, 0], bounds[:, 1])
+    finite = np.isfinite(bounds).all(axis=1)
+    middle = x0.copy()
+    middle[finite] = 0.5 * (bounds[finite, 0] + bounds[finite, 1])
+    for candidate in (init, 0.5 * (x0 + init), 0.75 * x0 + 0.25 * init, middle):
+        if np.isfinite(objective(candidate)):
+            return candidate
+    return x0
+
+
+def _minimise_with_retries(objective, x0, bounds, method, edm_max) -> _Attempt:
     if method not in ("minuit", "scipy"):
         raise ValueError(f"method must be 'minuit' or 'scipy', got {method!r}")
     attempts: list[_Attempt] = []
@@ -288,19 +342,19 @@ def _minimise_with_retries(objective, x0, bounds, method, edm_max, max_calls) ->
         if good(newton):
             return newton
         attempts.append(newton)
-    first = (_run_minuit(objective, x0, bounds, 0, edm_max, max_calls) if method == "minuit"
-             else _run_scipy(objective, x0, bounds, max_calls, edm_max))
+    first = (_run_minuit(objective, x0, bounds, 0, edm_max) if method == "minuit"
+             else _run_scipy(objective, x0, bounds, edm_max))
     attempts.append(first)
     if not good(first):
         # Continue from where the first attempt stopped, more carefully.
-        attempts.append(_run_minuit(objective, first.x, bounds, 2, edm_max, max_calls))
+        attempts.append(_run_minuit(objective, first.x, bounds, 2, edm_max))
     if not any(good(a) for a in attempts):
-        polished = _run_scipy(objective, x0, bounds, max_calls, edm_max)
+        polished = _run_scipy(objective, x0, bounds, edm_max)
         attempts.append(polished)
-        attempts.append(_run_minuit(objective, polished.x, bounds, 2, edm_max, max_calls))
+        attempts.append(_run_minuit(objective, polished.x, bounds, 2, edm_max))
     if not any(good(a) for a in attempts):
         for start in _starting_points(x0, bounds):
-            attempts.append(_run_minuit(objective, start, bounds, 2, edm_max, max_calls))
+            attempts.append(_run_minuit(objective, start, bounds, 2, edm_max))
     valid = [a for a in attempts if good(a)]
     return min(valid or attempts, key=lambda a: a.nll)
 

@@ -53,9 +53,13 @@ class Unbounded(CountingBackend):
         return self.logpdf(pars, data), np.array([0.0, 1.0])
 
 
-@pytest.mark.parametrize("backend", [Broken(10, 5, 8), Unbounded()], ids=["nan", "unbounded"])
-def test_failing_fits_raise_fit_error_with_the_best_point(backend):
-    with pytest.raises(FitError, match="did not reach a valid minimum") as caught:
+@pytest.mark.parametrize(("backend", "reason"), [
+    (Broken(10, 5, 8), "did not reach a valid minimum"),
+    # max_calls bounds the whole fit (all attempts): an unbounded likelihood spends it.
+    (Unbounded(), "spent its budget of 2000 evaluations"),
+], ids=["nan", "unbounded"])
+def test_failing_fits_raise_fit_error_with_the_best_point(backend, reason):
+    with pytest.raises(FitError, match=reason) as caught:
         fit(backend, max_calls=2000)
     assert caught.value.result is not None and not caught.value.result.converged
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import likelihub as lh
-from likelihub import batch_fit
 from likelihub.batch_fit import fit_batch, lockstep_newton
 from likelihub.infer import lockstep
 from likelihub.stacking import BackendStack, stack_key, stackable_groups
@@ -157,17 +156,20 @@ def test_prefill_refuses_calculators_that_fit_differently():
 
 
 def test_last_newton_step_is_kept_only_where_it_lowers_the_nll():
+    from likelihub import newton
+
     x = np.array([[0.0], [0.0]])
     nll, grad = np.array([1.0, 1.0]), np.zeros((2, 1))
 
     def evaluate(points, rows):
         return np.array([0.5, 2.0])[rows], points * 0.0
 
-    batch_fit._last_step(x, nll, grad, np.array([0, 1]), np.array([[0.1], [0.1]]),
-                         np.array([True, True]), np.array([True]), np.array([-1.0]), np.array([1.0]),
-                         evaluate)
+    state = newton._State(2, 1)
+    newton._finish(np.array([0, 1]), np.array([[0.1], [0.1]]), np.array([1e-9, 1e-9]), x, nll, grad,
+                   np.array([-1.0]), np.array([1.0]), 1e-8, evaluate, state)
     np.testing.assert_array_equal(x[:, 0], [0.1, 0.0])
     np.testing.assert_array_equal(nll, [0.5, 1.0])
+    assert state.converged.all()
 
 
 class NoDerivatives:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import likelihub as lh
-from likelihub import batch_fit
+from likelihub import batch_fit, newton
 
 from .counting import BatchCountingBackend, CountingBackend
 
@@ -29,9 +29,9 @@ def test_toys_agree_with_asymptotics_for_large_counts(backend_type):
 @pytest.mark.parametrize("linalg", ["batched", "one by one"])
 def test_batch_and_single_fits_give_the_same_toys(linalg, monkeypatch):
     # Both ways the lock-step fits solve their Newton steps (numpy's batched routines for few
-    # parameters, LAPACK fit by fit for many; batch_fit.BATCHED_LINALG_MAX_PARAMETERS).
+    # parameters, LAPACK fit by fit for many; newton.BATCHED_LINALG_MAX_PARAMETERS).
     if linalg == "one by one":
-        monkeypatch.setattr(batch_fit, "BATCHED_LINALG_MAX_PARAMETERS", 0)
+        monkeypatch.setattr(newton, "BATCHED_LINALG_MAX_PARAMETERS", 0)
     single = lh.StatisticalModel(CountingBackend(N, S, B, DELTA))
     batch = lh.StatisticalModel(BatchCountingBackend(N, S, B, DELTA))
     a = single.cls(1.0, calculator="toys", ntoys=60, rng=np.random.default_rng(3))
@@ -91,7 +91,7 @@ def test_lock_step_fits_converge_without_the_fallback(linalg, monkeypatch):
     # hide a wrong step): 200 toys, free and at mu = 1, each minimum equal to the one-by-one fit's
     # (both reach EDM < 1e-8: -log L to ~1e-8).
     if linalg == "one by one":
-        monkeypatch.setattr(batch_fit, "BATCHED_LINALG_MAX_PARAMETERS", 0)
+        monkeypatch.setattr(newton, "BATCHED_LINALG_MAX_PARAMETERS", 0)
     backend = BatchCountingBackend(N, S, B, DELTA)
     rng = np.random.default_rng(11)
     toys = np.column_stack([rng.poisson(S + B, 200), rng.normal(0.0, 1.0, 200)]).astype(float)
@@ -104,3 +104,61 @@ def test_lock_step_fits_converge_without_the_fallback(linalg, monkeypatch):
         for i in range(0, 200, 40):
             single = lh.optimize.fit(backend, toys[i], fixed_values=fixed)
             assert nll[i] == pytest.approx(single.nll, abs=1e-7)
+
+
+class UnboundedForSomeToys(BatchCountingBackend):
+    """The counting model, except that toys with n > 480 (~3% of the signal-plus-background toys at
+    mu = 1, none of the background-only ones) have log L = 10 theta: no minimum, fits never converge."""
+
+    def _parts(self, pars, data):
+        value, grad, hess = super()._parts(pars, data)
+        bad = np.asarray(data, float)[..., 0] > 480
+        theta = np.asarray(pars, float)[..., 1]
+        value = np.where(bad, 10.0 * theta, value)
+        grad = np.where(bad[..., None], np.stack([np.zeros_like(theta), np.full_like(theta, 10.0)], -1), grad)
+        hess = np.where(bad[..., None, None], 0.0, hess)
+        return value, grad, hess
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["lock-step", "one by one"])
+def test_toys_whose_fits_fail_are_counted_not_fatal(batch, monkeypatch):
+    from likelihub.infer import toys as toys_module
+
+    if not batch:
+        monkeypatch.setattr(toys_module, "supports_batch_fits", lambda backend: False)
+    requests = []
+    real_fit = toys_module.fit if batch else None
+    if batch:  # the fallback fits of toys the lock-step fitter leaves: within their budget
+        def counted(*args, **kwargs):
+            result = real_fit(*args, **kwargs)
+            requests.append(kwargs["max_calls"])
+            return result
+        monkeypatch.setattr("likelihub.batch_fit.fit", counted)
+    backend = UnboundedForSomeToys(N, S, B, DELTA)
+    backend.config = backend.config.replace(bounds=[(0.0, 10.0), (-np.inf, np.inf)])
+    # Toys fitted one by one keep the fit options' budget (the lock-step fallbacks get
+    # TOY_FIT_MAX_CALLS): a small one keeps this test short.
+    model = lh.StatisticalModel(backend, fit_options={} if batch else {"max_calls": 2000})
+    with pytest.warns(RuntimeWarning, match="toys failed at mu = 1"):
+        result = model.cls(1.0, calculator="toys", ntoys=200, rng=np.random.default_rng(4))
+    assert 0 < result.n_failed_fits < 0.1 * 400 and 0 < result.cls_obs < 1
+    assert (requests or not batch) and all(limit == toys_module.TOY_FIT_MAX_CALLS for limit in requests)
+
+
+def test_too_many_failed_toys_are_an_error(monkeypatch):
+    from likelihub.infer import toys as toys_module
+
+    monkeypatch.setattr(toys_module, "MAX_FAILED_FRACTION", 0.001)
+    backend = UnboundedForSomeToys(N, S, B, DELTA)
+    backend.config = backend.config.replace(bounds=[(0.0, 10.0), (-np.inf, np.inf)])
+    with pytest.raises(lh.errors.FitError, match=r"toys failed at mu = 1 \(more than 0.1%\)"):
+        lh.StatisticalModel(backend).cls(1.0, calculator="toys", ntoys=200, rng=np.random.default_rng(4))
+
+
+def test_the_progress_bar_shows_toys_and_changes_no_number(capsys):
+    model = lh.StatisticalModel(BatchCountingBackend(N, S, B, DELTA))
+    quiet = model.cls(1.0, calculator="toys", ntoys=300, rng=np.random.default_rng(9), progress=False)
+    assert "toy" not in capsys.readouterr().err
+    shown = model.cls(1.0, calculator="toys", ntoys=300, rng=np.random.default_rng(9), progress=True)
+    assert "600/600" in capsys.readouterr().err  # both hypotheses, in sub-batches
+    assert shown.to_dict() == quiet.to_dict()

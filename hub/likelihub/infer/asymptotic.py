@@ -22,6 +22,8 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import ndtr
 
+from ..blas import single_blas_thread
+from ..budget import deadline_from
 from ..results import N_SIGMA, CLsResult, SignificanceResult
 from .profile import Profiler, poi_bounds_for
 from .test_statistics import q0, test_statistic_value
@@ -87,7 +89,9 @@ class AsymptoticCalculator:
     global_observables
         Auxiliary data of the Asimov data: ``"fitted"`` (default) or ``"nominal"``.
     fit_options
-        Keywords for :func:`likelihub.optimize.fit`.
+        Keywords for :func:`likelihub.optimize.fit`. Their ``time_limit`` bounds the calculator's
+        fits together, from its creation (:mod:`likelihub.budget`): a calculator serves one
+        inference call (a CLs, a scan of CLs, an upper limit).
     """
 
     name = "asymptotic"
@@ -102,7 +106,8 @@ class AsymptoticCalculator:
         self.global_observables = global_observables
         self.fit_options = fit_options
         self.bounds = poi_bounds_for(backend.config, test_statistic)
-        self.observed = Profiler(backend, data, self.bounds, fit_options)
+        self.deadline = deadline_from(fit_options)
+        self.observed = Profiler(backend, data, self.bounds, fit_options, deadline=self.deadline)
         self._asimov: Profiler | None = None
 
     @property
@@ -113,7 +118,8 @@ class AsymptoticCalculator:
             data = asimov_data(self.backend, pars, self.observed.data, self.global_observables)
             # The fits of the Asimov data start where it was generated: its best fit (for q~_mu)
             # lies there, and its conditional fits nearby.
-            self._asimov = Profiler(self.backend, data, self.bounds, self.fit_options, start=pars)
+            self._asimov = Profiler(self.backend, data, self.bounds, self.fit_options, start=pars,
+                                    label="Asimov data (mu = 0)", deadline=self.deadline)
         return self._asimov
 
     def sqrt_q(self, mu: float) -> float:
@@ -128,10 +134,12 @@ class AsymptoticCalculator:
         """CLs at ``mu``: ``expected`` is "observed", "expected" (the band) or "all"."""
         if expected not in ("observed", "expected", "all"):
             raise ValueError(f"expected must be 'observed', 'expected' or 'all', got {expected!r}")
-        sqrt_qa = self.sqrt_q_asimov(mu)
-        obs = clsb = clb = sqrt_q = None
-        if expected in ("observed", "all"):
-            sqrt_q = self.sqrt_q(mu)
+        with single_blas_thread():
+            sqrt_qa = self.sqrt_q_asimov(mu)
+            obs = clsb = clb = sqrt_q = None
+            if expected in ("observed", "all"):
+                sqrt_q = self.sqrt_q(mu)
+        if sqrt_q is not None:
             obs, clsb, clb = asymptotic_pvalues(sqrt_q, sqrt_qa, self.test_statistic)
         band = expected_cls_band(sqrt_qa) if expected in ("expected", "all") else None
         return CLsResult(
@@ -151,11 +159,13 @@ def asymptotic_significance(backend, data: np.ndarray, global_observables: str =
     conditional fit of the observed data at that signal strength).
     """
     bounds = np.array(backend.config.bounds, dtype=float)
-    observed = Profiler(backend, data, bounds, fit_options)
-    z_obs = float(np.sqrt(q0(observed)))
-    pars = observed.conditional_fit(mu_asimov).values
-    asimov = Profiler(backend, asimov_data(backend, pars, observed.data, global_observables),
-                      bounds, fit_options)
-    z_exp = float(np.sqrt(q0(asimov)))
+    deadline = deadline_from(fit_options)
+    with single_blas_thread():
+        observed = Profiler(backend, data, bounds, fit_options, deadline=deadline)
+        z_obs = float(np.sqrt(q0(observed)))
+        pars = observed.conditional_fit(mu_asimov).values
+        asimov = Profiler(backend, asimov_data(backend, pars, observed.data, global_observables),
+                          bounds, fit_options, label=f"Asimov data (mu = {mu_asimov:g})", deadline=deadline)
+        z_exp = float(np.sqrt(q0(asimov)))
     return SignificanceResult(z_obs=z_obs, p_obs=float(ndtr(-z_obs)), z_exp=z_exp,
                               p_exp=float(ndtr(-z_exp)), mu_asimov=float(mu_asimov))

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import chdtrc  # chi2 survival function; scipy.stats (0.5 s to import) uses it
 
+from ..blas import single_blas_thread
+from ..budget import deadline_from
 from ..results import N_SIGMA, CLsResult
 from .asymptotic import asimov_data
 from .profile import Profiler
@@ -37,7 +39,8 @@ class Chi2Calculator:
     global_observables
         Auxiliary data of the Asimov data for the expected values: "fitted" or "nominal".
     fit_options
-        Keywords for :func:`likelihub.optimize.fit`.
+        Keywords for :func:`likelihub.optimize.fit`; their ``time_limit`` bounds the calculator's
+        fits together, from its creation (:mod:`likelihub.budget`).
     """
 
     name = "chi2"
@@ -47,21 +50,24 @@ class Chi2Calculator:
                  fit_options: Mapping | None = None):
         self.backend = backend
         bounds = np.array(backend.config.bounds, dtype=float)
-        self.observed = Profiler(backend, data, bounds, fit_options)
-        pars = self.observed.conditional_fit(0.0).values
+        self.deadline = deadline_from(fit_options)
+        self.observed = Profiler(backend, data, bounds, fit_options, deadline=self.deadline)
+        with single_blas_thread():
+            pars = self.observed.conditional_fit(0.0).values
         self.asimov = Profiler(backend, asimov_data(backend, pars, data, global_observables),
-                               bounds, fit_options)
+                               bounds, fit_options, label="Asimov data (mu = 0)", deadline=self.deadline)
 
     def cls(self, mu: float, expected: str = "all") -> CLsResult:
         """p-value of ``mu``: ``expected`` is "observed", "expected" (the band) or "all"."""
         if expected not in ("observed", "expected", "all"):
             raise ValueError(f"expected must be 'observed', 'expected' or 'all', got {expected!r}")
-        t_asimov = max(self.asimov.t_mu(mu), 0.0)
+        with single_blas_thread():
+            t_asimov = max(self.asimov.t_mu(mu), 0.0)
+            t_obs = self.observed.t_mu(mu) if expected in ("observed", "all") else None
         result = CLsResult(mu=float(mu), cls_obs=None, cls_exp=None, clsb_obs=None, clb_obs=None,
                            test_statistic=self.test_statistic, calculator=self.name,
                            test_statistic_asimov=t_asimov)
-        if expected in ("observed", "all"):
-            t_obs = self.observed.t_mu(mu)
+        if t_obs is not None:
             p = float(chdtrc(1, t_obs))
             result.cls_obs, result.clsb_obs, result.clb_obs = p, p, 1.0
             result.test_statistic_obs = t_obs

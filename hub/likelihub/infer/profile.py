@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..budget import Deadline, FitTimeLimitError, deadline_from
 from ..errors import FitError
 from ..optimize import FitResult, fit
 
@@ -42,15 +43,24 @@ class Profiler:
         Keywords passed to :func:`likelihub.optimize.fit` (``method``, ``edm_max``, ...).
     start
         Where the fits start; the config's initial values by default.
+    label
+        What the data are ("observed data", "Asimov data", "toy 3"), for the messages of failed fits.
+    deadline
+        The inference call's :class:`~likelihub.budget.Deadline`; by default one of the fit
+        options' ``time_limit`` from now (:mod:`likelihub.budget`).
     """
 
     def __init__(self, backend, data: np.ndarray, bounds: np.ndarray,
-                 fit_options: Mapping | None = None, start: np.ndarray | None = None):
+                 fit_options: Mapping | None = None, start: np.ndarray | None = None,
+                 label: str = "observed data", deadline: Deadline | None = None):
         self.backend = backend
         self.data = np.asarray(data, dtype=float)
         self.bounds = np.asarray(bounds, dtype=float)
         self.poi = backend.config.require_poi()
+        self.label = label
+        self.deadline = deadline_from(fit_options, deadline)
         self.fit_options = dict(fit_options or {})
+        self.fit_options.pop("time_limit", None)
         self.start = np.array(backend.config.init if start is None else start, dtype=float)
         self._free: FitResult | None = None
         self._conditional: dict[float, FitResult] = {}
@@ -73,11 +83,22 @@ class Profiler:
                 return best.values
         return self.start
 
+    def _fit(self, mu: float | None, start: np.ndarray, **options) -> FitResult:
+        """One fit of these data from ``start``: the POI fixed at ``mu``, or free (None)."""
+        poi = self.backend.config.parameter_names[self.poi]
+        what = f"{poi} free" if mu is None else f"{poi} fixed at {mu:g}"
+        options = {**self.fit_options, **options}
+        if mu is None:
+            return fit(self.backend, self.data, init=start, bounds=self.bounds, deadline=self.deadline,
+                       description=f"free fit of the {self.label} ({what})", **options)
+        return fit(self.backend, self.data, fixed_values={self.poi: mu}, init=start,
+                   bounds=self._conditional_bounds(mu), deadline=self.deadline,
+                   description=f"conditional fit of the {self.label} ({what})", **options)
+
     def free_fit(self) -> FitResult:
         """The fit with the POI free (within ``bounds``)."""
         if self._free is None:
-            self._free = fit(self.backend, self.data, init=self.free_start(), bounds=self.bounds,
-                             **self.fit_options)
+            self._free = self._fit(None, self.free_start())
         return self._free
 
     def adopt_free(self, result: FitResult) -> None:
@@ -116,12 +137,11 @@ class Profiler:
         return bounds
 
     def conditional_fit(self, mu: float) -> FitResult:
-        """The fit with the POI fixed at ``mu``."""
+        """The fit with the POI fixed at ``mu`` (where -log L is infinite at ``mu`` whatever the
+        other parameters, the limit that :func:`likelihub.optimize.fit` describes)."""
         mu = float(mu)
         if mu not in self._conditional:
-            start, bounds = self.conditional_start(mu)
-            self._conditional[mu] = fit(self.backend, self.data, fixed_values={self.poi: mu},
-                                        init=start, bounds=bounds, **self.fit_options)
+            self._conditional[mu] = self._fit(mu, self._warm_start(mu))
         return self._conditional[mu]
 
     def cross_check(self, mu: float) -> None:
@@ -133,15 +153,14 @@ class Profiler:
         seed = free.values.copy()
         seed[self.poi] = mu
         try:
-            other = fit(self.backend, self.data, fixed_values={self.poi: mu}, init=seed,
-                        bounds=self._conditional_bounds(mu), **self.fit_options)
+            other = self._fit(mu, seed)
             if other.nll < conditional.nll:
                 self._conditional[mu] = other
-            other = fit(self.backend, self.data, init=np.clip(conditional.values, self.bounds[:, 0],
-                                                              self.bounds[:, 1]),
-                        bounds=self.bounds, **self.fit_options)
+            other = self._fit(None, np.clip(conditional.values, self.bounds[:, 0], self.bounds[:, 1]))
             if other.nll < free.nll:
                 self._free = other
+        except FitTimeLimitError:
+            raise
         except FitError:
             pass  # the fits already made stand
 
@@ -165,7 +184,7 @@ class Profiler:
 
     def _refit_free_from(self, better: FitResult) -> None:
         start = np.clip(better.values, self.bounds[:, 0], self.bounds[:, 1])
-        refit = fit(self.backend, self.data, init=start, bounds=self.bounds, **self.fit_options)
+        refit = self._fit(None, start)
         if refit.nll < self._free.nll:
             self._free = refit
 

@@ -11,20 +11,29 @@ Toys come in chunks of :data:`CHUNK_SIZE`, each with its own random stream deriv
 the tested mu, the hypothesis and the chunk's index: a CLs(mu) curve is reproducible (its root
 finding well defined), and the chunks may run anywhere (``executor=``: local processes or a Dask
 cluster, as for scans, :func:`likelihub.scanning.run_scan`) with the same result.
+
+Every toy fit is bounded (:mod:`likelihub.budget`): the calculator's ``time_limit`` covers all of
+them, and a fit the lock-step fitter leaves gets :data:`TOY_FIT_MAX_CALLS` evaluations. Toys whose
+fits fail are left out and counted (``n_failed_fits``, with a warning); ``progress=True`` (the
+default on a terminal) shows a tqdm bar of the toys.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
-from ..batch_fit import fit_batch, supports_batch_fits
+from ..batch_fit import fit_batch, lockstep_newton, supports_batch_fits
+from ..blas import single_blas_thread
+from ..budget import DEFAULT_MAX_CALLS, Deadline, FitTimeLimitError, deadline_from
 from ..errors import CapabilityError, FitError
-from ..optimize import fit
+from ..optimize import fit, model_label
 from ..results import N_SIGMA, CLsResult
 from ..scanning import ScanPoint, run_scan
 from .profile import Profiler, poi_bounds_for
@@ -32,11 +41,29 @@ from .test_statistics import test_statistic_value
 
 __all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
 
-#: Largest fraction of toys whose fits may fail before the result is refused.
-MAX_FAILED_FRACTION = 0.01
+#: Largest fraction of toys whose fits may fail before the result is refused. Failed toys are left
+#: out of the distributions, counted in ``CLsResult.n_failed_fits`` and reported by a warning: on
+#: ATLAS 1Lbb about 3% of the toys have an empty bin whose expected count the nuisance parameters
+#: can drive below zero, where HistFactory's -log L (= lambda there, as in pyhf) keeps falling,
+#: to -1e6 .. -8e6 at the corners of the parameter box: their fits find no valid minimum.
+MAX_FAILED_FRACTION = 0.1
 
 #: Toys per chunk; each chunk has its own random stream.
 CHUNK_SIZE = 1000
+
+#: Evaluations that one fit of a toy may spend once the lock-step fitter has left it (or the fit
+#: options' ``max_calls`` where lower): a toy fit that does not converge in that many is a failed
+#: toy, so that one pathological toy cannot hold up the others (:mod:`likelihub.budget`).
+TOY_FIT_MAX_CALLS = 2_000
+
+#: Seconds between updates of the progress bar, which the toys of one chunk are fitted for in
+#: sub-batches (the same numbers: each toy's fits are independent of the others in the batch).
+PROGRESS_INTERVAL = 1.0
+
+#: The toys of a chunk are fitted in lock-step in batches whose (toys, P, P) Hessians take at most
+#: this many bytes (ATLAS 1Lbb, 126 parameters: 264 toys), so that memory does not grow with
+#: the chunk (1000 toys of 1Lbb at once: 3 GB).
+BATCH_BYTES = 2**25
 
 
 def require_sampler(backend) -> None:
@@ -57,60 +84,112 @@ def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) ->
                                              size, rng)
 
 
+def _toy_fit_options(fit_options: Mapping | None, backend) -> dict:
+    """The fit options of toys: the calculator's deadline holds (not a new time limit), and the
+    fits that the lock-step fitter leaves get :data:`TOY_FIT_MAX_CALLS` evaluations (toys fitted
+    one by one, all with MIGRAD where the backend has no Hessian, keep the fit options' budget)."""
+    options = dict(fit_options or {})
+    options.pop("time_limit", None)
+    if supports_batch_fits(backend):
+        options["max_calls"] = min(int(options.get("max_calls", DEFAULT_MAX_CALLS)), TOY_FIT_MAX_CALLS)
+    return options
+
+
 def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray,
                         test_statistic: str, start: np.ndarray,
-                        fit_options: Mapping | None = None) -> tuple[np.ndarray, int]:
+                        fit_options: Mapping | None = None, deadline: Deadline | None = None,
+                        label: str = "toy", report: Callable[[int], None] | None = None,
+                        first: int = 0) -> tuple[np.ndarray, int]:
     """The test statistic of every toy, and the number of toys whose fits failed (NaN there).
 
     Backends with batch derivatives are fitted in lock-step (:func:`likelihub.batch_fit.fit_batch`),
     others one toy at a time. Each toy's free and conditional fits are also started from each
-    other's minimum and the lower minima kept (:meth:`Profiler.cross_check`).
+    other's minimum and the lower minima kept (:meth:`Profiler.cross_check`). A fit left by the
+    lock-step fitter gets :data:`TOY_FIT_MAX_CALLS` evaluations; a toy whose fits fail counts as
+    failed. A toy with events where the expected count at ``mu`` is zero whatever the other
+    parameters (-log L = inf at mu, finite elsewhere) has q = inf: it excludes mu. Toys are fitted
+    in batches of bounded memory (:data:`BATCH_BYTES`), smaller ones where ``report(n)`` is given,
+    which is called as toys are done (about every :data:`PROGRESS_INTERVAL` seconds); past the
+    ``deadline``, :class:`~likelihub.budget.FitTimeLimitError` is raised. Toy k is named
+    "<label> <first + k>" in messages.
     """
-    if supports_batch_fits(backend):
-        return _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit_options)
-    options = dict(fit_options or {}, raise_on_failure=True)
-    values = np.full(len(toys), np.nan)
-    failed = 0
-    for i, toy in enumerate(toys):
-        profiler = Profiler(backend, toy, bounds, options, start=start)
-        try:
-            profiler.cross_check(mu)
-            values[i] = test_statistic_value(test_statistic, profiler, mu)
-        except FitError:
-            failed += 1
-    return values, failed
+    deadline = deadline_from(fit_options, deadline)
+    options = _toy_fit_options(fit_options, backend)
+    n_parameters = backend.config.n_parameters
+    largest = int(np.clip(BATCH_BYTES // (8 * n_parameters**2), 8, CHUNK_SIZE))
+    values, failed, done, size = [], 0, 0, (8 if report is not None else largest)
+    while done < len(toys):
+        begin = time.perf_counter()
+        q, bad = _test_statistics(backend, toys[done:done + size], mu, bounds, test_statistic, start,
+                                  options, deadline, label, first + done)
+        values.append(q)
+        failed += bad
+        done += len(q)
+        if report is not None:
+            report(len(q))
+            seconds = time.perf_counter() - begin
+            size = int(np.clip(size * PROGRESS_INTERVAL / max(seconds, 1e-3), 8, largest))
+    return np.concatenate(values), failed
 
 
-def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, fit_options):
+def _test_statistics(backend, toys, mu, bounds, test_statistic, start, options, deadline, label,
+                     first: int) -> tuple[np.ndarray, int]:
+    with single_blas_thread():
+        if supports_batch_fits(backend):
+            return _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, options,
+                                          deadline, label, first)
+        options = dict(options, raise_on_failure=True)
+        values = np.full(len(toys), np.nan)
+        failed = 0
+        for i, toy in enumerate(toys):
+            profiler = Profiler(backend, toy, bounds, options, start=start, label=f"{label} {first + i}",
+                                deadline=deadline)
+            try:
+                profiler.cross_check(mu)
+                values[i] = test_statistic_value(test_statistic, profiler, mu)
+            except FitTimeLimitError:
+                raise
+            except FitError:
+                failed += 1
+        return values, failed
+
+
+def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, options, deadline, label,
+                           first):
     poi = backend.config.require_poi()
-    options = {k: v for k, v in (fit_options or {}).items() if k != "edm_max"}
-    edm = {"edm_max": fit_options["edm_max"]} if fit_options and "edm_max" in fit_options else {}
-    free_values, free_nll, free_ok = fit_batch(backend, toys, init=start, bounds=bounds,
-                                               fit_options=options, **edm)
+    edm = {"edm_max": options.pop("edm_max")} if "edm_max" in options else {}
+    batch = {"bounds": bounds, "fit_options": options, "deadline": deadline, **edm}
+    free_values, free_nll, free_ok = fit_batch(backend, toys, init=start, label=label, first=first,
+                                               **batch)
     conditional_start = np.array(start, dtype=float)
     conditional_start[poi] = mu
     conditional_values, conditional_nll, conditional_ok = fit_batch(
-        backend, toys, fixed_values={poi: mu}, init=conditional_start, bounds=bounds,
-        fit_options=options, **edm)
+        backend, toys, fixed_values={poi: mu}, init=conditional_start, label=label, first=first, **batch)
     # Each fit again from the other's minimum, the lower minimum wins: toys of low-count models
     # can have several local minima (Profiler.cross_check does the same one toy at a time).
+    # Lock-step only: a cross-check that does not converge leaves the first fit standing.
     seeds = free_values.copy()
     seeds[:, poi] = mu
-    _, other_nll, other_ok = fit_batch(backend, toys, fixed_values={poi: mu}, init=seeds,
-                                       bounds=bounds, fit_options=options, **edm)
-    better = other_ok & (other_nll < conditional_nll)
-    conditional_nll[better], conditional_ok[better] = other_nll[better], True
+    other = lockstep_newton(backend, toys, fixed_values={poi: mu}, init=seeds, bounds=bounds,
+                            deadline=deadline, **edm)
+    better = other.converged & (other.nll < conditional_nll)
+    conditional_nll[better], conditional_ok[better] = other.nll[better], True
     seeds = np.clip(conditional_values, bounds[:, 0], bounds[:, 1])
-    other_values, other_nll, other_ok = fit_batch(backend, toys, init=seeds, bounds=bounds,
-                                                  fit_options=options, **edm)
-    better = other_ok & (other_nll < free_nll)
-    free_values[better], free_nll[better], free_ok[better] = other_values[better], other_nll[better], True
+    other = lockstep_newton(backend, toys, init=seeds, bounds=bounds, deadline=deadline, **edm)
+    better = other.converged & (other.nll < free_nll)
+    free_values[better], free_nll[better], free_ok[better] = other.values[better], other.nll[better], True
     missed = np.flatnonzero(free_nll > conditional_nll + 1e-6)
     for i in missed:  # the free fit missed the minimum the conditional fit found: redo it
-        refit = fit(backend, toys[i], init=free_values[i], bounds=bounds,
+        refit = fit(backend, toys[i], init=free_values[i], bounds=bounds, deadline=deadline,
+                    description=f"free fit of {label} {first + i}",
                     **dict(options, raise_on_failure=False, **edm))
         free_nll[i], free_values[i], free_ok[i] = refit.nll, refit.values, refit.converged
-    t = np.clip(2.0 * (conditional_nll - free_nll), 0.0, None)
+    # Events where the expected count at mu is zero whatever the other parameters: -log L = inf at
+    # mu from every start, finite with mu free: the toy excludes mu (q = inf).
+    impossible = free_ok & np.isinf(conditional_nll) & (conditional_nll > 0)
+    conditional_ok = conditional_ok | impossible
+    with np.errstate(invalid="ignore"):
+        t = np.clip(2.0 * (conditional_nll - free_nll), 0.0, None)
     if test_statistic in ("q", "qtilde"):
         t = np.where(free_values[:, poi] > mu, 0.0, t)
     ok = free_ok & conditional_ok
@@ -127,12 +206,15 @@ class ToyChunk:
     test_statistic: str
     generating_pars: np.ndarray
     fit_options: Mapping | None = None
+    deadline: Deadline | None = None
+    label: str = "toy"
 
-    def __call__(self, point: ScanPoint) -> dict:
-        seed_sequence, size = point.payload
+    def __call__(self, point: ScanPoint, report: Callable[[int], None] | None = None) -> dict:
+        seed_sequence, size, first = point.payload
         toys = draw_toys(self.backend, self.generating_pars, size, np.random.default_rng(seed_sequence))
         q, failed = toy_test_statistics(self.backend, toys, self.mu, self.bounds, self.test_statistic,
-                                        self.generating_pars, self.fit_options)
+                                        self.generating_pars, self.fit_options, self.deadline,
+                                        self.label, report, first)
         return {"q": q, "failed": failed}
 
 
@@ -173,13 +255,20 @@ class ToyCalculator:
         Resamplings for the uncertainty of the expected band.
     executor
         Where the chunks of toys run (see :func:`likelihub.scanning.run_scan`); here by default.
+    progress
+        Show a tqdm progress bar of the toys (default None: when standard error is a terminal).
+
+    The fit options' ``time_limit`` bounds all the calculator's fits together, from its creation
+    (:mod:`likelihub.budget`), toys in other processes included; each fit of a toy that the
+    lock-step fitter leaves gets at most :data:`TOY_FIT_MAX_CALLS` evaluations.
     """
 
     name = "toys"
 
     def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
                  ntoys: int = 2000, rng: np.random.Generator | None = None,
-                 fit_options: Mapping | None = None, bootstrap: int = 200, executor=None):
+                 fit_options: Mapping | None = None, bootstrap: int = 200, executor=None,
+                 progress: bool | None = None):
         if ntoys < 1:
             raise ValueError(f"ntoys must be positive, got {ntoys}")
         require_sampler(backend)
@@ -189,9 +278,12 @@ class ToyCalculator:
         self.fit_options = fit_options
         self.bootstrap = bootstrap
         self.executor = executor
+        on_terminal = callable(getattr(sys.stderr, "isatty", None)) and sys.stderr.isatty()
+        self.progress = on_terminal if progress is None else bool(progress)
         self.seed = int((rng or np.random.default_rng()).integers(2**63))
         self.bounds = poi_bounds_for(backend.config, test_statistic)
-        self.observed = Profiler(backend, data, self.bounds, fit_options)
+        self.deadline = deadline_from(fit_options)
+        self.observed = Profiler(backend, data, self.bounds, fit_options, deadline=self.deadline)
 
     def _seed_sequence(self, mu: float, stream: int, chunk: int = 0) -> np.random.SeedSequence:
         key = (int(np.float64(mu).view(np.uint64)), stream, chunk)
@@ -200,32 +292,55 @@ class ToyCalculator:
     def _rng(self, mu: float, stream: int) -> np.random.Generator:
         return np.random.default_rng(self._seed_sequence(mu, stream))
 
-    def _distribution(self, mu: float, generating_mu: float, stream: int) -> tuple[np.ndarray, int]:
+    def _distribution(self, mu: float, generating_mu: float, stream: int, bar) -> tuple[np.ndarray, int]:
         pars = self.observed.conditional_fit(generating_mu).values
-        sizes = [min(CHUNK_SIZE, self.ntoys - start) for start in range(0, self.ntoys, CHUNK_SIZE)]
-        chunks = [ScanPoint(f"chunk {k}", payload=(self._seed_sequence(mu, stream, k + 1), size))
-                  for k, size in enumerate(sizes)]
+        label = f"{'background-only' if stream else 'signal-plus-background'} toy (mu = {mu:g})"
+        starts = range(0, self.ntoys, CHUNK_SIZE)
+        chunks = [ScanPoint(f"chunk {k}", payload=(self._seed_sequence(mu, stream, k + 1),
+                                                   min(CHUNK_SIZE, self.ntoys - first), first))
+                  for k, first in enumerate(starts)]
         evaluate = ToyChunk(self.backend, float(mu), self.bounds, self.test_statistic, pars,
-                            self.fit_options)
-        rows = run_scan(chunks, evaluate, executor=self.executor or "serial", progress=False)
+                            self.fit_options, self.deadline, label)
+        if self.executor is None or self.executor == "serial":
+            report = None if bar is None else bar.update
+            rows = [evaluate(chunk, report) for chunk in chunks]
+        else:
+            rows = run_scan(chunks, evaluate, executor=self.executor, progress=False)
+            if bar is not None:
+                bar.update(self.ntoys)
         broken = [row["error"] for row in rows if row.get("error")]
         if broken:
-            raise FitError(f"toys at mu = {mu} failed: {broken[0]}")
+            error = FitTimeLimitError if broken[0].startswith(FitTimeLimitError.__name__) else FitError
+            raise error(f"toys at mu = {mu} failed: {broken[0]}")
         return (np.concatenate([row["q"] for row in rows]),
                 sum(int(row["failed"]) for row in rows))
+
+    def _distributions(self, mu: float):
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=2 * self.ntoys, unit="toy", desc=f"toys at mu = {mu:g}")
+        try:
+            return self._distribution(mu, mu, 0, bar), self._distribution(mu, 0.0, 1, bar)
+        finally:
+            if bar is not None:
+                bar.close()
 
     def cls(self, mu: float, expected: str = "all") -> CLsResult:
         """CLs at ``mu`` from toys: ``expected`` is "observed", "expected" (the band) or "all"."""
         if expected not in ("observed", "expected", "all"):
             raise ValueError(f"expected must be 'observed', 'expected' or 'all', got {expected!r}")
-        q_sb, failed_sb = self._distribution(mu, mu, 0)
-        q_b, failed_b = self._distribution(mu, 0.0, 1)
+        (q_sb, failed_sb), (q_b, failed_b) = self._distributions(float(mu))
         failed = failed_sb + failed_b
         if failed > MAX_FAILED_FRACTION * 2 * self.ntoys:
-            raise FitError(f"{failed} of {2 * self.ntoys} toy fits failed at mu = {mu}")
+            raise FitError(f"{failed} of {2 * self.ntoys} toys failed at mu = {mu:g} (more than "
+                           f"{100 * MAX_FAILED_FRACTION:g}%): their fits found no valid minimum "
+                           f"[model: {model_label(self.backend)}]")
         if failed:
-            warnings.warn(f"{failed} of {2 * self.ntoys} toy fits failed at mu = {mu} and were "
-                          "left out", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"{failed} of {2 * self.ntoys} toys failed at mu = {mu:g} (their fits found "
+                          "no valid minimum) and were left out; see CLsResult.n_failed_fits",
+                          RuntimeWarning, stacklevel=2)
         q_sb, q_b = q_sb[np.isfinite(q_sb)], q_b[np.isfinite(q_b)]
         result = CLsResult(mu=float(mu), cls_obs=None, cls_exp=None, clsb_obs=None, clb_obs=None,
                            test_statistic=self.test_statistic, calculator=self.name,

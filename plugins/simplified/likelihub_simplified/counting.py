@@ -65,11 +65,14 @@ def poisson_terms(counts: np.ndarray, lam: np.ndarray, order: int = 2):
                      xlogy(counts, safe) - safe - gammaln(counts + 1.0))
     if order == 0:
         return value, None, None
+    # Bins without events have exactly -1 and 0 at lambda >= 0 (not 0 / 0 at lambda = 0, where the
+    # constrained maximum often lies: a NaN there kept MIGRAD asking for the same point for ever).
     with np.errstate(divide="ignore", invalid="ignore"):
-        first = np.where(clipped, 0.0, np.where(below, -decay, counts / safe - 1.0))
+        first = np.where(clipped, 0.0, np.where(below, -decay, np.where(empty, -1.0, counts / safe - 1.0)))
         if order == 1:
             return value, first, None
-        second = np.where(clipped, 0.0, np.where(below, -decay / ZERO_COUNT_SCALE, -counts / safe**2))
+        second = np.where(clipped | (empty & ~below), 0.0,
+                          np.where(below, -decay / ZERO_COUNT_SCALE, -counts / safe**2))
     return value, first, second
 
 
