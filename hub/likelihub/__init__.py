@@ -75,7 +75,10 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     mu, what, executor
         Tested signal strength, ``"cls"`` or ``"upper_limit"``, and where to run the points.
     **options
-        ``member``, ``patchset_member``, ``cl``, ``max_workers``, ``progress`` and model options.
+        ``member``, ``patchset_member``, ``cl``, ``max_workers``, ``progress``, ``output`` (a
+        ``.csv``, ``.json`` or ``.jsonl`` file the rows are appended to as they finish),
+        ``resume`` (continue an interrupted scan from ``output``), ``connect_timeout`` and
+        model options (see ``docs/scale.md``).
 
     Returns
     -------

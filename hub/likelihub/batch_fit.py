@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blas import single_blas_thread
-from .budget import BudgetExhausted, Deadline, FitTimeLimitError
+from .budget import BudgetExhausted, Deadline
+from .errors import FitTimeLimitError
 from .newton import newton_batch
 from .optimize import DEFAULT_EDM_MAX, fit
 from .stacking import is_stack

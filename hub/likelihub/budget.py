@@ -21,9 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from .errors import FitError
-
-__all__ = ["DEFAULT_MAX_CALLS", "DEFAULT_TIME_LIMIT", "Deadline", "BudgetExhausted", "FitTimeLimitError",
+__all__ = ["DEFAULT_MAX_CALLS", "DEFAULT_TIME_LIMIT", "Deadline", "BudgetExhausted",
            "deadline_from"]
 
 #: Requests for -log L and its derivatives that one fit may make (all attempts together). A fit of
@@ -32,10 +30,6 @@ DEFAULT_MAX_CALLS = 100_000
 
 #: Wall-clock seconds that one inference call (a CLs, a limit, a toy run, ...) may take.
 DEFAULT_TIME_LIMIT = 3600.0
-
-
-class FitTimeLimitError(FitError):
-    """An inference call ran past its ``time_limit`` (a :class:`~likelihub.errors.FitError`)."""
 
 
 class BudgetExhausted(Exception):

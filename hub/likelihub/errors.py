@@ -21,7 +21,10 @@ __all__ = [
     "UnknownBackendError",
     "PluginError",
     "FitError",
+    "FitTimeLimitError",
     "LimitError",
+    "ExecutorError",
+    "ScanOutputError",
     "CapabilityError",
     "PluginWarning",
 ]
@@ -102,8 +105,22 @@ class FitError(LikelihubError, RuntimeError):
         self.result = result
 
 
+class FitTimeLimitError(FitError):
+    """An inference call (a CLs, a limit, a toy run) ran past its ``time_limit`` fit option."""
+
+
 class LimitError(LikelihubError, RuntimeError):
     """An upper limit could not be bracketed or found."""
+
+
+class ExecutorError(LikelihubError, RuntimeError):
+    """The executor of a scan or of toys is not one likelihub knows, cannot be reached, or lost a
+    worker."""
+
+
+class ScanOutputError(LikelihubError, OSError):
+    """A scan's output cannot be written, is being written by another scan, or cannot be resumed
+    (rows of another scan, other settings, unreadable lines); the message names the file."""
 
 
 class CapabilityError(LikelihubError, TypeError):

@@ -37,10 +37,9 @@ from .budget import (
     DEFAULT_TIME_LIMIT,
     BudgetExhausted,
     Deadline,
-    FitTimeLimitError,
     deadline_from,
 )
-from .errors import FitError
+from .errors import FitError, FitTimeLimitError
 from .fit_result import FitResult
 from .minimum_checks import (
     away_from_bounds,

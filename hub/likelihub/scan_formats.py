@@ -17,18 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LikelihubError
+from .errors import ScanOutputError
 
-__all__ = ["ScanResult", "ScanOutputError", "SUFFIXES", "result_keys", "csv_header", "csv_record",
+__all__ = ["ScanResult", "SUFFIXES", "result_keys", "csv_header", "csv_record",
            "format_rows", "read_rows", "count_rows", "write_atomically"]
 
 #: Output formats of a scan, by suffix.
 SUFFIXES = (".csv", ".json", ".jsonl")
-
-
-class ScanOutputError(LikelihubError):
-    """A scan's output cannot be written, is being written by another scan, or cannot be
-    resumed (rows of another scan, other settings, unreadable lines); the message names the file."""
 
 
 def result_keys(what: str) -> tuple[str, str]:

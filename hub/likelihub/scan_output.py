@@ -30,14 +30,15 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .scan_formats import SUFFIXES, ScanOutputError, format_rows, read_rows, result_keys, write_atomically
+from .errors import ScanOutputError
+from .scan_formats import SUFFIXES, format_rows, read_rows, result_keys, write_atomically
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on Windows: no lock, the rest works
     fcntl = None
 
-__all__ = ["ScanOutput", "ScanOutputError", "SUFFIXES", "output_path_problem", "write_atomically"]
+__all__ = ["ScanOutput", "SUFFIXES", "output_path_problem", "write_atomically"]
 
 
 def output_path_problem(path) -> str | None:

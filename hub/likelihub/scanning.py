@@ -40,11 +40,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from .errors import LikelihubError
+from .errors import ExecutorError
 from .scan_formats import ScanResult
 from .worker_processes import die_with_parent, terminate_pool
 
-__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "ExecutorError", "executor_problem",
+__all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "executor_problem",
            "SERIAL_CHUNK", "DASK_CHUNK", "MAX_CHUNK", "CONNECT_TIMEOUT"]
 
 #: Points evaluated together in a serial scan, and in one task on a Dask cluster (where the
@@ -59,10 +59,6 @@ CONNECT_TIMEOUT = 10.0
 #: A Dask scheduler's address: ``[protocol://]host:port`` (or ``inproc://...``).
 DASK_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[\w.-]+):\d{1,5}"
                           r"|inproc://\S+")
-
-
-class ExecutorError(LikelihubError):
-    """The executor of a scan is not one likelihub knows, cannot be reached, or lost a worker."""
 
 
 def executor_problem(executor) -> str | None:

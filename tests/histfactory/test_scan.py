@@ -19,8 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 import likelihub
-from likelihub.scan_output import ScanOutputError
-from likelihub.scanning import ExecutorError
+from likelihub.errors import ExecutorError, ScanOutputError
 from likelihub_histfactory import workspace as workspace_module
 from likelihub_histfactory.cli import scan_command
 from likelihub_histfactory.scan import scan

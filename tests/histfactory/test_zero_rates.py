@@ -186,3 +186,52 @@ def test_no_warning_or_exception_at_zero_probability():
     reference.nll_grad_hessian(backend.compiled, at_zero, backend.data)
     backend.value_grad_and_hessian(at_zero, backend.data)
     assert backend.expected_main(at_zero)[0] == 0.0
+
+
+def _fixed_background_example():
+    """The issue's example with a fixed background: one bin with background 0, signal 1,
+    observed 1, next to a bin with background 5, signal 1, observed 5; mu the only parameter."""
+    return _spec([{"name": "SR", "samples": [_sample("signal", [1.0, 1.0], MU),
+                                             _sample("background", [0.0, 5.0])]}], {"SR": [1.0, 5.0]})
+
+
+def _closed_form_cls(mu: float) -> float:
+    """CLs (q~_mu, asymptotic, pyhf's formulas) of the fixed-background example in closed form.
+
+    -log L(mu) = [mu - log mu] + [(5 + mu) - 5 log(5 + mu)] + const: mu-hat solves
+    2 mu^2 + 4 mu - 5 = 0. The Asimov data at mu = 0 are (0, 5): their -log L is
+    mu + (5 + mu) - 5 log(5 + mu), smallest at mu = 0 within q~'s bound.
+    """
+    from scipy.special import ndtr
+
+    def nll(m):
+        return (m - math.log(m)) + (5.0 + m - 5.0 * math.log(5.0 + m))
+
+    mu_hat = (-4.0 + math.sqrt(56.0)) / 4.0
+    q = 2.0 * (nll(mu) - nll(mu_hat)) if mu_hat < mu else 0.0
+    q_asimov = 2.0 * ((2.0 * mu + 5.0 - 5.0 * math.log(5.0 + mu)) - (5.0 - 5.0 * math.log(5.0)))
+    sqrt_q, sqrt_qa = math.sqrt(q), math.sqrt(q_asimov)
+    t = sqrt_q - sqrt_qa if sqrt_q <= sqrt_qa else (q - q_asimov) / (2.0 * sqrt_qa)
+    return float(ndtr(-(t + sqrt_qa)) / ndtr(-t))
+
+
+def test_inference_on_the_issues_example_is_finite_and_exact():
+    # The conditional fit at mu = 0 has -log L = +inf whatever the parameters (observed event,
+    # nothing expected): CLs, limits and toys still come out, equal to the closed form.
+    from scipy.optimize import brentq
+
+    from likelihub_histfactory.factory import build_model
+
+    model = build_model(_fixed_background_example())
+    result = model.cls(1.0)
+    assert result.cls_obs == pytest.approx(_closed_form_cls(1.0), rel=1e-7)  # fits to EDM 1e-10
+    limit = model.upper_limit(expected="observed").observed
+    assert limit == pytest.approx(brentq(lambda m: _closed_form_cls(m) - 0.05, 1.0, 20.0), rel=1e-5)
+    toys = model.cls(1.0, calculator="toys", ntoys=200, rng=np.random.default_rng(1))
+    assert toys.n_failed_fits == 0 and 0.0 <= toys.cls_obs <= 1.0
+    # with a constrained background systematic too (the issue's model): finite, no failed toy
+    constrained = build_model(example())
+    assert 0.0 < constrained.cls(1.0).cls_obs < 1.0
+    assert math.isfinite(constrained.upper_limit(expected="observed").observed)
+    assert constrained.cls(1.0, calculator="toys", ntoys=200,
+                           rng=np.random.default_rng(1)).n_failed_fits == 0

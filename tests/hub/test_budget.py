@@ -14,8 +14,8 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import likelihub as lh
-from likelihub.budget import BudgetExhausted, Deadline, FitTimeLimitError
-from likelihub.errors import FitError
+from likelihub.budget import BudgetExhausted, Deadline
+from likelihub.errors import FitError, FitTimeLimitError
 from likelihub.objective import MAX_REPEATS, MinimiserStuck, NegativeLogLikelihood
 from likelihub.optimize import fit
 

@@ -184,7 +184,7 @@ def test_rows_go_to_on_rows_as_chunks_finish():
 
 
 def test_bad_executors_are_refused_before_any_work():
-    from likelihub.scanning import ExecutorError
+    from likelihub.errors import ExecutorError
 
     with pytest.raises(ExecutorError, match="'bogus' is not 'processes', 'serial' or the address"):
         run_scan(POINTS, cls_of_point, executor="bogus")
@@ -196,7 +196,7 @@ def test_an_unreachable_scheduler_is_an_executor_error():
     pytest.importorskip("distributed")
     import socket
 
-    from likelihub.scanning import ExecutorError
+    from likelihub.errors import ExecutorError
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

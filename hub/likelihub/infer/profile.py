@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..budget import Deadline, FitTimeLimitError, deadline_from
-from ..errors import FitError
+from ..budget import Deadline, deadline_from
+from ..errors import FitError, FitTimeLimitError
 from ..optimize import FitResult, fit
 
 __all__ = ["Profiler", "poi_bounds_for"]

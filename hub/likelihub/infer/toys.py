@@ -31,8 +31,8 @@ from scipy.special import ndtr
 
 from ..batch_fit import fit_batch, lockstep_newton, supports_batch_fits
 from ..blas import single_blas_thread
-from ..budget import DEFAULT_MAX_CALLS, Deadline, FitTimeLimitError, deadline_from
-from ..errors import CapabilityError, FitError
+from ..budget import DEFAULT_MAX_CALLS, Deadline, deadline_from
+from ..errors import CapabilityError, FitError, FitTimeLimitError
 from ..optimize import fit, model_label
 from ..results import N_SIGMA, CLsResult
 from ..scanning import ScanPoint, run_scan
