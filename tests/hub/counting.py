@@ -14,7 +14,36 @@ from scipy.special import gammaln
 import likelihub as lh
 
 
-class CountingBackend:
+class FromParts:
+    """The contract's methods from ``_parts(pars, data) -> (logpdf, grad, hessian)``, which
+    broadcasts over a leading batch axis (the batch methods use that)."""
+
+    def logpdf(self, pars, data):
+        return float(self._parts(pars, data)[0])
+
+    def value_and_grad(self, pars, data):
+        value, grad, _ = self._parts(pars, data)
+        return float(value), grad
+
+    def hessian(self, pars, data):
+        return self._parts(pars, data)[2]
+
+
+class BatchFromParts(FromParts):
+    """:class:`FromParts` with the batch capabilities (lock-step toy fits)."""
+
+    def logpdf_batch(self, pars, data):
+        return self._parts(pars, data)[0]
+
+    def value_and_grad_batch(self, pars, data):
+        value, grad, _ = self._parts(pars, data)
+        return value, grad
+
+    def hessian_batch(self, pars, data):
+        return self._parts(pars, data)[2]
+
+
+class CountingBackend(FromParts):
     def __init__(self, n: float, s: float, b: float, delta: float | None = None,
                  mu_bounds=(0.0, 10.0)):
         self.s, self.b, self.delta = float(s), float(b), delta
@@ -53,30 +82,12 @@ class CountingBackend:
             hess[..., 1, 1] -= 1.0
         return value, grad, hess
 
-    def logpdf(self, pars, data):
-        return float(self._parts(pars, data)[0])
 
-    def value_and_grad(self, pars, data):
-        value, grad, _ = self._parts(pars, data)
-        return float(value), grad
-
-    def hessian(self, pars, data):
-        return self._parts(pars, data)[2]
+class BatchCountingBackend(BatchFromParts, CountingBackend):
+    pass
 
 
-class BatchCountingBackend(CountingBackend):
-    def logpdf_batch(self, pars, data):
-        return self._parts(pars, data)[0]
-
-    def value_and_grad_batch(self, pars, data):
-        value, grad, _ = self._parts(pars, data)
-        return value, grad
-
-    def hessian_batch(self, pars, data):
-        return self._parts(pars, data)[2]
-
-
-class ZeroRateBackend:
+class ZeroRateBackend(BatchFromParts):
     """Two bins: bin A with no background, rate mu s_A (so lambda_A = 0 at mu = 0 whatever theta),
     and bin B with rate mu s_B + b_B (1 + delta theta), theta constrained by N(a | theta, 1).
 
@@ -120,23 +131,3 @@ class ZeroRateBackend:
         hess = np.einsum("...i,...ij,...ik->...jk", curvature, d_lam, d_lam)
         hess[..., 1, 1] -= 1.0
         return value, grad, hess
-
-    def logpdf(self, pars, data):
-        return float(self._parts(pars, data)[0])
-
-    def value_and_grad(self, pars, data):
-        value, grad, _ = self._parts(pars, data)
-        return float(value), grad
-
-    def hessian(self, pars, data):
-        return self._parts(pars, data)[2]
-
-    def logpdf_batch(self, pars, data):
-        return self._parts(pars, data)[0]
-
-    def value_and_grad_batch(self, pars, data):
-        value, grad, _ = self._parts(pars, data)
-        return value, grad
-
-    def hessian_batch(self, pars, data):
-        return self._parts(pars, data)[2]
