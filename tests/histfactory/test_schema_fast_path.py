@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.patchset import PatchSet
-from likelihub_histfactory.schema_validation import plainly_valid_channel, validate
-from likelihub_histfactory.workspace import Workspace
+from likelihub_histfactory.spec.patchset import PatchSet
+from likelihub_histfactory.spec.schema import plainly_valid_channel, validate
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 CHANNELS = json.loads((DATA / "all_modifiers.json").read_text())["channels"]

@@ -21,9 +21,10 @@ import numpy as np
 from likelihub import DataLayout, ModelConfig
 from likelihub.errors import InvalidDataError
 
-from . import hessian_kernels, kernels
 from .compile import CompiledModel
 from .devices import BatchEvaluator, select_device
+from .kernels import cpu as kernels
+from .kernels import hessian as hessian_kernels
 from .stacking import HistFactoryStack
 
 __all__ = ["HistFactoryBackend"]

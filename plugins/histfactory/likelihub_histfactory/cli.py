@@ -204,7 +204,7 @@ def _summary(ws) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def inspect_command(workspace, member, patches, as_json):
     """Summarise a workspace: channels and bins, samples, parameters, modifiers, measurements."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors():
         ws = Workspace.load(_source(workspace), member=member).apply_patches(patches)
@@ -230,8 +230,8 @@ def inspect_command(workspace, member, patches, as_json):
 def _patchset(path: str, member: str | None = None, archive_of=None):
     from pathlib import Path
 
-    from .io import is_archive
-    from .patchset import PatchSet
+    from .spec.io import is_archive
+    from .spec.patchset import PatchSet
 
     if archive_of is not None and is_archive(archive_of) and not Path(path).is_file():
         return PatchSet(archive_of, member=path)
@@ -269,7 +269,7 @@ def extract_command(patchset, name, member, with_metadata, output_file):
 @click.option("--output-file", default=None, help="Write the JSON here instead of printing it.")
 def apply_command(background_only, patchset, name, member, output_file):
     """Print the background-only workspace with a patch of the patchset applied (digest verified)."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors():
         ws = Workspace.load(_source(background_only), member=member)
@@ -283,7 +283,7 @@ def apply_command(background_only, patchset, name, member, output_file):
 @click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
 def verify_command(background_only, patchset, member):
     """Check that the patchset was made for this background-only workspace (its digests)."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors():
         ws = Workspace.load(_source(background_only), member=member)

@@ -26,9 +26,8 @@ from collections.abc import Mapping, Sequence
 from likelihub import StatisticalModel
 
 from .backend import HistFactoryBackend
-from .compile import compile_model
-from .sample_terms import SampleCache
-from .workspace import load_model_spec
+from .compile import SampleCache, compile_model
+from .spec.model_spec import load_model_spec
 
 __all__ = ["build_model", "build_backend", "FIT_OPTIONS"]
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from likelihub.stacking import BackendStack
 
-from . import stacked_kernels
+from .kernels import stacked as stacked_kernels
 
 __all__ = ["HistFactoryStack"]
 

@@ -8,7 +8,7 @@ Cranmer, JOSS 6 (2021) 2823; https://pyhf.readthedocs.io/en/stable/likelihood.ht
 documents pass through fastjsonschema (10-20x faster on large workspaces); a violation is
 described by jsonschema, which finds the most relevant one, and raised as
 :class:`likelihub.errors.InvalidModelError` naming the file, channel, sample, modifier and bin.
-What a schema cannot say (bin counts, values, names) is checked in :mod:`.validation`.
+What a schema cannot say (bin counts, values, names) is checked in :mod:`.checks`.
 """
 
 from __future__ import annotations

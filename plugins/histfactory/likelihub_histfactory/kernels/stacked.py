@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .hessian_kernels import nll_grad_hessian
-from .kernels import JIT_OPTIONS, nll_and_grad
+from .cpu import JIT_OPTIONS, nll_and_grad
+from .hessian import nll_grad_hessian
 
 __all__ = ["nll_and_grad_members", "nll_grad_hessian_members"]
 

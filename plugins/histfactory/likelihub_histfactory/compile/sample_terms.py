@@ -18,7 +18,7 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-from .interpolation import (
+from ..interpolation import (
     HISTOSYS_CODES,
     N_COEFFICIENTS,
     NORMSYS_CODES,

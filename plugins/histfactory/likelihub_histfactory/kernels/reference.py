@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .compile import CompiledModel
-from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term, term_second_derivative
+from ..compile import CompiledModel
+from ..interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term, term_second_derivative
 
 __all__ = ["entry_terms", "expected_main", "expected_aux", "impossible", "nll", "nll_and_grad",
            "nll_grad_hessian"]

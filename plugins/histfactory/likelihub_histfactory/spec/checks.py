@@ -1,12 +1,12 @@
 """What a schema cannot say about HistFactory JSON: bin counts, values, names, the measurement.
 
-    validate(spec, "workspace", file="BkgOnly.json")   # the schema first (:mod:`.schema_validation`)
+    validate(spec, "workspace", file="BkgOnly.json")   # the schema first (:mod:`.schema`)
     check_workspace(spec, file="BkgOnly.json")         # bin counts, values, names
     check_model(spec, measurement, file=...)           # POI and parameter settings of one model
 
 Every failure raises :class:`likelihub.errors.InvalidModelError` naming the file, channel,
 sample, modifier and bin at fault, as far as the location is known. ``validate``, ``schema``,
-``SCHEMA_NAMES`` and ``SCHEMA_VERSION`` are those of :mod:`.schema_validation`, here too.
+``SCHEMA_NAMES`` and ``SCHEMA_VERSION`` are those of :mod:`.schema`, here too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from likelihub.errors import InvalidModelError
 
-from .schema_validation import SCHEMA_NAMES, SCHEMA_VERSION, schema, validate
+from .schema import SCHEMA_NAMES, SCHEMA_VERSION, schema, validate
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -20,7 +20,7 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-from .interpolation import HISTOSYS_CODES, N_COEFFICIENTS, NORMSYS_CODES
+from ..interpolation import HISTOSYS_CODES, N_COEFFICIENTS, NORMSYS_CODES
 from .parameters import MODIFIER_TYPES, bin_parameters, check_yields, collect_parameter_sets
 from .sample_terms import SampleCache, place_parameters, sample_terms
 

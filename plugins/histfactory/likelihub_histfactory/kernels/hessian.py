@@ -42,7 +42,7 @@ import math
 import numba
 import numpy as np
 
-from .kernels import JIT_OPTIONS, _term, entry_products, nll_and_grad
+from .cpu import JIT_OPTIONS, _term, entry_products, nll_and_grad
 
 __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-from .constraints import check_configured_values, shapesys_scales, staterror_widths
+from ..modifiers.constraints import check_configured_values, shapesys_scales, staterror_widths
 
 __all__ = ["ParameterSet", "MODIFIER_TYPES", "default_parameter_set", "apply_measurement_config",
            "collect_parameter_sets", "check_yields", "shared_mask", "bin_parameters"]

@@ -1,0 +1,1 @@
+"""HistFactory modifier types."""
