@@ -176,7 +176,8 @@ def main(argv=None) -> int:
     if gpu:
         from numba import cuda
 
-        print(f"GPU: {cuda.get_current_device().name.decode()}")
+        name = cuda.get_current_device().name  # bytes in numba's CUDA target, str in numba-cuda
+        print(f"GPU: {name.decode() if isinstance(name, bytes) else name}")
     else:
         print("NO GPU: numba.cuda.is_available() is False; only the CPU kernel is timed "
               "(run this script on a machine with a CUDA GPU for the GPU columns)")
