@@ -1,8 +1,11 @@
-"""The widths of the constraint terms, computed from a workspace as pyhf 0.7.6 does, and checked.
+"""The limits of the constraint terms' widths, and the checks of those a measurement configures.
 
-- staterror: a Gaussian around 1 of width ``sqrt(sum_s delta_s^2) / sum_s nom_s`` per bin, over
-  the samples carrying the modifier;
-- shapesys: a Poisson constraint of scale ``tau = (nom / delta)^2`` (auxiliary datum tau).
+The widths computed from a workspace are the modifiers' (as pyhf 0.7.6 computes them):
+
+- staterror (:mod:`.staterror`): a Gaussian around 1 of width ``sqrt(sum_s delta_s^2) / sum_s
+  nom_s`` per bin, over the samples carrying the modifier;
+- shapesys (:mod:`.shapesys`): a Poisson constraint of scale ``tau = (nom / delta)^2`` (auxiliary
+  datum tau).
 
 Degenerate widths. As pyhf, a bin whose uncertainty is zero (every ``delta_s = 0``; for
 shapesys also ``nom = 0``), or whose samples have no yield, has no constraint to speak of: its
@@ -26,7 +29,7 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["RELATIVE_WIDTH_LIMITS", "staterror_widths", "shapesys_scales", "check_configured_values"]
+__all__ = ["RELATIVE_WIDTH_LIMITS", "describe_width", "outside_limits", "check_configured_values"]
 
 #: Smallest and largest relative width (Gaussian sigma, or 1 / sqrt(tau) of a Poisson
 #: constraint) a model may have; see the module docstring. Within them, every term of -log L, its
@@ -34,7 +37,8 @@ __all__ = ["RELATIVE_WIDTH_LIMITS", "staterror_widths", "shapesys_scales", "chec
 RELATIVE_WIDTH_LIMITS = (1e-100, 1e100)
 
 
-def _describe(relative: float) -> str:
+def describe_width(relative: float) -> str:
+    """How a relative width misses :data:`RELATIVE_WIDTH_LIMITS`, for an error message."""
     low, high = RELATIVE_WIDTH_LIMITS
     if relative == 0.0:
         return "underflows to zero"
@@ -43,70 +47,10 @@ def _describe(relative: float) -> str:
     return f"is {relative:.3g}, below {low:g}" if relative < low else f"is {relative:.3g}, above {high:g}"
 
 
-def _outside(relative: np.ndarray) -> np.ndarray:
+def outside_limits(relative: np.ndarray) -> np.ndarray:
+    """Where relative widths lie outside :data:`RELATIVE_WIDTH_LIMITS` (NaN included)."""
     low, high = RELATIVE_WIDTH_LIMITS
     return ~((relative >= low) & (relative <= high))
-
-
-def staterror_widths(layout, uses: list, deltas: np.ndarray, mask: np.ndarray
-                     ) -> tuple[list[float], list[bool]]:
-    """pyhf's staterror widths of the masked global bins, and which are fixed (zero width).
-
-    Parameters
-    ----------
-    layout
-        The model's ``compile._Layout`` (``nominal``, ``locate``, ``source``).
-    uses
-        The modifier's (channel, sample name, sample, modifier) uses.
-    deltas
-        The uncertainties of each use (rows) in every global bin (zero outside its channel).
-    mask
-        The global bins the modifier acts on.
-    """
-    samples = sorted({s for _, s, _, _ in uses})
-    total = sum(layout.nominal[s] for s in samples)
-    positive = total > 0
-    with np.errstate(over="ignore", under="ignore"):
-        # pyhf's formula (its numbers), and the same width without squares for the check
-        relative_sq = np.sum(np.where(positive, deltas / np.where(positive, total, 1.0), 0.0) ** 2, axis=0)
-        relative = np.where(positive, np.hypot.reduce(deltas, axis=0) / np.where(positive, total, 1.0), 0.0)
-    constrained = positive & np.any(deltas > 0, axis=0) & mask
-    bad = np.flatnonzero(constrained & _outside(relative))
-    if bad.size:
-        b = int(bad[0])
-        c, local = layout.locate(b)
-        row = int(np.argmax(deltas[:, b]))
-        raise InvalidModelError(
-            f"the staterror's relative width sqrt(sum delta^2) / sum nominal {_describe(relative[b])} "
-            f"(staterror data {float(deltas[row, b])!r} on a total nominal yield of {float(total[b])!r}); "
-            "widths "
-            f"must lie within {RELATIVE_WIDTH_LIMITS}: use 0 for no uncertainty (the parameter is "
-            "then fixed)", file=layout.source, channel=c, sample=uses[row][1],
-            modifier=uses[row][3]["name"], bin=local)
-    widths = np.where(constrained, np.sqrt(relative_sq), 0.0)[mask]
-    fixed = widths == 0
-    widths[fixed] = 1.0
-    return widths.tolist(), fixed.tolist()
-
-
-def shapesys_scales(nominal: np.ndarray, delta: np.ndarray, where: dict) -> tuple[list[float], list[bool]]:
-    """pyhf's shapesys scales ``tau = (nom / delta)^2`` of one sample's bins, and which are fixed
-    (a bin whose yield or uncertainty is not positive: tau 1, fixed, as pyhf); ``where`` names the
-    sample and modifier in errors."""
-    valid = (nominal > 0) & (delta > 0)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        relative = np.where(valid, delta / np.where(valid, nominal, 1.0), 1.0)
-        bad = np.flatnonzero(valid & _outside(relative))
-        if bad.size:
-            b = int(bad[0])
-            raise InvalidModelError(
-                f"the shapesys relative uncertainty (uncertainty {float(delta[b])!r} / nominal yield "
-                f"{float(nominal[b])!r}) {_describe(relative[b])}, so tau = (nominal / uncertainty)^2 cannot "
-                f"be used; relative uncertainties must lie within {RELATIVE_WIDTH_LIMITS}", bin=b, **where)
-        # pyhf's formula, or the same number without squares where the squares over- or underflow
-        tau = nominal**2 / np.where(valid, delta, 1.0) ** 2
-        tau = np.where(np.isfinite(tau) & (tau > 0), tau, (nominal / np.where(valid, delta, 1.0)) ** 2)
-    return np.where(valid, tau, 1.0).tolist(), (~valid).tolist()
 
 
 def check_configured_values(paramset, key: str, values: list[float], source: str | None) -> None:

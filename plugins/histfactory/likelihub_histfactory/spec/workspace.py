@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from likelihub.errors import InvalidModelError
 
+from ..modifiers import constraint_term
 from .checks import (
     check_channels,
     check_model,
@@ -38,13 +39,7 @@ from .schema import validate as validate_schema
 from .workspace_combine import JOINS, combine_specs
 from .workspace_edit import prune_and_rename
 
-__all__ = ["Workspace", "load_workspace", "JOINS", "CONSTRAINTS"]
-
-#: The constraint term of each modifier type's parameter.
-CONSTRAINTS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "gaussian",
-               "staterror": "gaussian", "shapesys": "poisson", "normfactor": "unconstrained",
-               "shapefactor": "unconstrained"}
-
+__all__ = ["Workspace", "load_workspace", "JOINS"]
 
 def _copy(spec):
     return json.loads(json.dumps(spec))
@@ -148,7 +143,7 @@ class Workspace:
         for name, kind in self.modifiers:
             types.setdefault(name, set()).add(kind)
         return [{"name": name, "modifiers": sorted(types[name]), "components": sizes[name][1],
-                 "constraint": CONSTRAINTS[sizes[name][0]]} for name in sorted(sizes)]
+                 "constraint": constraint_term(sizes[name][0])} for name in sorted(sizes)]
 
     @property
     def observations(self) -> dict[str, list[float]]:
