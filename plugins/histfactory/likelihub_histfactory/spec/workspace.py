@@ -34,7 +34,7 @@ from .checks import (
 )
 from .io import read_json
 from .patches import apply_patches, digest
-from .schema import plainly_valid_channel
+from .schema import valid_channel
 from .schema import validate as validate_schema
 from .workspace_combine import JOINS, combine_specs
 from .workspace_edit import prune_and_rename
@@ -305,14 +305,15 @@ class Workspace:
         The samples the patches left equal to this (checked) workspace's are not validated
         against the schema again, nor the measurement's ``parameters`` where the patches left
         them alone: a scan builds one model per signal patch from one background-only workspace,
-        and a signal patch adds one sample to each channel. New samples that are plainly valid
-        (:func:`~.schema.plainly_valid_channel`) skip the schema too.
+        and a signal patch adds one sample to each channel. New samples are validated by the fast
+        validators of :func:`~.schema.valid_channel` (the schema's verdict; only where they fail
+        does :func:`~.schema.validate` locate the fault in the whole model).
         """
         changed = self._changed_samples(spec)
         if changed is None:
             validate_schema(spec, "model", file=label)
             return check_channels(spec["channels"], label)
-        doubtful = [c for c in changed if not plainly_valid_channel(c)]
+        doubtful = [c for c in changed if not valid_channel(c)]
         patched_parameters = spec.get("parameters", []) is not parameters
         if doubtful or patched_parameters:
             try:
