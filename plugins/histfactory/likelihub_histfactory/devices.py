@@ -3,8 +3,8 @@
 What to use when:
 
 - ``device="auto"`` (the default): the GPU where ``numba.cuda.is_available()``, the CPU otherwise.
-- ``device="cpu"``: :func:`likelihub_histfactory.kernels.nll_and_grad_batch`, always available.
-- ``device="cuda"``: :mod:`.cuda_kernels`; an error where no GPU is usable.
+- ``device="cpu"``: :func:`likelihub_histfactory.kernels.cpu.nll_and_grad_batch`, always available.
+- ``device="cuda"``: :mod:`.kernels.cuda`; an error where no GPU is usable.
 
     evaluator = BatchEvaluator(backend.compiled, device="auto")
     logpdf, grad = evaluator.value_and_grad_batch(pars, data)   # (N,), (N, P)

@@ -39,7 +39,8 @@ class SampleCache:
     else the value depends on. Samples a model no longer has are dropped by :meth:`sweep` (after
     each model): a scan keeps the background's samples and forgets each point's signal samples.
     The samples must not be changed in place while the cache is in use (a
-    :class:`~.workspace.Workspace` never changes them; patched copies are new objects).
+    :class:`~likelihub_histfactory.spec.workspace.Workspace` never changes them; patched copies are
+    new objects).
     """
 
     def __init__(self) -> None:

@@ -1,11 +1,12 @@
 """CUDA kernels (numba.cuda) of the batched HistFactory -log L and its analytic gradient.
 
-The same formulas as the CPU kernels (:mod:`.cpu`), read from the same compiled arrays
-(:class:`~.compile.CompiledModel`), with one GPU thread per batch row (one parameter set with one
-data set). Every thread walks the model's entries and terms in the same order, so the model's
-arrays are read in lock-step by a warp (broadcast loads), while each row's own numbers -- its
-parameters, data, expected counts and gradient -- sit in *row-minor* device arrays of shape
-(length, N): consecutive threads touch consecutive addresses (coalesced). This mapping suits the
+The same formulas as the CPU kernels (:mod:`.cpu`) -- the same scalar functions of the interpolation
+codes, compiled as device functions -- read from the same compiled arrays
+(:class:`~likelihub_histfactory.compile.CompiledModel`), with one GPU thread per batch row (one
+parameter set with one data set). Every thread walks the model's entries and terms in the same
+order, so the model's arrays are read in lock-step by a warp (broadcast loads), while each row's own
+numbers -- its parameters, data, expected counts and gradient -- sit in *row-minor* device arrays of
+shape (length, N): consecutive threads touch consecutive addresses (coalesced). This mapping suits the
 published models (tens of bins, a few hundred parameters) and batches of 10^3..10^6 rows; a
 thread per row needs no synchronisation and no atomics.
 
@@ -25,7 +26,8 @@ also runs under numba's CUDA simulator, where ``math.log(0.0)`` would raise.
 
 Import this module only where numba.cuda is wanted: on a machine without a GPU it compiles for
 numba's CUDA simulator only when ``NUMBA_ENABLE_CUDASIM=1`` was set before numba.cuda was first
-imported. :class:`~.devices.BatchEvaluator` is the interface; these are its building blocks.
+imported. :class:`~likelihub_histfactory.devices.BatchEvaluator` is the interface; these are its
+building blocks.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ module                   what it owns
 :mod:`.workspace_combine`  combining two workspaces (pyhf's join modes)
 =======================  ==========================================================================
 
-Imports go one way: ``io`` and ``schema`` <- ``checks`` <- ``patches`` <- ``workspace`` <-
-``patchset`` <- ``model_spec``. Nothing here imports numba or compiles a model.
+Imports go one way: ``io`` and ``schema`` <- ``checks`` and ``patches`` <- ``workspace`` <-
+``patchset`` <- ``model_spec``; ``checks`` asks the modifier modules for their rules
+(:mod:`likelihub_histfactory.modifiers`). Nothing here imports numba or compiles a model.
 """
