@@ -134,8 +134,9 @@ def valid_channel(channel) -> bool:
 
     The fast path of a scan, which checks ~1000 new signal modifiers per point: validators
     compiled by fastjsonschema from the schema itself, the channel and its samples with their
-    modifiers left out, then each modifier by the modifier schema resolved for its type (5 times
-    faster than the whole modifier schema, whose ``if``/``then`` branches fail by exceptions).
+    modifiers left out, then each modifier by the modifier schema resolved for its type (1Lbb's
+    893 signal modifiers: 3 ms, against 20 ms for the whole modifier schema, whose ``if``/``then``
+    branches fail by exceptions).
     False where the channel is invalid, is not made of plain ``dict`` and ``list`` as ``json.load``
     gives them, or fastjsonschema is missing: :func:`validate` then decides and names the fault.
     """
