@@ -11,7 +11,7 @@ rows are random parameter sets near the initial values with toy data sets, and t
 evaluations per second (median of ``--repeats`` timed calls, after one untimed warm-up call that
 also compiles):
 
-- ``cpu``: :func:`likelihub_histfactory.kernels.nll_and_grad_batch` (numba, one core), skipped for
+- ``cpu``: :func:`likelihub_histfactory.kernels.cpu.nll_and_grad_batch` (numba, one core), skipped for
   a batch whose estimated time exceeds ``--cpu-seconds``;
 - ``gpu end-to-end``: :meth:`BatchEvaluator.value_and_grad_batch` on ``device="cuda"``, NumPy
   arrays in and out (host-device copies included);
@@ -133,7 +133,7 @@ def _kernel_seconds(evaluator, pars: np.ndarray, data: np.ndarray, repeats: int)
     """Median time of the kernel alone, on rows copied to the device beforehand (one launch)."""
     from numba import cuda
 
-    from likelihub_histfactory.cuda_kernels import launch
+    from likelihub_histfactory.kernels.cuda import launch
 
     pars_columns = cuda.to_device(np.ascontiguousarray(pars.T))
     data_columns = cuda.to_device(np.ascontiguousarray(data.T))
@@ -176,7 +176,8 @@ def main(argv=None) -> int:
     if gpu:
         from numba import cuda
 
-        print(f"GPU: {cuda.get_current_device().name.decode()}")
+        name = cuda.get_current_device().name  # bytes in numba's CUDA target, str in numba-cuda
+        print(f"GPU: {name.decode() if isinstance(name, bytes) else name}")
     else:
         print("NO GPU: numba.cuda.is_available() is False; only the CPU kernel is timed "
               "(run this script on a machine with a CUDA GPU for the GPU columns)")

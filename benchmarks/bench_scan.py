@@ -54,10 +54,10 @@ def pyhf_hypotest_seconds() -> tuple[float, float]:
 
 def per_point_costs(n: int = 5) -> dict[str, float]:
     """Median seconds per point of building the model and of its hypotest (this process)."""
+    from likelihub_histfactory.compile import SampleCache
     from likelihub_histfactory.factory import build_model
-    from likelihub_histfactory.patchset import PatchSet
-    from likelihub_histfactory.sample_terms import SampleCache
-    from likelihub_histfactory.workspace import Workspace
+    from likelihub_histfactory.spec.patchset import PatchSet
+    from likelihub_histfactory.spec.workspace import Workspace
 
     workspace = Workspace.load(ARCHIVE, member="BkgOnly.json")
     patches = list(PatchSet(ARCHIVE, member="patchset.json"))[:n + 1]
@@ -78,10 +78,10 @@ def lockstep_cost(n: int = 32, repeat: int = 3) -> tuple[float, float]:
     """Median seconds per point of the hypotests of ``n`` points, one model at a time and with
     their fits in lock-step (alternating)."""
     from likelihub.infer.lockstep import cls_together
+    from likelihub_histfactory.compile import SampleCache
     from likelihub_histfactory.factory import build_model
-    from likelihub_histfactory.patchset import PatchSet
-    from likelihub_histfactory.sample_terms import SampleCache
-    from likelihub_histfactory.workspace import Workspace
+    from likelihub_histfactory.spec.patchset import PatchSet
+    from likelihub_histfactory.spec.workspace import Workspace
 
     workspace = Workspace.load(ARCHIVE, member="BkgOnly.json")
     patches = list(PatchSet(ARCHIVE, member="patchset.json"))[:n]

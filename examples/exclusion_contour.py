@@ -16,7 +16,7 @@ from pathlib import Path
 
 import likelihub as lh
 import likelihub.plot as lp
-from likelihub_histfactory.patchset import PatchSet
+from likelihub_histfactory.spec.patchset import PatchSet
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ARCHIVE = "histfactory/atlas-susy-2019-08-1Lbb.tar.gz"

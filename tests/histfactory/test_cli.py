@@ -149,7 +149,7 @@ def test_patchset_commands(tmp_path):
     assert run_ok(patchset_group, "verify", BACKGROUND, PATCHSET).strip() == "All good."
     applied = json.loads(run_ok(patchset_group, "apply", BACKGROUND, PATCHSET, "--name", "signal_300_10"))
     # pyhf: digest of two_bin_background.json patched with two_bin_signal_patch.json (= signal_300_10).
-    from likelihub_histfactory.patchset import digest
+    from likelihub_histfactory.spec.patches import digest
 
     assert digest(applied) == "393a2d6a956c78caec8a628f1ebe0c61b7ae0019ae540ac574963aa79949fe07"
 

@@ -27,7 +27,7 @@ from likelihub.scan_formats import count_rows
 from likelihub.scan_output import ScanOutput
 from likelihub_histfactory import cli as histfactory_cli
 from likelihub_histfactory.cli import cls_command, fit_command, limit_command, scan_command
-from likelihub_histfactory.patchset import digest
+from likelihub_histfactory.spec.patches import digest
 
 from ..hub.processes import alive, children, wait_for
 

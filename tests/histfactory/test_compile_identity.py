@@ -33,10 +33,10 @@ import numpy as np
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.compile import compile_model
-from likelihub_histfactory.patchset import PatchSet
-from likelihub_histfactory.sample_terms import SampleCache
-from likelihub_histfactory.workspace import Workspace, load_model_spec
+from likelihub_histfactory.compile import SampleCache, compile_model
+from likelihub_histfactory.spec.model_spec import load_model_spec
+from likelihub_histfactory.spec.patchset import PatchSet
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "compile_fingerprints.json").read_text())

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.constraints import RELATIVE_WIDTH_LIMITS
 from likelihub_histfactory.factory import build_backend
+from likelihub_histfactory.modifiers.constraints import RELATIVE_WIDTH_LIMITS
 
 LOW, HIGH = RELATIVE_WIDTH_LIMITS
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from likelihub.testing import check_backend
-from likelihub_histfactory import reference
 from likelihub_histfactory.factory import build_backend
+from likelihub_histfactory.kernels import reference
 
 DATA = Path(__file__).parent / "data"
 POINTS = json.loads((DATA / "pyhf_points.json").read_text())["cases"]

@@ -18,10 +18,11 @@ import pytest
 
 import likelihub
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory import workspace as workspace_module
-from likelihub_histfactory.patchset import PatchSet, read_patch
-from likelihub_histfactory.validation import UnusedParameterWarning
-from likelihub_histfactory.workspace import Workspace
+from likelihub_histfactory.spec import workspace as workspace_module
+from likelihub_histfactory.spec.checks import UnusedParameterWarning
+from likelihub_histfactory.spec.patches import read_patch
+from likelihub_histfactory.spec.patchset import PatchSet
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 BACKGROUND = DATA / "two_bin_background.json"

@@ -20,9 +20,9 @@ import pytest
 
 import likelihub
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory import io as hf_io
-from likelihub_histfactory.io import archive_members, read_json, read_json_members
-from likelihub_histfactory.workspace import Workspace
+from likelihub_histfactory.spec import io as hf_io
+from likelihub_histfactory.spec.io import archive_members, read_json, read_json_members
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 

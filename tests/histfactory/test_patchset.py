@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.patchset import Patch, PatchSet, apply_operations, digest, read_patch
-from likelihub_histfactory.workspace import Workspace
+from likelihub_histfactory.spec.patches import Patch, apply_operations, digest, read_patch
+from likelihub_histfactory.spec.patchset import PatchSet
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 PATCHSET = DATA / "two_bin_signal_points.json"
@@ -136,7 +137,7 @@ def test_applying_operations_leaves_the_specification_and_the_patch_alone():
     # changes neither the original specification nor the patch.
     import copy
 
-    from likelihub_histfactory.patchset import apply_operations
+    from likelihub_histfactory.spec.patches import apply_operations
 
     spec = {"channels": [{"name": "SR", "samples": [{"name": "bkg", "data": [1.0, 2.0]}]},
                          {"name": "CR", "samples": [{"name": "bkg", "data": [3.0]}]}]}

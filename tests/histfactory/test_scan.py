@@ -20,10 +20,10 @@ from click.testing import CliRunner
 
 import likelihub
 from likelihub.errors import ExecutorError, ScanOutputError
-from likelihub_histfactory import workspace as workspace_module
 from likelihub_histfactory.cli import scan_command
 from likelihub_histfactory.scan import scan
-from likelihub_histfactory.validation import UnusedParameterWarning
+from likelihub_histfactory.spec import workspace as workspace_module
+from likelihub_histfactory.spec.checks import UnusedParameterWarning
 
 DATA = Path(__file__).parent / "data"
 BACKGROUND = str(DATA / "two_bin_background.json")
@@ -132,7 +132,7 @@ def test_scan_warns_once_of_an_unused_parameter_setting(tmp_path):
     spec = json.loads(Path(BACKGROUND).read_text())
     patchset = json.loads(Path(PATCHSET).read_text())
     spec["measurements"][0]["config"]["parameters"] = [{"name": "mu_BG", "fixed": True}]
-    from likelihub_histfactory.patchset import digest
+    from likelihub_histfactory.spec.patches import digest
 
     patchset["metadata"]["digests"] = {"sha256": digest(spec)}
     with warnings.catch_warnings(record=True) as caught:
@@ -169,7 +169,7 @@ def test_cli_scan_of_a_pallet(tmp_path, single_cls):
 def test_scan_rows_equal_single_models_on_the_3l_pallet(shared_data):
     # Two points of the published 3L eRJR patchset (same digests: made for the same workspace).
     pallet = shared_data / "histfactory" / "atlas-susy-2018-06-3L-eRJR.tar.gz"
-    from likelihub_histfactory.io import read_json
+    from likelihub_histfactory.spec.io import read_json
 
     patchset, _ = read_json(pallet, member="patchset.json")
     patchset["patches"] = patchset["patches"][:2]
@@ -187,9 +187,9 @@ def test_rows_do_not_depend_on_the_executor_or_the_other_points():
     serial = scan(BACKGROUND, PATCHSET, executor="serial", progress=False).rows
     processes = scan(BACKGROUND, PATCHSET, max_workers=2, progress=False).rows
     assert processes == serial  # exactly
-    from likelihub_histfactory.patchset import load_patchset
     from likelihub_histfactory.scan import PointEvaluator
-    from likelihub_histfactory.workspace import Workspace
+    from likelihub_histfactory.spec.patchset import load_patchset
+    from likelihub_histfactory.spec.workspace import Workspace
 
     background = Workspace.load(BACKGROUND)
     points = [likelihub.scanning.ScanPoint(p.name, tuple(p.values), list(p.operations))

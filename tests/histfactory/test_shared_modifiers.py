@@ -20,7 +20,7 @@ import likelihub
 from likelihub.errors import InvalidModelError
 from likelihub_histfactory.compile import compile_model
 from likelihub_histfactory.factory import build_backend
-from likelihub_histfactory.validation import model_parameters
+from likelihub_histfactory.spec.checks import model_parameters
 
 MU = {"name": "mu", "type": "normfactor", "data": None}
 SF = {"name": "sf", "type": "shapefactor", "data": None}

@@ -14,11 +14,11 @@ import pytest
 from likelihub.infer.lockstep import cls_together
 from likelihub.stacking import BackendStack, stackable_groups
 from likelihub_histfactory.backend import HistFactoryBackend
+from likelihub_histfactory.compile import SampleCache
 from likelihub_histfactory.factory import build_model
-from likelihub_histfactory.patchset import PatchSet
-from likelihub_histfactory.sample_terms import SampleCache
+from likelihub_histfactory.spec.patchset import PatchSet
+from likelihub_histfactory.spec.workspace import Workspace
 from likelihub_histfactory.stacking import HistFactoryStack
-from likelihub_histfactory.workspace import Workspace
 
 # C1N2_Wh_hbb_150_0 lists its parameters in another order than the other two (its signal's
 # modifiers come in another order): the stack must map them.

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.io import read_json
-from likelihub_histfactory.validation import SCHEMA_NAMES, schema, validate
-from likelihub_histfactory.workspace import Workspace
+from likelihub_histfactory.spec.checks import SCHEMA_NAMES, schema, validate
+from likelihub_histfactory.spec.io import read_json
+from likelihub_histfactory.spec.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 MULTI = DATA / "multi_channel.json"
@@ -189,7 +189,7 @@ def test_model_errors(spec, mutate, message):
 
 
 def test_unknown_parameter_settings(spec):
-    from likelihub_histfactory.validation import UnusedParameterWarning
+    from likelihub_histfactory.spec.checks import UnusedParameterWarning
 
     spec["measurements"][0]["config"]["parameters"].append({"name": "mu_typo", "fixed": True})
     with pytest.warns(UnusedParameterWarning, match="ws.json: measurement 'nominal' configures "

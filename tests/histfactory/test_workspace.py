@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from likelihub.errors import InvalidModelError
-from likelihub_histfactory.patchset import digest
-from likelihub_histfactory.validation import model_parameters
-from likelihub_histfactory.workspace import Workspace, load_model_spec, load_workspace
+from likelihub_histfactory.spec.checks import model_parameters
+from likelihub_histfactory.spec.model_spec import load_model_spec
+from likelihub_histfactory.spec.patches import digest
+from likelihub_histfactory.spec.workspace import Workspace, load_workspace
 
 DATA = Path(__file__).parent / "data"
 MULTI = DATA / "multi_channel.json"
@@ -232,7 +233,7 @@ def test_sbottom_patch_removing_a_channel(shared_data):
 
 @pytest.mark.shared_data
 def test_3l_pallet_warns_of_its_unused_parameter_setting(shared_data):
-    from likelihub_histfactory.validation import UnusedParameterWarning
+    from likelihub_histfactory.spec.checks import UnusedParameterWarning
 
     pallet = _pallet(shared_data, "atlas-susy-2018-06-3L-eRJR.tar.gz")
     # The published measurement sets "mu_BG", which no modifier has (pyhf ignores it silently).

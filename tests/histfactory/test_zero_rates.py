@@ -17,8 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from likelihub_histfactory import reference
 from likelihub_histfactory.factory import build_backend
+from likelihub_histfactory.kernels import reference
 from likelihub_histfactory.stacking import HistFactoryStack
 
 # Tolerances as in test_hessian.py: the kernels and the reference add the same terms in other

@@ -30,10 +30,10 @@ def test_every_scan_row_equals_its_single_model(archive):
     # tests/histfactory/test_scan.py holds lh.scan to that, whatever the executor and chunks):
     # here all 125 models in one lock-step stack, each then alone with its own calculator.
     from likelihub.infer.lockstep import cls_together
+    from likelihub_histfactory.compile import SampleCache
     from likelihub_histfactory.factory import build_model
-    from likelihub_histfactory.patchset import PatchSet
-    from likelihub_histfactory.sample_terms import SampleCache
-    from likelihub_histfactory.workspace import Workspace
+    from likelihub_histfactory.spec.patchset import PatchSet
+    from likelihub_histfactory.spec.workspace import Workspace
 
     workspace = Workspace.load(archive, member="BkgOnly.json")
     patches = list(PatchSet(archive, member="patchset.json"))

@@ -6,10 +6,10 @@
         patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
     model.cls(1.0); model.upper_limit()
 
-:func:`~.factory.build_backend` reads the workspace (:func:`.workspace.load_model_spec`),
+:func:`~.factory.build_backend` reads the workspace (:func:`.spec.model_spec.load_model_spec`),
 compiles it (:mod:`.compile`) and returns a :class:`HistFactoryBackend`, whose likelihood runs in
-the numba kernels (:mod:`.kernels`, :mod:`.hessian_kernels`); batches of many parameter and data
-sets (toys, scans) run on a GPU where one is present (:mod:`.devices`, :mod:`.cuda_kernels`);
+the numba kernels (:mod:`.kernels.cpu`, :mod:`.kernels.hessian`); batches of many parameter and
+data sets (toys, scans) run on a GPU where one is present (:mod:`.devices`, :mod:`.kernels.cuda`);
 :func:`~.factory.build_model`, the registered factory, wraps it in a
 :class:`likelihub.StatisticalModel` with tight fits.
 """
@@ -21,9 +21,10 @@ import numpy as np
 from likelihub import DataLayout, ModelConfig
 from likelihub.errors import InvalidDataError
 
-from . import hessian_kernels, kernels
 from .compile import CompiledModel
 from .devices import BatchEvaluator, select_device
+from .kernels import cpu as kernels
+from .kernels import hessian as hessian_kernels
 from .stacking import HistFactoryStack
 
 __all__ = ["HistFactoryBackend"]
@@ -95,7 +96,7 @@ class HistFactoryBackend:
 
         Where ``data`` has probability zero at ``pars`` (observed events in a bin with no
         expected events, e.g. a bin of background 0 at mu = 0), log L is ``-inf`` and the
-        gradient NaN in every component (see :mod:`.kernels`); no exception is raised.
+        gradient NaN in every component (see :mod:`.kernels.cpu`); no exception is raised.
         """
         pars, data = self._pars(pars), self._data(data)
         grad = np.empty(pars.size)
@@ -107,7 +108,7 @@ class HistFactoryBackend:
         return self.value_and_grad(pars, data)[0]
 
     def hessian(self, pars, data) -> np.ndarray:
-        """Hessian of log L: analytic (second derivatives of every term, :mod:`.hessian_kernels`);
+        """Hessian of log L: analytic (second derivatives of every term, :mod:`.kernels.hessian`);
         NaN in every element where log L is ``-inf``."""
         return self.value_grad_and_hessian(pars, data)[2]
 

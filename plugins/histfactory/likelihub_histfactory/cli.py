@@ -241,7 +241,7 @@ def _summary(ws) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def inspect_command(workspace, member, patches, as_json):
     """Summarise a workspace: channels and bins, samples, parameters, modifiers, measurements."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors(), _reading(workspace):
         ws = Workspace.load(_source(workspace), member=member).apply_patches(
@@ -268,8 +268,8 @@ def inspect_command(workspace, member, patches, as_json):
 def _patchset(path: str, member: str | None = None, archive_of=None):
     from pathlib import Path
 
-    from .io import is_archive
-    from .patchset import PatchSet
+    from .spec.io import is_archive
+    from .spec.patchset import PatchSet
 
     if archive_of is not None:
         chosen = pallet_patchset(path, archive_of)  # the pallet's member, where a file has its name
@@ -313,7 +313,7 @@ def extract_command(patchset, name, member, with_metadata, output_file):
               help="Write the JSON here instead of printing it.")
 def apply_command(background_only, patchset, name, member, output_file):
     """Print the background-only workspace with a patch of the patchset applied (digest verified)."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors(), _reading(background_only):
         ws = Workspace.load(_source(background_only), member=member)
@@ -327,7 +327,7 @@ def apply_command(background_only, patchset, name, member, output_file):
 @click.option("--member", default=None, help="Member of a .tar.gz pallet holding the workspace.")
 def verify_command(background_only, patchset, member):
     """Check that the patchset was made for this background-only workspace (its digests)."""
-    from .workspace import Workspace
+    from .spec.workspace import Workspace
 
     with _reporting_errors(), _reading(background_only):
         ws = Workspace.load(_source(background_only), member=member)

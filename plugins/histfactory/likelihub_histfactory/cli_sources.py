@@ -4,7 +4,7 @@
 pallet; so does ``-p patch.json``. Where the current directory also holds a file of that name (a
 stale copy, say), the pallet's member is read, and a note on standard error says so: write
 ``./patchset.json`` (or an absolute path) to read the file instead. A name that only a file has
-is the file; a name that only a member has is the member (:func:`likelihub_histfactory.io.beside`).
+is the file; a name that only a member has is the member (:func:`likelihub_histfactory.spec.io.beside`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import click
 from likelihub.cli.options import one_line
 from likelihub.errors import InvalidModelError
 
-from .io import archive_members, is_archive, resolve_member
+from .spec.io import archive_members, is_archive, resolve_member
 
 __all__ = ["pallet_member", "pallet_patchset", "pallet_patches", "reading"]
 
@@ -63,7 +63,7 @@ def pallet_member(name, workspace, option: str) -> str | None:
 def pallet_patchset(patchset, workspace):
     """``patchset`` as given, or the :class:`~.patchset.PatchSet` of the pallet's member of
     that name where a file of the name exists too (see the module docstring)."""
-    from .patchset import PatchSet
+    from .spec.patchset import PatchSet
 
     chosen = pallet_member(patchset, workspace, "--patchset")
     return patchset if chosen is None else PatchSet(workspace, member=chosen)
@@ -72,7 +72,7 @@ def pallet_patchset(patchset, workspace):
 def pallet_patches(patches: Sequence, workspace) -> list:
     """``patches`` as given, each name that is both a file here and a member of the pallet
     replaced by the member's patch (see the module docstring)."""
-    from .patchset import read_patch
+    from .spec.patches import read_patch
 
     chosen = []
     for patch in patches:

@@ -3,8 +3,8 @@
 What to use when:
 
 - ``device="auto"`` (the default): the GPU where ``numba.cuda.is_available()``, the CPU otherwise.
-- ``device="cpu"``: :func:`likelihub_histfactory.kernels.nll_and_grad_batch`, always available.
-- ``device="cuda"``: :mod:`.cuda_kernels`; an error where no GPU is usable.
+- ``device="cpu"``: :func:`likelihub_histfactory.kernels.cpu.nll_and_grad_batch`, always available.
+- ``device="cuda"``: :mod:`.kernels.cuda`; an error where no GPU is usable.
 
     evaluator = BatchEvaluator(backend.compiled, device="auto")
     logpdf, grad = evaluator.value_and_grad_batch(pars, data)   # (N,), (N, P)
@@ -21,8 +21,8 @@ import numpy as np
 
 from likelihub.errors import CapabilityError, InvalidDataError, InvalidModelError
 
-from . import kernels
 from .compile import CompiledModel
+from .kernels import cpu as kernels
 
 __all__ = ["DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device", "BatchEvaluator"]
 
@@ -104,7 +104,7 @@ class BatchEvaluator:
                               c.term_coefficients, c.aux_parameter, c.aux_is_poisson, c.aux_width)
         self._device_model = None
         if self.device == "cuda":
-            from .cuda_kernels import DeviceModel
+            from .kernels.cuda import DeviceModel
 
             self._device_model = DeviceModel(compiled)
 
@@ -164,7 +164,7 @@ class BatchEvaluator:
         """-log L and its gradient on the GPU, in chunks of rows; shared rows are sent once."""
         from numba import cuda
 
-        from .cuda_kernels import launch
+        from .kernels.cuda import launch
 
         model = self._device_model
         # per row: parameters, data, scratch, -log L, gradient (doubles)

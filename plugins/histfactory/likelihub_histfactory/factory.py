@@ -29,10 +29,9 @@ from likelihub.arguments import choice
 from likelihub.errors import InvalidArgumentError
 
 from .backend import HistFactoryBackend
-from .compile import compile_model
+from .compile import SampleCache, compile_model
 from .devices import DEVICES
-from .sample_terms import SampleCache
-from .workspace import load_model_spec
+from .spec.model_spec import load_model_spec
 
 __all__ = ["build_model", "build_backend", "FIT_OPTIONS", "UNUSED_PARAMETERS"]
 

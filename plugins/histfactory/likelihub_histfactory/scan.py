@@ -43,11 +43,11 @@ from likelihub.scanning import (
     run_scan,
 )
 
+from .compile import SampleCache
 from .factory import build_model
-from .io import archive_members, beside, read_json, read_json_members
-from .patchset import load_patchset
-from .sample_terms import SampleCache
-from .workspace import Workspace
+from .spec.io import archive_members, beside, read_json, read_json_members
+from .spec.patchset import load_patchset
+from .spec.workspace import Workspace
 
 __all__ = ["scan", "PointEvaluator", "patch_file_points"]
 

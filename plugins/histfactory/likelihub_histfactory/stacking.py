@@ -1,6 +1,6 @@
 """Stacks of HistFactory models (a scan's signal points) evaluated by one kernel call per batch.
 
-:class:`HistFactoryStack` concatenates its members' compiled arrays (:mod:`.stacked_kernels`) in
+:class:`HistFactoryStack` concatenates its members' compiled arrays (:mod:`.kernels.stacked`) in
 the stack's parameter order (:class:`likelihub.stacking.BackendStack`), so that the fits of all
 members advance in lock-step (:func:`likelihub.infer.lockstep.cls_together`) with the Python work
 of each Newton iteration shared. It runs on the CPU.
@@ -14,7 +14,7 @@ import numpy as np
 
 from likelihub.stacking import BackendStack
 
-from . import stacked_kernels
+from .kernels import stacked as stacked_kernels
 
 __all__ = ["HistFactoryStack"]
 

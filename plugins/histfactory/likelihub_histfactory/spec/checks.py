@@ -1,12 +1,12 @@
 """What a schema cannot say about HistFactory JSON: bin counts, values, names, the measurement.
 
-    validate(spec, "workspace", file="BkgOnly.json")   # the schema first (:mod:`.schema_validation`)
+    validate(spec, "workspace", file="BkgOnly.json")   # the schema first (:mod:`.schema`)
     check_workspace(spec, file="BkgOnly.json")         # bin counts, values, names
     check_model(spec, measurement, file=...)           # POI and parameter settings of one model
 
 Every failure raises :class:`likelihub.errors.InvalidModelError` naming the file, channel,
 sample, modifier and bin at fault, as far as the location is known. ``validate``, ``schema``,
-``SCHEMA_NAMES`` and ``SCHEMA_VERSION`` are those of :mod:`.schema_validation`, here too.
+``SCHEMA_NAMES`` and ``SCHEMA_VERSION`` are those of :mod:`.schema`, here too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from collections.abc import Mapping, Sequence
 
 from likelihub.errors import InvalidModelError
 
-from .schema_validation import SCHEMA_NAMES, SCHEMA_VERSION, schema, validate
+from ..modifiers import MODIFIERS
+from ..modifiers.base import check_length, check_values
+from .schema import SCHEMA_NAMES, SCHEMA_VERSION, schema, validate
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -35,14 +37,6 @@ __all__ = [
     "model_parameters",
 ]
 
-#: Modifier types whose parameter has one component per bin of the channel.
-BINNED_MODIFIERS = ("shapefactor", "shapesys", "staterror")
-#: Modifier types that may share one parameter (a Gaussian-constrained scalar).
-_SHARING_CLASS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "lumi",
-                  "normfactor": "normfactor", "shapefactor": "shapefactor",
-                  "shapesys": "shapesys", "staterror": "staterror"}
-
-
 #: What :func:`check_model` may do with settings of parameters the model does not have.
 UNUSED_PARAMETERS = ("warn", "error", "ignore")
 
@@ -54,37 +48,6 @@ class UnusedParameterWarning(UserWarning):
 # -- what a schema cannot say -----------------------------------------------------------------
 def _duplicates(names) -> list:
     return sorted(n for n, count in Counter(names).items() if count > 1)
-
-
-def _check_values(values, what: str, location: dict, nonnegative: bool) -> None:
-    for index, value in enumerate(values):
-        if not math.isfinite(value):
-            raise InvalidModelError(f"{what} is {value} (not finite)", bin=index, **location)
-        if nonnegative and value < 0:
-            raise InvalidModelError(f"{what} is negative ({value})", bin=index, **location)
-
-
-def _check_length(values, n_bins: int, what: str, location: dict, reference: str = "") -> None:
-    if len(values) != n_bins:
-        reference = f" (those of its first sample, {reference!r})" if reference else ""
-        raise InvalidModelError(f"{what} has {len(values)} bins, the channel has {n_bins}{reference}",
-                                **location)
-
-
-def _check_modifier(modifier: Mapping, n_bins: int, location: dict) -> None:
-    kind, data = modifier["type"], modifier["data"]
-    if kind == "histosys":
-        for key in ("lo_data", "hi_data"):
-            _check_length(data[key], n_bins, f"histosys template {key}", location)
-            _check_values(data[key], f"histosys template {key}", location, nonnegative=False)
-    elif kind == "normsys":
-        for key in ("lo", "hi"):
-            if not math.isfinite(data[key]) or data[key] < 0:
-                raise InvalidModelError(f"normsys factor {key} = {data[key]} must be finite and "
-                                        "non-negative", **location)
-    elif kind in ("shapesys", "staterror"):
-        _check_length(data, n_bins, f"{kind} uncertainties", location)
-        _check_values(data, f"{kind} uncertainty", location, nonnegative=True)
 
 
 def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict[str, int]:
@@ -117,9 +80,9 @@ def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict
                                     file=file, channel=name, sample=duplicate[0])
         for sample in channel["samples"]:
             location = {"file": file, "channel": name, "sample": sample["name"]}
-            _check_length(sample["data"], bins, "nominal yields", location,
+            check_length(sample["data"], bins, "nominal yields", location,
                           channel["samples"][0]["name"])
-            _check_values(sample["data"], "nominal yield", location, nonnegative=True)
+            check_values(sample["data"], "nominal yield", location, nonnegative=True)
             keys = [(m["name"], m["type"]) for m in sample["modifiers"]]
             duplicate = _duplicates(keys)
             if duplicate:
@@ -127,7 +90,7 @@ def check_channels(channels: Sequence[Mapping], file: str | None = None) -> dict
                                         "the sample", modifier=duplicate[0][0], **location)
             for modifier in sample["modifiers"]:
                 where = dict(location, modifier=modifier["name"])
-                _check_modifier(modifier, bins, where)
+                MODIFIERS[modifier["type"]].check_data(modifier, bins, where)
     return n_bins
 
 
@@ -138,7 +101,8 @@ def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None
     shapesys parameter belongs to one sample; the samples carrying a staterror must carry it in
     the same channels (it has one parameter per bin of each); a shapefactor couples bin k of
     every channel it acts on, so the first of them (in sorted order), whose bins give its number
-    of parameters, must have at least as many bins as the others (see :mod:`.parameters`).
+    of parameters, must have at least as many bins as the others (each type's ``check_sharing``,
+    :mod:`likelihub_histfactory.modifiers`).
     """
     uses: dict[str, list[tuple[str, int, Mapping, Mapping, Mapping]]] = {}
     for channel in channels:
@@ -157,44 +121,11 @@ def check_parameter_sharing(channels: Sequence[Mapping], file: str | None = None
         if len(entries) == 1:
             continue
         kinds = {use[0] for use in entries}
-        if len({_SHARING_CLASS[k] for k in kinds}) > 1:
+        if len({MODIFIERS[k].SHARING_GROUP for k in kinds}) > 1:
             raise InvalidModelError(f"parameter {name!r} is used by modifiers of incompatible types "
                                     f"{sorted(kinds)}; a shared parameter needs compatible modifiers "
                                     "(only normsys and histosys may share)", **where(entries[0]))
-        if kind == "shapesys":
-            raise InvalidModelError("a shapesys parameter belongs to one sample, but this name is "
-                                    f"used {len(entries)} times", **where(entries[1]))
-        if kind == "staterror":
-            _check_staterror_channels(name, entries, where)
-        if kind == "shapefactor":
-            _check_shapefactor_bins(name, entries, where)
-
-
-def _check_staterror_channels(name: str, entries: list, where) -> None:
-    channels: dict[str, list[str]] = {}
-    for use in entries:
-        channels.setdefault(use[3]["name"], []).append(use[2]["name"])
-    first = next(iter(channels))
-    for sample, carried in channels.items():
-        if sorted(carried) != sorted(channels[first]):
-            use = next(u for u in entries if u[3]["name"] == sample)
-            raise InvalidModelError(
-                f"a staterror shared by samples must act on the same channels for each (as pyhf "
-                f"requires): sample {first!r} carries {name!r} in {sorted(channels[first])}, sample "
-                f"{sample!r} in {sorted(carried)}", **where(use))
-
-
-def _check_shapefactor_bins(name: str, entries: list, where) -> None:
-    ordered = sorted(entries, key=lambda use: use[2]["name"])
-    first, n = ordered[0][2]["name"], ordered[0][1]
-    for use in ordered[1:]:
-        if use[1] > n:
-            raise InvalidModelError(
-                f"shapefactor {name!r} has {n} parameters, the bins of channel {first!r} (the first "
-                f"channel it acts on), but channel {use[2]['name']!r} has {use[1]} bins: bin k of every "
-                f"channel is coupled to parameter k, and there is none for bin {n} (pyhf would use the "
-                "model's first parameter there); name the channels so that the one with the most bins "
-                "sorts first, or give the shapefactors distinct names", **where(use))
+        MODIFIERS[kind].check_sharing(name, entries, where)
 
 
 def check_workspace(spec: Mapping, file: str | None = None) -> dict[str, int]:
@@ -243,8 +174,8 @@ def check_observations(n_bins: Mapping[str, int], observations: Sequence[Mapping
         if channel not in observed:
             raise InvalidModelError("the channel has no observations", file=file, channel=channel)
         location = {"file": file, "channel": channel}
-        _check_length(observed[channel], bins, "observed data", location)
-        _check_values(observed[channel], "observed count", location, nonnegative=True)
+        check_length(observed[channel], bins, "observed data", location)
+        check_values(observed[channel], "observed count", location, nonnegative=True)
 
 
 def model_parameters(channels: Sequence[Mapping]) -> dict[str, tuple[str, int]]:
@@ -253,24 +184,23 @@ def model_parameters(channels: Sequence[Mapping]) -> dict[str, tuple[str, int]]:
     The type of a parameter shared by normsys and histosys is reported as ``"normsys"`` or
     ``"histosys"``, whichever comes first. Binned modifiers have one component per bin: a
     staterror per bin of every channel it acts on, a shapefactor per bin of the first channel (in
-    sorted order) it acts on (pyhf's rules, see :mod:`.parameters`).
+    sorted order) it acts on (pyhf's rules: each type's ``n_parameters``,
+    :mod:`likelihub_histfactory.modifiers`).
     """
     parameters: dict[str, tuple[str, int]] = {}
-    binned: dict[str, dict[str, int]] = {}   # binned modifier name -> {channel: bins}
+    binned: dict[str, dict[str, int]] = {}   # per-bin modifier name -> {channel: bins}
     for channel in channels:
         bins = len(channel["samples"][0]["data"])
         for sample in channel["samples"]:
             for modifier in sample["modifiers"]:
-                size = bins if modifier["type"] in BINNED_MODIFIERS else 1
-                parameters.setdefault(modifier["name"], (modifier["type"], size))
-                if modifier["type"] in BINNED_MODIFIERS:
+                per_bin = MODIFIERS[modifier["type"]].PER_BIN
+                parameters.setdefault(modifier["name"], (modifier["type"], bins if per_bin else 1))
+                if per_bin:
                     binned.setdefault(modifier["name"], {})[channel["name"]] = bins
     for name, bins_by_channel in binned.items():
         kind = parameters[name][0]
-        if kind == "staterror":
-            parameters[name] = (kind, sum(bins_by_channel.values()))
-        elif kind == "shapefactor":
-            parameters[name] = (kind, bins_by_channel[min(bins_by_channel)])
+        if MODIFIERS[kind].PER_BIN:
+            parameters[name] = (kind, MODIFIERS[kind].n_parameters(bins_by_channel))
     return parameters
 
 

@@ -1,6 +1,8 @@
 """The NumPy reference of the HistFactory likelihood: expected data, -log L and its gradient.
 
-Written for clarity, not speed: tests hold the numba kernels (:mod:`.kernels`) to it. The
+Written for clarity, not speed: tests hold the numba kernels (:mod:`.cpu`, :mod:`.hessian`,
+:mod:`.stacked`, :mod:`.cuda`) to it. Terms are evaluated by the interpolation codes' NumPy
+references (:func:`likelihub_histfactory.interpolation.evaluate_term`). The
 negative log-likelihood is pyhf's ``-Model.logpdf``, fully normalised:
 
     -log L = sum_bins [lambda_b - n_b log lambda_b + lgamma(n_b + 1)]
@@ -17,20 +19,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .compile import CompiledModel
-from .interpolation import TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4, evaluate_term, term_second_derivative
+from ..compile import CompiledModel
+from ..interpolation import FIRST_SHIFT, evaluate_term, term_second_derivative, term_templates
 
 __all__ = ["entry_terms", "expected_main", "expected_aux", "impossible", "nll", "nll_and_grad",
            "nll_grad_hessian"]
 
 
 def _term_inputs(model: CompiledModel, entry: int, t: int, kind: int) -> tuple[float, float, float]:
-    """(nominal, hi, lo) of term ``t`` as :mod:`.interpolation` takes them."""
-    c = model.term_coefficients[t]
-    if kind in (TERM_NORMSYS_CODE1, TERM_NORMSYS_CODE4):
-        return 1.0, c[0], c[1]
-    nominal = model.entry_nominal[entry]
-    return nominal, nominal + c[0], nominal - c[1]
+    """(nominal, hi, lo) of term ``t`` as :mod:`likelihub_histfactory.interpolation` takes them."""
+    return term_templates(kind, model.term_coefficients[t], model.entry_nominal[entry])
 
 
 def entry_terms(model: CompiledModel, pars: np.ndarray, entry: int):
@@ -48,7 +46,7 @@ def entry_terms(model: CompiledModel, pars: np.ndarray, entry: int):
 
 def _entry_rate(model: CompiledModel, pars: np.ndarray, entry: int):
     kinds, parameters, values, derivatives = entry_terms(model, pars, entry)
-    is_factor = kinds <= TERM_NORMSYS_CODE4  # kinds 0..2 multiply, 3..5 add
+    is_factor = kinds < FIRST_SHIFT  # the kinds below FIRST_SHIFT multiply, the others add
     base = model.entry_nominal[entry] + values[~is_factor].sum()
     return base, kinds, parameters, values, derivatives, is_factor
 

@@ -1,12 +1,12 @@
-"""numba kernels of a stack of compiled models (:mod:`.stacking`): row k of a batch evaluated with
-member ``members[k]``'s model.
+"""numba kernels of a stack of compiled models (:mod:`likelihub_histfactory.stacking`): row k of a
+batch evaluated with member ``members[k]``'s model.
 
 The members' arrays are concatenated (entries, terms), with offsets: member m's entries are
 ``entry_offset[m]:entry_offset[m + 1]``, its terms ``term_offset[m]:term_offset[m + 1]``, and its
 ``term_start`` (relative to its first term) ``entry_offset[m] + m : entry_offset[m + 1] + m + 1``
 of the concatenated ``term_start``. Term parameters and auxiliary parameters are in the stack's
-parameter order. Each row calls the one-model kernels (:func:`.kernels.nll_and_grad`,
-:func:`.hessian_kernels.nll_grad_hessian`) on its member's slices, so a row's numbers are those of
+parameter order. Each row calls the one-model kernels (:func:`.cpu.nll_and_grad`,
+:func:`.hessian.nll_grad_hessian`) on its member's slices, so a row's numbers are those of
 its member alone, with the parameters in the stack's order.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .hessian_kernels import nll_grad_hessian
-from .kernels import JIT_OPTIONS, nll_and_grad
+from .cpu import JIT_OPTIONS, nll_and_grad
+from .hessian import nll_grad_hessian
 
 __all__ = ["nll_and_grad_members", "nll_grad_hessian_members"]
 

@@ -1,11 +1,12 @@
 """CUDA kernels (numba.cuda) of the batched HistFactory -log L and its analytic gradient.
 
-The same formulas as the CPU kernels (:mod:`.kernels`), read from the same compiled arrays
-(:class:`~.compile.CompiledModel`), with one GPU thread per batch row (one parameter set with one
-data set). Every thread walks the model's entries and terms in the same order, so the model's
-arrays are read in lock-step by a warp (broadcast loads), while each row's own numbers -- its
-parameters, data, expected counts and gradient -- sit in *row-minor* device arrays of shape
-(length, N): consecutive threads touch consecutive addresses (coalesced). This mapping suits the
+The same formulas as the CPU kernels (:mod:`.cpu`) -- the same scalar functions of the interpolation
+codes, compiled as device functions -- read from the same compiled arrays
+(:class:`~likelihub_histfactory.compile.CompiledModel`), with one GPU thread per batch row (one
+parameter set with one data set). Every thread walks the model's entries and terms in the same
+order, so the model's arrays are read in lock-step by a warp (broadcast loads), while each row's own
+numbers -- its parameters, data, expected counts and gradient -- sit in *row-minor* device arrays of
+shape (length, N): consecutive threads touch consecutive addresses (coalesced). This mapping suits the
 published models (tens of bins, a few hundred parameters) and batches of 10^3..10^6 rows; a
 thread per row needs no synchronisation and no atomics.
 
@@ -20,12 +21,13 @@ rounding (a few units in the last place).
 
 Points of zero probability (observed events where none are expected, a Poisson constraint with
 datum ``a > 0`` at rate ``<= 0``) give -log L = ``+inf`` and a NaN gradient, as on the CPU
-(:mod:`.kernels`); the kernel takes no logarithm of zero and divides by no zero there, so it
+(:mod:`.cpu`); the kernel takes no logarithm of zero and divides by no zero there, so it
 also runs under numba's CUDA simulator, where ``math.log(0.0)`` would raise.
 
 Import this module only where numba.cuda is wanted: on a machine without a GPU it compiles for
 numba's CUDA simulator only when ``NUMBA_ENABLE_CUDASIM=1`` was set before numba.cuda was first
-imported. :class:`~.devices.BatchEvaluator` is the interface; these are its building blocks.
+imported. :class:`~likelihub_histfactory.devices.BatchEvaluator` is the interface; these are its
+building blocks.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ import numpy as np
 from numba import cuda
 from numba.core.errors import NumbaPerformanceWarning
 
+from .. import interpolation
+from . import scalars
+
+try:  # numba-cuda (the CUDA target outside numba) warns with its own class
+    from numba.cuda.core.errors import NumbaPerformanceWarning as _CudaPerformanceWarning
+except ImportError:  # numba's built-in CUDA target
+    _CudaPerformanceWarning = NumbaPerformanceWarning
+
 __all__ = ["THREADS_PER_BLOCK", "DeviceModel", "nll_and_grad_rows", "launch"]
 
 #: Threads per block of :func:`nll_and_grad_rows` (a multiple of the warp size).
@@ -44,62 +54,9 @@ THREADS_PER_BLOCK = 128
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
-
-@cuda.jit(device=True, inline=True)
-def _term(kind, x, coefficients, t):
-    """Value and derivative of term ``t`` at ``x`` (mirrors ``kernels._term``)."""
-    if kind == 0:
-        return x, 1.0
-    if kind == 1 or (kind == 2 and (x >= 1.0 or x <= -1.0)):
-        if x > 0.0:
-            v = math.exp(x * coefficients[t, 2])
-            return v, coefficients[t, 2] * v
-        v = math.exp(-x * coefficients[t, 3])
-        return v, -coefficients[t, 3] * v
-    if kind == 2:
-        a1 = coefficients[t, 4]
-        a2 = coefficients[t, 5]
-        a3 = coefficients[t, 6]
-        a4 = coefficients[t, 7]
-        a5 = coefficients[t, 8]
-        a6 = coefficients[t, 9]
-        v = 1.0 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))))
-        d = a1 + x * (2.0 * a2 + x * (3.0 * a3 + x * (4.0 * a4 + x * (5.0 * a5 + x * 6.0 * a6))))
-        return v, d
-    if kind == 3:
-        slope = coefficients[t, 0] if x > 0.0 else coefficients[t, 1]
-        return slope * x, slope
-    if kind == 4:
-        a = coefficients[t, 2]
-        b = coefficients[t, 3]
-        if x > 1.0:
-            return (b + 2.0 * a) * (x - 1.0) + coefficients[t, 0], b + 2.0 * a
-        if x < -1.0:
-            return (b - 2.0 * a) * (x + 1.0) - coefficients[t, 1], b - 2.0 * a
-        return a * x * x + b * x, 2.0 * a * x + b
-    # kind 5: histosys code 4p
-    up = coefficients[t, 0]
-    down = coefficients[t, 1]
-    if x > 1.0:
-        return up * x, up
-    if x < -1.0:
-        return down * x, down
-    s = 0.5 * (up + down)
-    a = 0.0625 * (up - down)
-    x2 = x * x
-    return (x * s + a * x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)),
-            s + a * x * (30.0 + x2 * (-40.0 + 18.0 * x2)))
-
-
-@cuda.jit(device=True, inline=True)
-def _poisson_nll_offset(a):
-    """``lgamma(a + 1) - a log a + a`` (mirrors ``kernels.poisson_nll_offset``)."""
-    if a <= 100.0:
-        return math.lgamma(a + 1.0) - a * math.log(a) + a
-    inverse = 1.0 / a
-    inverse2 = inverse * inverse
-    return (0.5 * math.log(2.0 * math.pi * a)
-            + inverse * (1.0 / 12.0 - inverse2 * (1.0 / 360.0 - inverse2 / 1260.0)))
+#: The interpolation codes' scalar functions compiled as device functions (those of the CPU kernels).
+term, _, is_shift = interpolation.compile_terms(cuda.jit(device=True, inline=True))
+poisson_nll_offset = cuda.jit(device=True, inline=True)(scalars.poisson_nll_offset)
 
 
 @cuda.jit
@@ -128,8 +85,8 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
         factor = 1.0
         for t in range(term_start[e], term_start[e + 1]):
             kind = term_kind[t]
-            v, _ = _term(kind, pars[term_parameter[t], ip], term_coefficients, t)
-            if kind >= 3:
+            v, _ = term(kind, pars[term_parameter[t], ip], term_coefficients, t)
+            if is_shift(kind):
                 base += v
             else:
                 factor *= v
@@ -160,8 +117,8 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
         zeros = 0
         for t in range(term_start[e], term_start[e + 1]):
             kind = term_kind[t]
-            v, _ = _term(kind, pars[term_parameter[t], ip], term_coefficients, t)
-            if kind >= 3:
+            v, _ = term(kind, pars[term_parameter[t], ip], term_coefficients, t)
+            if is_shift(kind):
                 base += v
             elif v == 0.0:
                 zeros += 1
@@ -172,8 +129,8 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
         for t in range(term_start[e], term_start[e + 1]):
             kind = term_kind[t]
             p = term_parameter[t]
-            v, d = _term(kind, pars[p, ip], term_coefficients, t)
-            if kind >= 3:
+            v, d = term(kind, pars[p, ip], term_coefficients, t)
+            if is_shift(kind):
                 grad[p, i] += w * factor * d
             else:
                 if zeros == 0:
@@ -199,7 +156,7 @@ def nll_and_grad_rows(pars, data, n_main, entry_bin, entry_nominal, term_start, 
                 impossible = True
             else:
                 x = (rate - a) / a
-                total += a * (x - math.log1p(x)) + _poisson_nll_offset(a)
+                total += a * (x - math.log1p(x)) + poisson_nll_offset(a)
                 grad[p, i] += tau - a / theta
         else:
             sigma = aux_width[j]
@@ -254,6 +211,7 @@ def launch(model: DeviceModel, pars_columns, data_columns, n_rows: int):
     with warnings.catch_warnings():
         # a small batch leaves most of the GPU idle, and numba says so: expected, not a fault
         warnings.simplefilter("ignore", NumbaPerformanceWarning)
+        warnings.simplefilter("ignore", _CudaPerformanceWarning)
         nll_and_grad_rows[blocks, THREADS_PER_BLOCK](pars_columns, data_columns, model.n_main,
                                                      *model.arrays, scratch, nll, grad)
     return nll, grad

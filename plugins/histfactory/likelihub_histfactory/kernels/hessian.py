@@ -28,9 +28,9 @@ the signal at mu ~ 0, a staterror gamma near its bound) takes the term-pair path
 with products that leave out one or two factors formed from prefix, running and suffix products,
 never by division, so a factor at zero is exact. The constraints add ``1 / sigma^2`` (Gaussian)
 and ``a / theta^2`` (Poisson, auxiliary datum ``a``). The NumPy reference is
-:func:`likelihub_histfactory.reference.nll_grad_hessian`; tests hold this kernel to it.
+:func:`.reference.nll_grad_hessian`; tests hold this kernel to it.
 
-At a point of zero probability (-log L = +inf, see :mod:`.kernels`) the gradient and the Hessian
+At a point of zero probability (-log L = +inf, see :mod:`.cpu`) the gradient and the Hessian
 are NaN in every element; elsewhere they are finite (a bin with ``lambda_b = n_b = 0`` has
 ``w_b = 1`` and no curvature term; a Poisson constraint with datum 0 no curvature).
 """
@@ -42,7 +42,7 @@ import math
 import numba
 import numpy as np
 
-from .kernels import JIT_OPTIONS, _term, entry_products, nll_and_grad
+from .cpu import JIT_OPTIONS, entry_products, is_shift, nll_and_grad, term, term_second
 
 __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 
@@ -50,28 +50,6 @@ __all__ = ["nll_grad_hessian", "nll_grad_hessian_batch", "SMALL_FACTOR"]
 #: low-rank formula's cancellation (``B F / f^2`` terms that cancel on the diagonal) loses about
 #: ``1e-16 / f^2`` relative there, under 1e-12 above this bound.
 SMALL_FACTOR = 1e-2
-
-
-@numba.njit(inline="always", **JIT_OPTIONS)
-def _term_second(kind, x, c):
-    """d^2/dx^2 of one term (:func:`likelihub_histfactory.interpolation.term_second_derivative`)."""
-    if kind == 0 or kind == 3:
-        return 0.0
-    if kind == 1 or (kind == 2 and (x >= 1.0 or x <= -1.0)):
-        if x > 0.0:
-            return c[2] * c[2] * math.exp(x * c[2])
-        return c[3] * c[3] * math.exp(-x * c[3])
-    if kind == 2:
-        a2, a3, a4, a5, a6 = c[5], c[6], c[7], c[8], c[9]
-        return 2.0 * a2 + x * (6.0 * a3 + x * (12.0 * a4 + x * (20.0 * a5 + x * 30.0 * a6)))
-    if x > 1.0 or x < -1.0:
-        return 0.0
-    if kind == 4:
-        return 2.0 * c[2]
-    # kind 5: code 4p
-    a = 0.0625 * (c[0] - c[1])
-    x2 = x * x
-    return a * (30.0 + x2 * (-120.0 + 90.0 * x2))
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -89,14 +67,15 @@ def _entry_term_pairs(e, w, base, total_factor, pars, term_start, term_kind, ter
         kind = term_kind[t]
         p = term_parameter[t]
         x = pars[p]
-        v, d = _term(kind, x, term_coefficients[t])
+        v, d = term(kind, x, term_coefficients, t)
         values[i] = v
         firsts[i] = d
-        seconds[i] = _term_second(kind, x, term_coefficients[t])
+        seconds[i] = term_second(kind, x, term_coefficients, t)
         parameters[i] = p
-        is_factor[i] = kind < 3
+        multiplies = not is_shift(kind)
+        is_factor[i] = multiplies
         prefix[i] = product
-        if kind < 3:
+        if multiplies:
             product *= v
     product = 1.0
     for i in range(k - 1, -1, -1):
@@ -183,9 +162,9 @@ def nll_grad_hessian(pars, data, n_main, entry_bin, entry_nominal, term_start, t
             kind = term_kind[t]
             p = term_parameter[t]
             x = pars[p]
-            v, d = _term(kind, x, term_coefficients[t])
-            second = _term_second(kind, x, term_coefficients[t])
-            if kind >= 3:
+            v, d = term(kind, x, term_coefficients, t)
+            second = term_second(kind, x, term_coefficients, t)
+            if is_shift(kind):
                 s[p] += d
                 diagonal[p] += w * factor * second
             else:

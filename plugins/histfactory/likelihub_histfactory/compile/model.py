@@ -6,7 +6,8 @@ The expected yield of sample ``s`` in bin ``b`` (an *entry*) is
 
 and the expected count of bin ``b`` is the sum of its entries' rates. Each entry owns a run of
 *terms* (CSR layout: ``term_start[e]:term_start[e+1]``); a term is one modifier acting on one
-entry: its kind (:mod:`.interpolation`), the index of its parameter, and its coefficients.
+entry: its kind (:mod:`likelihub_histfactory.interpolation`), the index of its parameter, and its
+coefficients (what each modifier type compiles to: :mod:`likelihub_histfactory.modifiers`).
 Auxiliary data follow the main data in the order of the constrained parameters, each with its
 parameter, its kind (Gaussian or Poisson) and its width (sigma, or the Poisson scale tau).
 """
@@ -20,14 +21,13 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-from .interpolation import HISTOSYS_CODES, N_COEFFICIENTS, NORMSYS_CODES
-from .parameters import MODIFIER_TYPES, bin_parameters, check_yields, collect_parameter_sets
+from ..interpolation import N_COEFFICIENTS
+from ..modifiers import DEFAULT_INTERPOLATION_CODES, INTERPOLATED, MODIFIERS
+from ..modifiers.base import check_yields
+from .parameters import collect_parameter_sets
 from .sample_terms import SampleCache, place_parameters, sample_terms
 
-__all__ = ["CompiledModel", "compile_model", "DEFAULT_INTERPOLATION_CODES"]
-
-#: pyhf's defaults.
-DEFAULT_INTERPOLATION_CODES = {"normsys": "4", "histosys": "4p"}
+__all__ = ["CompiledModel", "Layout", "compile_model", "DEFAULT_INTERPOLATION_CODES"]
 
 @dataclass(frozen=True)
 class CompiledModel:
@@ -67,23 +67,22 @@ class CompiledModel:
 
 
 def _codes(interpolation_codes: Mapping[str, str] | None) -> dict[str, str]:
+    """The interpolation code of each interpolated modifier type: pyhf's defaults, overridden."""
     codes = dict(DEFAULT_INTERPOLATION_CODES)
     for key, value in (interpolation_codes or {}).items():
         if key not in codes:
-            raise InvalidModelError(f"interpolation codes are set for 'normsys' and 'histosys', "
+            raise InvalidModelError(f"interpolation codes are set for {' and '.join(map(repr, codes))}, "
                                     f"not {key!r}", argument="interpolation_codes")
         codes[key] = str(value).removeprefix("code")
-    if codes["normsys"] not in NORMSYS_CODES:
-        raise InvalidModelError(f"normsys interpolation code must be one of {sorted(NORMSYS_CODES)}, "
-                                f"got {codes['normsys']!r}", argument="interpolation_codes")
-    if codes["histosys"] not in HISTOSYS_CODES:
-        raise InvalidModelError(f"histosys interpolation code must be one of "
-                                f"{sorted(HISTOSYS_CODES)}, got {codes['histosys']!r}",
-                                argument="interpolation_codes")
+    for name, module in INTERPOLATED.items():
+        if codes[name] not in module.INTERPOLATION_CODES:
+            raise InvalidModelError(f"{name} interpolation code must be one of "
+                                    f"{sorted(module.INTERPOLATION_CODES)}, got {codes[name]!r}",
+                                    argument="interpolation_codes")
     return codes
 
 
-class _Layout:
+class Layout:
     """Channels, samples and bins in pyhf's order, with every sample's validated yields."""
 
     def __init__(self, spec: dict, source: str | None, cache: SampleCache | None = None):
@@ -162,7 +161,7 @@ class _Layout:
                                     file=self.source, channel=c, sample=s, modifier=key[0])
         modifiers = sorted(modifiers, key=lambda m: (m["name"], m["type"]))
         for modifier in modifiers:
-            if modifier["type"] not in MODIFIER_TYPES:
+            if modifier["type"] not in MODIFIERS:
                 raise InvalidModelError(f"unknown modifier type {modifier['type']!r}",
                                         file=self.source, channel=c, sample=s, modifier=modifier["name"])
         return modifiers
@@ -200,7 +199,7 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
         Keeps each sample's terms for the next model built from the same samples (a scan).
     """
     codes = _codes(interpolation_codes)
-    layout = _Layout(spec, source, cache)
+    layout = Layout(spec, source, cache)
     layout.check_totals()
     sets, uses = collect_parameter_sets(layout, spec.get("parameters", []), source)
     names, start = [], {}
@@ -224,8 +223,8 @@ def compile_model(spec: dict, observations: Mapping[str, list], poi: str | None,
     # per-bin modifiers: parameter index of each masked global bin
     bin_parameter = {}
     for (mtype, name), items in uses.items():
-        if mtype in ("shapefactor", "shapesys", "staterror"):
-            bin_parameter[name] = bin_parameters(layout, mtype, items, start[name])
+        if MODIFIERS[mtype].PER_BIN:
+            bin_parameter[name] = MODIFIERS[mtype].bin_parameters(layout, items, start[name])
 
     entry_bin, entry_sample, entry_nominal, term_start = [], [], [], [np.zeros(1, dtype=np.int64)]
     codes_key = tuple(sorted(codes.items()))

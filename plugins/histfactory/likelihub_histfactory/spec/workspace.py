@@ -8,25 +8,23 @@
     spec, measurement = ws.model_spec(patches=["patch.json"])   # what the likelihood is built from
 
 A :class:`Workspace` is immutable: every operation returns a new one, validated against the
-schema and :func:`~likelihub_histfactory.validation.check_workspace`. Semantics follow pyhf's
+schema and :func:`.checks.check_workspace`. Semantics follow pyhf's
 ``Workspace`` (pyhf 0.7.6): names listed sorted, the first measurement by default, the same join
 modes for :meth:`Workspace.combine`. Patches apply to the whole workspace (as
 ``pyhf patchset apply`` does), so their paths start at ``/channels``, ``/observations`` or
-``/measurements``.
+``/measurements``. :func:`.model_spec.load_model_spec` builds a model's specification from a
+workspace, its patches and patchset in one call.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from os import PathLike
 
 from likelihub.errors import InvalidModelError
 
-from .io import read_json
-from .patchset import apply_patches, digest, load_patchset
-from .schema_validation import plainly_valid_channel
-from .validation import (
+from ..modifiers import constraint_term
+from .checks import (
     check_channels,
     check_model,
     check_observations,
@@ -34,17 +32,14 @@ from .validation import (
     check_workspace,
     model_parameters,
 )
-from .validation import validate as validate_schema
+from .io import read_json
+from .patches import apply_patches, digest
+from .schema import valid_channel
+from .schema import validate as validate_schema
 from .workspace_combine import JOINS, combine_specs
 from .workspace_edit import prune_and_rename
 
-__all__ = ["Workspace", "load_workspace", "load_model_spec", "JOINS", "CONSTRAINTS"]
-
-#: The constraint term of each modifier type's parameter.
-CONSTRAINTS = {"normsys": "gaussian", "histosys": "gaussian", "lumi": "gaussian",
-               "staterror": "gaussian", "shapesys": "poisson", "normfactor": "unconstrained",
-               "shapefactor": "unconstrained"}
-
+__all__ = ["Workspace", "load_workspace", "JOINS"]
 
 def _copy(spec):
     return json.loads(json.dumps(spec))
@@ -60,7 +55,7 @@ def load_workspace(source, member: str | None = None, validate: bool = True) -> 
     member
         The member of the archive (its path, or its file name where unique).
     validate
-        Check the schema and the semantics (:func:`~.validation.check_workspace`).
+        Check the schema and the semantics (:func:`~.checks.check_workspace`).
     """
     return Workspace.load(source, member=member, validate=validate).to_dict()
 
@@ -148,7 +143,7 @@ class Workspace:
         for name, kind in self.modifiers:
             types.setdefault(name, set()).add(kind)
         return [{"name": name, "modifiers": sorted(types[name]), "components": sizes[name][1],
-                 "constraint": CONSTRAINTS[sizes[name][0]]} for name in sorted(sizes)]
+                 "constraint": constraint_term(sizes[name][0])} for name in sorted(sizes)]
 
     @property
     def observations(self) -> dict[str, list[float]]:
@@ -251,7 +246,7 @@ class Workspace:
     def apply_patches(self, patches: Iterable) -> Workspace:
         """A new workspace with JSON patches applied in order to the whole workspace.
 
-        ``patches``: lists of operations, :class:`~.patchset.Patch` or jsonpatch.JsonPatch
+        ``patches``: lists of operations, :class:`~.patches.Patch` or jsonpatch.JsonPatch
         objects, JSON paths (members of this workspace's archive where the path is no file).
         Errors name the patch and the operation (index, op, path) that does not apply, or the
         place where the patched workspace is invalid.
@@ -272,7 +267,7 @@ class Workspace:
         measurement
             Name of the measurement; the first by default (as pyhf).
         patches
-            Applied in order: lists of operations, :class:`~.patchset.Patch` objects,
+            Applied in order: lists of operations, :class:`~.patches.Patch` objects,
             jsonpatch.JsonPatch objects, or JSON paths (members of this workspace's archive
             where the path is no file).
         unused_parameters
@@ -310,14 +305,15 @@ class Workspace:
         The samples the patches left equal to this (checked) workspace's are not validated
         against the schema again, nor the measurement's ``parameters`` where the patches left
         them alone: a scan builds one model per signal patch from one background-only workspace,
-        and a signal patch adds one sample to each channel. New samples that are plainly valid
-        (:func:`~.schema_validation.plainly_valid_channel`) skip the schema too.
+        and a signal patch adds one sample to each channel. New samples are validated by the fast
+        validators of :func:`~.schema.valid_channel` (the schema's verdict; only where they fail
+        does :func:`~.schema.validate` locate the fault in the whole model).
         """
         changed = self._changed_samples(spec)
         if changed is None:
             validate_schema(spec, "model", file=label)
             return check_channels(spec["channels"], label)
-        doubtful = [c for c in changed if not plainly_valid_channel(c)]
+        doubtful = [c for c in changed if not valid_channel(c)]
         patched_parameters = spec.get("parameters", []) is not parameters
         if doubtful or patched_parameters:
             try:
@@ -356,51 +352,3 @@ class Workspace:
             new = [s for s in samples if not isinstance(s, Mapping) or known.get(s.get("name")) != s]
             reduced.append({**channel, "samples": new or samples[:1]})
         return reduced
-
-
-def load_model_spec(workspace, patches: Iterable = (), measurement: str | None = None,
-                    member: str | None = None, patchset=None, patch_name=None,
-                    unused_parameters: str = "warn") -> tuple[dict, dict, dict, str | None]:
-    """Everything a likelihood is built from, in one call (what ``histfactory`` factories need).
-
-    Parameters
-    ----------
-    workspace
-        A dict, a JSON path, a ``.tar.gz`` pallet (with ``member``), or a :class:`Workspace`
-        (validated when it was made, so not again: build many models from one, as a scan does;
-        only the samples the patches change are checked).
-    patches
-        JSON patches applied in order (lists of operations, paths, :class:`~.patchset.Patch`).
-        A path that is no file is read from the workspace's archive.
-    measurement
-        Measurement name; the first by default.
-    member
-        The workspace's member of the archive.
-    patchset, patch_name
-        A patchset (dict, path, member of the workspace's archive, or :class:`~.patchset.PatchSet`)
-        and the name (or tuple of label values) of its patch, applied after ``patches``; the
-        patchset's digests are verified against the background-only workspace first.
-    unused_parameters
-        See :func:`~.validation.check_model`.
-
-    Returns
-    -------
-    (spec, observations, measurement_config, origin)
-        The patched model specification ``{"channels", "parameters"}``, the observed counts by
-        channel name, the chosen measurement's ``config`` (POI and patched parameter settings),
-        and the label naming the source in errors.
-    """
-    ws = Workspace.load(workspace, member=member)
-    patches = [patches] if isinstance(patches, (str, PathLike, Mapping)) else list(patches)
-    if patchset is not None:
-        if patch_name is None:
-            raise InvalidModelError("a patchset is given without the name of its patch to apply",
-                                    argument="patch_name")
-        patchset = load_patchset(patchset, origin=ws.file)
-        patchset.verify(ws)
-        patches.append(patchset[patch_name] if isinstance(patch_name, str) else
-                       patchset.patch_for(patch_name))
-    elif patch_name is not None:
-        raise InvalidModelError("patch_name is given without a patchset", argument="patchset")
-    spec, chosen = ws.model_spec(measurement, patches, unused_parameters)
-    return spec, ws.observations, chosen["config"], ws.file

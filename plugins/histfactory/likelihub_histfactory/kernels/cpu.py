@@ -4,8 +4,9 @@
 constraint terms, and back-propagates d(-log L)/d(lambda_b) = 1 - n_b / lambda_b through each
 entry's product of factors (prefix and suffix products, so a factor at zero, e.g. mu = 0, is
 handled exactly) and sum of shifts. :func:`nll_and_grad_batch` runs it over N parameter and data
-sets. The formulas are those of :mod:`.interpolation`; :mod:`.reference` is the NumPy reference
-the tests hold these to. Compiled code is cached on disk (``cache=True``).
+sets. Each term is evaluated by the scalar functions of :mod:`likelihub_histfactory.interpolation`
+(the same the CUDA kernel compiles); :mod:`.reference` is the NumPy reference the tests hold these
+to. Compiled code is cached on disk (``cache=True``).
 
 Points outside the likelihood's support. A bin with observed events and no expected events
 (``lambda_b <= 0 < n_b``: a bin whose only sample is a signal at mu = 0, a sample of zero yields)
@@ -25,67 +26,25 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "poisson_nll_offset",
-           "JIT_OPTIONS"]
+from .. import interpolation
+from . import scalars
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "JIT_OPTIONS",
+           "SCALAR_JIT_OPTIONS", "term", "term_second", "is_shift", "poisson_nll_offset"]
 
 #: numba options of every CPU kernel: cached on disk; IEEE semantics for a division by zero
 #: (``error_model="numpy"``) instead of Python's ``ZeroDivisionError``.
 JIT_OPTIONS = {"cache": True, "error_model": "numpy"}
 
+#: numba options of the scalar functions the CPU kernels call: inlined into each kernel at numba's
+#: IR level (they run for every term of every entry; numba does not inline compiled calls).
+SCALAR_JIT_OPTIONS = {"inline": "always", "error_model": "numpy"}
 
-@numba.njit(inline="always", **JIT_OPTIONS)
-def _term(kind, x, c):
-    """Value and derivative of one term (see :func:`likelihub_histfactory.interpolation.evaluate_term`)."""
-    if kind == 0:
-        return x, 1.0
-    if kind == 1 or (kind == 2 and (x >= 1.0 or x <= -1.0)):
-        if x > 0.0:
-            v = math.exp(x * c[2])
-            return v, c[2] * v
-        v = math.exp(-x * c[3])
-        return v, -c[3] * v
-    if kind == 2:
-        a1, a2, a3, a4, a5, a6 = c[4], c[5], c[6], c[7], c[8], c[9]
-        v = 1.0 + x * (a1 + x * (a2 + x * (a3 + x * (a4 + x * (a5 + x * a6)))))
-        d = a1 + x * (2.0 * a2 + x * (3.0 * a3 + x * (4.0 * a4 + x * (5.0 * a5 + x * 6.0 * a6))))
-        return v, d
-    if kind == 3:
-        slope = c[0] if x > 0.0 else c[1]
-        return slope * x, slope
-    if kind == 4:
-        a, b = c[2], c[3]
-        if x > 1.0:
-            return (b + 2.0 * a) * (x - 1.0) + c[0], b + 2.0 * a
-        if x < -1.0:
-            return (b - 2.0 * a) * (x + 1.0) - c[1], b - 2.0 * a
-        return a * x * x + b * x, 2.0 * a * x + b
-    # kind 5: code 4p
-    if x > 1.0:
-        return c[0] * x, c[0]
-    if x < -1.0:
-        return c[1] * x, c[1]
-    s = 0.5 * (c[0] + c[1])
-    a = 0.0625 * (c[0] - c[1])
-    x2 = x * x
-    return x * s + a * x2 * (15.0 + x2 * (-10.0 + 3.0 * x2)), s + a * x * (30.0 + x2 * (-40.0 + 18.0 * x2))
+#: The interpolation codes' scalar functions compiled for the CPU kernels (also of :mod:`.hessian`).
+term, term_second, is_shift = interpolation.compile_terms(numba.njit(**SCALAR_JIT_OPTIONS))
+poisson_nll_offset = numba.njit(**JIT_OPTIONS)(scalars.poisson_nll_offset)
 
-
-@numba.njit(**JIT_OPTIONS)
-def poisson_nll_offset(a):
-    """``lgamma(a + 1) - a log a + a`` (a > 0), by Stirling's series for large ``a``.
-
-    The Poisson constraint of a shapesys bin, ``rate - a log(rate) + lgamma(a + 1)``, is evaluated
-    as ``a (x - log1p(x)) + poisson_nll_offset(a)`` with ``x = rate / a - 1``: the same number
-    without the cancellation of terms of size ~a log a (the 3L eRJR model has a = 1.9e11).
-    """
-    if a <= 100.0:
-        return math.lgamma(a + 1.0) - a * math.log(a) + a
-    inverse = 1.0 / a
-    inverse2 = inverse * inverse
-    return (0.5 * math.log(2.0 * math.pi * a)
-            + inverse * (1.0 / 12.0 - inverse2 * (1.0 / 360.0 - inverse2 / 1260.0)))
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @numba.njit(**JIT_OPTIONS)
@@ -103,8 +62,8 @@ def entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind
         factor = 1.0
         for t in range(term_start[e], term_start[e + 1]):
             kind = term_kind[t]
-            v, _ = _term(kind, pars[term_parameter[t]], term_coefficients[t])
-            if kind >= 3:
+            v, _ = term(kind, pars[term_parameter[t]], term_coefficients, t)
+            if is_shift(kind):
                 base += v
             else:
                 factor *= v
@@ -143,10 +102,10 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
         factor = 1.0
         for t in range(term_start[e], term_start[e + 1]):
             kind = term_kind[t]
-            v, d = _term(kind, pars[term_parameter[t]], term_coefficients[t])
+            v, d = term(kind, pars[term_parameter[t]], term_coefficients, t)
             values[t] = v
             derivatives[t] = d
-            if kind >= 3:
+            if is_shift(kind):
                 base += v
             else:
                 prefix[t] = factor
@@ -179,7 +138,7 @@ def nll_and_grad(pars, data, n_main, entry_bin, entry_nominal, term_start, term_
         scaled_factor = w * factors[e]
         suffix = 1.0
         for t in range(term_start[e + 1] - 1, term_start[e] - 1, -1):
-            if term_kind[t] >= 3:
+            if is_shift(term_kind[t]):
                 grad[term_parameter[t]] += scaled_factor * derivatives[t]
             else:
                 grad[term_parameter[t]] += scaled_base * prefix[t] * suffix * derivatives[t]
