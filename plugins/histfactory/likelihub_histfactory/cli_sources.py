@@ -61,7 +61,7 @@ def pallet_member(name, workspace, option: str) -> str | None:
 
 
 def pallet_patchset(patchset, workspace):
-    """``patchset`` as given, or the :class:`~.patchset.PatchSet` of the pallet's member of
+    """``patchset`` as given, or the :class:`~.spec.patchset.PatchSet` of the pallet's member of
     that name where a file of the name exists too (see the module docstring)."""
     from .spec.patchset import PatchSet
 

@@ -6,16 +6,16 @@
         patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
 
 :func:`build_backend` reads and validates the workspace, its patches and patchset (digests
-verified) and the measurement (:func:`.workspace.load_model_spec`), compiles the model
+verified) and the measurement (:func:`.spec.model_spec.load_model_spec`), compiles the model
 (:mod:`.compile`) and returns a :class:`~.backend.HistFactoryBackend`; :func:`build_model` wraps it
 in a :class:`likelihub.StatisticalModel` with tight fits.
 
 A measurement that configures a parameter no modifier has (the published 3L eRJR workspace sets
-``mu_BG``) gives an :class:`~.validation.UnusedParameterWarning` and is otherwise ignored, as pyhf
+``mu_BG``) gives an :class:`~.spec.checks.UnusedParameterWarning` and is otherwise ignored, as pyhf
 ignores it; ``unused_parameters="ignore"`` silences it and ``"error"`` refuses the model.
 
 To build many models from one background-only workspace (a scan), pass a
-:class:`~.workspace.Workspace`: it was validated when it was made and is not validated again;
+:class:`~.spec.workspace.Workspace`: it was validated when it was made and is not validated again;
 only the patches and the patched model are checked for each model.
 """
 
@@ -69,15 +69,15 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
     ----------
     workspace
         A workspace dictionary, a JSON file, a HEPData pallet (``.tar.gz``) with ``member``, or a
-        :class:`~.workspace.Workspace` (already validated: not validated again).
+        :class:`~.spec.workspace.Workspace` (already validated: not validated again).
     patches
         JSON patches to apply in order: lists of operations, pyhf patch objects
-        (``{"metadata": ..., "patch": [...]}``), :class:`~.patchset.Patch` objects, or paths
+        (``{"metadata": ..., "patch": [...]}``), :class:`~.spec.patches.Patch` objects, or paths
         (members of the same pallet where ``workspace`` is one).
     measurement
         Name of the measurement (the first one by default).
     patchset, patch_name
-        A pyhf patchset (dictionary, path, member of the pallet, or :class:`~.patchset.PatchSet`)
+        A pyhf patchset (dictionary, path, member of the pallet, or :class:`~.spec.patchset.PatchSet`)
         and the name (or tuple of label values) of its patch to apply; the patchset's digests
         must match the background-only workspace.
     interpolation_codes
@@ -94,7 +94,7 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
         or ``"cuda"``.
     sample_cache
         Keeps what was compiled of each sample for the next model built from the same
-        :class:`~.workspace.Workspace` (a scan: only the signal samples are compiled anew).
+        :class:`~.spec.workspace.Workspace` (a scan: only the signal samples are compiled anew).
     options
         None are accepted yet; an unknown keyword is an error.
 

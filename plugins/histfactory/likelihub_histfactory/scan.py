@@ -6,7 +6,7 @@
 
 The background-only workspace is read and validated once, and the patchset's digests checked
 once; each point travels to its worker with its own patch only (:class:`likelihub.scanning.ScanPoint`
-payloads), where the model is built from the validated :class:`~.workspace.Workspace` (only the
+payloads), where the model is built from the validated :class:`~.spec.workspace.Workspace` (only the
 patched samples are checked again). For CLs, the fits of a chunk's points advance in lock-step
 (:mod:`likelihub.infer.lockstep`); a row equals what
 ``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point to
@@ -72,7 +72,7 @@ class PointEvaluator:
 
     Picklable: it is sent to the scan's workers. ``workspace`` is validated already (it is
     not validated again for each point). What was compiled of the background's samples is kept
-    from one point to the next in the same process (:class:`~.sample_terms.SampleCache`; not
+    from one point to the next in the same process (:class:`~.compile.SampleCache`; not
     pickled).
     """
 
@@ -157,7 +157,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     workspace
         The background-only workspace: dict, JSON path, or HEPData pallet (with ``member``).
     patchset
-        The patchset: dict, JSON path, :class:`~.patchset.PatchSet`, or a member name of the
+        The patchset: dict, JSON path, :class:`~.spec.patchset.PatchSet`, or a member name of the
         workspace's pallet; or a pattern of patch files, one per point (``"RegionA/patch.*.json"``:
         members of the workspace's pallet, else files; :func:`patch_file_points`).
     mu
