@@ -7,7 +7,7 @@ full likelihood, with the CMS-SUS-20-004 simplified likelihood; 148 parameters) 
 process twice: as a user runs it (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS
 unset) and with OPENBLAS_NUM_THREADS=1. On a busy many-core node OpenBLAS's threads fought over the
 small Cholesky factorisations of the fits (44 s instead of 1.3 s); likelihub now runs its fits with
-one BLAS thread itself (likelihub.blas), so both times should agree. Each side: a warm-up limit
+one BLAS thread itself (likelihub.fits.blas), so both times should agree. Each side: a warm-up limit
 (numba caches, imports), then the median of ``--repeat`` limits. ``--pythonpath`` runs another
 checkout of likelihub (its hub and plugin folders, os.pathsep-separated) for before/after numbers.
 """

@@ -10,7 +10,7 @@
    own virtual environment, in a subprocess, and reports its own timings; outputs are printed side by side.
 2. Toys: 10,000 toys of a 10-bin model (first 10 bins of the same analysis): the time to draw them and
    to fit each one twice (free and at fixed mu) in lock-step with the backend's batch derivatives
-   (likelihub.batch_fit.fit_batch), on one core.
+   (likelihub.fits.batch.fit_batch), on one core.
 
 Medians of ``--repeat`` runs; ratios are spey / likelihub.
 """
@@ -127,7 +127,7 @@ def run_spey(arguments: dict, repeat: int, python: str) -> dict | None:
 
 def run_toys(n_toys: int, repeat: int) -> dict:
     import likelihub as lh
-    from likelihub.batch_fit import fit_batch
+    from likelihub.fits.batch import fit_batch
 
     model = lh.get_backend("simplified.correlated_background")(**inputs(10))
     backend = model.backend

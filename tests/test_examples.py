@@ -41,7 +41,7 @@ def test_plugin_template_installs_and_is_found(tmp_path):
     subprocess.run(command, check=True, capture_output=True, text=True)
     script = (
         "import numpy as np, likelihub as lh\n"
-        "from likelihub.testing import check_backend\n"
+        "from likelihub.backend.checks import check_backend\n"
         "assert 'example.counting' in lh.available_backends(), sorted(lh.available_backends())\n"
         "info = lh.backend_metadata('example.counting')\n"
         "assert info.plugin == 'example' and info.version == '0.1.0', info\n"

@@ -7,7 +7,7 @@
     model.upper_limit(cl=0.95)     # observed and expected upper limits
     lh.combine(model, other).upper_limit()
 
-The core defines the backend contract (:mod:`likelihub.contract`), wraps any backend in a
+The core defines the backend contract (:mod:`likelihub.backend.contract`), wraps any backend in a
 :class:`StatisticalModel` and does all inference; plugins supply the likelihoods.
 """
 
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import errors
-from .config import DataLayout, ModelConfig
-from .hookspecs import hookimpl
-from .model import StatisticalModel
-from .optimize import FitResult
-from .registry import available_backends, backend_metadata, get_backend, refresh_backends
-from .results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
+from likelihub import errors
+from likelihub.backend.config import DataLayout, ModelConfig
+from likelihub.fits.engine import FitResult
+from likelihub.model import StatisticalModel
+from likelihub.registry.hookspecs import hookimpl
+from likelihub.registry.plugins import available_backends, backend_metadata, get_backend, refresh_backends
+from likelihub.results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
 
 __all__ = [
     "__version__",
@@ -64,7 +64,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
 
     A thin call into the HistFactory plugin's :func:`likelihub_histfactory.scan.scan` (as
     :func:`combine` calls the combiner); the engine that spreads points over local processes or a
-    Dask cluster is :func:`likelihub.scanning.run_scan`.
+    Dask cluster is :func:`likelihub.running.scanning.run_scan`.
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
 
     Returns
     -------
-    likelihub.scanning.ScanResult
+    likelihub.running.scanning.ScanResult
     """
     try:
         from likelihub_histfactory.scan import scan as histfactory_scan

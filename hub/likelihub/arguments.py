@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .errors import InvalidArgumentError, InvalidDataError, InvalidModelError
+from likelihub.errors import InvalidArgumentError, InvalidDataError, InvalidModelError
 
 __all__ = [
     "real",
@@ -200,7 +200,7 @@ def data_set(values, *, n_data: int, kinds: Sequence[str] | None = None,
              what: str = "data", argument: str = "data") -> np.ndarray:
     """A data set: ``n_data`` finite numbers (main then auxiliary), Poisson entries >= 0.
 
-    ``kinds`` (the model's :class:`~likelihub.config.DataLayout` kinds, if it has one) says which
+    ``kinds`` (the model's :class:`~likelihub.backend.config.DataLayout` kinds, if it has one) says which
     entries are Poisson counts; negative counts are refused there. Non-integer counts are
     accepted: Asimov data are not whole numbers.
     """

@@ -97,7 +97,7 @@ class FitError(LikelihubError, RuntimeError):
     Attributes
     ----------
     result
-        The best (but invalid) :class:`~likelihub.optimize.FitResult` found, if any.
+        The best (but invalid) :class:`~likelihub.fits.engine.FitResult` found, if any.
     """
 
     def __init__(self, message: str, result=None):

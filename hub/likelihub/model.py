@@ -23,11 +23,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import arguments as check
-from .config import ModelConfig
-from .contract import Backend
-from .errors import InvalidArgumentError, InvalidModelError
-from .infer import (
+from likelihub import arguments as check
+from likelihub.backend.config import ModelConfig
+from likelihub.backend.contract import Backend
+from likelihub.errors import InvalidArgumentError, InvalidModelError
+from likelihub.fits.engine import FitResult, NegativeLogLikelihood, fit
+from likelihub.infer import (
     AsymptoticCalculator,
     Chi2Calculator,
     Profiler,
@@ -39,9 +40,8 @@ from .infer import (
     profile_chi2,
     upper_limit,
 )
-from .infer.limits import capped_by_upper_bound
-from .optimize import FitResult, NegativeLogLikelihood, fit
-from .results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
+from likelihub.infer.limits import capped_by_upper_bound
+from likelihub.results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
 
 __all__ = ["StatisticalModel", "CALCULATORS"]
 
@@ -57,13 +57,13 @@ class StatisticalModel:
     Parameters
     ----------
     backend
-        Any object satisfying the backend contract (:mod:`likelihub.contract`).
+        Any object satisfying the backend contract (:mod:`likelihub.backend.contract`).
     name
         A label (used by the combiner to prefix parameter names).
     fit_options
-        Keywords for every fit (:func:`likelihub.optimize.fit`): ``method`` ("minuit" or
+        Keywords for every fit (:func:`likelihub.fits.engine.fit`): ``method`` ("minuit" or
         "scipy"), ``edm_max``, and the budget ``max_calls`` (per fit) and ``time_limit`` (per
-        inference call; :mod:`likelihub.budget`).
+        inference call; :mod:`likelihub.fits.budget`).
     """
 
     def __init__(self, backend, name: str | None = None, fit_options: Mapping | None = None):
@@ -222,9 +222,9 @@ class StatisticalModel:
         """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
 
         ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
-        :func:`likelihub.scanning.run_scan`); ``progress`` shows a progress bar of the toys
+        :func:`likelihub.running.scanning.run_scan`); ``progress`` shows a progress bar of the toys
         (default: on a terminal). The fit options' ``time_limit`` bounds the calculator's fits
-        together, from its creation (:mod:`likelihub.budget`). ``ntoys`` is a whole number
+        together, from its creation (:mod:`likelihub.fits.budget`). ``ntoys`` is a whole number
         (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a :class:`numpy.random.Generator` or None.
 
         Raises

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CapabilityError
-from .results import CLsScanResult, UpperLimitResult
+from likelihub.errors import CapabilityError
+from likelihub.results import CLsScanResult, UpperLimitResult
 
 __all__ = [
     "brazil_band",
@@ -142,7 +142,7 @@ def profile_likelihood_scan(model, mus: Sequence[float], *, data: Sequence[float
     -------
     matplotlib.axes.Axes
     """
-    from .infer import Profiler
+    from likelihub.infer import Profiler
 
     profiler = Profiler(model.backend, model._data(data), model.config.bounds, model.fit_options)
     mus = np.asarray(mus, dtype=float)

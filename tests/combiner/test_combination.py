@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import likelihub as lh
+from likelihub.backend.checks import check_backend
 from likelihub.errors import InvalidModelError
-from likelihub.testing import check_backend
 from likelihub_combiner.backend import UncorrelatedCombination
 
 from .combiner_counting import CountingBackend, atlas_like, cms_like

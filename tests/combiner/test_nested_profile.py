@@ -17,7 +17,7 @@ from likelihub.infer.asymptotic import asymptotic_pvalues, expected_cls_band
 
 from .combiner_counting import CountingBackend, atlas_like, cms_like
 
-# Fits stop at an estimated distance to the minimum of 1e-8 in -log L (likelihub.optimize), so
+# Fits stop at an estimated distance to the minimum of 1e-8 in -log L (likelihub.fits.engine), so
 # two profiles of the same likelihood agree to ~1e-7 in -log L.
 NLL_ATOL = 1e-6
 

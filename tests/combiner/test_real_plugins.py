@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import likelihub as lh
-from likelihub.testing import check_backend
+from likelihub.backend.checks import check_backend
 
 pytest.importorskip("likelihub_histfactory")
 pytest.importorskip("likelihub_simplified")

@@ -58,11 +58,11 @@ def run_ok(command, *args, input=None):
 
 
 def test_commands_are_registered():
-    import likelihub.registry
+    import likelihub.registry.plugins
 
     names = {c.name for c in commands}
     assert names == {"cls", "limit", "fit", "inspect", "patchset", "scan"}
-    registered = {c.name for c in likelihub.registry.Registry().commands}
+    registered = {c.name for c in likelihub.registry.plugins.Registry().commands}
     assert names <= registered
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likelihub.testing import check_backend
+from likelihub.backend.checks import check_backend
 from likelihub_histfactory.factory import build_backend
 from likelihub_histfactory.kernels import reference
 

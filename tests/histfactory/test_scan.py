@@ -192,7 +192,7 @@ def test_rows_do_not_depend_on_the_executor_or_the_other_points():
     from likelihub_histfactory.spec.workspace import Workspace
 
     background = Workspace.load(BACKGROUND)
-    points = [likelihub.scanning.ScanPoint(p.name, tuple(p.values), list(p.operations))
+    points = [likelihub.running.scanning.ScanPoint(p.name, tuple(p.values), list(p.operations))
               for p in load_patchset(PATCHSET, origin=background.file)]
     evaluate = PointEvaluator(background)
     alone = [evaluate(point) for point in points]

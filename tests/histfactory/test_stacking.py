@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pytest
 
+from likelihub.backend.stacking import BackendStack, stackable_groups
 from likelihub.infer.lockstep import cls_together
-from likelihub.stacking import BackendStack, stackable_groups
 from likelihub_histfactory.backend import HistFactoryBackend
 from likelihub_histfactory.compile import SampleCache
 from likelihub_histfactory.factory import build_model

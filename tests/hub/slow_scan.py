@@ -13,9 +13,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from likelihub.scan_output import ScanOutput
-from likelihub.scanning import ScanPoint, run_scan
-from likelihub.worker_processes import exit_status, interrupt_on_termination
+from likelihub.running.scan_output import ScanOutput
+from likelihub.running.scanning import ScanPoint, run_scan
+from likelihub.running.worker_processes import exit_status, interrupt_on_termination
 
 
 @dataclass

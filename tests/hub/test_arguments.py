@@ -67,7 +67,7 @@ METHODS = {
                  "asimov_global_observables": "asimov_global_observables", "data": "data"},
 }
 #: Arguments taken as they are: flags (``progress``: a flag, or a tqdm bar or callback of the
-#: caller's), and executors (checked by likelihub.scanning).
+#: caller's), and executors (checked by likelihub.running.scanning).
 UNCHECKED = {"uncertainties", "raise_on_failure", "executor", "progress"}
 #: Valid values of the required arguments.
 REQUIRED = {"pars": [1.0, 0.0], "size": 2, "rng": None, "mu": 1.0, "mus": [1.0]}

@@ -1,5 +1,5 @@
 """Every fit has a bounded budget: evaluations per fit, and a wall-clock limit per inference call;
-BLAS runs one thread inside fits and is restored after them (likelihub.budget, likelihub.blas).
+BLAS runs one thread inside fits and is restored after them (likelihub.fits.budget, likelihub.fits.blas).
 
 No number here depends on the machine: the budgets are counted in requests, and the wall-clock
 tests use a backend that sleeps, so the limit is passed whatever the speed of the machine.
@@ -14,10 +14,10 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import likelihub as lh
-from likelihub.budget import BudgetExhausted, Deadline
 from likelihub.errors import FitError, FitTimeLimitError
-from likelihub.objective import MAX_REPEATS, MinimiserStuck, NegativeLogLikelihood
-from likelihub.optimize import fit
+from likelihub.fits.budget import BudgetExhausted, Deadline
+from likelihub.fits.engine import fit
+from likelihub.fits.objective import MAX_REPEATS, MinimiserStuck, NegativeLogLikelihood
 
 from .counting import BatchCountingBackend, CountingBackend
 

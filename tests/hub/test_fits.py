@@ -5,7 +5,7 @@ import pytest
 
 import likelihub as lh
 from likelihub.errors import FitError
-from likelihub.optimize import fit
+from likelihub.fits.engine import fit
 
 from .counting import CountingBackend
 
@@ -93,7 +93,7 @@ def test_start_on_a_bound_still_finds_the_minimum():
 
 
 def test_minimiser_claims_are_checked_by_the_gradient_probe():
-    from likelihub.optimize import NegativeLogLikelihood, _assess
+    from likelihub.fits.engine import NegativeLogLikelihood, _assess
 
     backend = CountingBackend(400.0, 40.0, 400.0, delta=0.02)
     objective = NegativeLogLikelihood(backend, np.array([381.0, -1.66558146]), np.zeros(2),

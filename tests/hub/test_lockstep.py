@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import likelihub as lh
-from likelihub.batch_fit import fit_batch, lockstep_newton
+from likelihub.backend.stacking import BackendStack, stack_key, stackable_groups
+from likelihub.fits.batch import fit_batch, lockstep_newton
 from likelihub.infer import lockstep
-from likelihub.stacking import BackendStack, stack_key, stackable_groups
 
 from .counting import CountingBackend
 
@@ -92,7 +92,7 @@ def test_lockstep_fits_of_a_stack_equal_each_members_own_fit():
     fits = lockstep_newton(stack, data, edm_max=1e-12)
     assert fits.converged.all()  # in lock-step, no fallback
     for i, backend in enumerate(backends):
-        alone = lh.optimize.fit(backend, backend.data, edm_max=1e-12)
+        alone = lh.fits.engine.fit(backend, backend.data, edm_max=1e-12)
         assert fits.nll[i] == pytest.approx(alone.nll, abs=1e-9)  # both at the minimum, edm <= 1e-12
         np.testing.assert_allclose(stack.to_member_order(i, fits.values[i]), alone.values, atol=1e-5)
 
@@ -106,7 +106,7 @@ def test_stack_fits_left_unconverged_fall_back_to_their_member_alone():
     values, nll, converged = fit_batch(stack, data, max_iterations=0, members=rows)
     assert converged.all()
     for row, member in enumerate(rows):
-        alone = lh.optimize.fit(backends[member], backends[member].data)
+        alone = lh.fits.engine.fit(backends[member], backends[member].data)
         assert nll[row] == pytest.approx(alone.nll, abs=1e-8)
         # member 1 lists its parameters the other way round: compared in its own order
         np.testing.assert_allclose(stack.to_member_order(member, values[row]), alone.values, atol=1e-4)
@@ -156,7 +156,7 @@ def test_prefill_refuses_calculators_that_fit_differently():
 
 
 def test_last_newton_step_is_kept_only_where_it_lowers_the_nll():
-    from likelihub import newton
+    from likelihub.fits import newton
 
     x = np.array([[0.0], [0.0]])
     nll, grad = np.array([1.0, 1.0]), np.zeros((2, 1))
@@ -195,7 +195,7 @@ def test_models_without_derivatives_are_left_to_their_calculators():
 def test_a_model_whose_fit_fails_does_not_stop_the_others(monkeypatch):
     models = [lh.StatisticalModel(b) for b in members()]
     failing = models[1].backend
-    real_fit = lh.optimize.fit
+    real_fit = lh.fits.engine.fit
 
     def fit(backend, *args, **kwargs):  # the second model's fits fail whenever made alone
         if backend is failing:

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import likelihub as lh
+from likelihub.backend.checks import check_backend
 from likelihub.cli import cli
-from likelihub.testing import check_backend
 
 from .counting import BatchCountingBackend, CountingBackend
 

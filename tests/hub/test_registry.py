@@ -9,7 +9,7 @@ import pytest
 
 import likelihub as lh
 from likelihub.errors import PluginError, PluginWarning, UnknownBackendError
-from likelihub.registry import Registry
+from likelihub.registry.plugins import Registry
 
 GROUP = "likelihub.backends"
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from likelihub.errors import ScanOutputError
-from likelihub.scan_formats import count_rows, read_rows
-from likelihub.scan_output import ScanOutput
-from likelihub.scanning import SERIAL_CHUNK, ScanPoint, run_scan
+from likelihub.running.scan_formats import count_rows, read_rows
+from likelihub.running.scan_output import ScanOutput
+from likelihub.running.scanning import SERIAL_CHUNK, ScanPoint, run_scan
 
 from .test_scanning import cls_of_point
 

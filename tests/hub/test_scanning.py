@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import likelihub as lh
-from likelihub.scanning import LocalPool, ScanPoint, ScanResult, run_scan
+from likelihub.running.scanning import LocalPool, ScanPoint, ScanResult, run_scan
 
 from .counting import CountingBackend
 
@@ -107,7 +107,7 @@ def test_result_table_writes_json_and_csv(serial_rows, tmp_path):
 
 
 def test_the_scan_function_is_not_shadowed_by_its_module():
-    import likelihub.scanning  # noqa: F401  (importing the engine must leave likelihub.scan callable)
+    import likelihub.running.scanning  # noqa: F401  (importing the engine must leave likelihub.scan callable)
 
     assert callable(lh.scan) and lh.scan.__module__ == "likelihub"
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import likelihub as lh
-from likelihub import batch_fit, newton
+from likelihub.fits import batch as batch_fit
+from likelihub.fits import newton
 
 from .counting import BatchCountingBackend, CountingBackend
 
@@ -102,7 +103,7 @@ def test_lock_step_fits_converge_without_the_fallback(linalg, monkeypatch):
         values, nll, converged = batch_fit.fit_batch(backend, toys, fixed_values=fixed)
         assert converged.all() and not fallbacks
         for i in range(0, 200, 40):
-            single = lh.optimize.fit(backend, toys[i], fixed_values=fixed)
+            single = lh.fits.engine.fit(backend, toys[i], fixed_values=fixed)
             assert nll[i] == pytest.approx(single.nll, abs=1e-7)
 
 
@@ -133,7 +134,7 @@ def test_toys_whose_fits_fail_are_counted_not_fatal(batch, monkeypatch):
             result = real_fit(*args, **kwargs)
             requests.append(kwargs["max_calls"])
             return result
-        monkeypatch.setattr("likelihub.batch_fit.fit", counted)
+        monkeypatch.setattr("likelihub.fits.batch.fit", counted)
     backend = UnboundedForSomeToys(N, S, B, DELTA)
     backend.config = backend.config.replace(bounds=[(0.0, 10.0), (-np.inf, np.inf)])
     # Toys fitted one by one keep the fit options' budget (the lock-step fallbacks get

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from likelihub.scan_formats import count_rows, read_rows
-from likelihub.scan_output import ScanOutput
-from likelihub.scanning import run_scan
+from likelihub.running.scan_formats import count_rows, read_rows
+from likelihub.running.scan_output import ScanOutput
+from likelihub.running.scanning import run_scan
 
 from .processes import alive, children, wait_for
 from .slow_scan import Slow, points
@@ -69,7 +69,7 @@ def test_a_worker_forked_before_setting_its_handlers_ends_quietly_on_sigterm():
     # initializer ran, must end as on SIGTERM by default, not raise Terminated (a traceback).
     import os
 
-    from likelihub.worker_processes import interrupt_on_termination
+    from likelihub.running.worker_processes import interrupt_on_termination
 
     with interrupt_on_termination():
         child = os.fork()

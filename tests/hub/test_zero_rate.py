@@ -5,7 +5,7 @@ n_A = 1 observed; bin B with rate mu s_B + b (1 + delta theta), b = 10, delta = 
 theta ~ N(0 | theta, 1). At mu = 0, lambda_A = 0 < n_A whatever theta: log L = -inf there, with a
 NaN gradient (the worst a backend may report).
 
-Origins: (1) the conditional fit at mu = 0 is the limit mu -> 0+ (likelihub.optimize): bin A's
+Origins: (1) the conditional fit at mu = 0 is the limit mu -> 0+ (likelihub.fits.engine): bin A's
 term n_A ln(mu s_A) - mu s_A does not depend on theta, so theta is that of bin B alone, which
 solves lambda^2 + ((b delta)^2 - b) lambda - n_B (b delta)^2 = 0 for lambda = b (1 + delta theta)
 (d/dtheta of n_B ln(lambda) - lambda - theta^2 / 2 = 0); (2) the CLs and limits are checked against

@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate, stats
 
 import likelihub as lh
-from likelihub.testing import check_backend
+from likelihub.backend.checks import check_backend
 from likelihub_simplified import (
     correlation_to_covariance,
     covariance_to_correlation,

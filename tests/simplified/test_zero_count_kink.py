@@ -71,7 +71,7 @@ def _interrupt(signum, frame):
 
 
 def test_a_fit_that_would_not_return_ends_in_a_fit_error_naming_it(monkeypatch):
-    # With the NaN gradient back, the budget (likelihub.budget) must still end the fit, with an
+    # With the NaN gradient back, the budget (likelihub.fits.budget) must still end the fit, with an
     # error that names the model and the fit. (Before, this call never returned; the alarm turns
     # a hang into a failure, it is no time limit of the test: the fit ends in well under a second.)
     monkeypatch.setattr(counting, "poisson_terms", _old_poisson_terms)
@@ -86,4 +86,4 @@ def test_a_fit_that_would_not_return_ends_in_a_fit_error_naming_it(monkeypatch):
     message = str(caught.value)
     assert "conditional fit of the observed data (mu fixed at 1000)" in message
     assert "[model: correlated background (CMS-NOTE-2017-001): 1 bins" in message
-    assert caught.value.result.n_evaluations <= lh.budget.DEFAULT_MAX_CALLS
+    assert caught.value.result.n_evaluations <= lh.fits.budget.DEFAULT_MAX_CALLS

@@ -1,5 +1,5 @@
 """The ``likelihub`` command line (click); plugins add commands through a pluggy hook."""
 
-from .main import cli, main
+from likelihub.cli.main import cli, main
 
 __all__ = ["cli", "main"]

@@ -14,8 +14,8 @@ from importlib.resources import files
 
 import click
 
-from ..registry import get_backend
-from .options import FINITE
+from likelihub.cli.options import FINITE
+from likelihub.registry.plugins import get_backend
 
 __all__ = ["demo_command", "EXAMPLE_WORKSPACE"]
 

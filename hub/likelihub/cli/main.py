@@ -14,11 +14,11 @@ import sys
 
 import click
 
-from .. import __version__
-from ..errors import LikelihubError
-from ..registry import available_backends, default_registry
-from .demo import demo_command
-from .options import one_line
+from likelihub import __version__
+from likelihub.cli.demo import demo_command
+from likelihub.cli.options import one_line
+from likelihub.errors import LikelihubError
+from likelihub.registry.plugins import available_backends, default_registry
 
 __all__ = ["cli", "main", "TRACEBACK_VARIABLE"]
 

@@ -20,9 +20,9 @@ import math
 
 import click
 
-from ..errors import LikelihubError
-from ..scan_output import output_path_problem, write_atomically
-from ..scanning import executor_problem
+from likelihub.errors import LikelihubError
+from likelihub.running.scan_output import output_path_problem, write_atomically
+from likelihub.running.scanning import executor_problem
 
 __all__ = ["FiniteFloat", "FINITE", "CONFIDENCE_LEVEL", "OutputFile", "ExecutorType", "EXECUTOR",
            "reporting_errors", "one_line", "write_output"]

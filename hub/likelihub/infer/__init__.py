@@ -1,11 +1,11 @@
 """Statistical inference shared by every backend: test statistics, calculators, limits."""
 
-from .asymptotic import AsymptoticCalculator, asimov_data, asymptotic_significance
-from .chi2 import Chi2Calculator, profile_chi2
-from .limits import upper_limit
-from .profile import Profiler, poi_bounds_for
-from .test_statistics import q0, q_mu, qtilde_mu
-from .toys import ToyCalculator, draw_toys
+from likelihub.infer.asymptotic import AsymptoticCalculator, asimov_data, asymptotic_significance
+from likelihub.infer.chi2 import Chi2Calculator, profile_chi2
+from likelihub.infer.limits import upper_limit
+from likelihub.infer.profile import Profiler, poi_bounds_for
+from likelihub.infer.test_statistics import q0, q_mu, qtilde_mu
+from likelihub.infer.toys import ToyCalculator, draw_toys
 
 __all__ = [
     "AsymptoticCalculator",

@@ -22,11 +22,11 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import ndtr
 
-from ..blas import single_blas_thread
-from ..budget import deadline_from
-from ..results import N_SIGMA, CLsResult, SignificanceResult
-from .profile import Profiler, poi_bounds_for
-from .test_statistics import q0, test_statistic_value
+from likelihub.fits.blas import single_blas_thread
+from likelihub.fits.budget import deadline_from
+from likelihub.infer.profile import Profiler, poi_bounds_for
+from likelihub.infer.test_statistics import q0, test_statistic_value
+from likelihub.results import N_SIGMA, CLsResult, SignificanceResult
 
 __all__ = ["AsymptoticCalculator", "asimov_data", "asymptotic_pvalues", "expected_cls_band",
            "asymptotic_significance", "GLOBAL_OBSERVABLES"]
@@ -89,8 +89,8 @@ class AsymptoticCalculator:
     global_observables
         Auxiliary data of the Asimov data: ``"fitted"`` (default) or ``"nominal"``.
     fit_options
-        Keywords for :func:`likelihub.optimize.fit`. Their ``time_limit`` bounds the calculator's
-        fits together, from its creation (:mod:`likelihub.budget`): a calculator serves one
+        Keywords for :func:`likelihub.fits.engine.fit`. Their ``time_limit`` bounds the calculator's
+        fits together, from its creation (:mod:`likelihub.fits.budget`): a calculator serves one
         inference call (a CLs, a scan of CLs, an upper limit).
     """
 

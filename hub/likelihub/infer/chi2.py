@@ -14,11 +14,11 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import chdtrc  # chi2 survival function; scipy.stats (0.5 s to import) uses it
 
-from ..blas import single_blas_thread
-from ..budget import deadline_from
-from ..results import N_SIGMA, CLsResult
-from .asymptotic import asimov_data
-from .profile import Profiler
+from likelihub.fits.blas import single_blas_thread
+from likelihub.fits.budget import deadline_from
+from likelihub.infer.asymptotic import asimov_data
+from likelihub.infer.profile import Profiler
+from likelihub.results import N_SIGMA, CLsResult
 
 __all__ = ["Chi2Calculator", "profile_chi2"]
 
@@ -39,8 +39,8 @@ class Chi2Calculator:
     global_observables
         Auxiliary data of the Asimov data for the expected values: "fitted" or "nominal".
     fit_options
-        Keywords for :func:`likelihub.optimize.fit`; their ``time_limit`` bounds the calculator's
-        fits together, from its creation (:mod:`likelihub.budget`).
+        Keywords for :func:`likelihub.fits.engine.fit`; their ``time_limit`` bounds the calculator's
+        fits together, from its creation (:mod:`likelihub.fits.budget`).
     """
 
     name = "chi2"

@@ -26,11 +26,11 @@ import numpy as np
 from scipy.optimize import brentq, toms748
 from scipy.special import ndtr, ndtri
 
-from ..arguments import choice, probability
-from ..errors import LimitError
-from ..results import N_SIGMA, UpperLimitResult
-from .asymptotic import AsymptoticCalculator, asymptotic_pvalues
-from .toys import ToyCalculator
+from likelihub.arguments import choice, probability
+from likelihub.errors import LimitError
+from likelihub.infer.asymptotic import AsymptoticCalculator, asymptotic_pvalues
+from likelihub.infer.toys import ToyCalculator
+from likelihub.results import N_SIGMA, UpperLimitResult
 
 __all__ = ["upper_limit", "CLsCurve", "capped_by_upper_bound"]
 

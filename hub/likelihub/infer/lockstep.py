@@ -2,8 +2,9 @@
 
 A scan's models (one background, many signal points) share their parameters: the same fits of
 each model's :class:`~likelihub.infer.asymptotic.AsymptoticCalculator` are made for all of them
-together by :func:`likelihub.batch_fit.lockstep_newton` on a :class:`likelihub.stacking.BackendStack`,
-in the order a calculator makes them alone (so each starts where it would alone):
+together by :func:`likelihub.fits.batch.lockstep_newton` on a
+:class:`likelihub.backend.stacking.BackendStack`, in the order a calculator makes them alone
+(so each starts where it would alone):
 
 1. the observed data at mu = 0 (the Asimov data's parameters),
 2. the Asimov data at the tested mu, then with mu free,
@@ -13,8 +14,8 @@ Each converged fit (EDM with the exact, positive definite Hessian within the cal
 ``edm_max``) is handed to the calculator's profiler; a fit that does not converge in lock-step
 is left to the calculator, which makes it alone (with MIGRAD and its retries) as it would
 without the stack. The calculators then compute CLs as usual, including any refit they
-decide on. The lock-step fits take the path of the one-model fits (:func:`likelihub.newton.newton_batch`
-is :func:`likelihub.newton.newton_minimise` for many fits), so that where a likelihood has several
+decide on. The lock-step fits take the path of the one-model fits (:func:`likelihub.fits.newton.newton_batch`
+is :func:`likelihub.fits.newton.newton_minimise` for many fits), so that where a likelihood has several
 minima both reach the same one; results equal the one-model ones to the precision of the fits
 (ATLAS 1Lbb, all 125 points: 3e-13 relative on CLs and its expected band).
 
@@ -28,19 +29,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..batch_fit import lockstep_newton
-from ..optimize import DEFAULT_EDM_MAX, FitResult
-from ..results import CLsResult
-from ..stacking import BackendStack, stackable_groups
-from .asymptotic import AsymptoticCalculator
-from .profile import Profiler
+from likelihub.backend.stacking import BackendStack, stackable_groups
+from likelihub.fits.batch import lockstep_newton
+from likelihub.fits.engine import DEFAULT_EDM_MAX, FitResult
+from likelihub.infer.asymptotic import AsymptoticCalculator
+from likelihub.infer.profile import Profiler
+from likelihub.results import CLsResult
 
 __all__ = ["cls_together", "calculators_together", "prefill_calculators", "make_stack"]
 
 
 def make_stack(backends: Sequence) -> BackendStack:
     """A stack of ``backends``: their class's own (``stack(backends)``, fused kernels) where all
-    are of one class that has one, else the generic :class:`~likelihub.stacking.BackendStack`."""
+    are of one class that has one, else the generic :class:`~likelihub.backend.stacking.BackendStack`."""
     kind = type(backends[0])
     if all(type(b) is kind for b in backends) and callable(getattr(kind, "stack", None)):
         return kind.stack(backends)

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..budget import Deadline, deadline_from
-from ..errors import FitError, FitTimeLimitError
-from ..optimize import FitResult, fit
+from likelihub.errors import FitError, FitTimeLimitError
+from likelihub.fits.budget import Deadline, deadline_from
+from likelihub.fits.engine import FitResult, fit
 
 __all__ = ["Profiler", "poi_bounds_for"]
 
@@ -40,14 +40,14 @@ class Profiler:
     bounds
         Parameter bounds for every fit ((P, 2)).
     fit_options
-        Keywords passed to :func:`likelihub.optimize.fit` (``method``, ``edm_max``, ...).
+        Keywords passed to :func:`likelihub.fits.engine.fit` (``method``, ``edm_max``, ...).
     start
         Where the fits start; the config's initial values by default.
     label
         What the data are ("observed data", "Asimov data", "toy 3"), for the messages of failed fits.
     deadline
-        The inference call's :class:`~likelihub.budget.Deadline`; by default one of the fit
-        options' ``time_limit`` from now (:mod:`likelihub.budget`).
+        The inference call's :class:`~likelihub.fits.budget.Deadline`; by default one of the fit
+        options' ``time_limit`` from now (:mod:`likelihub.fits.budget`).
     """
 
     def __init__(self, backend, data: np.ndarray, bounds: np.ndarray,
@@ -138,7 +138,7 @@ class Profiler:
 
     def conditional_fit(self, mu: float) -> FitResult:
         """The fit with the POI fixed at ``mu`` (where -log L is infinite at ``mu`` whatever the
-        other parameters, the limit that :func:`likelihub.optimize.fit` describes)."""
+        other parameters, the limit that :func:`likelihub.fits.engine.fit` describes)."""
         mu = float(mu)
         if mu not in self._conditional:
             self._conditional[mu] = self._fit(mu, self._warm_start(mu))

@@ -10,7 +10,7 @@ Each takes a :class:`~likelihub.infer.profile.Profiler` whose bounds match the s
 
 from __future__ import annotations
 
-from .profile import Profiler
+from likelihub.infer.profile import Profiler
 
 __all__ = ["q_mu", "qtilde_mu", "q0", "TEST_STATISTICS", "test_statistic_value"]
 

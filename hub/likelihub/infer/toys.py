@@ -10,9 +10,9 @@ Phi(n) for n = -2..2. Uncertainties: binomial for the observed values, bootstrap
 Toys come in chunks of :data:`CHUNK_SIZE`, each with its own random stream derived from one seed,
 the tested mu, the hypothesis and the chunk's index: a CLs(mu) curve is reproducible (its root
 finding well defined), and the chunks may run anywhere (``executor=``: local processes or a Dask
-cluster, as for scans, :func:`likelihub.scanning.run_scan`) with the same result.
+cluster, as for scans, :func:`likelihub.running.scanning.run_scan`) with the same result.
 
-Every toy fit is bounded (:mod:`likelihub.budget`): the calculator's ``time_limit`` covers all of
+Every toy fit is bounded (:mod:`likelihub.fits.budget`): the calculator's ``time_limit`` covers all of
 them, and a fit the lock-step fitter leaves gets :data:`TOY_FIT_MAX_CALLS` evaluations. Toys whose
 fits fail are left out and counted (``n_failed_fits``, with a warning); ``progress=True`` (the
 default on a terminal) shows a tqdm bar of the toys.
@@ -29,15 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from ..batch_fit import fit_batch, lockstep_newton, supports_batch_fits
-from ..blas import single_blas_thread
-from ..budget import DEFAULT_MAX_CALLS, Deadline, deadline_from
-from ..errors import CapabilityError, FitError, FitTimeLimitError
-from ..optimize import fit, model_label
-from ..results import N_SIGMA, CLsResult
-from ..scanning import ScanPoint, run_scan
-from .profile import Profiler, poi_bounds_for
-from .test_statistics import test_statistic_value
+from likelihub.errors import CapabilityError, FitError, FitTimeLimitError
+from likelihub.fits.batch import fit_batch, lockstep_newton, supports_batch_fits
+from likelihub.fits.blas import single_blas_thread
+from likelihub.fits.budget import DEFAULT_MAX_CALLS, Deadline, deadline_from
+from likelihub.fits.engine import fit, model_label
+from likelihub.infer.profile import Profiler, poi_bounds_for
+from likelihub.infer.test_statistics import test_statistic_value
+from likelihub.results import N_SIGMA, CLsResult
+from likelihub.running.scanning import ScanPoint, run_scan
 
 __all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
 
@@ -53,7 +53,7 @@ CHUNK_SIZE = 1000
 
 #: Evaluations that one fit of a toy may spend once the lock-step fitter has left it (or the fit
 #: options' ``max_calls`` where lower): a toy fit that does not converge in that many is a failed
-#: toy, so that one pathological toy cannot hold up the others (:mod:`likelihub.budget`).
+#: toy, so that one pathological toy cannot hold up the others (:mod:`likelihub.fits.budget`).
 TOY_FIT_MAX_CALLS = 2_000
 
 #: Seconds between updates of the progress bar, which the toys of one chunk are fitted for in
@@ -102,7 +102,7 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
                         first: int = 0) -> tuple[np.ndarray, int]:
     """The test statistic of every toy, and the number of toys whose fits failed (NaN there).
 
-    Backends with batch derivatives are fitted in lock-step (:func:`likelihub.batch_fit.fit_batch`),
+    Backends with batch derivatives are fitted in lock-step (:func:`likelihub.fits.batch.fit_batch`),
     others one toy at a time. Each toy's free and conditional fits are also started from each
     other's minimum and the lower minima kept (:meth:`Profiler.cross_check`). A fit left by the
     lock-step fitter gets :data:`TOY_FIT_MAX_CALLS` evaluations; a toy whose fits fail counts as
@@ -110,7 +110,7 @@ def toy_test_statistics(backend, toys: np.ndarray, mu: float, bounds: np.ndarray
     parameters (-log L = inf at mu, finite elsewhere) has q = inf: it excludes mu. Toys are fitted
     in batches of bounded memory (:data:`BATCH_BYTES`), smaller ones where ``report(n)`` is given,
     which is called as toys are done (about every :data:`PROGRESS_INTERVAL` seconds); past the
-    ``deadline``, :class:`~likelihub.budget.FitTimeLimitError` is raised. Toy k is named
+    ``deadline``, :class:`~likelihub.fits.budget.FitTimeLimitError` is raised. Toy k is named
     "<label> <first + k>" in messages.
     """
     deadline = deadline_from(fit_options, deadline)
@@ -250,16 +250,16 @@ class ToyCalculator:
     rng
         Random generator; one seed is drawn from it, and each mu gets its own stream.
     fit_options
-        Keywords for :func:`likelihub.optimize.fit`.
+        Keywords for :func:`likelihub.fits.engine.fit`.
     bootstrap
         Resamplings for the uncertainty of the expected band.
     executor
-        Where the chunks of toys run (see :func:`likelihub.scanning.run_scan`); here by default.
+        Where the chunks of toys run (see :func:`likelihub.running.scanning.run_scan`); here by default.
     progress
         Show a tqdm progress bar of the toys (default None: when standard error is a terminal).
 
     The fit options' ``time_limit`` bounds all the calculator's fits together, from its creation
-    (:mod:`likelihub.budget`), toys in other processes included; each fit of a toy that the
+    (:mod:`likelihub.fits.budget`), toys in other processes included; each fit of a toy that the
     lock-step fitter leaves gets at most :data:`TOY_FIT_MAX_CALLS` evaluations.
     """
 

@@ -222,7 +222,7 @@ class UncorrelatedCombination:
         if every("logpdf_batch"):
             self.logpdf_batch = self._logpdf_batch
         if every("value_and_grad_batch") and every("hessian_batch"):
-            # the core's lock-step fitter (likelihub.batch_fit) uses these for toys
+            # the core's lock-step fitter (likelihub.fits.batch) uses these for toys
             self.value_and_grad_batch = self._value_and_grad_batch
             self.hessian_batch = self._hessian_batch
         if all(callable(getattr(b, "sample", None)) or b.config.data_layout is not None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from likelihub import StatisticalModel
-from likelihub.contract import Backend
+from likelihub.backend.contract import Backend
 from likelihub.errors import InvalidModelError
 
 __all__ = ["Component", "component_backend"]

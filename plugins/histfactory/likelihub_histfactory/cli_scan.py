@@ -16,9 +16,9 @@ import click
 from likelihub.cli.options import CONFIDENCE_LEVEL, EXECUTOR, FINITE, FiniteFloat, OutputFile
 from likelihub.cli.options import reporting_errors as _reporting_errors
 from likelihub.errors import ExecutorError
-from likelihub.scan_formats import SUFFIXES, count_rows
-from likelihub.scanning import CONNECT_TIMEOUT
-from likelihub.worker_processes import exit_status, interrupt_on_termination
+from likelihub.running.scan_formats import SUFFIXES, count_rows
+from likelihub.running.scanning import CONNECT_TIMEOUT
+from likelihub.running.worker_processes import exit_status, interrupt_on_termination
 
 from .cli_sources import pallet_patchset, reading
 

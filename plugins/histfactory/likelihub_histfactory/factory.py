@@ -49,7 +49,7 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
     """The HistFactory model of a pyhf JSON workspace, ready for inference (the registered factory).
 
     Takes the arguments of :func:`build_backend`, and ``fit_options`` for every fit (defaults
-    :data:`FIT_OPTIONS`, see :func:`likelihub.optimize.fit`).
+    :data:`FIT_OPTIONS`, see :func:`likelihub.fits.engine.fit`).
     """
     if fit_options is not None and not isinstance(fit_options, Mapping):
         raise InvalidArgumentError(f"must be a mapping of fit keywords, got "

@@ -5,19 +5,19 @@
     table.write("results.json")
 
 The background-only workspace is read and validated once, and the patchset's digests checked
-once; each point travels to its worker with its own patch only (:class:`likelihub.scanning.ScanPoint`
+once; each point travels to its worker with its own patch only (:class:`likelihub.running.scanning.ScanPoint`
 payloads), where the model is built from the validated :class:`~.spec.workspace.Workspace` (only the
 patched samples are checked again). For CLs, the fits of a chunk's points advance in lock-step
 (:mod:`likelihub.infer.lockstep`); a row equals what
 ``get_backend("histfactory")(workspace, patchset=..., patch_name=name)`` gives for that point to
 the precision of the fits (1Lbb: 5e-9 relative), whichever executor and chunk computed it.
 A measurement that configures parameters the model lacks is reported once, not once per point.
-Executors as in :func:`likelihub.scanning.run_scan`: local processes (default), ``"serial"``, a
+Executors as in :func:`likelihub.running.scanning.run_scan`: local processes (default), ``"serial"``, a
 ``concurrent.futures`` executor, or a Dask ``distributed.Client`` / scheduler address.
 
 With ``output=``, rows are appended to the file as they finish, an interrupted scan keeps them,
 ``resume=True`` computes only the points the file lacks, and the final file is written in the
-patchset's order, atomically (:mod:`likelihub.scan_output`).
+patchset's order, atomically (:mod:`likelihub.running.scan_output`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from pathlib import PurePosixPath
 from likelihub.errors import InvalidModelError
 from likelihub.infer.lockstep import calculators_together
 from likelihub.infer.profile import poi_bounds_for
-from likelihub.scan_output import ScanOutput
-from likelihub.scanning import (
+from likelihub.running.scan_output import ScanOutput
+from likelihub.running.scanning import (
     CONNECT_TIMEOUT,
     ExecutorError,
     LocalPool,
@@ -165,16 +165,16 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
     what
         ``"cls"`` or ``"upper_limit"``.
     executor
-        See :func:`likelihub.scanning.run_scan`.
+        See :func:`likelihub.running.scanning.run_scan`.
     member, patchset_member
         Member names in pallet archives.
     cl
         Confidence level of the upper limits.
     max_workers, progress
-        Local processes, and the progress bar (see :func:`likelihub.scanning.run_scan`).
+        Local processes, and the progress bar (see :func:`likelihub.running.scanning.run_scan`).
     output
         A ``.csv``, ``.json`` or ``.jsonl`` file to write the rows to, as they finish (checked,
-        and locked against other scans, before any work; see :mod:`likelihub.scan_output`).
+        and locked against other scans, before any work; see :mod:`likelihub.running.scan_output`).
     resume
         Keep the rows ``output`` holds (of an interrupted scan with the same settings) and
         compute only the other points.
@@ -191,9 +191,9 @@ def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None,
 
     Raises
     ------
-    likelihub.scan_output.ScanOutputError
+    likelihub.running.scan_output.ScanOutputError
         An output that cannot be written, is being written by another scan, or cannot be resumed.
-    likelihub.scanning.ExecutorError
+    likelihub.running.scanning.ExecutorError
         An unknown or unreachable executor, or a worker process that died.
     InvalidModelError
         Bad arguments (naming them) or a bad workspace or patchset.

@@ -1,7 +1,7 @@
 """Stacks of HistFactory models (a scan's signal points) evaluated by one kernel call per batch.
 
 :class:`HistFactoryStack` concatenates its members' compiled arrays (:mod:`.kernels.stacked`) in
-the stack's parameter order (:class:`likelihub.stacking.BackendStack`), so that the fits of all
+the stack's parameter order (:class:`likelihub.backend.stacking.BackendStack`), so that the fits of all
 members advance in lock-step (:func:`likelihub.infer.lockstep.cls_together`) with the Python work
 of each Newton iteration shared. It runs on the CPU.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from likelihub.stacking import BackendStack
+from likelihub.backend.stacking import BackendStack
 
 from .kernels import stacked as stacked_kernels
 
@@ -20,13 +20,13 @@ __all__ = ["HistFactoryStack"]
 
 
 class HistFactoryStack(BackendStack):
-    """:class:`likelihub.stacking.BackendStack` of :class:`~.backend.HistFactoryBackend` members
+    """:class:`likelihub.backend.stacking.BackendStack` of :class:`~.backend.HistFactoryBackend` members
     with fused kernels.
 
     Parameters
     ----------
     members
-        HistFactory backends with the same parameters (see :func:`likelihub.stacking.stack_key`);
+        HistFactory backends with the same parameters (see :func:`likelihub.backend.stacking.stack_key`);
         their auxiliary data must also have one size.
     """
 

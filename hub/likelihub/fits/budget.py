@@ -33,8 +33,9 @@ DEFAULT_TIME_LIMIT = 3600.0
 
 
 class BudgetExhausted(Exception):
-    """Raised inside a fit when its evaluations or its call's time are spent; :func:`likelihub.optimize.fit`
-    turns it into its result (or a :class:`~likelihub.errors.FitError`). ``reason`` says which."""
+    """Raised inside a fit when its evaluations or its call's time are spent;
+    :func:`likelihub.fits.engine.fit` turns it into its result (or a
+    :class:`~likelihub.errors.FitError`). ``reason`` says which."""
 
     def __init__(self, reason: str, out_of_time: bool):
         super().__init__(reason)

@@ -30,8 +30,8 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .errors import ScanOutputError
-from .scan_formats import SUFFIXES, format_rows, read_rows, result_keys, write_atomically
+from likelihub.errors import ScanOutputError
+from likelihub.running.scan_formats import SUFFIXES, format_rows, read_rows, result_keys, write_atomically
 
 try:
     import fcntl

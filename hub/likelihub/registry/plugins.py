@@ -24,8 +24,8 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from . import hookspecs
-from .errors import PluginError, PluginWarning, UnknownBackendError
+from likelihub.errors import PluginError, PluginWarning, UnknownBackendError
+from likelihub.registry import hookspecs
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -50,7 +50,7 @@ KNOWN_DISTRIBUTIONS = {
 
 
 def _core_version() -> str:
-    from . import __version__
+    from likelihub import __version__
 
     return __version__
 
@@ -112,7 +112,7 @@ def _wrap_factory(info: BackendInfo) -> Callable:
     """A factory that builds the backend and wraps it in a StatisticalModel."""
 
     def factory(*args, fit_options=None, name=None, **kwargs):
-        from .model import StatisticalModel
+        from likelihub.model import StatisticalModel
 
         built = info.load_factory()(*args, **kwargs)
         if isinstance(built, StatisticalModel):

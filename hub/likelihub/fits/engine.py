@@ -31,17 +31,16 @@ import numpy as np
 from iminuit import Minuit
 from scipy.optimize import minimize
 
-from .blas import single_blas_thread
-from .budget import (
+from likelihub.errors import FitError, FitTimeLimitError
+from likelihub.fits.blas import single_blas_thread
+from likelihub.fits.budget import (
     DEFAULT_MAX_CALLS,
     DEFAULT_TIME_LIMIT,
     BudgetExhausted,
     Deadline,
     deadline_from,
 )
-from .errors import FitError, FitTimeLimitError
-from .fit_result import FitResult
-from .minimum_checks import (
+from likelihub.fits.minimum import (
     away_from_bounds,
     descent_along_gradient,
     distance_with_hessian,
@@ -49,8 +48,9 @@ from .minimum_checks import (
     positive_definite,
     projected_gradient,
 )
-from .newton import newton_minimise
-from .objective import MinimiserStuck, NegativeLogLikelihood
+from likelihub.fits.newton import newton_minimise
+from likelihub.fits.objective import MinimiserStuck, NegativeLogLikelihood
+from likelihub.fits.result import FitResult
 
 __all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start", "model_label"]
 
@@ -169,7 +169,7 @@ def fit(
     Parameters
     ----------
     backend
-        Object satisfying the backend contract (:mod:`likelihub.contract`).
+        Object satisfying the backend contract (:mod:`likelihub.backend.contract`).
     data
         Data (main then auxiliary); the backend's observed data if None.
     fixed_values
@@ -188,11 +188,11 @@ def fit(
         otherwise return the best point with ``converged=False``.
     max_calls
         Requests for -log L and its derivatives that the fit may make, all attempts together
-        (:mod:`likelihub.budget`); past it the fit stops at the best point it saw.
+        (:mod:`likelihub.fits.budget`); past it the fit stops at the best point it saw.
     time_limit, deadline
         The wall-clock limit of the inference call this fit belongs to: its ``deadline`` where
         given (a calculator's), else one of ``time_limit`` seconds from now (None: none). Past it,
-        :class:`~likelihub.budget.FitTimeLimitError` is raised whatever ``raise_on_failure`` says.
+        :class:`~likelihub.fits.budget.FitTimeLimitError` is raised whatever ``raise_on_failure`` says.
     description
         What is fitted (data, fixed POI), for messages; the fixed parameters by default.
     poi_limit

@@ -2,12 +2,12 @@
 
 For backends with the batch capabilities ``value_and_grad_batch(pars (N, P), data (N, D)) ->
 (logpdf (N,), grad (N, P))`` and ``hessian_batch(pars, data) -> (N, P, P)``, :func:`fit_batch`
-minimises -log L of N data sets at once with :func:`likelihub.newton.newton_batch`, the projected
+minimises -log L of N data sets at once with :func:`likelihub.fits.newton.newton_batch`, the projected
 Newton minimiser that single fits run as a batch of one: each fit takes the path it would take
 alone (the same steps from the same start, hence the same minimum where a likelihood has
 several). Each fit is judged by its own minimum, the estimated distance to it (EDM = 1/2 g^T H^-1 g
 with the exact Hessian) below ``edm_max``; fits that do not get there are redone one by one with
-:func:`likelihub.optimize.fit` (Newton alone, then MIGRAD and its retries, within their budget).
+:func:`likelihub.fits.engine.fit` (Newton alone, then MIGRAD and its retries, within their budget).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blas import single_blas_thread
-from .budget import BudgetExhausted, Deadline
-from .errors import FitTimeLimitError
-from .newton import newton_batch
-from .optimize import DEFAULT_EDM_MAX, fit
-from .stacking import is_stack
+from likelihub.backend.stacking import is_stack
+from likelihub.errors import FitTimeLimitError
+from likelihub.fits.blas import single_blas_thread
+from likelihub.fits.budget import BudgetExhausted, Deadline
+from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
+from likelihub.fits.newton import newton_batch
 
 __all__ = ["fit_batch", "lockstep_newton", "LockstepFits", "supports_batch_fits"]
 
@@ -48,7 +48,7 @@ class LockstepFits:
 
 def _batch_calls(backend, members):
     """(value_and_grad, hessian) of rows ``rows`` of a batch: a stack of models
-    (:mod:`likelihub.stacking`) evaluates row k with its member ``members[k]``."""
+    (:mod:`likelihub.backend.stacking`) evaluates row k with its member ``members[k]``."""
     if is_stack(backend):
         return (lambda pars, data, rows: backend.value_and_grad_batch(pars, data, members[rows]),
                 lambda pars, data, rows: backend.hessian_batch(pars, data, members[rows]))
@@ -65,7 +65,7 @@ def lockstep_newton(backend, data: np.ndarray, *, fixed_values: Mapping[int, flo
     Parameters as :func:`fit_batch`. Fits that do not converge are returned where they stopped,
     with ``converged`` False. The work is bounded by ``max_iterations`` Newton iterations of at
     most 30 line-search steps; past the ``deadline`` (checked at each iteration)
-    :class:`~likelihub.budget.FitTimeLimitError` is raised.
+    :class:`~likelihub.fits.budget.FitTimeLimitError` is raised.
     """
     with single_blas_thread():
         return _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_iterations,
@@ -128,7 +128,7 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
     ----------
     backend
         Backend with ``value_and_grad_batch`` and ``hessian_batch``, or a stack of models
-        (:class:`likelihub.stacking.BackendStack`: row k of ``data`` is member ``members[k]``'s).
+        (:class:`likelihub.backend.stacking.BackendStack`: row k of ``data`` is member ``members[k]``'s).
     data
         (N, D) data sets.
     fixed_values
@@ -140,13 +140,13 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
     edm_max
         Largest accepted estimated distance to the minimum.
     max_iterations
-        Newton iterations before the remaining fits go to :func:`likelihub.optimize.fit`.
+        Newton iterations before the remaining fits go to :func:`likelihub.fits.engine.fit`.
     fit_options
         Keywords for the one-by-one fallback fits.
     members
         For a stack: the member of each row (default: row k is member k).
     deadline
-        The inference call's :class:`~likelihub.budget.Deadline`, for every fit (None: the fit
+        The inference call's :class:`~likelihub.fits.budget.Deadline`, for every fit (None: the fit
         options' ``time_limit`` from now, for each fallback fit).
     label, first
         What the rows are, for the messages of their fits: row k is "<label> <first + k>".

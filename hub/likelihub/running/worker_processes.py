@@ -1,6 +1,6 @@
 """Worker processes that die with their parent, and signals that end a long run cleanly.
 
-A scan's local pool (:class:`likelihub.scanning.LocalPool`) and any other pool of processes
+A scan's local pool (:class:`likelihub.running.scanning.LocalPool`) and any other pool of processes
 likelihub starts use these:
 
 - :func:`die_with_parent`, in each worker as it starts: the kernel sends it SIGKILL when the

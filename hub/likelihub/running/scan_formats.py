@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ScanOutputError
+from likelihub.errors import ScanOutputError
 
 __all__ = ["ScanResult", "SUFFIXES", "result_keys", "csv_header", "csv_record",
            "format_rows", "read_rows", "count_rows", "write_atomically"]

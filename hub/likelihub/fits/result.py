@@ -1,4 +1,4 @@
-"""The result of a maximum-likelihood fit (:func:`likelihub.optimize.fit`)."""
+"""The result of a maximum-likelihood fit (:func:`likelihub.fits.engine.fit`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class FitResult:
         -log L at the minimum.
     converged
         True when the minimum passed the EDM check (or, at a fixed POI value where -log L is +inf
-        whatever the other parameters, where the limit of :func:`likelihub.optimize.fit` was
+        whatever the other parameters, where the limit of :func:`likelihub.fits.engine.fit` was
         reached: ``nll`` is inf then).
     edm
         Estimated distance to the minimum, 1/2 g^T H^-1 g over the free parameters.

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .arguments import numbers_array
-from .errors import InvalidModelError
+from likelihub.arguments import numbers_array
+from likelihub.errors import InvalidModelError
 
 __all__ = ["ModelConfig", "DataLayout"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ModelConfig
-from .contract import Backend
-from .derivatives import numerical_gradient
+from likelihub.backend.config import ModelConfig
+from likelihub.backend.contract import Backend
+from likelihub.backend.derivatives import numerical_gradient
 
 __all__ = ["check_backend"]
 
@@ -73,7 +73,7 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
         _assert(hess.shape == (pars.size, pars.size), f"hessian shape {hess.shape}")
         _assert(np.allclose(hess, hess.T, rtol=1e-8, atol=1e-10), "hessian is not symmetric")
         if callable(getattr(backend, "value_and_grad", None)):
-            from .derivatives import numerical_hessian
+            from likelihub.backend.derivatives import numerical_hessian
 
             numeric = numerical_hessian(lambda p: np.asarray(backend.value_and_grad(p, data)[1]),
                                         pars)

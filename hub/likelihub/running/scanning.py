@@ -18,12 +18,12 @@ Points travel in chunks. Where the evaluating function has ``evaluate_many(point
 HistFactory scan's: the fits of a chunk's models advance in lock-step), a chunk is evaluated with
 it; otherwise point by point. Rows come back in the order of the points, whatever order they
 finished in; a point whose evaluation fails keeps its row, with the error message in ``error``.
-As each chunk finishes, its rows go to ``on_rows`` (:class:`likelihub.scan_output.ScanOutput`
+As each chunk finishes, its rows go to ``on_rows`` (:class:`likelihub.running.scan_output.ScanOutput`
 appends them to the output file, so that an interrupted scan keeps them and can be resumed).
 
 Interruptions: the local pool's workers die with the process that started them (even by
-``kill -9``: :func:`likelihub.worker_processes.die_with_parent`), and Ctrl-C (or SIGTERM under
-:func:`likelihub.worker_processes.interrupt_on_termination`) stops them at once instead of
+``kill -9``: :func:`likelihub.running.worker_processes.die_with_parent`), and Ctrl-C (or SIGTERM under
+:func:`likelihub.running.worker_processes.interrupt_on_termination`) stops them at once instead of
 waiting for their chunks; pending chunks of other executors are cancelled.
 """
 
@@ -40,9 +40,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from .errors import ExecutorError
-from .scan_formats import ScanResult
-from .worker_processes import die_with_parent, terminate_pool
+from likelihub.errors import ExecutorError
+from likelihub.running.scan_formats import ScanResult
+from likelihub.running.worker_processes import die_with_parent, terminate_pool
 
 __all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "executor_problem",
            "SERIAL_CHUNK", "DASK_CHUNK", "MAX_CHUNK", "CONNECT_TIMEOUT"]
@@ -339,7 +339,7 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
         number of points of each chunk as it finishes.
     on_rows
         Called in this process with the rows of each chunk as it finishes (in the order the
-        chunks finish), e.g. :meth:`likelihub.scan_output.ScanOutput.append`.
+        chunks finish), e.g. :meth:`likelihub.running.scan_output.ScanOutput.append`.
     connect_timeout
         Seconds to wait for a Dask scheduler given by its address.
 

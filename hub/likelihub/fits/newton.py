@@ -2,7 +2,7 @@
 
 Newton steps on the parameters not held at a bound, with a Levenberg shift where the Hessian
 is not positive definite, and a backtracking line search along the projected path. It converges
-in a handful of iterations where MIGRAD must first learn the curvature; :func:`likelihub.optimize.fit`
+in a handful of iterations where MIGRAD must first learn the curvature; :func:`likelihub.fits.engine.fit`
 tries it first for backends with an analytic Hessian and judges its result like any other (the
 estimated distance to the minimum and the gradient probe), falling back to MIGRAD otherwise.
 
@@ -141,7 +141,7 @@ def newton_batch(evaluate: Callable, hessian: Callable, x0: np.ndarray, low: np.
     max_iterations
         Iterations before the fits that have not converged are given up.
     deadline
-        A :class:`~likelihub.budget.Deadline` checked at each iteration (it raises there).
+        A :class:`~likelihub.fits.budget.Deadline` checked at each iteration (it raises there).
     """
     x = np.clip(np.array(x0, dtype=float), low, high)
     n, p = x.shape

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from .newton import levenberg_factor
+from likelihub.fits.newton import levenberg_factor
 
 __all__ = ["projected_gradient", "estimated_distance", "distance_with_hessian", "descent_along_gradient",
            "positive_definite", "away_from_bounds"]

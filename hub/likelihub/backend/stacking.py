@@ -3,7 +3,7 @@
 A scan's models (one background, many signal patches) have the same parameters, though not
 always in the same order. A :class:`BackendStack` presents them in one parameter order (its first
 member's): row i of a batch is evaluated with member i's likelihood, so that
-:func:`likelihub.batch_fit.lockstep_newton` fits all of them together. Data stay in each member's
+:func:`likelihub.fits.batch.lockstep_newton` fits all of them together. Data stay in each member's
 own layout; parameter vectors are converted with :meth:`BackendStack.to_stack_order` and
 :meth:`BackendStack.to_member_order`.
 
@@ -123,7 +123,7 @@ class BackendStack:
 
 class StackMember:
     """One member of a :class:`BackendStack` as a backend in the stack's parameter order (for
-    fits of one row on their own: :func:`likelihub.optimize.fit`)."""
+    fits of one row on their own: :func:`likelihub.fits.engine.fit`)."""
 
     def __init__(self, stack: BackendStack, index: int):
         self.stack = stack

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .budget import BudgetExhausted, Deadline
-from .derivatives import numerical_gradient, numerical_hessian
+from likelihub.backend.derivatives import numerical_gradient, numerical_hessian
+from likelihub.fits.budget import BudgetExhausted, Deadline
 
 __all__ = ["NegativeLogLikelihood", "MinimiserStuck", "MAX_REPEATS"]
 
@@ -23,7 +23,7 @@ class NegativeLogLikelihood:
 
     Every request (value, gradient or Hessian, cached or not) is charged to the budget: past
     ``max_calls`` requests, or past the ``deadline``, the next one raises
-    :class:`~likelihub.budget.BudgetExhausted`, which ends the fit wherever the minimiser is (iminuit
+    :class:`~likelihub.fits.budget.BudgetExhausted`, which ends the fit wherever the minimiser is (iminuit
     passes it on): a minimiser that loops on one point (MIGRAD can, where a gradient is NaN) is
     stopped too. The lowest finite value seen and its point are kept (``best_x``, ``best_value``).
 

@@ -12,7 +12,7 @@ all inference on top of it. What to implement:
 
 Data are one flat array: the main measurements first, then the auxiliary data (global
 observables) of the constraint terms; ``config.n_main`` says where the split is.
-:func:`likelihub.testing.check_backend` checks a backend against this contract.
+:func:`likelihub.backend.checks.check_backend` checks a backend against this contract.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import ModelConfig
+    from likelihub.model import ModelConfig
 
 __all__ = [
     "Backend",

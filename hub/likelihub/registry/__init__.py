@@ -1,0 +1,5 @@
+"""The plugin registry: entry points of the group ``likelihub.backends`` and their pluggy hooks.
+
+- :mod:`~likelihub.registry.hookspecs`: the hooks a plugin implements;
+- :mod:`~likelihub.registry.plugins`: loading plugins, :func:`get_backend` and friends.
+"""

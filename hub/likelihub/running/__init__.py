@@ -1,0 +1,7 @@
+"""Running many inferences: scans over families of models and their output.
+
+- :mod:`~likelihub.running.scanning`: executors (serial, local processes, Dask), chunking, progress;
+- :mod:`~likelihub.running.worker_processes`: workers that die with their parent;
+- :mod:`~likelihub.running.scan_output`: rows appended as they finish, resume, atomic final file;
+- :mod:`~likelihub.running.scan_formats`: CSV, JSON and JSON-lines rows.
+"""
