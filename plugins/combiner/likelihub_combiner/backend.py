@@ -21,7 +21,7 @@ import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.infer import draw_toys
+from likelihub.plugin import draw_toys
 
 from .components import Component, component_backend
 from .overlap import refuse_overlaps

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from likelihub import StatisticalModel
-from likelihub.backend.contract import Backend
 from likelihub.errors import InvalidModelError
+from likelihub.plugin import Backend
 
 __all__ = ["Component", "component_backend"]
 

@@ -25,8 +25,8 @@ import sys
 
 import click
 
-from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, write_output
-from likelihub.cli.options import reporting_errors as _reporting_errors
+from likelihub.plugin import CONFIDENCE_LEVEL, FINITE, OutputFile, write_output
+from likelihub.plugin import reporting_errors as _reporting_errors
 
 from .cli_scan import scan_command
 from .cli_sources import pallet_patches, pallet_patchset
@@ -90,7 +90,7 @@ def _build(workspace, member, patches, patchset, patch_name, measurement):
 
 def _check_mu(model, mu: float, test_stat: str) -> None:
     """Refuse a tested mu outside the bounds the test statistic fits the POI within."""
-    from likelihub.infer.profile import poi_bounds_for
+    from likelihub.plugin import poi_bounds_for
 
     with _reporting_errors():
         poi = model.config.require_poi()
@@ -175,17 +175,17 @@ def _brazil_plot(model, mus, test_stat, limit, cl):
     """The Brazil band of ``model`` on ``mus`` drawn into a new figure (no pyplot, no GUI)."""
     from matplotlib.figure import Figure
 
-    from likelihub.plot import brazil_band
+    from likelihub.plugin import plot
 
     ax = Figure(figsize=(6.4, 4.8)).subplots()
-    return brazil_band(model.cls_scan(mus, test_statistic=test_stat), limit=limit, cl=cl, ax=ax)
+    return plot.brazil_band(model.cls_scan(mus, test_statistic=test_stat), limit=limit, cl=cl, ax=ax)
 
 
 def _save(ax, path: str) -> None:
-    from likelihub.plot import save
+    from likelihub.plugin import plot
 
     try:
-        save(ax, path)
+        plot.save(ax, path)
     except (OSError, ValueError) as error:
         raise click.ClickException(f"cannot write the plot {path}: {error}") from None
 

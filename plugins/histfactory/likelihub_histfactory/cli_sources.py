@@ -18,8 +18,8 @@ from pathlib import Path, PurePath
 
 import click
 
-from likelihub.cli.options import one_line
 from likelihub.errors import InvalidModelError
+from likelihub.plugin import one_line
 
 from .spec.io import archive_members, is_archive, resolve_member
 

@@ -25,8 +25,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 
 from likelihub import StatisticalModel
-from likelihub.arguments import choice
 from likelihub.errors import InvalidArgumentError
+from likelihub.plugin import arguments
 
 from .backend import HistFactoryBackend
 from .compile import SampleCache, compile_model
@@ -149,6 +149,6 @@ def _check_arguments(*, patches, measurement, patch_name, interpolation_codes, m
         raise InvalidArgumentError(
             f"must be a mapping such as {{'normsys': '4', 'histosys': '4p'}}, got "
             f"{type(interpolation_codes).__name__}", argument="interpolation_codes")
-    choice(unused_parameters, argument="unused_parameters", choices=UNUSED_PARAMETERS)
-    choice(device, argument="device", choices=DEVICES)
+    arguments.choice(unused_parameters, argument="unused_parameters", choices=UNUSED_PARAMETERS)
+    arguments.choice(device, argument="device", choices=DEVICES)
     return patches

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from likelihub.backend.stacking import BackendStack
+from likelihub.plugin import BackendStack
 
 from .kernels import stacked as stacked_kernels
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from likelihub.arguments import numbers_array
 from likelihub.errors import InvalidDataError, InvalidModelError
+from likelihub.plugin import arguments
 
 __all__ = [
     "as_yields",
@@ -44,7 +44,7 @@ def _bins(mask: np.ndarray) -> list[int]:
 
 def _vector(values, argument: str, n_bins: int | None, error=InvalidModelError) -> np.ndarray:
     # booleans and numeric strings are refused, not converted (likelihub.arguments)
-    array = numbers_array(values, argument=argument, error=error)
+    array = arguments.numbers_array(values, argument=argument, error=error)
     if array.ndim != 1:
         raise error(f"must be one value per bin, got shape {array.shape}", argument=argument)
     if n_bins is not None and array.size != n_bins:
@@ -96,7 +96,7 @@ def as_positive(values, argument: str, n_bins: int, allow_zero: bool = False) ->
 
 
 def _square(values, argument: str, n_bins: int) -> np.ndarray:
-    matrix = numbers_array(values, argument=argument, error=InvalidModelError)
+    matrix = arguments.numbers_array(values, argument=argument, error=InvalidModelError)
     if matrix.shape != (n_bins, n_bins):
         raise InvalidModelError(f"has shape {matrix.shape}, expected ({n_bins}, {n_bins}) for {n_bins} bins",
                                 argument=argument)

@@ -1,0 +1,93 @@
+"""The published plugin API: everything a backend author needs, in one module.
+
+A plugin (a distribution with an entry point in the group ``likelihub.backends``) imports from the
+core only ``likelihub``, ``likelihub.errors`` and this module; the bundled plugins do exactly that,
+as a third-party plugin would (``tests/hub/test_plugin_api.py`` keeps it so). What is listed in
+``__all__`` is a promise: it changes only with a new major version of likelihub.
+
+    from likelihub.plugin import DataLayout, ModelConfig, StatisticalModel, hookimpl
+
+    @hookimpl
+    def likelihub_register_backends(register):
+        register("mybackend.counting", make_counting, version="1.0", description="...")
+
+What is here, by concern:
+
+- hooks: :data:`hookimpl` marks a plugin's hook implementations (see
+  :mod:`likelihub.registry.hookspecs` for the hooks);
+- the contract: :class:`ModelConfig` and :class:`DataLayout` (what a backend declares),
+  :class:`Backend` and one protocol per optional capability, :func:`check_backend` (the contract
+  as a test), :class:`StatisticalModel` (what a backend factory returns);
+- batches of same-structure models: :class:`BackendStack`, :class:`StackMember`;
+- toys: :func:`draw_toys` (pseudo-data of any backend: its own sampler or the generic one);
+- arguments: :mod:`arguments <likelihub.arguments>`, the checkers that turn bad user input into
+  :mod:`likelihub.errors` errors naming the argument; :func:`poi_bounds_for`;
+- command line: click option types (:data:`FINITE`, :class:`FiniteFloat`, :data:`CONFIDENCE_LEVEL`,
+  :class:`OutputFile`, :data:`EXECUTOR`), :func:`reporting_errors`, :func:`one_line`,
+  :func:`write_output`;
+- plots: :mod:`plot <likelihub.plot>` (matplotlib is imported only when a plot is drawn).
+"""
+
+from __future__ import annotations
+
+from likelihub import arguments, plot
+from likelihub.backend.checks import check_backend
+from likelihub.backend.config import DataLayout, ModelConfig
+from likelihub.backend.contract import (
+    Backend,
+    SupportsBatch,
+    SupportsDescribe,
+    SupportsGradient,
+    SupportsHessian,
+    SupportsSampling,
+)
+from likelihub.backend.stacking import BackendStack, StackMember
+from likelihub.cli.options import (
+    CONFIDENCE_LEVEL,
+    EXECUTOR,
+    FINITE,
+    FiniteFloat,
+    OutputFile,
+    one_line,
+    reporting_errors,
+    write_output,
+)
+from likelihub.infer.profile import poi_bounds_for
+from likelihub.infer.toys import draw_toys
+from likelihub.model import StatisticalModel
+from likelihub.registry.hookspecs import hookimpl
+
+__all__ = [
+    # hooks
+    "hookimpl",
+    # the contract
+    "ModelConfig",
+    "DataLayout",
+    "Backend",
+    "SupportsGradient",
+    "SupportsHessian",
+    "SupportsBatch",
+    "SupportsSampling",
+    "SupportsDescribe",
+    "check_backend",
+    "StatisticalModel",
+    # batches of same-structure models
+    "BackendStack",
+    "StackMember",
+    # toys
+    "draw_toys",
+    # arguments
+    "arguments",
+    "poi_bounds_for",
+    # command line
+    "FINITE",
+    "FiniteFloat",
+    "CONFIDENCE_LEVEL",
+    "OutputFile",
+    "EXECUTOR",
+    "reporting_errors",
+    "one_line",
+    "write_output",
+    # plots
+    "plot",
+]
