@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-import likelihub
+from likelihub.errors import InvalidDataError, InvalidModelError
+from likelihub.plugin import DataLayout, ModelConfig
 
 LOG_SQRT_TWO_PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -37,20 +38,19 @@ class CountingExperiment:
     def __init__(self, signal_yield: float, background_yield: float,
                  background_uncertainty: float, observed: float):
         if background_yield <= 0 or background_uncertainty <= 0:
-            raise likelihub.errors.InvalidModelError(
+            raise InvalidModelError(
                 "the background yield and its uncertainty must be positive",
                 argument="background_yield" if background_yield <= 0 else "background_uncertainty")
         if observed < 0:
-            raise likelihub.errors.InvalidDataError("observed events cannot be negative",
-                                                    argument="observed")
+            raise InvalidDataError("observed events cannot be negative", argument="observed")
         self.signal = float(signal_yield)
         self.background = float(background_yield)
         self.delta = float(background_uncertainty) / self.background
-        self.config = likelihub.ModelConfig(
+        self.config = ModelConfig(
             parameter_names=["mu", "theta"], poi_index=0, init=[1.0, 0.0],
             bounds=[(0.0, 100.0), (-5.0, 5.0)], n_main=1,
             # lets the core draw toys: n is Poisson, a is Normal with width 1
-            data_layout=likelihub.DataLayout(("poisson", "normal"), [1.0, 1.0]),
+            data_layout=DataLayout(("poisson", "normal"), [1.0, 1.0]),
         )
         self.data = np.array([observed, 0.0])
 

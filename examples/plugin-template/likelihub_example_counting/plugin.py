@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import likelihub
+from likelihub.plugin import hookimpl
 
 from . import __version__
 
 
-@likelihub.hookimpl
+@hookimpl
 def likelihub_register_backends(register):
     """Register ``example.counting``; the factory is imported only when the backend is used."""
     register(
