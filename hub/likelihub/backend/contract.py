@@ -19,8 +19,10 @@ The function that evaluates the points of a scan (:func:`likelihub.scan`) may of
 Which of them an object offers is decided in one place, :func:`likelihub.backend.capabilities.
 capabilities` (and :func:`~likelihub.backend.capabilities.evaluator_capabilities`), which also
 names the fallback the core takes where one is absent. A capability is present where the object
-has its methods, not None (the rule of ``isinstance`` with these runtime-checkable protocols);
-adding one means adding its protocol here and its field in :mod:`likelihub.backend.capabilities`.
+has its protocol's methods, none of them None (``isinstance`` with these runtime-checkable
+protocols agrees, except that it takes a method of the class even where the instance sets it to
+None); adding one means adding its protocol here and its field in
+:mod:`likelihub.backend.capabilities`.
 
 Data are one flat array: the main measurements first, then the auxiliary data (global
 observables) of the constraint terms; ``config.n_main`` says where the split is.
