@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from likelihub import arguments as check
+from likelihub.backend.capabilities import capabilities, missing_members
 from likelihub.backend.config import ModelConfig
 from likelihub.backend.contract import Backend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
@@ -68,10 +69,8 @@ class StatisticalModel:
 
     def __init__(self, backend, name: str | None = None, fit_options: Mapping | None = None):
         if not isinstance(backend, Backend):
-            missing = [a for a in ("config", "data", "expected_data", "logpdf")
-                       if not hasattr(backend, a)]
             raise InvalidModelError(f"{type(backend).__name__} is not a likelihub backend: "
-                                    f"it lacks {missing}")
+                                    f"it lacks {missing_members(backend)}")
         if not isinstance(backend.config, ModelConfig):
             raise InvalidModelError(f"{type(backend).__name__}.config must be a ModelConfig")
         if name is not None and not isinstance(name, str):
@@ -150,7 +149,7 @@ class StatisticalModel:
 
     def describe(self) -> str:
         """A short summary of the model (the backend's ``describe()`` where it has one)."""
-        if callable(getattr(self.backend, "describe", None)):
+        if capabilities(self.backend).describe:
             return self.backend.describe()
         return repr(self)
 

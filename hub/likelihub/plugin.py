@@ -16,8 +16,10 @@ What is here, by concern:
 - hooks: :data:`hookimpl` marks a plugin's hook implementations (see
   :mod:`likelihub.registry.hookspecs` for the hooks);
 - the contract: :class:`ModelConfig` and :class:`DataLayout` (what a backend declares),
-  :class:`Backend` and one protocol per optional capability, :func:`check_backend` (the contract
-  as a test), :class:`StatisticalModel` (what a backend factory returns);
+  :class:`Backend` and one protocol per optional capability, :func:`capabilities` (the one probe
+  of what a backend offers, and the fallback for what it lacks), :func:`optional_method` (methods
+  a backend offers per instance), :func:`check_backend` (the contract as a test),
+  :class:`StatisticalModel` (what a backend factory returns);
 - batches of same-structure models: :class:`BackendStack`, :class:`StackMember`;
 - toys: :func:`draw_toys` (pseudo-data of any backend: its own sampler or the generic one);
 - arguments: :mod:`arguments <likelihub.arguments>`, the checkers that turn bad user input into
@@ -31,15 +33,20 @@ What is here, by concern:
 from __future__ import annotations
 
 from likelihub import arguments, plot
+from likelihub.backend.capabilities import Capabilities, capabilities, optional_method
 from likelihub.backend.checks import check_backend
 from likelihub.backend.config import DataLayout, ModelConfig
 from likelihub.backend.contract import (
     Backend,
-    SupportsBatch,
+    Stack,
+    SupportsBatchDerivatives,
     SupportsDescribe,
+    SupportsEvaluateMany,
     SupportsGradient,
     SupportsHessian,
     SupportsSampling,
+    SupportsStacking,
+    SupportsWarmUp,
 )
 from likelihub.backend.stacking import BackendStack, StackMember
 from likelihub.cli.options import (
@@ -66,9 +73,16 @@ __all__ = [
     "Backend",
     "SupportsGradient",
     "SupportsHessian",
-    "SupportsBatch",
+    "SupportsBatchDerivatives",
+    "SupportsStacking",
+    "Stack",
     "SupportsSampling",
     "SupportsDescribe",
+    "SupportsEvaluateMany",
+    "SupportsWarmUp",
+    "capabilities",
+    "Capabilities",
+    "optional_method",
     "check_backend",
     "StatisticalModel",
     # batches of same-structure models

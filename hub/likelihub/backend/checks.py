@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from likelihub.backend.capabilities import capabilities, missing_members
 from likelihub.backend.config import ModelConfig
 from likelihub.backend.contract import Backend
-from likelihub.backend.derivatives import numerical_gradient
+from likelihub.backend.derivatives import numerical_gradient, numerical_hessian
 
 __all__ = ["check_backend"]
 
@@ -24,8 +25,9 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
     length, finite; logpdf finite and a float; and where present: ``value_and_grad`` agrees
     with ``logpdf`` and with central finite differences (``rtol``, relative to the gradient's
     largest entry), ``hessian`` is symmetric and agrees with finite differences of the gradient,
-    ``logpdf_batch`` agrees with ``logpdf``, ``sample`` has shape (size, ndata), ``describe`` is
-    a string.
+    ``sample`` has shape (size, ndata), ``describe`` is a string (what is present is decided by
+    :func:`likelihub.backend.capabilities.capabilities`); and ``logpdf_batch``, which many plugins
+    offer though the core never calls it, agrees with ``logpdf`` where it is present.
 
     Parameters
     ----------
@@ -39,7 +41,7 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
         Random generator for the sampler check.
     """
     _assert(isinstance(backend, Backend), f"{type(backend).__name__} lacks part of the contract: "
-            "config, data, expected_data, logpdf")
+            f"{', '.join(missing_members(backend))}")
     config = backend.config
     _assert(isinstance(config, ModelConfig), "config is not a likelihub.ModelConfig")
     pars = np.array(config.init if pars is None else pars, dtype=float)
@@ -56,7 +58,8 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
     def logpdf(p):
         return float(backend.logpdf(p, data))
 
-    if callable(getattr(backend, "value_and_grad", None)):
+    offered = capabilities(backend)
+    if offered.gradient:
         v, grad = backend.value_and_grad(pars, data)
         grad = np.asarray(grad, dtype=float)
         _assert(np.isclose(v, value, rtol=1e-10, atol=1e-10),
@@ -68,28 +71,26 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
         _assert(np.allclose(grad, numeric, rtol=rtol, atol=rtol * scale),
                 f"gradient of {config.parameter_names[worst]!r} is {grad[worst]}, "
                 f"finite differences give {numeric[worst]}")
-    if callable(getattr(backend, "hessian", None)):
+    if offered.hessian:
         hess = np.asarray(backend.hessian(pars, data), dtype=float)
         _assert(hess.shape == (pars.size, pars.size), f"hessian shape {hess.shape}")
         _assert(np.allclose(hess, hess.T, rtol=1e-8, atol=1e-10), "hessian is not symmetric")
-        if callable(getattr(backend, "value_and_grad", None)):
-            from likelihub.backend.derivatives import numerical_hessian
-
+        if offered.gradient:
             numeric = numerical_hessian(lambda p: np.asarray(backend.value_and_grad(p, data)[1]),
                                         pars)
             scale = max(1.0, float(np.max(np.abs(numeric))))
             _assert(np.allclose(hess, numeric, rtol=rtol * 10, atol=rtol * 10 * scale),
                     "hessian differs from finite differences of the gradient")
-    if callable(getattr(backend, "logpdf_batch", None)):
+    if callable(getattr(backend, "logpdf_batch", None)):  # outside the contract: see the docstring
         batch_pars = np.stack([pars, pars])
         batch = np.asarray(backend.logpdf_batch(batch_pars, np.stack([data, expected])))
         _assert(batch.shape == (2,), f"logpdf_batch shape {batch.shape}, expected (2,)")
         single = [value, float(backend.logpdf(pars, expected))]
         _assert(np.allclose(batch, single, rtol=1e-10, atol=1e-10),
                 f"logpdf_batch {batch.tolist()} differs from logpdf {single}")
-    if callable(getattr(backend, "sample", None)):
+    if offered.sampling:
         toys = np.asarray(backend.sample(pars, 3, rng or np.random.default_rng(0)))
         _assert(toys.shape == (3, data.size), f"sample shape {toys.shape}, expected (3, {data.size})")
         _assert(bool(np.all(np.isfinite(toys))), "sample returned non-finite values")
-    if callable(getattr(backend, "describe", None)):
+    if offered.describe:
         _assert(isinstance(backend.describe(), str), "describe() must return a string")

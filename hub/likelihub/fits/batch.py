@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from likelihub.backend.capabilities import capabilities
 from likelihub.backend.stacking import is_stack
 from likelihub.errors import FitTimeLimitError
 from likelihub.fits.blas import single_blas_thread
@@ -29,8 +30,7 @@ __all__ = ["fit_batch", "lockstep_newton", "LockstepFits", "supports_batch_fits"
 
 def supports_batch_fits(backend) -> bool:
     """Whether ``backend`` has ``value_and_grad_batch`` and ``hessian_batch``."""
-    return all(callable(getattr(backend, name, None))
-               for name in ("value_and_grad_batch", "hessian_batch"))
+    return capabilities(backend).batch_derivatives
 
 
 @dataclass

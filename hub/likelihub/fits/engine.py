@@ -31,6 +31,7 @@ import numpy as np
 from iminuit import Minuit
 from scipy.optimize import minimize
 
+from likelihub.backend.capabilities import capabilities
 from likelihub.errors import FitError, FitTimeLimitError
 from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import (
@@ -290,11 +291,10 @@ def _poi_limit(backend, data, fixed_values, start, bounds, **options) -> FitResu
 
 def model_label(backend) -> str:
     """A short name of the model for messages: the first line of ``describe()``, else its class."""
-    describe = getattr(backend, "describe", None)
     line = ""
-    if callable(describe):
+    if capabilities(backend).describe:
         try:
-            line = str(describe()).strip().splitlines()[0]
+            line = str(backend.describe()).strip().splitlines()[0]
         except Exception:  # a label for a message must not fail
             line = ""
     if not line:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from likelihub.backend.capabilities import capabilities
 from likelihub.backend.derivatives import numerical_gradient, numerical_hessian
 from likelihub.fits.budget import BudgetExhausted, Deadline
 
@@ -49,8 +50,9 @@ class NegativeLogLikelihood:
         self.data = np.asarray(data, dtype=float)
         self.template = np.array(template, dtype=float)
         self.free = np.asarray(free, dtype=bool)
-        self.has_gradient = callable(getattr(backend, "value_and_grad", None))
-        self.has_analytic_hessian = callable(getattr(backend, "hessian", None))
+        offered = capabilities(backend)
+        self.has_gradient = offered.gradient
+        self.has_analytic_hessian = offered.hessian
         self.n_evaluations = 0
         self.n_requests = 0
         self._repeats = 0

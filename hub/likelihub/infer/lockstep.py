@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from likelihub.backend.capabilities import capabilities
 from likelihub.backend.stacking import BackendStack, stackable_groups
 from likelihub.fits.batch import lockstep_newton
 from likelihub.fits.engine import DEFAULT_EDM_MAX, FitResult
@@ -43,7 +44,7 @@ def make_stack(backends: Sequence) -> BackendStack:
     """A stack of ``backends``: their class's own (``stack(backends)``, fused kernels) where all
     are of one class that has one, else the generic :class:`~likelihub.backend.stacking.BackendStack`."""
     kind = type(backends[0])
-    if all(type(b) is kind for b in backends) and callable(getattr(kind, "stack", None)):
+    if all(type(b) is kind for b in backends) and capabilities(backends[0]).stacking:
         return kind.stack(backends)
     return BackendStack(backends)
 
@@ -188,7 +189,8 @@ def cls_together(models: Sequence, mu: float = 1.0, expected: str = "all", **cal
 def _has_derivatives(backend) -> bool:
     """Whether lock-step fits can run on ``backend`` (exact gradients and Hessians); models
     without them are fitted by their calculators alone."""
-    return all(callable(getattr(backend, name, None)) for name in ("value_and_grad", "hessian"))
+    offered = capabilities(backend)
+    return offered.gradient and offered.hessian
 
 
 def _edm_max(calculator: AsymptoticCalculator) -> float:

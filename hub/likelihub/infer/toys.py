@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from likelihub.backend.capabilities import capabilities
 from likelihub.errors import CapabilityError, FitError, FitTimeLimitError
 from likelihub.fits.batch import fit_batch, lockstep_newton, supports_batch_fits
 from likelihub.fits.blas import single_blas_thread
@@ -68,7 +69,7 @@ BATCH_BYTES = 2**25
 
 def require_sampler(backend) -> None:
     """Raise :class:`~likelihub.errors.CapabilityError` unless toys can be drawn from ``backend``."""
-    if not callable(getattr(backend, "sample", None)) and backend.config.data_layout is None:
+    if not capabilities(backend).toys:
         raise CapabilityError(
             "toys need a backend with sample(pars, size, rng) or a config.data_layout; "
             f"{type(backend).__name__} has neither"
@@ -78,7 +79,7 @@ def require_sampler(backend) -> None:
 def draw_toys(backend, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """``size`` pseudo-data sets at ``pars``: the backend's ``sample`` or its ``data_layout``."""
     require_sampler(backend)
-    if callable(getattr(backend, "sample", None)):
+    if capabilities(backend).sampling:
         return np.asarray(backend.sample(pars, size, rng), dtype=float)
     return backend.config.data_layout.sample(np.asarray(backend.expected_data(pars), dtype=float),
                                              size, rng)

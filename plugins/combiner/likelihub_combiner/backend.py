@@ -10,7 +10,10 @@ sum of the components' logpdfs; a fit of it profiles each theta_k, so its profil
 at fixed mu is the sum of the components' profile likelihoods at s_k mu (the nested profile).
 Data, Asimov data and toys are concatenations in the layout of
 :mod:`likelihub_combiner.components`; gradients, Hessians, batches and toys pass through when
-every component has them.
+every component has them: the class defines those methods once, and each combination offers
+those its components allow (``offered_methods``, decided when it is built, through
+:func:`likelihub.plugin.capabilities`); the others are absent from it
+(:func:`likelihub.plugin.optional_method`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import draw_toys
+from likelihub.plugin import capabilities, draw_toys, optional_method
 
 from .components import Component, component_backend
 from .overlap import refuse_overlaps
@@ -120,6 +123,11 @@ class UncorrelatedCombination:
     ----------
     components
         The :class:`~likelihub_combiner.components.Component` of each model.
+    offered_methods
+        The optional methods of the contract this combination offers: ``value_and_grad``,
+        ``hessian``, ``value_and_grad_batch`` with ``hessian_batch``, and ``logpdf_batch`` where
+        every component has them; ``sample`` where every component can draw toys (its own
+        ``sample`` or its ``config.data_layout``). The others are absent (AttributeError).
 
     Raises
     ------
@@ -176,7 +184,7 @@ class UncorrelatedCombination:
         self.config = ModelConfig(parameter_names, poi_index=0, init=init, bounds=bounds,
                                   fixed=fixed, n_main=total_main, data_layout=self._data_layout())
         self.data = self._merge([np.asarray(c.backend.data, dtype=float) for c in self.components])
-        self._add_capabilities()
+        self.offered_methods: frozenset[str] = self._offered_methods()
 
     # -- construction helpers -----------------------------------------------------------------
     def _poi_bounds(self) -> tuple[float, float]:
@@ -208,26 +216,23 @@ class UncorrelatedCombination:
             c.place_data(np.asarray(layout.widths, dtype=float), widths)
         return DataLayout(tuple(kinds), widths)
 
-    def _add_capabilities(self) -> None:
-        """Expose gradients, Hessians, batches and toys when every component has them."""
-        backends = [c.backend for c in self.components]
-
-        def every(attribute: str) -> bool:
-            return all(callable(getattr(b, attribute, None)) for b in backends)
-
-        if every("value_and_grad"):
-            self.value_and_grad = self._value_and_grad
-        if every("hessian"):
-            self.hessian = self._hessian
-        if every("logpdf_batch"):
-            self.logpdf_batch = self._logpdf_batch
-        if every("value_and_grad_batch") and every("hessian_batch"):
+    def _offered_methods(self) -> frozenset[str]:
+        """Gradients, Hessians, batches and toys where every component has them."""
+        offered = [capabilities(c.backend) for c in self.components]
+        methods = set()
+        if all(o.gradient for o in offered):
+            methods.add("value_and_grad")
+        if all(o.hessian for o in offered):
+            methods.add("hessian")
+        if all(o.batch_derivatives for o in offered):
             # the core's lock-step fitter (likelihub.fits.batch) uses these for toys
-            self.value_and_grad_batch = self._value_and_grad_batch
-            self.hessian_batch = self._hessian_batch
-        if all(callable(getattr(b, "sample", None)) or b.config.data_layout is not None
-               for b in backends):
-            self.sample = self._sample
+            methods |= {"value_and_grad_batch", "hessian_batch"}
+        if all(o.toys for o in offered):
+            methods.add("sample")
+        # not part of the core's contract (the core never calls it), but offered by the plugins
+        if all(callable(getattr(c.backend, "logpdf_batch", None)) for c in self.components):
+            methods.add("logpdf_batch")
+        return frozenset(methods)
 
     def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         """Combined data (last axis) from each component's data, in the combined layout."""
@@ -256,7 +261,8 @@ class UncorrelatedCombination:
         return float(sum(c.backend.logpdf(c.component_parameters(pars), c.component_data(data))
                          for c in self.components))
 
-    def _value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+    @optional_method
+    def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
         """The logpdf and its gradient, from the components' (chain rule on mu_k = s_k mu)."""
         pars = np.asarray(pars, dtype=float)
         total, grad = 0.0, np.zeros(pars.size)
@@ -267,7 +273,8 @@ class UncorrelatedCombination:
             c.place_gradient(np.asarray(component_grad, dtype=float), grad)
         return total, grad
 
-    def _hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+    @optional_method
+    def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Hessian of the logpdf: block diagonal in the nuisances, coupled through mu."""
         pars = np.asarray(pars, dtype=float)
         out = np.zeros((pars.size, pars.size))
@@ -282,14 +289,16 @@ class UncorrelatedCombination:
         n = max(pars.shape[0], data.shape[0])
         return np.broadcast_to(pars, (n, pars.shape[1])), np.broadcast_to(data, (n, data.shape[1]))
 
-    def _logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+    @optional_method
+    def logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Sum of the components' batched logpdfs: pars (N, P), data (N, D) or one of each."""
         pars, data = self._broadcast(pars, data)
         return sum(np.asarray(c.backend.logpdf_batch(c.component_parameters(pars),
                                                      c.component_data(data)), dtype=float)
                    for c in self.components)
 
-    def _value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @optional_method
+    def value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """logpdf (N,) and gradients (N, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         total, grad = np.zeros(pars.shape[0]), np.zeros(pars.shape)
@@ -300,7 +309,8 @@ class UncorrelatedCombination:
             c.place_gradient(np.asarray(component_grad, dtype=float), grad)
         return total, grad
 
-    def _hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+    @optional_method
+    def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Hessians (N, P, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         out = np.zeros((pars.shape[0], pars.shape[1], pars.shape[1]))
@@ -309,7 +319,8 @@ class UncorrelatedCombination:
             c.place_hessian(np.asarray(hessian, dtype=float), out)
         return out
 
-    def _sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    @optional_method
+    def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Toys of every component (main and auxiliary data), drawn in turn from ``rng``."""
         return self._merge([draw_toys(c.backend, c.component_parameters(pars), size, rng)
                             for c in self.components])
@@ -320,7 +331,7 @@ class UncorrelatedCombination:
                  f"{POI_NAME!r}: {self.config.n_parameters} parameters, {self.data.size} data "
                  f"({self.config.n_main} main)"]
         for c in self.components:
-            summary = (c.backend.describe() if callable(getattr(c.backend, "describe", None))
+            summary = (c.backend.describe() if capabilities(c.backend).describe
                        else type(c.backend).__name__)
             first, *rest = summary.splitlines() or [""]
             lines.append(f"  {c.name} (POI {c.backend.config.poi_name!r} = "
