@@ -6,7 +6,8 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "likelihub_register_commands"]
+__all__ = ["likelihub_register_backends", "likelihub_register_commands",
+           "likelihub_register_point_sources"]
 
 
 @likelihub.hookimpl
@@ -30,3 +31,12 @@ def likelihub_register_commands(register):
 
     for command in commands:
         register(command)
+
+
+@likelihub.hookimpl
+def likelihub_register_point_sources(register):
+    """Register ``histfactory.patchset``: a background workspace and its signal patches."""
+    register("histfactory.patchset", "likelihub_histfactory.points:PatchsetSource", version=__version__,
+             description="a background-only workspace and its signal points: a pyhf patchset, a "
+                         "pattern of patch files or a folder of them",
+             core_versions=">=0.1,<0.2")
