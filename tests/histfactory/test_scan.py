@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 import likelihub
+from likelihub.cli.scan import scan_command
 from likelihub.errors import ExecutorError, ScanOutputError
-from likelihub_histfactory.cli import scan_command
 from likelihub_histfactory.scan import scan
 from likelihub_histfactory.spec import workspace as workspace_module
 from likelihub_histfactory.spec.checks import UnusedParameterWarning

@@ -17,6 +17,7 @@ import click
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
 from likelihub.cli.options import one_line
+from likelihub.cli.scan import scan_command
 from likelihub.errors import LikelihubError
 from likelihub.registry.plugins import available_backends, default_registry
 
@@ -123,6 +124,7 @@ def plugins_command():
 
 
 cli.add_command(demo_command)
+cli.add_command(scan_command)
 
 
 def _add_plugin_commands(group: click.Group) -> None:

@@ -175,9 +175,10 @@ def find_point_source(source, /, *more, **options):
     if willing:
         names = ", ".join(s.name for s in willing)
         raise InvalidArgumentError(f"{label!r} is recognised by several point sources ({names}): "
-                                   "name one with kind=", argument="kind")
+                                   "name one with kind= (--kind on the command line)", argument="kind")
     raise InvalidArgumentError(f"no installed point source recognises {label!r} (installed: "
-                               f"{', '.join(infos) or 'none'}): name one with kind=", argument="kind")
+                               f"{', '.join(infos) or 'none'}): name one with kind= (--kind on the "
+                               "command line)", argument="kind")
 
 
 def available_examples() -> dict[str, ExampleInfo]:
