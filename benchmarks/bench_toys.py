@@ -83,7 +83,7 @@ def published_models(names: list[str], ntoys: int) -> None:
 
 
 def main() -> None:
-    from likelihub.cli.demo import EXAMPLE_WORKSPACE
+    from likelihub_histfactory.example import EXAMPLE_WORKSPACE
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pyhf-toys", type=int, default=300)

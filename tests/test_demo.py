@@ -7,9 +7,9 @@ from click.testing import CliRunner
 
 import likelihub as lh
 from likelihub.cli import cli
-from likelihub.cli.demo import EXAMPLE_WORKSPACE
+from likelihub_histfactory.example import EXAMPLE_WORKSPACE
 
-# pyhf 0.7.6 (numpy backend, default optimiser) on hub/likelihub/data/example_workspace.json:
+# pyhf 0.7.6 (numpy backend, default optimiser) on likelihub_histfactory/data/example_workspace.json:
 # pyhf.infer.hypotest(1.0, data, model, return_expected_set=True), mle.fit, and
 # upper_limits.upper_limit(data, model, rtol=1e-8) (peers venv, 2026-11-22).
 PYHF_CLS_OBS = 0.23211382
@@ -45,3 +45,27 @@ def test_demo_reproduces_pyhf(demo_output):
     assert demo_output["fit"]["values"][mu_index] == pytest.approx(PYHF_MU_HAT, abs=1e-3)
     assert demo_output["upper_limit"]["observed"] == pytest.approx(PYHF_LIMIT_OBS, rel=1e-4)
     assert demo_output["upper_limit"]["expected"] == pytest.approx(PYHF_LIMIT_EXP, rel=1e-4)
+
+
+def test_demo_says_which_plugin_gave_the_example():
+    if "histfactory" not in lh.available_backends():
+        pytest.skip("the histfactory plugin is not installed")
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].endswith("(example 'histfactory.example' of plugin 'histfactory')")
+
+
+def test_demo_without_an_example_is_one_line(monkeypatch):
+    import sys
+
+    import likelihub.cli.main  # noqa: F401  (the module, which `likelihub.cli.main` hides)
+    from likelihub.registry import plugins
+    from likelihub.registry.plugins import Registry
+
+    empty = Registry([])
+    monkeypatch.setattr(plugins, "default_registry", lambda: empty)
+    monkeypatch.setattr(sys.modules["likelihub.cli.main"], "default_registry", lambda: empty)
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: no installed plugin offers an example model (pip install "
+                                     "'likelihub[all]' installs the bundled plugins)")

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import likelihub as lh  # noqa: E402
-from likelihub.cli.demo import EXAMPLE_WORKSPACE  # noqa: E402
 from likelihub.errors import InvalidModelError, LikelihubError  # noqa: E402
+from likelihub_histfactory.example import EXAMPLE_WORKSPACE  # noqa: E402
 
 BASE = json.loads(EXAMPLE_WORKSPACE.read_text())
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=120,

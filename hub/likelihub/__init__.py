@@ -59,35 +59,35 @@ def combine(*models: StatisticalModel, names=None, **options) -> StatisticalMode
     return get_backend("combiner.uncorrelated")(models=list(models), names=names, **options)
 
 
-def scan(workspace, patchset, mu: float = 1.0, what: str = "cls", executor=None, **options):
-    """CLs at ``mu`` (or upper limits, ``what="upper_limit"``) of every signal point of a patchset.
+def scan(source, /, *more, kind: str | None = None, mu: float = 1.0, what: str = "cls", executor=None,
+         **options):
+    """CLs at ``mu`` (or upper limits, ``what="upper_limit"``) of every point of a family of models.
 
-    A thin call into the HistFactory plugin's :func:`likelihub_histfactory.scan.scan` (as
-    :func:`combine` calls the combiner); the engine that spreads points over local processes or a
-    Dask cluster is :func:`likelihub.running.scanning.run_scan`.
+    The family comes from a plugin's point source, found in the registry (as :func:`combine` finds
+    its backend): the one named by ``kind`` (``likelihub plugins`` lists them), else the one that
+    recognises the inputs. The core scans it (:func:`likelihub.running.scan.scan`): executors
+    (local processes, serial, Dask), lock-step fits, progress, incremental output and resume.
+
+        lh.scan("1Lbb.tar.gz", "patchset.json", member="BkgOnly.json")     # histfactory.patchset
+        lh.scan("grid.csv", background=b, data=n, covariance=cov)          # simplified.signal_grid
 
     Parameters
     ----------
-    workspace
-        Background-only workspace: dict, JSON path, or HEPData pallet (with ``member=``).
-    patchset
-        The patchset (path, dict, or a member name of the workspace's pallet).
+    source, *more
+        The family's inputs (a background workspace and its patchset; a table of signal yields).
+    kind
+        The point source's registered name.
     mu, what, executor
         Tested signal strength, ``"cls"`` or ``"upper_limit"``, and where to run the points.
     **options
-        ``member``, ``patchset_member``, ``cl``, ``max_workers``, ``progress``, ``output`` (a
-        ``.csv``, ``.json`` or ``.jsonl`` file the rows are appended to as they finish),
-        ``resume`` (continue an interrupted scan from ``output``), ``connect_timeout`` and
-        model options (see ``docs/scale.md``).
+        ``cl``, ``max_workers``, ``progress``, ``output`` (a ``.csv``, ``.json`` or ``.jsonl``
+        file the rows are appended to as they finish), ``resume`` (continue an interrupted scan
+        from ``output``), ``connect_timeout``, and the point source's options (see ``docs/scale.md``).
 
     Returns
     -------
     likelihub.running.scanning.ScanResult
     """
-    try:
-        from likelihub_histfactory.scan import scan as histfactory_scan
-    except ImportError as error:
-        raise errors.UnknownBackendError(
-            "likelihub.scan runs patchsets through the histfactory plugin, which is not "
-            "installed: pip install likelihub-histfactory") from error
-    return histfactory_scan(workspace, patchset, mu=mu, what=what, executor=executor, **options)
+    from likelihub.running.scan import scan as core_scan
+
+    return core_scan(source, *more, kind=kind, mu=mu, what=what, executor=executor, **options)

@@ -27,7 +27,11 @@ What is here, by concern:
 - command line: click option types (:data:`FINITE`, :class:`FiniteFloat`, :data:`CONFIDENCE_LEVEL`,
   :class:`OutputFile`, :data:`EXECUTOR`), :func:`reporting_errors`, :func:`one_line`,
   :func:`write_output`;
-- plots: :mod:`plot <likelihub.plot>` (matplotlib is imported only when a plot is drawn).
+- plots: :mod:`plot <likelihub.plot>` (matplotlib is imported only when a plot is drawn);
+- scans: :class:`PointSource` and :class:`PointFamily` (what a plugin's point source, registered
+  with the hook ``likelihub_register_point_sources``, gives :func:`likelihub.scan`: see
+  :mod:`likelihub.running.points`), :class:`ScanPoint`, :func:`settings_of`, and the core's
+  :class:`ModelEvaluator` and :class:`ScanResult`.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ from likelihub.infer.profile import poi_bounds_for
 from likelihub.infer.toys import draw_toys
 from likelihub.model import StatisticalModel
 from likelihub.registry.hookspecs import hookimpl
+from likelihub.running.points import PointFamily, PointSource, settings_of
+from likelihub.running.scan import ModelEvaluator
+from likelihub.running.scanning import ScanPoint, ScanResult
 
 __all__ = [
     # hooks
@@ -104,4 +111,11 @@ __all__ = [
     "write_output",
     # plots
     "plot",
+    # scans
+    "PointSource",
+    "PointFamily",
+    "ScanPoint",
+    "settings_of",
+    "ModelEvaluator",
+    "ScanResult",
 ]

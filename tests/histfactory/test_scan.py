@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 import likelihub
+from likelihub.cli.scan import scan_command
 from likelihub.errors import ExecutorError, ScanOutputError
-from likelihub_histfactory.cli import scan_command
 from likelihub_histfactory.scan import scan
 from likelihub_histfactory.spec import workspace as workspace_module
 from likelihub_histfactory.spec.checks import UnusedParameterWarning
@@ -233,7 +233,7 @@ def test_a_pattern_that_matches_no_patch_file_is_an_error(tmp_path):
 
 
 def test_scan_writes_its_output_and_resumes_it_without_recomputing(tmp_path, single_cls, monkeypatch):
-    from likelihub_histfactory.scan import PointEvaluator
+    from likelihub.running.scan import ModelEvaluator as PointEvaluator  # the core's, every source's
 
     output = tmp_path / "rows.csv"
     evaluated = []

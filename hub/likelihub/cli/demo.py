@@ -1,46 +1,50 @@
-"""``likelihub demo``: the main job on the small example model shipped with likelihub.
+"""``likelihub demo``: the main job on an example model that an installed plugin offers.
 
-The example (``likelihub/data/example_workspace.json``) is a pyhf JSON workspace: a signal region
-with three bins and a control region with two, nine modifiers of six types. The demo builds it with
-the ``histfactory`` backend, fits it, and prints CLs at mu = 1 and the 95% CL upper limit, observed
-and expected band, as a recaster would compute them.
+Plugins offer example models through the hook ``likelihub_register_examples``
+(:mod:`likelihub.registry.offers`); the HistFactory plugin's is a pyhf JSON workspace with a signal
+region of three bins and a control region of two. The demo builds the example (the first by name,
+or ``--example NAME``), fits it, and prints CLs at mu = 1 and the 95% CL upper limit, observed and
+expected band, as a recaster would compute them, and which plugin gave the model.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from importlib.resources import files
 
 import click
 
-from likelihub.cli.options import FINITE
-from likelihub.registry.plugins import get_backend
+from likelihub.cli.options import FINITE, reporting_errors
+from likelihub.registry.offers import get_example
 
-__all__ = ["demo_command", "EXAMPLE_WORKSPACE"]
-
-EXAMPLE_WORKSPACE = files("likelihub").joinpath("data", "example_workspace.json")
+__all__ = ["demo_command"]
 
 
 @click.command("demo")
+@click.option("--example", "example_name", default=None,
+              help="Which installed example (`likelihub plugins` lists them; default: the first).")
 @click.option("--workspace", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A pyhf JSON workspace instead of the shipped example.")
+              help="A file of the example plugin's format instead of its example (HistFactory: a "
+                   "pyhf JSON workspace).")
 @click.option("--mu", type=FINITE, default=1.0, show_default=True, help="Signal strength to test.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def demo_command(workspace: str | None, mu: float, as_json: bool):
-    """Fit, CLs and upper limit on the shipped example model (or WORKSPACE)."""
-    source = workspace or str(EXAMPLE_WORKSPACE)
-    start = time.perf_counter()
-    model = get_backend("histfactory")(workspace=source)
-    fit = model.fit()
-    cls = model.cls(mu)
-    limit = model.upper_limit()
+def demo_command(example_name: str | None, workspace: str | None, mu: float, as_json: bool):
+    """Fit, CLs and upper limit on an installed plugin's example model (or WORKSPACE)."""
+    with reporting_errors():
+        example = get_example(example_name)
+        source = workspace or example.location or example.name
+        start = time.perf_counter()
+        model = example.build(workspace)
+        fit = model.fit()
+        cls = model.cls(mu)
+        limit = model.upper_limit()
     seconds = time.perf_counter() - start
     if as_json:
-        click.echo(json.dumps({"workspace": source, "fit": fit.to_dict(), "cls": cls.to_dict(),
+        click.echo(json.dumps({"example": example.name, "plugin": example.plugin, "workspace": source,
+                               "fit": fit.to_dict(), "cls": cls.to_dict(),
                                "upper_limit": limit.to_dict(), "seconds": seconds}, indent=1))
         return
-    click.echo(f"Model: {source}")
+    click.echo(f"Model: {source} (example {example.name!r} of plugin {example.plugin!r})")
     click.echo(model.describe())
     click.echo(str(fit))
     click.echo(str(cls))

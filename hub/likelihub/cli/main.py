@@ -17,6 +17,7 @@ import click
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
 from likelihub.cli.options import one_line
+from likelihub.cli.scan import scan_command
 from likelihub.errors import LikelihubError
 from likelihub.registry.plugins import available_backends, default_registry
 
@@ -96,18 +97,34 @@ def backends_command(as_json: bool):
 
 @cli.command("plugins")
 def plugins_command():
-    """List the loaded plugins, their backends and commands, and plugins that failed."""
+    """List the loaded plugins, their backends, point sources, examples and commands, and
+    plugins (or point sources, examples) that failed."""
     registry = default_registry()
+    broken = []
     for plugin in registry.plugins:
         names = sorted(n for n, b in registry.backends.items() if b.plugin == plugin)
-        click.echo(f"{plugin}: backends {', '.join(names) or '-'}")
+        line = f"{plugin}: backends {', '.join(names) or '-'}"
+        for label, offers in (("point sources", registry.point_sources), ("examples", registry.examples)):
+            offered = sorted(n for n, o in offers.items() if o.plugin == plugin)
+            if offered:
+                line += f"; {label} {', '.join(offered)}"
+            for name in offered:
+                try:
+                    offers[name].load()
+                except LikelihubError as error:
+                    broken.append(f"{plugin}: {offers[name].kind} {name!r} failed to load "
+                                  f"({one_line(error)})")
+        click.echo(line)
     if registry.commands:
         click.echo("commands: " + ", ".join(sorted(c.name for c in registry.commands)))
     for plugin, reason in registry.failed.items():
         click.echo(f"{plugin}: {reason}")
+    for line in broken:
+        click.echo(line)
 
 
 cli.add_command(demo_command)
+cli.add_command(scan_command)
 
 
 def _add_plugin_commands(group: click.Group) -> None:

@@ -22,3 +22,19 @@ def likelihub_register_backends(register):
 @hookspec
 def likelihub_register_commands(register):
     """Register click commands of the ``likelihub`` command line: ``register(command)``."""
+
+
+@hookspec
+def likelihub_register_point_sources(register):
+    """Register sources of scan points (families of models for :func:`likelihub.scan`):
+    ``register(name, source, version=..., description=...)``, where ``source`` is a
+    :class:`likelihub.running.points.PointSource` (an instance, its class, or
+    ``"package.module:Name"``, imported on first use)."""
+
+
+@hookspec
+def likelihub_register_examples(register):
+    """Register example models (``likelihub demo``): ``register(name, factory, description=...,
+    location=...)``, where ``factory(source=None)`` (or ``"package.module:function"``) returns a
+    :class:`likelihub.model.StatisticalModel`: the plugin's example, or one read from ``source``
+    (a file of the plugin's format); ``location`` says where the example lies."""

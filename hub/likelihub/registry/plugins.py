@@ -26,6 +26,7 @@ from packaging.version import Version
 
 from likelihub.errors import PluginError, PluginWarning, UnknownBackendError
 from likelihub.registry import hookspecs
+from likelihub.registry.offers import ExampleInfo, PointSourceInfo
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -134,7 +135,8 @@ def _wrap_factory(info: BackendInfo) -> Callable:
 
 
 class Registry:
-    """Backends and command-line commands registered by a set of plugin entry points.
+    """Backends, point sources, examples and command-line commands registered by a set of plugin
+    entry points.
 
     Parameters
     ----------
@@ -148,6 +150,8 @@ class Registry:
                  core_version: str | None = None):
         self.core_version = core_version or _core_version()
         self.backends: dict[str, BackendInfo] = {}
+        self.point_sources: dict[str, PointSourceInfo] = {}
+        self.examples: dict[str, ExampleInfo] = {}
         self.commands: list = []
         self.failed: dict[str, str] = {}
         self.plugins: dict[str, object] = {}
@@ -176,18 +180,33 @@ class Registry:
                                       description, tuple(references), core_versions))
 
         commands: list = []
+        sources: list[PointSourceInfo] = []
+        examples: list[ExampleInfo] = []
+
+        def register_source(source_name: str, source, *, version: str = "", description: str = "",
+                            core_versions: str = "") -> None:
+            sources.append(PointSourceInfo(str(source_name), source, name, str(version), description,
+                                           core_versions))
+
+        def register_example(example_name: str, factory, *, version: str = "", description: str = "",
+                             location: str = "", core_versions: str = "") -> None:
+            examples.append(ExampleInfo(str(example_name), factory, name, str(version), description,
+                                        core_versions, str(location)))
+
         try:
             self._manager.register(module, name=name)
             caller = self._manager.subset_hook_caller
             others = [p for p in self._manager.get_plugins() if p is not module]
             caller("likelihub_register_backends", others)(register=register)
             caller("likelihub_register_commands", others)(register=commands.append)
+            caller("likelihub_register_point_sources", others)(register=register_source)
+            caller("likelihub_register_examples", others)(register=register_example)
         except Exception as error:
             if self._manager.is_registered(module):
                 self._manager.unregister(module)
             self._fail(name, f"failed to register ({type(error).__name__}: {error})")
             return
-        incompatible = [b for b in staged if not self._compatible(b.core_versions)]
+        incompatible = [b for b in [*staged, *sources, *examples] if not self._compatible(b.core_versions)]
         if incompatible:
             self._manager.unregister(module)
             versions = sorted({b.core_versions for b in incompatible})
@@ -202,6 +221,13 @@ class Registry:
                               f"{self.backends[info.name].plugin!r} and {name!r}; "
                               f"{name!r} wins", PluginWarning, stacklevel=3)
             self.backends[info.name] = info
+        for offers, offered in ((self.point_sources, sources), (self.examples, examples)):
+            for offer in offered:
+                if offer.name in offers:
+                    warnings.warn(f"{offer.kind} {offer.name!r} is registered by both plugin "
+                                  f"{offers[offer.name].plugin!r} and {name!r}; {name!r} wins",
+                                  PluginWarning, stacklevel=3)
+                offers[offer.name] = offer
 
     def _compatible(self, specifier: str) -> bool:
         if not specifier:

@@ -1,7 +1,8 @@
 """Scans over many signal points: one model per point, spread over local processes or a Dask cluster.
 
-:func:`run_scan` is the engine; plugins that know how to enumerate points (the HistFactory plugin's
-patchsets: :func:`likelihub.scan`) give it the points and a picklable function that evaluates one.
+:func:`run_scan` is the engine; :func:`likelihub.scan` (:mod:`likelihub.running.scan`) gives it the
+points of a plugin's point source (:mod:`likelihub.running.points`) and a picklable function that
+evaluates one (:class:`~likelihub.running.scan.ModelEvaluator`).
 
 Executors:
 
@@ -15,7 +16,7 @@ Executors:
   (e.g. ``SLURMCluster(cores=1, memory="2GB").scale(jobs=50)``) and pass ``Client(cluster)``.
 
 Points travel in chunks. Where the evaluating function has ``evaluate_many(points)`` (the
-HistFactory scan's: the fits of a chunk's models advance in lock-step), a chunk is evaluated with
+core's model evaluator: the fits of a chunk's models advance in lock-step), a chunk is evaluated with
 it; otherwise point by point. Rows come back in the order of the points, whatever order they
 finished in; a point whose evaluation fails keeps its row, with the error message in ``error``.
 As each chunk finishes, its rows go to ``on_rows`` (:class:`likelihub.running.scan_output.ScanOutput`

@@ -24,7 +24,8 @@ The data path reads top-down, each step in its own package and no step reaching 
    to (:mod:`.kernels.reference`).
 4. **likelihood -> the core**: :class:`~.backend.HistFactoryBackend` (with :mod:`.stacking` for
    scans' lock-step fits), made by the registered factory (:mod:`.factory`); :mod:`.plugin` holds
-   the hooks, :mod:`.scan` the patchset scans, :mod:`.cli` the commands.
+   the hooks, :mod:`.points` the point source of scans (``histfactory.patchset``; its family of models in
+   :mod:`.scan`), :mod:`.example` the example of ``likelihub demo``, :mod:`.cli` the commands.
 """
 
 from __future__ import annotations

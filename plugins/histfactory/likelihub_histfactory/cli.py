@@ -6,7 +6,9 @@
     likelihub fit WORKSPACE ...                                # best-fit parameters, -2 log L
     likelihub inspect WORKSPACE                                # channels, samples, parameters
     likelihub patchset extract|apply|verify|inspect ...
-    likelihub scan 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --output cls.csv
+
+``likelihub scan 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json`` is the core's command
+(:mod:`likelihub.cli.scan`), with the options of this plugin's point source (:mod:`.points`).
 
 A workspace is a JSON file, ``-`` (standard input) or a HEPData pallet (``.tar.gz``) with
 ``--member``; patches and patchsets given by a name are read from the same pallet where it has
@@ -28,12 +30,11 @@ import click
 from likelihub.plugin import CONFIDENCE_LEVEL, FINITE, OutputFile, write_output
 from likelihub.plugin import reporting_errors as _reporting_errors
 
-from .cli_scan import scan_command
 from .cli_sources import pallet_patches, pallet_patchset
 from .cli_sources import reading as _reading
 
 __all__ = ["commands", "cls_command", "limit_command", "fit_command", "inspect_command",
-           "patchset_group", "scan_command"]
+           "patchset_group"]
 
 #: What ``--plot`` says where matplotlib is missing (after the result is printed).
 PLOT_EXTRA = "matplotlib is not installed: pip install 'likelihub[plot]'"
@@ -348,5 +349,4 @@ def inspect_patchset_command(patchset, member):
 
 
 #: click commands registered under ``likelihub`` by the plugin's hook.
-commands: list = [cls_command, limit_command, fit_command, inspect_command, patchset_group,
-                  scan_command]
+commands: list = [cls_command, limit_command, fit_command, inspect_command, patchset_group]

@@ -6,7 +6,8 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "likelihub_register_commands"]
+__all__ = ["likelihub_register_backends", "likelihub_register_commands",
+           "likelihub_register_point_sources", "likelihub_register_examples"]
 
 
 @likelihub.hookimpl
@@ -30,3 +31,21 @@ def likelihub_register_commands(register):
 
     for command in commands:
         register(command)
+
+
+@likelihub.hookimpl
+def likelihub_register_point_sources(register):
+    """Register ``histfactory.patchset``: a background workspace and its signal patches."""
+    register("histfactory.patchset", "likelihub_histfactory.points:PatchsetSource", version=__version__,
+             description="a background-only workspace and its signal points: a pyhf patchset, a "
+                         "pattern of patch files or a folder of them",
+             core_versions=">=0.1,<0.2")
+
+
+@likelihub.hookimpl
+def likelihub_register_examples(register):
+    """Register the example workspace of ``likelihub demo`` (package data)."""
+    register("histfactory.example", "likelihub_histfactory.example:example_model", version=__version__,
+             description="a pyhf JSON workspace: a 3-bin signal region and a 2-bin control region, "
+                         "nine modifiers of six types",
+             location="likelihub_histfactory/data/example_workspace.json", core_versions=">=0.1,<0.2")

@@ -6,7 +6,7 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "BACKENDS"]
+__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "BACKENDS"]
 
 #: name -> (factory function in likelihub_simplified.factories, description, references)
 BACKENDS = {
@@ -41,3 +41,12 @@ def likelihub_register_backends(register):
             references=references,
             core_versions=">=0.1,<0.2",
         )
+
+
+@likelihub.hookimpl
+def likelihub_register_point_sources(register):
+    """Register ``simplified.signal_grid``: a table of signal yields, one model per point."""
+    register("simplified.signal_grid", "likelihub_simplified.grid:SignalGridSource", version=__version__,
+             description="a table of signal yields (JSON or CSV) with a shared background, data and "
+                         "covariance: one simplified likelihood per point",
+             core_versions=">=0.1,<0.2")
