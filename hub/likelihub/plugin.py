@@ -51,6 +51,7 @@ from likelihub.backend.contract import (
     SupportsSampling,
     SupportsStacking,
     SupportsWarmUp,
+    SupportsWarmUpModel,
 )
 from likelihub.backend.stacking import BackendStack, StackMember
 from likelihub.cli.options import (
@@ -87,6 +88,7 @@ __all__ = [
     "SupportsDescribe",
     "SupportsEvaluateMany",
     "SupportsWarmUp",
+    "SupportsWarmUpModel",
     "capabilities",
     "Capabilities",
     "optional_method",

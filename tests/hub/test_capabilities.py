@@ -204,3 +204,19 @@ def test_a_combination_without_any_sampler_has_no_toys():
     assert not caps.sampling and not caps.toys and caps.gradient
     assert not hasattr(combined.backend, "sample")
     assert capabilities(lh.combine(second, atlas_like()).backend).sampling
+
+
+def test_a_model_evaluators_builder_may_offer_a_warm_up_model():
+    from likelihub.running.scan import ModelEvaluator
+
+    class Builder:
+        def __call__(self, point):
+            raise AssertionError("not called")
+
+    class WithWarmUp(Builder):
+        def warm_up_model(self):
+            raise AssertionError("not called")
+
+    assert not evaluator_capabilities(ModelEvaluator(Builder())).warm_up_model
+    assert evaluator_capabilities(ModelEvaluator(WithWarmUp())).warm_up_model
+    assert isinstance(WithWarmUp(), contract.SupportsWarmUpModel)

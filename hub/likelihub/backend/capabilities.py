@@ -36,6 +36,7 @@ from likelihub.backend.contract import (
     SupportsSampling,
     SupportsStacking,
     SupportsWarmUp,
+    SupportsWarmUpModel,
 )
 
 __all__ = ["Capabilities", "EvaluatorCapabilities", "capabilities", "evaluator_capabilities",
@@ -63,6 +64,7 @@ _SAMPLING = _methods(SupportsSampling)
 _DESCRIBE = _methods(SupportsDescribe)
 _EVALUATE_MANY = _methods(SupportsEvaluateMany)
 _WARM_UP = _methods(SupportsWarmUp)
+_WARM_UP_MODEL = _methods(SupportsWarmUpModel)
 
 
 class _Described:
@@ -139,15 +141,20 @@ class EvaluatorCapabilities(_Described):
         ``evaluate_many(points)`` (:class:`~likelihub.backend.contract.SupportsEvaluateMany`).
     warm_up
         ``warm_up()`` (:class:`~likelihub.backend.contract.SupportsWarmUp`).
+    warm_up_model
+        The model builder of a :class:`~likelihub.running.scan.ModelEvaluator` offers
+        ``warm_up_model()`` (:class:`~likelihub.backend.contract.SupportsWarmUpModel`).
     """
 
     evaluate_many: bool
     warm_up: bool
+    warm_up_model: bool = False
 
     #: What the scan does where a capability is absent.
     FALLBACKS: ClassVar[Mapping[str, str]] = MappingProxyType({
         "evaluate_many": "each point of a chunk is evaluated alone, evaluate(point)",
         "warm_up": "none: each worker process prepares on its first point",
+        "warm_up_model": "none: a ModelEvaluator's workers compile or load kernels on their first point",
     })
 
 
@@ -190,8 +197,10 @@ def evaluator_capabilities(evaluate: Callable) -> EvaluatorCapabilities:
     EvaluatorCapabilities
         A bool per capability; :meth:`EvaluatorCapabilities.missing` names the fallbacks.
     """
+    builder = getattr(evaluate, "builder", None)  # a ModelEvaluator's, where it is one
     return EvaluatorCapabilities(evaluate_many=_offers(evaluate, _EVALUATE_MANY),
-                                 warm_up=_offers(evaluate, _WARM_UP))
+                                 warm_up=_offers(evaluate, _WARM_UP),
+                                 warm_up_model=builder is not None and _offers(builder, _WARM_UP_MODEL))
 
 
 def missing_members(backend: object) -> list[str]:

@@ -153,3 +153,12 @@ class SupportsWarmUp(Protocol):
 
     def warm_up(self) -> None:
         """Prepare (e.g. load compiled kernels); a failure costs time, not results."""
+
+
+@runtime_checkable
+class SupportsWarmUpModel(Protocol):
+    """A point family's model builder (:class:`likelihub.running.points.PointFamily`) that offers
+    a small model of its kind to fit once as a worker starts."""
+
+    def warm_up_model(self):
+        """A small StatisticalModel whose fits call what the scan's fits will call."""

@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from likelihub.backend.capabilities import evaluator_capabilities
 from likelihub.errors import ExecutorError, InvalidArgumentError
 from likelihub.running.points import PointSource
 from likelihub.running.scan_output import ScanOutput
@@ -66,10 +67,9 @@ class ModelEvaluator:
         alone (upper limits; fits that lock-step leaves alone) and as a stack of one."""
         from likelihub.infer.lockstep import calculators_together
 
-        make = getattr(self.builder, "warm_up_model", None)
-        if make is None:
+        if not evaluator_capabilities(self).warm_up_model:
             return
-        model = make()
+        model = self.builder.warm_up_model()
         model.cls(1.0)
         calculators_together([model], 1.0)[0].cls(1.0)
 

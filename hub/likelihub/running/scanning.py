@@ -41,6 +41,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from likelihub.backend.capabilities import evaluator_capabilities
 from likelihub.errors import ExecutorError
 from likelihub.running.scan_formats import ScanResult
 from likelihub.running.worker_processes import die_with_parent, terminate_pool
@@ -104,11 +105,10 @@ def _evaluate_rows(evaluate: Callable[[ScanPoint], dict], chunk: list[ScanPoint]
     """Rows of a chunk of points: together where the function can evaluate many points at once
     (``evaluate.evaluate_many(points)``: per point, its results or the exception it raised, e.g.
     fits of many models in lock-step), else one by one."""
-    many = getattr(evaluate, "evaluate_many", None)
-    if many is None:
+    if not evaluator_capabilities(evaluate).evaluate_many:
         return [_guarded(evaluate, point) for point in chunk]
     try:
-        outcomes = list(many(chunk))
+        outcomes = list(evaluate.evaluate_many(chunk))
         if len(outcomes) != len(chunk):
             raise ValueError(f"evaluate_many gave {len(outcomes)} outcomes for {len(chunk)} points")
     except Exception:  # it should report errors point by point; if not, each point alone does
@@ -154,10 +154,9 @@ def _install(evaluate: Callable[[ScanPoint], dict], parent_pid: int | None) -> N
     # threaded BLAS on small matrices in several processes at once made a scan twice as slow.
     threadpool_limits(limits=1, user_api="blas")
     gc.freeze()
-    warm_up = getattr(evaluate, "warm_up", None)
-    if warm_up is not None:
+    if evaluator_capabilities(evaluate).warm_up:
         try:
-            warm_up()
+            evaluate.warm_up()
         except Exception:
             pass  # a failed warm-up costs time, not results: the points report their errors
 
