@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import likelihub
 from likelihub.cli.scan import scan_command
-from likelihub.registry.offers import find_point_source
+from likelihub.registry.catalogue import find_point_source
 
 DATA = Path(__file__).parent / "data"
 BACKGROUND = str(DATA / "two_bin_background.json")

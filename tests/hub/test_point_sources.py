@@ -18,7 +18,7 @@ import likelihub as lh
 from likelihub.errors import InvalidArgumentError, PluginError, PluginWarning, UnknownBackendError
 from likelihub.plugin import PointFamily, PointSource, ScanPoint
 from likelihub.registry import plugins as registry_module
-from likelihub.registry.offers import find_point_source, get_point_source
+from likelihub.registry.catalogue import find_point_source, get_point_source
 from likelihub.registry.plugins import Registry
 
 from .counting import CountingBackend

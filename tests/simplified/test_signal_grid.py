@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import likelihub as lh
 from likelihub.cli.scan import scan_command
-from likelihub.registry.offers import find_point_source
+from likelihub.registry.catalogue import find_point_source
 
 BACKGROUND = [5.0, 6.0, 4.0]
 DATA = [6.0, 8.0, 3.0]

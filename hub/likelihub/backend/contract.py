@@ -38,7 +38,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from likelihub.backend.config import ModelConfig
-    from likelihub.running.scanning import ScanPoint
 
 __all__ = [
     "Backend",
@@ -143,7 +142,7 @@ class SupportsDescribe(Protocol):
 class SupportsEvaluateMany(Protocol):
     """A scan's evaluating function that evaluates a chunk of points together."""
 
-    def evaluate_many(self, points: Sequence[ScanPoint]) -> list:
+    def evaluate_many(self, points: Sequence) -> list:  # of likelihub.running.scanning.ScanPoint
         """Per point, its results (a dict) or the exception it raised, in the order given."""
 
 

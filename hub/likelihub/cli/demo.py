@@ -15,7 +15,7 @@ import time
 import click
 
 from likelihub.cli.options import FINITE, reporting_errors
-from likelihub.registry.offers import get_example
+from likelihub.registry.catalogue import get_example
 
 __all__ = ["demo_command"]
 

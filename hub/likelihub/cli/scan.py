@@ -88,7 +88,7 @@ def _kept(output_file: str | None) -> str:
 def _choose_source(command: ScanCommand, source: str, kind: str | None, given: dict):
     """The point source (named by --kind, else recognising SOURCE), and its options of ``given``
     (refusing options of other sources)."""
-    from likelihub.registry.offers import find_point_source, get_point_source
+    from likelihub.registry.catalogue import find_point_source, get_point_source
 
     chosen = get_point_source(kind) if kind is not None else find_point_source(source, **given)
     own = set(command.source_options.get(chosen.name, ()))

@@ -2,5 +2,7 @@
 
 - :mod:`~likelihub.registry.hookspecs`: the hooks a plugin implements;
 - :mod:`~likelihub.registry.plugins`: loading plugins, :func:`get_backend` and friends;
-- :mod:`~likelihub.registry.offers`: point sources (scans) and example models (``likelihub demo``).
+- :mod:`~likelihub.registry.offers`: what a registered point source (scans) or example model
+  (``likelihub demo``) is;
+- :mod:`~likelihub.registry.catalogue`: looking them up (``available_point_sources()``, ...).
 """

@@ -123,8 +123,9 @@ def _guarded(function, argument):
 def resolve_source(source, more: Sequence, kind: str | PointSource | None,
                    options: Mapping) -> PointSource:
     """The point source named by ``kind`` (a registered name, or a :class:`PointSource`), else the
-    one installed source that recognises the inputs (:func:`~likelihub.registry.offers.find_point_source`)."""
-    from likelihub.registry.offers import find_point_source, get_point_source
+    one installed source that recognises the inputs
+    (:func:`~likelihub.registry.catalogue.find_point_source`)."""
+    from likelihub.registry.catalogue import find_point_source, get_point_source
 
     if isinstance(kind, PointSource):
         return kind
