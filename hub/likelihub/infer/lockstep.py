@@ -14,9 +14,9 @@ Each converged fit (EDM with the exact, positive definite Hessian within the cal
 ``edm_max``) is handed to the calculator's profiler; a fit that does not converge in lock-step
 is left to the calculator, which makes it alone (with MIGRAD and its retries) as it would
 without the stack. The calculators then compute CLs as usual, including any refit they
-decide on. The lock-step fits take the path of the one-model fits (:func:`likelihub.fits.newton.newton_batch`
-is :func:`likelihub.fits.newton.newton_minimise` for many fits), so that where a likelihood has several
-minima both reach the same one; results equal the one-model ones to the precision of the fits
+decide on. The lock-step fits take the path of the one-model fits (both are
+:func:`likelihub.fits.newton.newton_batch`, a single fit a batch of one), so that where a likelihood has
+several minima both reach the same one; results equal the one-model ones to the precision of the fits
 (ATLAS 1Lbb, all 125 points: 3e-13 relative on CLs and its expected band).
 
     results = cls_together(models, mu=1.0)       # likelihub.StatisticalModel objects
