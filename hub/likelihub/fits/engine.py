@@ -50,9 +50,10 @@ from likelihub.fits.minimum import (
 )
 from likelihub.fits.newton import newton_batch
 from likelihub.fits.objective import MinimiserStuck, NegativeLogLikelihood
-from likelihub.fits.result import FitResult
+from likelihub.fits.result import FitResult, FitResults
 
-__all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start", "model_label"]
+__all__ = ["FitResult", "FitResults", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start",
+           "model_label"]
 
 #: The largest accepted estimated distance to the minimum, in units of -log L.
 DEFAULT_EDM_MAX = 1e-8
@@ -131,7 +132,7 @@ def _run_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
 
     fits = newton_batch(evaluate, hessian, np.asarray(x0, float)[None, :], bounds[:, 0], bounds[:, 1],
                         edm_max)
-    return _assess(objective, fits.x[0], bounds, "newton", edm_max)
+    return _assess(objective, fits.values[0], bounds, "newton", edm_max)
 
 
 def _run_scipy(objective, x0, bounds, edm_max: float) -> _Attempt:

@@ -19,13 +19,13 @@ zeroes), and one line search (:func:`_line_search`) moves every fit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.lapack import dpotrf, dtrtri
 
-__all__ = ["levenberg_factor", "held_at_bounds", "newton_batch", "NewtonFits",
-           "BATCHED_LINALG_MAX_PARAMETERS"]
+from likelihub.fits.result import FitResults
+
+__all__ = ["levenberg_factor", "held_at_bounds", "newton_batch", "BATCHED_LINALG_MAX_PARAMETERS"]
 
 
 def levenberg_factor(hessian: np.ndarray) -> tuple[tuple, float]:
@@ -74,21 +74,6 @@ def held_at_bounds(x: np.ndarray, grad: np.ndarray, low: np.ndarray, high: np.nd
     return at_low | at_high
 
 
-@dataclass
-class NewtonFits:
-    """Where N projected-Newton fits stopped: (N, P) ``x``, (N,) ``value`` (-log L), (N, P) ``grad``,
-    ``converged`` (the EDM with the exact, positive definite Hessian at most ``edm_max``, or every
-    parameter held at a bound), ``edm`` (inf where not converged) and ``evaluations`` (of -log L
-    and its gradient, per fit)."""
-
-    x: np.ndarray
-    value: np.ndarray
-    grad: np.ndarray
-    converged: np.ndarray
-    edm: np.ndarray
-    evaluations: np.ndarray
-
-
 #: Up to this many free parameters, the Cholesky factors and inverses of a batch are computed by
 #: numpy's batched routines (one call for all fits); above it, fit by fit through LAPACK directly
 #: (a batched Cholesky fails as a whole as soon as one Hessian is not positive definite). A batch
@@ -125,7 +110,7 @@ def _inverses(hessians: np.ndarray, free: np.ndarray):
 
 
 def newton_batch(evaluate: Callable, hessian: Callable, x0: np.ndarray, low: np.ndarray, high: np.ndarray,
-                 edm_max: float, max_iterations: int = 100, deadline=None) -> NewtonFits:
+                 edm_max: float, max_iterations: int = 100, deadline=None) -> FitResults:
     """Projected-Newton minimisation of N functions at once, each on its own path.
 
     Steps use the inverse of the exact Hessian (Levenberg-shifted where needed), kept up to date
@@ -153,6 +138,14 @@ def newton_batch(evaluate: Callable, hessian: Callable, x0: np.ndarray, low: np.
         Iterations before the fits that have not converged are given up.
     deadline
         A :class:`~likelihub.fits.budget.Deadline` checked at each iteration (it raises there).
+
+    Returns
+    -------
+    FitResults
+        Where the fits stopped: ``values`` (N, P) (the free parameters), ``nll``, ``converged`` (the
+        EDM with the exact, positive definite Hessian at most ``edm_max``, or every parameter held
+        at a bound), ``edm`` (inf where not converged), ``n_evaluations`` (of -log L and its
+        gradient, per fit).
     """
     x = np.clip(np.array(x0, dtype=float), low, high)
     n, p = x.shape
@@ -208,7 +201,7 @@ def newton_batch(evaluate: Callable, hessian: Callable, x0: np.ndarray, low: np.
             search = ~small
             rows, step, free = rows[search], step[search], free[search]
         _line_search(rows, step, free, x, value, grad, low, high, evaluate_rows, state, active)
-    return NewtonFits(x, value, grad, state.converged, state.edm, state.evaluations)
+    return FitResults(x, value, state.converged, state.edm, state.evaluations, method="newton")
 
 
 def _dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -31,7 +31,8 @@ import numpy as np
 
 from likelihub.backend.stacking import BackendStack, stackable_groups
 from likelihub.fits.batch import lockstep_newton
-from likelihub.fits.engine import DEFAULT_EDM_MAX, FitResult
+from likelihub.fits.engine import DEFAULT_EDM_MAX
+from likelihub.fits.result import FitResults
 from likelihub.infer.asymptotic import AsymptoticCalculator
 from likelihub.infer.profile import Profiler
 from likelihub.results import CLsResult
@@ -48,17 +49,15 @@ def make_stack(backends: Sequence) -> BackendStack:
     return BackendStack(backends)
 
 
-def _adopt(stack: BackendStack, member: int, profiler: Profiler, fits, row: int,
+def _adopt(stack: BackendStack, member: int, profiler: Profiler, fits: FitResults, row: int,
            mu: float | None) -> None:
     config = profiler.backend.config
     fixed = np.array(config.fixed, dtype=bool)
     if mu is not None:
         fixed[profiler.poi] = True
-    result = FitResult(
-        values=stack.to_member_order(member, fits.values[row]), uncertainties=None,
-        nll=float(fits.nll[row]), converged=True, edm=float(fits.edm[row]),
-        n_evaluations=int(fits.n_evaluations[row]), parameter_names=tuple(config.parameter_names),
-        fixed=fixed, method="newton (lock-step)")
+    result = fits[row]
+    result.values = stack.to_member_order(member, result.values)
+    result.parameter_names, result.fixed = tuple(config.parameter_names), fixed
     if mu is None:
         profiler.adopt_free(result)
     else:

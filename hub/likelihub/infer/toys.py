@@ -159,12 +159,14 @@ def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, opt
     poi = backend.config.require_poi()
     edm = {"edm_max": options.pop("edm_max")} if "edm_max" in options else {}
     batch = {"bounds": bounds, "fit_options": options, "deadline": deadline, **edm}
-    free_values, free_nll, free_ok = fit_batch(backend, toys, init=start, label=label, first=first,
-                                               **batch)
+    free = fit_batch(backend, toys, init=start, label=label, first=first, **batch)
+    free_values, free_nll, free_ok = free.values, free.nll, free.converged
     conditional_start = np.array(start, dtype=float)
     conditional_start[poi] = mu
-    conditional_values, conditional_nll, conditional_ok = fit_batch(
-        backend, toys, fixed_values={poi: mu}, init=conditional_start, label=label, first=first, **batch)
+    conditional = fit_batch(backend, toys, fixed_values={poi: mu}, init=conditional_start, label=label,
+                            first=first, **batch)
+    conditional_values, conditional_nll, conditional_ok = (conditional.values, conditional.nll,
+                                                           conditional.converged)
     # Each fit again from the other's minimum, the lower minimum wins: toys of low-count models
     # can have several local minima (Profiler.cross_check does the same one toy at a time).
     # Lock-step only: a cross-check that does not converge leaves the first fit standing.
