@@ -137,10 +137,9 @@ def run_toys(n_toys: int, repeat: int) -> dict:
 
     def draw_and_fit():
         toys = backend.sample(start_pars, n_toys, np.random.default_rng(1))
-        _, free_nll, free_ok = fit_batch(backend, toys, init=start_pars, bounds=bounds)
-        _, fixed_nll, fixed_ok = fit_batch(backend, toys, fixed_values={0: 1.0}, init=start_pars,
-                                           bounds=bounds)
-        return float(np.mean(free_ok & fixed_ok))
+        free = fit_batch(backend, toys, init=start_pars, bounds=bounds)
+        fixed = fit_batch(backend, toys, fixed_values={0: 1.0}, init=start_pars, bounds=bounds)
+        return float(np.mean(free.converged & fixed.converged))
 
     sample_time, _ = median_time(lambda: backend.sample(start_pars, n_toys, np.random.default_rng(1)), repeat)
     fit_time, converged = median_time(draw_and_fit, repeat)

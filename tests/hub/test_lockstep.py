@@ -103,7 +103,8 @@ def test_stack_fits_left_unconverged_fall_back_to_their_member_alone():
     stack = BackendStack(backends)
     rows = [2, 1, 0]
     data = np.stack([backends[m].data for m in rows])
-    values, nll, converged = fit_batch(stack, data, max_iterations=0, members=rows)
+    fits = fit_batch(stack, data, max_iterations=0, members=rows)
+    values, nll, converged = fits.values, fits.nll, fits.converged
     assert converged.all()
     for row, member in enumerate(rows):
         alone = lh.fits.engine.fit(backends[member], backends[member].data)

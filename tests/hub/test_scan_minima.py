@@ -4,8 +4,8 @@ At mu = 1, the observed data of ATLAS 1Lbb C1N2_Wh_hbb_650_0 have two minima of 
 (JES_EffectiveNP_Modelling1 at -0.46) and 110.07111 (at +0.42): pyhf 0.7.6 with Minuit reports CLs
 0.0172496 (the lower), pyhf's SLSQP 0.0171375 (the higher), and so did likelihub's lock-step scan
 while its single model found the lower one, the fitters taking different paths from one start.
-The lock-step fits (likelihub.fits.newton.newton_batch) now take the single fit's path
-(newton_minimise): same steps, same minimum. Origins: the single models (each point's own
+The lock-step fits and the single fits are now one solver (likelihub.fits.newton.newton_batch, a
+single fit a batch of one): same steps, same minimum. Origins: the single models (each point's own
 calculator), which every scan row must equal to the fits' precision (rel 1e-6, as the issue
 asks); pyhf 0.7.6 with Minuit for 650_0 (6 digits, from the issue).
 """

@@ -100,7 +100,8 @@ def test_lock_step_fits_converge_without_the_fallback(linalg, monkeypatch):
     original = batch_fit.fit
     monkeypatch.setattr(batch_fit, "fit", lambda *a, **k: fallbacks.append(1) or original(*a, **k))
     for fixed in (None, {0: 1.0}):
-        values, nll, converged = batch_fit.fit_batch(backend, toys, fixed_values=fixed)
+        fits = batch_fit.fit_batch(backend, toys, fixed_values=fixed)
+        nll, converged = fits.nll, fits.converged
         assert converged.all() and not fallbacks
         for i in range(0, 200, 40):
             single = lh.fits.engine.fit(backend, toys[i], fixed_values=fixed)

@@ -13,7 +13,6 @@ with the exact Hessian) below ``edm_max``; fits that do not get there are redone
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,26 +23,14 @@ from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import BudgetExhausted, Deadline
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
 from likelihub.fits.newton import newton_batch
+from likelihub.fits.result import FitResults
 
-__all__ = ["fit_batch", "lockstep_newton", "LockstepFits", "supports_batch_fits"]
+__all__ = ["fit_batch", "lockstep_newton", "supports_batch_fits"]
 
 
 def supports_batch_fits(backend) -> bool:
     """Whether ``backend`` has ``value_and_grad_batch`` and ``hessian_batch``."""
     return capabilities(backend).batch_derivatives
-
-
-@dataclass
-class LockstepFits:
-    """Where fits advancing in lock-step stopped: (N, P) ``values``, (N,) ``nll``, ``converged``
-    (the EDM with the exact, positive definite Hessian at most ``edm_max``), ``edm`` (inf where
-    not computed) and ``n_evaluations`` (-log L and gradient evaluations of each fit, not Hessians)."""
-
-    values: np.ndarray
-    nll: np.ndarray
-    converged: np.ndarray
-    edm: np.ndarray
-    n_evaluations: np.ndarray
 
 
 def _batch_calls(backend, members):
@@ -59,10 +46,11 @@ def _batch_calls(backend, members):
 def lockstep_newton(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
                     init: np.ndarray | None = None, bounds: np.ndarray | None = None,
                     edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
-                    members: np.ndarray | None = None, deadline: Deadline | None = None) -> LockstepFits:
+                    members: np.ndarray | None = None, deadline: Deadline | None = None) -> FitResults:
     """Projected-Newton fits of N data sets advancing together, with no fallback.
 
-    Parameters as :func:`fit_batch`. Fits that do not converge are returned where they stopped,
+    Parameters as :func:`fit_batch`. Returns the fits' :class:`~likelihub.fits.result.FitResults`
+    (``method`` "newton (lock-step)"); fits that do not converge are returned where they stopped,
     with ``converged`` False. The work is bounded by ``max_iterations`` Newton iterations of at
     most 30 line-search steps; past the ``deadline`` (checked at each iteration)
     :class:`~likelihub.fits.budget.FitTimeLimitError` is raised.
@@ -73,7 +61,7 @@ def lockstep_newton(backend, data: np.ndarray, *, fixed_values: Mapping[int, flo
 
 
 def _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_iterations, members,
-                     deadline) -> LockstepFits:
+                     deadline) -> FitResults:
     config = backend.config
     data = np.atleast_2d(np.asarray(data, dtype=float))
     n = data.shape[0]
@@ -112,8 +100,9 @@ def _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_ite
                             max_iterations, deadline)
     except BudgetExhausted as exhausted:
         raise FitTimeLimitError(f"lock-step fits of {n} data sets: {exhausted.reason}") from None
-    x[:, free] = fits.x
-    return LockstepFits(x, fits.value, fits.converged, fits.edm, fits.evaluations)
+    x[:, free] = fits.values
+    return FitResults(x, fits.nll, fits.converged, fits.edm, fits.n_evaluations,
+                      parameter_names=tuple(config.parameter_names), fixed=fixed)
 
 
 def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | None = None,
@@ -121,7 +110,7 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
               edm_max: float = DEFAULT_EDM_MAX, max_iterations: int = 100,
               fit_options: Mapping | None = None, members: np.ndarray | None = None,
               deadline: Deadline | None = None, label: str = "data set", first: int = 0
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              ) -> FitResults:
     """Fit N data sets at once: :func:`lockstep_newton`, then the fits it left unconverged one by one.
 
     Parameters
@@ -153,8 +142,9 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
 
     Returns
     -------
-    values, nll, converged
-        (N, P) best-fit parameters, (N,) -log L at the minima, (N,) booleans.
+    FitResults
+        (N, P) best-fit ``values``, (N,) ``nll`` at the minima, ``converged``, ...; each fit's
+        ``method``: "newton (lock-step)", or its fallback fit's.
     """
     fits = lockstep_newton(backend, data, fixed_values=fixed_values, init=init, bounds=bounds,
                            edm_max=edm_max, max_iterations=max_iterations, members=members,
@@ -163,13 +153,12 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
     members = np.arange(len(data)) if members is None else np.asarray(members, dtype=np.int64)
     start = np.broadcast_to(np.array(backend.config.init if init is None else init, dtype=float),
                             fits.values.shape)
-    x, nll, converged = fits.values, fits.nll, fits.converged
     kind = "free fit" if not fixed_values else "conditional fit"
-    for i in np.flatnonzero(~converged):
+    for i in np.flatnonzero(~fits.converged):
         options = dict(fit_options or {}, raise_on_failure=False, edm_max=edm_max)
-        restart = x[i] if np.isfinite(nll[i]) else start[i]
+        restart = fits.values[i] if np.isfinite(fits.nll[i]) else start[i]
         model = backend.member_in_stack_order(members[i]) if is_stack(backend) else backend
         result = fit(model, data[i], fixed_values=fixed_values, init=restart, bounds=bounds,
                      deadline=deadline, description=f"{kind} of {label} {first + i}", **options)
-        x[i], nll[i], converged[i] = result.values, result.nll, result.converged
-    return x, nll, converged
+        fits.set_row(i, result)
+    return fits

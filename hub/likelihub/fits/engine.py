@@ -49,11 +49,12 @@ from likelihub.fits.minimum import (
     positive_definite,
     projected_gradient,
 )
-from likelihub.fits.newton import newton_minimise
+from likelihub.fits.newton import newton_batch
 from likelihub.fits.objective import MinimiserStuck, NegativeLogLikelihood
-from likelihub.fits.result import FitResult
+from likelihub.fits.result import FitResult, FitResults
 
-__all__ = ["FitResult", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start", "model_label"]
+__all__ = ["FitResult", "FitResults", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start",
+           "model_label"]
 
 #: The largest accepted estimated distance to the minimum, in units of -log L.
 DEFAULT_EDM_MAX = 1e-8
@@ -118,10 +119,21 @@ def _run_minuit(objective, x0, bounds, strategy: int, edm_max: float) -> _Attemp
 
 
 def _run_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
-    # Projected Newton may start on a bound (MIGRAD may not): the Asimov data's free fit starts
-    # at its exact minimum, with the POI on its lower bound.
-    x = newton_minimise(objective, np.asarray(x0, float), bounds, edm_max)
-    return _assess(objective, x, bounds, "newton", edm_max)
+    """Projected Newton (:func:`~likelihub.fits.newton.newton_batch`) on a batch of one: the
+    objective's value, gradient and Hessian as the batch's. It may start on a bound (MIGRAD may
+    not): the Asimov data's free fit starts at its exact minimum, with the POI on its lower bound.
+    The objective's budget and deadline bound it (they raise in its calls)."""
+
+    def evaluate(points, rows):
+        value, grad = objective.value_and_grad(points[0])
+        return np.array([value]), grad[None, :]
+
+    def hessian(points, rows):
+        return objective.hessian(points[0])[None, :, :]
+
+    fits = newton_batch(evaluate, hessian, np.asarray(x0, float)[None, :], bounds[:, 0], bounds[:, 1],
+                        edm_max)
+    return _assess(objective, fits.values[0], bounds, "newton", edm_max)
 
 
 def _run_scipy(objective, x0, bounds, edm_max: float) -> _Attempt:

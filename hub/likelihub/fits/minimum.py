@@ -10,22 +10,19 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from likelihub.fits.newton import levenberg_factor
+from likelihub.fits.newton import held_at_bounds, levenberg_factor
 
 __all__ = ["projected_gradient", "estimated_distance", "distance_with_hessian", "descent_along_gradient",
            "positive_definite", "away_from_bounds"]
 
 
 def projected_gradient(grad: np.ndarray, x: np.ndarray, bounds: np.ndarray,
-                        tolerance: float) -> np.ndarray:
+                       tolerance: float) -> np.ndarray:
     """Gradient with the components that push against a bound the parameter (nearly) sits on set
     to zero: "nearly" means that moving it onto the bound would gain less than ``tolerance``
-    (MIGRAD's bound transformation leaves parameters a hair inside their bounds)."""
+    (:func:`~likelihub.fits.newton.held_at_bounds`, the rule the Newton steps follow)."""
     g = grad.copy()
-    with np.errstate(invalid="ignore"):  # 0 * inf where a gradient component is 0 and its bound infinite
-        at_low = (g > 0) & (g * (x - bounds[:, 0]) <= tolerance)
-        at_high = (g < 0) & (-g * (bounds[:, 1] - x) <= tolerance)
-    g[at_low | at_high] = 0.0
+    g[held_at_bounds(x, grad, bounds[:, 0], bounds[:, 1], tolerance)] = 0.0
     return g
 
 

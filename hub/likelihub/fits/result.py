@@ -1,13 +1,17 @@
-"""The result of a maximum-likelihood fit (:func:`likelihub.fits.engine.fit`)."""
+"""The results of maximum-likelihood fits: :class:`FitResult` (one fit,
+:func:`likelihub.fits.engine.fit`) and :class:`FitResults` (a batch of fits: the projected-Newton
+solver, :func:`likelihub.fits.batch.lockstep_newton`, :func:`likelihub.fits.batch.fit_batch`),
+whose row i is a :class:`FitResult`."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["FitResult"]
+__all__ = ["FitResult", "FitResults"]
 
 
 @dataclass
@@ -83,3 +87,68 @@ class FitResult:
                 err = f"+/- {self.uncertainties[i]:.6g}"
             lines.append(f"  {name:<{width}}  {self.values[i]: .6g}  {err}")
         return "\n".join(lines)
+
+
+@dataclass
+class FitResults:
+    """The outcome of N maximum-likelihood fits made together (toys, the models of a scan); row
+    ``i`` (``results[i]``) is the :class:`FitResult` of fit i.
+
+    Attributes
+    ----------
+    values
+        (N, P) where each fit stopped (fixed parameters at their fixed values; the solver's own
+        results hold the free parameters only).
+    nll
+        (N,) -log L there (inf where it is not finite).
+    converged
+        (N,) whether each fit reached a valid minimum (the EDM with the exact, positive definite
+        Hessian at most ``edm_max``).
+    edm
+        (N,) estimated distances to the minimum (inf where not converged).
+    n_evaluations
+        (N,) evaluations of -log L and its gradient of each fit (not Hessians).
+    parameter_names, fixed
+        Names of the P parameters (empty where unknown: the solver's results) and which were fixed.
+    method
+        What made the fits: one string for all, or one per fit (the fallback fits' own).
+    """
+
+    values: np.ndarray
+    nll: np.ndarray
+    converged: np.ndarray
+    edm: np.ndarray
+    n_evaluations: np.ndarray
+    parameter_names: tuple[str, ...] = ()
+    fixed: np.ndarray | None = None
+    method: str | Sequence[str] = "newton (lock-step)"
+
+    def __len__(self) -> int:
+        return len(self.nll)
+
+    @property
+    def twice_nll(self) -> np.ndarray:
+        """(N,) -2 log L at the minima."""
+        return 2.0 * self.nll
+
+    def method_of(self, index: int) -> str:
+        """What made fit ``index``."""
+        return self.method if isinstance(self.method, str) else self.method[index]
+
+    def set_row(self, index: int, result: FitResult) -> None:
+        """Replace fit ``index`` by ``result`` (a fit made alone: the fallback of a batch)."""
+        if isinstance(self.method, str):
+            self.method = [self.method] * len(self)
+        self.values[index], self.nll[index] = result.values, result.nll
+        self.converged[index], self.edm[index] = result.converged, result.edm
+        self.n_evaluations[index] = result.n_evaluations
+        self.method[index] = result.method
+
+    def __getitem__(self, index: int) -> FitResult:
+        index = int(index)
+        fixed = np.zeros(self.values.shape[1], bool) if self.fixed is None else np.array(self.fixed)
+        return FitResult(
+            values=np.array(self.values[index]), uncertainties=None, nll=float(self.nll[index]),
+            converged=bool(self.converged[index]), edm=float(self.edm[index]),
+            n_evaluations=int(self.n_evaluations[index]), parameter_names=tuple(self.parameter_names),
+            fixed=fixed, method=self.method_of(index))

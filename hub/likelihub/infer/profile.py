@@ -9,6 +9,7 @@ import numpy as np
 from likelihub.errors import FitError, FitTimeLimitError
 from likelihub.fits.budget import Deadline, deadline_from
 from likelihub.fits.engine import FitResult, fit
+from likelihub.infer.test_statistics import statistics_from_minima
 
 __all__ = ["Profiler", "poi_bounds_for"]
 
@@ -169,18 +170,26 @@ class Profiler:
         """Best-fit POI."""
         return float(self.free_fit().values[self.poi])
 
-    def t_mu(self, mu: float) -> float:
-        """-2 ln lambda(mu) = 2 (nll(mu, theta-hat-hat) - nll(mu-hat, theta-hat)), clipped at 0.
-
-        A negative value means the free fit missed the minimum that the conditional one found;
-        it is clipped to zero as pyhf does, and the free fit is redone from the better point.
-        """
+    def minima(self, mu: float) -> tuple[FitResult, FitResult]:
+        """The conditional fit at ``mu`` and the free fit, the free fit redone from the conditional
+        minimum where that is lower (the free fit missed it): what every test statistic reads
+        (:func:`~likelihub.infer.test_statistics.statistics_from_minima`)."""
         conditional = self.conditional_fit(mu)
         free = self.free_fit()
         if conditional.nll < free.nll - 1e-6:
             self._refit_free_from(conditional)
             free = self.free_fit()
-        return max(2.0 * (conditional.nll - free.nll), 0.0)
+        return conditional, free
+
+    def t_mu(self, mu: float) -> float:
+        """-2 ln lambda(mu) = 2 (nll(mu, theta-hat-hat) - nll(mu-hat, theta-hat)), clipped at 0.
+
+        A negative value means the free fit missed the minimum that the conditional one found;
+        it is clipped to zero as pyhf does, and the free fit is redone from the better point
+        (:meth:`minima`).
+        """
+        conditional, free = self.minima(mu)
+        return float(statistics_from_minima("t", conditional.nll, free.nll, free.values[self.poi], mu))
 
     def _refit_free_from(self, better: FitResult) -> None:
         start = np.clip(better.values, self.bounds[:, 0], self.bounds[:, 1])

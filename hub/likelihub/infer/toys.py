@@ -36,7 +36,7 @@ from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import DEFAULT_MAX_CALLS, Deadline, deadline_from
 from likelihub.fits.engine import fit, model_label
 from likelihub.infer.profile import Profiler, poi_bounds_for
-from likelihub.infer.test_statistics import test_statistic_value
+from likelihub.infer.test_statistics import statistics_from_minima, test_statistic_value
 from likelihub.results import N_SIGMA, CLsResult
 from likelihub.running.scanning import ScanPoint, run_scan
 
@@ -160,12 +160,14 @@ def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, opt
     poi = backend.config.require_poi()
     edm = {"edm_max": options.pop("edm_max")} if "edm_max" in options else {}
     batch = {"bounds": bounds, "fit_options": options, "deadline": deadline, **edm}
-    free_values, free_nll, free_ok = fit_batch(backend, toys, init=start, label=label, first=first,
-                                               **batch)
+    free = fit_batch(backend, toys, init=start, label=label, first=first, **batch)
+    free_values, free_nll, free_ok = free.values, free.nll, free.converged
     conditional_start = np.array(start, dtype=float)
     conditional_start[poi] = mu
-    conditional_values, conditional_nll, conditional_ok = fit_batch(
-        backend, toys, fixed_values={poi: mu}, init=conditional_start, label=label, first=first, **batch)
+    conditional = fit_batch(backend, toys, fixed_values={poi: mu}, init=conditional_start, label=label,
+                            first=first, **batch)
+    conditional_values, conditional_nll, conditional_ok = (conditional.values, conditional.nll,
+                                                           conditional.converged)
     # Each fit again from the other's minimum, the lower minimum wins: toys of low-count models
     # can have several local minima (Profiler.cross_check does the same one toy at a time).
     # Lock-step only: a cross-check that does not converge leaves the first fit standing.
@@ -189,10 +191,7 @@ def _batch_test_statistics(backend, toys, mu, bounds, test_statistic, start, opt
     # mu from every start, finite with mu free: the toy excludes mu (q = inf).
     impossible = free_ok & np.isinf(conditional_nll) & (conditional_nll > 0)
     conditional_ok = conditional_ok | impossible
-    with np.errstate(invalid="ignore"):
-        t = np.clip(2.0 * (conditional_nll - free_nll), 0.0, None)
-    if test_statistic in ("q", "qtilde"):
-        t = np.where(free_values[:, poi] > mu, 0.0, t)
+    t = statistics_from_minima(test_statistic, conditional_nll, free_nll, free_values[:, poi], mu)
     ok = free_ok & conditional_ok
     return np.where(ok, t, np.nan), int(np.count_nonzero(~ok))
 
