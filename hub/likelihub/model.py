@@ -185,12 +185,8 @@ class StatisticalModel:
         """
         fixed_values = check.fixed_values(fixed, config=self.config)
         init = None if init is None else self._pars(init, argument="init")
-        bounds = np.array(self.config.bounds, dtype=float)
-        for index, value in fixed_values.items():
-            bounds[index] = (min(bounds[index, 0], value), max(bounds[index, 1], value))
         return fit(self.backend, self._data(data), fixed_values=fixed_values, init=init,
-                   bounds=bounds, uncertainties=uncertainties, raise_on_failure=raise_on_failure,
-                   **self.fit_options)
+                   uncertainties=uncertainties, raise_on_failure=raise_on_failure, **self.fit_options)
 
     def fixed_poi_fit(self, mu: float, data: Sequence[float] | None = None,
                       uncertainties: bool = False) -> FitResult:

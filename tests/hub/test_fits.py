@@ -104,3 +104,23 @@ def test_minimiser_claims_are_checked_by_the_gradient_probe():
     attempt = _assess(objective, np.array([0.5, 0.0]), np.array([[0, 10], [-5, 5.0]]), "fake", 1e-8,
                       lambda: np.zeros((2, 2)))
     assert attempt.edm > 0.1
+
+
+def test_fixed_values_and_bounds_are_handled_in_one_place():
+    # fit_parameters is what every fit sees: the fixed value in the start, its bounds widened to
+    # hold it (a POI tested beyond its range), the caller's arrays untouched.
+    from likelihub.backend.config import ModelConfig
+    from likelihub.fits.fixing import fit_parameters
+
+    config = ModelConfig(parameter_names=["mu", "theta"], poi_index=0, init=[1.0, 0.0],
+                         bounds=[(0.0, 10.0), (-5.0, 5.0)], n_main=1)
+    init = np.array([2.0, 0.5])
+    single = fit_parameters(config, fixed_values={0: 12.0}, init=init)
+    np.testing.assert_array_equal(single.start, [12.0, 0.5])
+    np.testing.assert_array_equal(single.bounds, [[0.0, 12.0], [-5.0, 5.0]])
+    np.testing.assert_array_equal(single.free, [False, True])
+    np.testing.assert_array_equal(init, [2.0, 0.5])
+    batch = fit_parameters(config, fixed_values={1: -6.0}, rows=3)
+    np.testing.assert_array_equal(batch.start, [[1.0, -6.0]] * 3)
+    np.testing.assert_array_equal(batch.bounds, [[0.0, 10.0], [-6.0, 5.0]])
+    np.testing.assert_array_equal(fit_parameters(config).fixed, [False, False])

@@ -22,6 +22,7 @@ from likelihub.errors import FitTimeLimitError
 from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import BudgetExhausted, Deadline
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
+from likelihub.fits.fixing import fit_parameters
 from likelihub.fits.newton import newton_batch
 from likelihub.fits.result import FitResults
 
@@ -67,15 +68,8 @@ def _lockstep_newton(backend, data, fixed_values, init, bounds, edm_max, max_ite
     n = data.shape[0]
     members = np.arange(n) if members is None else np.asarray(members, dtype=np.int64)
     value_and_grad, hessian = _batch_calls(backend, members)
-    bounds = np.array(config.bounds if bounds is None else bounds, dtype=float)
-    start = np.array(config.init if init is None else init, dtype=float)
-    x = np.broadcast_to(start, (n, config.n_parameters)).copy()
-    fixed = np.array(config.fixed, dtype=bool)
-    for index, value in (fixed_values or {}).items():
-        fixed[index] = True
-        x[:, index] = value
-        bounds[index] = (min(bounds[index, 0], value), max(bounds[index, 1], value))
-    free = ~fixed
+    parameters = fit_parameters(config, fixed_values=fixed_values, init=init, bounds=bounds, rows=n)
+    x, bounds, fixed, free = parameters.start, parameters.bounds, parameters.fixed, parameters.free
 
     def full(points, rows):
         pars = x[rows].copy()

@@ -41,6 +41,7 @@ from likelihub.fits.budget import (
     Deadline,
     deadline_from,
 )
+from likelihub.fits.fixing import fit_parameters
 from likelihub.fits.minimum import (
     away_from_bounds,
     descent_along_gradient,
@@ -218,13 +219,9 @@ def fit(
     """
     config = backend.config
     data = backend.data if data is None else data
-    bounds = np.array(config.bounds if bounds is None else bounds, dtype=float)
-    template = np.array(config.init if init is None else init, dtype=float)
-    fixed = np.array(config.fixed, dtype=bool)
-    for index, value in (fixed_values or {}).items():
-        fixed[index] = True
-        template[index] = value
-    free = ~fixed
+    parameters = fit_parameters(config, fixed_values=fixed_values, init=init, bounds=bounds)
+    template, bounds, fixed, free = (parameters.start, parameters.bounds, parameters.fixed,
+                                     parameters.free)
     template[free] = np.clip(template[free], bounds[free, 0], bounds[free, 1])
     objective = NegativeLogLikelihood(backend, data, template, free, max_calls=max_calls,
                                       deadline=deadline_from({"time_limit": time_limit}, deadline))
@@ -288,9 +285,7 @@ def _poi_limit(backend, data, fixed_values, start, bounds, **options) -> FitResu
     delta = 1e-9 * max(1.0, abs(mu))
     for near in (mu + delta, mu - delta):
         start[poi] = near
-        limits = np.array(bounds, dtype=float)
-        limits[poi] = (min(limits[poi, 0], near), max(limits[poi, 1], near))
-        result = fit(backend, data, fixed_values={**fixed_values, poi: near}, init=start, bounds=limits,
+        result = fit(backend, data, fixed_values={**fixed_values, poi: near}, init=start, bounds=bounds,
                      raise_on_failure=False, poi_limit=False, **options)
         if result.converged:
             result.values[poi] = mu

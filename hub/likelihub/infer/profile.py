@@ -93,7 +93,7 @@ class Profiler:
             return fit(self.backend, self.data, init=start, bounds=self.bounds, deadline=self.deadline,
                        description=f"free fit of the {self.label} ({what})", **options)
         return fit(self.backend, self.data, fixed_values={self.poi: mu}, init=start,
-                   bounds=self._conditional_bounds(mu), deadline=self.deadline,
+                   bounds=self.bounds, deadline=self.deadline,
                    description=f"conditional fit of the {self.label} ({what})", **options)
 
     def free_fit(self) -> FitResult:
@@ -114,7 +114,7 @@ class Profiler:
 
     def conditional_start(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
         """(start, bounds) of the conditional fit at ``mu``."""
-        return self._warm_start(float(mu)), self._conditional_bounds(float(mu))
+        return self._warm_start(float(mu)), self.bounds
 
     def has_conditional(self, mu: float) -> bool:
         """Whether the conditional fit at ``mu`` is made already."""
@@ -131,11 +131,6 @@ class Profiler:
             return np.inf  # not a point the free fit may start from
         nll = -float(self.backend.logpdf(start, self.data))
         return nll if np.isfinite(nll) else np.inf
-
-    def _conditional_bounds(self, mu: float) -> np.ndarray:
-        bounds = self.bounds.copy()
-        bounds[self.poi] = (min(bounds[self.poi, 0], mu), max(bounds[self.poi, 1], mu))
-        return bounds
 
     def conditional_fit(self, mu: float) -> FitResult:
         """The fit with the POI fixed at ``mu`` (where -log L is infinite at ``mu`` whatever the
