@@ -135,9 +135,11 @@ def test_calculators_together_adopt_lockstep_fits_and_fit_the_rest_alone(monkeyp
     monkeypatch.setattr(lockstep, "lockstep_newton", first_member_fails)
     models = [lh.StatisticalModel(b) for b in members()]
     calculators = lockstep.calculators_together(models, mu=1.0)
-    # The Asimov data needed the first model's fit at mu = 0: made alone, the others left to cls().
+    # The first model's fits did not converge in lock-step: each made alone, as without the stack
+    # (the single fit's projected Newton), so that its later fits start where they would alone.
     assert calculators[0].observed.conditional_fit(0.0).method == "newton"
-    assert not calculators[0].observed.has_free and not calculators[0].asimov.has_free
+    assert calculators[0].observed.free_fit().method == "newton"
+    assert calculators[0].asimov.free_fit().method == "newton"
     for calculator in calculators[1:]:
         assert calculator.observed.free_fit().method == "newton (lock-step)"
         assert calculator.asimov.conditional_fit(1.0).method == "newton (lock-step)"
@@ -145,13 +147,13 @@ def test_calculators_together_adopt_lockstep_fits_and_fit_the_rest_alone(monkeyp
     assert calculators[0].cls(1.0).cls_obs == models[0].cls(1.0).cls_obs
 
 
-def test_prefill_refuses_calculators_that_fit_differently():
+def test_calculators_that_fit_differently_are_not_fitted_together():
     tolerances = (1e-8, 1e-9, 1e-8)
     models = [lh.StatisticalModel(b, fit_options={"edm_max": e})
               for b, e in zip(members(), tolerances, strict=True)]
     calculators = [m.calculator() for m in models]
     with pytest.raises(ValueError, match="different edm_max"):
-        lockstep.prefill_calculators(BackendStack([m.backend for m in models]), calculators, 1.0)
+        lockstep.fit_calculators_together(BackendStack([m.backend for m in models]), calculators, 1.0)
     # cls_together stacks them apart instead.
     assert len(lockstep.cls_together(models)) == 3
 
@@ -189,7 +191,7 @@ class NoDerivatives:
 def test_models_without_derivatives_are_left_to_their_calculators():
     models = [lh.StatisticalModel(NoDerivatives(b)) for b in (members()[0], members()[2])]
     calculators = lockstep.calculators_together(models, mu=1.0)
-    assert not any(c.observed.has_free or c.observed.has_conditional(0.0) for c in calculators)
+    assert all(c.observed.pending(None) and c.observed.pending(0.0) for c in calculators)  # none made
     assert [c.cls(1.0).cls_obs for c in calculators] == [m.cls(1.0).cls_obs for m in models]
 
 
@@ -220,8 +222,26 @@ def test_a_model_whose_fit_fails_does_not_stop_the_others(monkeypatch):
         assert calculators[i].cls(1.0).cls_obs == pytest.approx(models[i].cls(1.0).cls_obs, rel=1e-6)
 
 
-def test_prefill_needs_the_stack_of_the_calculators_backends():
+def test_fitting_together_needs_the_stack_of_the_calculators_backends():
     models = [lh.StatisticalModel(b) for b in members()]
     with pytest.raises(ValueError, match="stack's member i as its backend"):
-        lockstep.prefill_calculators(BackendStack([m.backend for m in models][::-1]),
+        lockstep.fit_calculators_together(BackendStack([m.backend for m in models][::-1]),
                                      [m.calculator() for m in models], 1.0)
+
+
+def test_a_calculator_says_which_fits_cls_needs_in_the_order_it_makes_them():
+    # The lock-step driver knows no calculator's order: it asks. The fits asked for, made one by
+    # one, are exactly the calculator's own: CLs equals the model's to the last bit.
+    model = lh.StatisticalModel(members()[0])
+    calculator = model.calculator()
+    asked = []
+    while requests := calculator.fit_requests(1.0):
+        request = requests[0]
+        asked.append(("observed" if request.profiler is calculator.observed else "Asimov", request.mu))
+        request.profiler.make(request)
+    assert asked == [("observed", 0.0), ("Asimov", 1.0), ("Asimov", None), ("observed", 1.0),
+                     ("observed", None)]
+    assert calculator.cls(1.0).cls_obs == model.cls(1.0).cls_obs
+    other = model.calculator()
+    with pytest.raises(ValueError, match="its own requests"):
+        other.observed.accept(calculator.observed.pending(2.0), calculator.observed.free_fit())

@@ -24,7 +24,7 @@ from scipy.special import ndtr
 
 from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import deadline_from
-from likelihub.infer.profile import Profiler, poi_bounds_for
+from likelihub.infer.profile import FitRequest, Profiler, poi_bounds_for
 from likelihub.infer.test_statistics import q0, test_statistic_value
 from likelihub.results import N_SIGMA, CLsResult, SignificanceResult
 
@@ -121,6 +121,23 @@ class AsymptoticCalculator:
             self._asimov = Profiler(self.backend, data, self.bounds, self.fit_options, start=pars,
                                     label="Asimov data (mu = 0)", deadline=self.deadline)
         return self._asimov
+
+    def fit_requests(self, mu: float) -> list[FitRequest]:
+        """The next fits :meth:`cls` at ``mu`` needs that are not made yet, in the order it makes
+        them: the observed data's fit at mu = 0 (the Asimov data's parameters), the Asimov data's
+        fits at ``mu`` and free, then the observed data's. Each fit's start depends on those
+        before it, so one fit is asked for at a time: ask again once it is made (accepted by its
+        profiler, or made alone); an empty list once ``cls(mu)`` needs no more fits (it may
+        still refit, where a free fit missed a lower minimum)."""
+        first = self.observed.pending(0.0)
+        if first is not None:
+            return [first]
+        for profiler, at in ((self.asimov, mu), (self.asimov, None), (self.observed, mu),
+                             (self.observed, None)):
+            request = profiler.pending(at)
+            if request is not None:
+                return [request]
+        return []
 
     def sqrt_q(self, mu: float) -> float:
         """Square root of the observed test statistic at mu."""

@@ -3,21 +3,20 @@
 A scan's models (one background, many signal points) share their parameters: the same fits of
 each model's :class:`~likelihub.infer.asymptotic.AsymptoticCalculator` are made for all of them
 together by :func:`likelihub.fits.batch.lockstep_newton` on a
-:class:`likelihub.backend.stacking.BackendStack`, in the order a calculator makes them alone
-(so each starts where it would alone):
-
-1. the observed data at mu = 0 (the Asimov data's parameters),
-2. the Asimov data at the tested mu, then with mu free,
-3. the observed data at the tested mu, then with mu free.
+:class:`likelihub.backend.stacking.BackendStack`. The calculators say which fits they need
+(:meth:`~likelihub.infer.asymptotic.AsymptoticCalculator.fit_requests`: one at a time, in the
+order ``cls`` makes them, each with the start its profiler would use alone); this module batches
+the requests of all calculators, round after round, until none asks for more. It knows nothing
+of the order of a calculator's fits.
 
 Each converged fit (EDM with the exact, positive definite Hessian within the calculator's
-``edm_max``) is handed to the calculator's profiler; a fit that does not converge in lock-step
-is left to the calculator, which makes it alone (with MIGRAD and its retries) as it would
-without the stack. The calculators then compute CLs as usual, including any refit they
-decide on. The lock-step fits take the path of the one-model fits (both are
-:func:`likelihub.fits.newton.newton_batch`, a single fit a batch of one), so that where a likelihood has
-several minima both reach the same one; results equal the one-model ones to the precision of the fits
-(ATLAS 1Lbb, all 125 points: 3e-13 relative on CLs and its expected band).
+``edm_max``) is handed to the request's profiler; a fit that does not converge in lock-step is
+made by its profiler alone (with MIGRAD and its retries) as it would be without the stack. The
+calculators then compute CLs as usual, including any refit they decide on. The lock-step fits
+take the path of the one-model fits (both are :func:`likelihub.fits.newton.newton_batch`, a
+single fit a batch of one), so that where a likelihood has several minima both reach the same
+one; results equal the one-model ones to the precision of the fits (ATLAS 1Lbb, all 125 points:
+3e-13 relative on CLs and its expected band).
 
     results = cls_together(models, mu=1.0)       # likelihub.StatisticalModel objects
 """
@@ -31,14 +30,15 @@ import numpy as np
 
 from likelihub.backend.capabilities import capabilities
 from likelihub.backend.stacking import BackendStack, stackable_groups
+from likelihub.errors import FitTimeLimitError
 from likelihub.fits.batch import lockstep_newton
 from likelihub.fits.engine import DEFAULT_EDM_MAX
 from likelihub.fits.result import FitResults
 from likelihub.infer.asymptotic import AsymptoticCalculator
-from likelihub.infer.profile import Profiler
+from likelihub.infer.profile import FitRequest
 from likelihub.results import CLsResult
 
-__all__ = ["cls_together", "calculators_together", "prefill_calculators", "make_stack"]
+__all__ = ["cls_together", "calculators_together", "fit_calculators_together", "make_stack"]
 
 
 def make_stack(backends: Sequence) -> BackendStack:
@@ -50,68 +50,63 @@ def make_stack(backends: Sequence) -> BackendStack:
     return BackendStack(backends)
 
 
-def _adopt(stack: BackendStack, member: int, profiler: Profiler, fits: FitResults, row: int,
-           mu: float | None) -> None:
-    config = profiler.backend.config
+def _adopt(stack: BackendStack, member: int, request: FitRequest, fits: FitResults, row: int) -> None:
+    """Hand row ``row`` of ``fits`` (in the stack's parameter order) to the request's profiler."""
+    config = request.profiler.backend.config
     fixed = np.array(config.fixed, dtype=bool)
-    if mu is not None:
-        fixed[profiler.poi] = True
+    if request.mu is not None:
+        fixed[request.profiler.poi] = True
     result = fits[row]
     result.values = stack.to_member_order(member, result.values)
     result.parameter_names, result.fixed = tuple(config.parameter_names), fixed
-    if mu is None:
-        profiler.adopt_free(result)
-    else:
-        profiler.adopt_conditional(mu, result)
+    request.profiler.accept(request, result)
 
 
-def _fit_together(stack: BackendStack, profilers: Sequence[Profiler | None], mu: float | None,
-                  edm_max: float) -> set[int]:
-    """The conditional fit at ``mu`` (the free fit where ``mu`` is None) of every profiler that
-    lacks it (None: a member left out), in lock-step; converged fits are handed to their
-    profilers. Returns the members whose fit did not converge (left to their profilers)."""
-    by_bounds: dict[bytes, list[int]] = defaultdict(list)
+def _make_together(stack: BackendStack, requests: dict[int, FitRequest], edm_max: float) -> set[int]:
+    """The fits ``requests`` (member -> its calculator's next fit) in lock-step, one batch per
+    kind of fit (the POI's fixed value, or free) and bounds. A converged fit goes to its
+    profiler; one that did not converge is made by its profiler alone, as without the stack.
+    Returns the members whose fit failed alone too (their calculators report it)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
     starts, bounds = {}, {}
-    for member, profiler in enumerate(profilers):
-        if profiler is None or (profiler.has_free if mu is None else profiler.has_conditional(mu)):
-            continue
-        start, limits = ((profiler.free_start(), profiler.bounds) if mu is None
-                         else profiler.conditional_start(mu))
-        starts[member] = stack.to_stack_order(member, start)
-        bounds[member] = stack.to_stack_order(member, limits)
-        by_bounds[bounds[member].tobytes()].append(member)
+    for member, request in requests.items():
+        starts[member] = stack.to_stack_order(member, request.start)
+        bounds[member] = stack.to_stack_order(member, request.profiler.bounds)
+        groups[(request.mu, bounds[member].tobytes())].append(member)
     poi = stack.config.poi_index
-    fixed_values = None if mu is None else {poi: float(mu)}
     failed = set()
-    for members in by_bounds.values():
+    for (mu, _), members in groups.items():
         # The earliest of the calculators' deadlines (made together, they differ by microseconds).
-        deadline = min((profilers[m].deadline for m in members), key=lambda d: d.at)
-        fits = lockstep_newton(stack, np.stack([profilers[m].data for m in members]),
-                               fixed_values=fixed_values, init=np.stack([starts[m] for m in members]),
-                               bounds=bounds[members[0]], edm_max=edm_max, members=np.array(members),
-                               deadline=deadline)
+        deadline = min((requests[m].profiler.deadline for m in members), key=lambda d: d.at)
+        fits = lockstep_newton(stack, np.stack([requests[m].profiler.data for m in members]),
+                               fixed_values=None if mu is None else {poi: mu},
+                               init=np.stack([starts[m] for m in members]), bounds=bounds[members[0]],
+                               edm_max=edm_max, members=np.array(members), deadline=deadline)
         for row, member in enumerate(members):
             if fits.converged[row]:
-                _adopt(stack, member, profilers[member], fits, row, mu)
-            else:
+                _adopt(stack, member, requests[member], fits, row)
+                continue
+            try:
+                requests[member].profiler.make(requests[member])
+            except FitTimeLimitError:
+                raise
+            except Exception:  # its calculator's cls() meets the same failure and reports it
                 failed.add(member)
     return failed
 
 
-def _asimov_profiler(calculator: AsymptoticCalculator) -> Profiler | None:
-    try:
-        return calculator.asimov
-    except Exception:  # its fit at mu = 0 failed alone too: its own cls() reports it
-        return None
-
-
-def prefill_calculators(stack: BackendStack, calculators: Sequence[AsymptoticCalculator],
-                        mu: float) -> None:
+def fit_calculators_together(stack: BackendStack, calculators: Sequence[AsymptoticCalculator],
+                             mu: float) -> None:
     """Make the fits that ``calculator.cls(mu)`` needs, for all calculators together.
 
+    Each round, every calculator says which fit it needs next
+    (:meth:`~likelihub.infer.asymptotic.AsymptoticCalculator.fit_requests`); the requests of all
+    calculators are made in lock-step, and the rounds go on until no calculator asks for more.
     The adopted fits are the minima only (``method="newton (lock-step)"``, no uncertainties),
-    which is all that CLs reads of them. Once a calculator's fit fails to converge in lock-step,
-    its later fits of the same data are left to it, so that each starts where it would alone.
+    which is all that CLs reads of them. A fit that does not converge in lock-step is made by its
+    profiler alone (MIGRAD and its retries, as without the stack), so that every later fit
+    starts where it would alone; a calculator whose fit fails alone too asks for no more (its
+    ``cls`` reports the failure).
 
     Parameters
     ----------
@@ -128,17 +123,17 @@ def prefill_calculators(stack: BackendStack, calculators: Sequence[AsymptoticCal
     edm_max = _edm_max(calculators[0])
     if any(_edm_max(c) != edm_max for c in calculators):
         raise ValueError("the calculators fit with different edm_max; they cannot share fits")
-    # The order of a calculator's cls(): the Asimov data (from the observed data's fit at mu = 0)
-    # and their fits first, whatever is expected of it, then the observed data's.
-    observed: list[Profiler | None] = [c.observed for c in calculators]
-    _fit_together(stack, observed, 0.0, edm_max)
-    asimov = [_asimov_profiler(c) for c in calculators]
-    for m in _fit_together(stack, asimov, mu, edm_max):
-        asimov[m] = None
-    _fit_together(stack, asimov, None, edm_max)
-    for m in _fit_together(stack, observed, mu, edm_max):
-        observed[m] = None
-    _fit_together(stack, observed, None, edm_max)
+    asking = set(range(len(calculators)))
+    while asking:
+        requests = {}
+        for member in sorted(asking):
+            asked = calculators[member].fit_requests(mu)
+            if asked:
+                requests[member] = asked[0]
+            else:
+                asking.discard(member)
+        if requests:
+            asking -= _make_together(stack, requests, edm_max)
 
 
 def calculators_together(models: Sequence, mu: float = 1.0, **calculator_options
@@ -158,7 +153,7 @@ def calculators_together(models: Sequence, mu: float = 1.0, **calculator_options
         for i in group:
             by_edm_max[_edm_max(calculators[i])].append(i)
         for members in by_edm_max.values():
-            prefill_calculators(make_stack([models[i].backend for i in members]),
+            fit_calculators_together(make_stack([models[i].backend for i in members]),
                                 [calculators[i] for i in members], mu)
     return calculators
 

@@ -1,8 +1,15 @@
-"""Profile likelihood fits of one data set, cached: the free fit and conditional fits at fixed mu."""
+"""Profile likelihood fits of one data set, cached: the free fit and conditional fits at fixed mu.
+
+A :class:`Profiler` makes each fit when asked for it. It can also say which fit it would make and
+from where (:meth:`Profiler.pending`, a :class:`FitRequest`), and take that fit made elsewhere
+(:meth:`Profiler.accept`): :mod:`likelihub.infer.lockstep` makes the requested fits of many
+models together, in lock-step, each from the start its profiler would use alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,7 +18,7 @@ from likelihub.fits.budget import Deadline, deadline_from
 from likelihub.fits.engine import FitResult, fit
 from likelihub.infer.test_statistics import statistics_from_minima
 
-__all__ = ["Profiler", "poi_bounds_for"]
+__all__ = ["Profiler", "FitRequest", "poi_bounds_for"]
 
 
 def poi_bounds_for(config, test_statistic: str) -> np.ndarray:
@@ -27,6 +34,26 @@ def poi_bounds_for(config, test_statistic: str) -> np.ndarray:
         bounds[poi, 0] = max(bounds[poi, 0], 0.0)
         bounds[poi, 1] = max(bounds[poi, 1], bounds[poi, 0])
     return bounds
+
+
+@dataclass(frozen=True, eq=False)
+class FitRequest:
+    """A fit a :class:`Profiler` needs: of its data, the POI fixed at ``mu`` (None: free), from
+    ``start``, within the profiler's bounds.
+
+    Attributes
+    ----------
+    profiler
+        Whose fit it is (its backend, data, bounds, deadline and fit options).
+    mu
+        The POI's fixed value; None for the free fit.
+    start
+        The full parameter vector the fit starts from (the POI at ``mu`` where fixed).
+    """
+
+    profiler: Profiler
+    mu: float | None
+    start: np.ndarray
 
 
 class Profiler:
@@ -75,7 +102,7 @@ class Profiler:
         start[self.poi] = mu
         return start
 
-    def free_start(self) -> np.ndarray:
+    def _free_start(self) -> np.ndarray:
         """Where the free fit starts: the best conditional fit where it is lower than the start
         (the free minimum lies near it; the Asimov data's start is its exact minimum, and lower)."""
         if self._conditional:
@@ -99,31 +126,30 @@ class Profiler:
     def free_fit(self) -> FitResult:
         """The fit with the POI free (within ``bounds``)."""
         if self._free is None:
-            self._free = self._fit(None, self.free_start())
+            self._free = self._fit(None, self._free_start())
         return self._free
 
-    def adopt_free(self, result: FitResult) -> None:
-        """Take ``result`` (a converged fit of these data with the POI free, made elsewhere, e.g.
-        in lock-step with other models: :mod:`likelihub.infer.lockstep`) as the free fit."""
-        self._free = result
+    def pending(self, mu: float | None) -> FitRequest | None:
+        """The fit at POI ``mu`` (None: the free fit) as a request, with the start this profiler
+        would fit from now; None where that fit is made already."""
+        if mu is None:
+            return None if self._free is not None else FitRequest(self, None, self._free_start())
+        mu = float(mu)
+        return None if mu in self._conditional else FitRequest(self, mu, self._warm_start(mu))
 
-    def adopt_conditional(self, mu: float, result: FitResult) -> None:
-        """Take ``result`` (a converged fit of these data at POI ``mu``, made elsewhere) as the
-        conditional fit at ``mu``."""
-        self._conditional[float(mu)] = result
+    def accept(self, request: FitRequest, result: FitResult) -> None:
+        """Take ``result``, a converged fit made elsewhere for ``request`` (one of this profiler's
+        :meth:`pending` fits), as that fit."""
+        if request.profiler is not self:
+            raise ValueError("a profiler accepts the fits of its own requests only")
+        if request.mu is None:
+            self._free = result
+        else:
+            self._conditional[request.mu] = result
 
-    def conditional_start(self, mu: float) -> tuple[np.ndarray, np.ndarray]:
-        """(start, bounds) of the conditional fit at ``mu``."""
-        return self._warm_start(float(mu)), self.bounds
-
-    def has_conditional(self, mu: float) -> bool:
-        """Whether the conditional fit at ``mu`` is made already."""
-        return float(mu) in self._conditional
-
-    @property
-    def has_free(self) -> bool:
-        """Whether the free fit is made already."""
-        return self._free is not None
+    def make(self, request: FitRequest) -> FitResult:
+        """Make the fit of ``request`` here, alone (as :meth:`free_fit` or :meth:`conditional_fit`)."""
+        return self.free_fit() if request.mu is None else self.conditional_fit(request.mu)
 
     def _nll_at_start(self) -> float:
         start = np.clip(self.start, self.bounds[:, 0], self.bounds[:, 1])
