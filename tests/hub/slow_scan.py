@@ -9,6 +9,8 @@ Exits as ``likelihub scan`` does when interrupted: 130 for Ctrl-C, 143 for SIGTE
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ def main(output: str, count: int, quick: int, seconds: float) -> None:
 
 
 if __name__ == "__main__":
+    # A test that finds this scan hung sends SIGUSR1: every thread's stack goes to standard error.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
     except KeyboardInterrupt as interrupt:

@@ -41,7 +41,14 @@ def test_workers_die_with_their_scan_and_finished_rows_stay(tmp_path, signum, st
         workers = children(scan.pid)
         assert len(workers) == 2 and all(alive(w) for w in workers)
         scan.send_signal(signum)  # only to the scan, as a batch system or a parent process does
-        _, stderr = scan.communicate(timeout=60)
+        try:
+            _, stderr = scan.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # hung: fail with where each of its threads is
+            scan.send_signal(signal.SIGUSR1)
+            time.sleep(2.0)
+            scan.kill()
+            _, stderr = scan.communicate()
+            pytest.fail(f"the scan did not end within 60 s of {signum.name}; its threads:\n{stderr}")
     finally:
         if scan.poll() is None:  # a failed test must not leave the scan (or its pipes) behind
             scan.kill()
