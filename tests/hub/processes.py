@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -44,3 +45,9 @@ def wait_for(condition, what: str, limit: float = 60.0) -> None:
         if time.monotonic() > end:
             pytest.fail(f"still waiting for {what} after {limit} s")
         time.sleep(0.05)
+
+
+def default_interrupt() -> None:
+    """In a child about to run (``preexec_fn``): SIGINT at its default, so that Python turns it
+    into KeyboardInterrupt, even where this process ignores it (started in the background)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,7 +20,7 @@ from likelihub.running.scan_formats import count_rows, read_rows
 from likelihub.running.scan_output import ScanOutput
 from likelihub.running.scanning import run_scan
 
-from .processes import alive, children, wait_for
+from .processes import alive, children, default_interrupt, wait_for
 from .slow_scan import Slow, points
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
@@ -34,8 +34,11 @@ COUNT, QUICK = 64, 16  # the first chunk (16 of 64 points over two workers) is t
                                                 (signal.SIGKILL, -signal.SIGKILL)])
 def test_workers_die_with_their_scan_and_finished_rows_stay(tmp_path, signum, status):
     output = tmp_path / "rows.csv"
+    # Ctrl-C at its default in the scan, as in a terminal's foreground job: a test run started in
+    # the background by a non-interactive shell ignores SIGINT, and its children inherited that.
     scan = subprocess.Popen([sys.executable, str(SCRIPT), str(output), str(COUNT), str(QUICK), "60"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_interrupt)
     try:
         wait_for(lambda: count_rows(output) >= QUICK, "the quick points' rows")
         workers = children(scan.pid)
