@@ -1,0 +1,23 @@
+"""The plugin module named by the ``likelihub.backends`` entry point: hooks only, imports nothing heavy."""
+
+from __future__ import annotations
+
+import likelihub
+
+from . import __version__
+
+__all__ = ["likelihub_register_backends"]
+
+
+@likelihub.hookimpl
+def likelihub_register_backends(register):
+    """Register ``combine.datacard`` (factory imported on first use)."""
+    register(
+        "combine.datacard",
+        "likelihub_combine.backend:datacard",
+        version=__version__,
+        author="likelihub developers",
+        description="CMS Combine text datacard (counting and TH1 shape channels; POI r)",
+        references=["CMS-CAT-23-001", "arXiv:2404.06614"],
+        core_versions=">=0.1,<0.2",
+    )
