@@ -129,6 +129,10 @@ cr gmN 6 - - 0.5
             HEAD + "kmax 1\n" + BLOCK + "rate 1 2\nx lnN 1.1\n",
             "1 values for the 2 columns",
         ),
+        (  # Combine's check: a gmN column's rate is alpha * N
+            HEAD + "kmax 1\n" + BLOCK + "rate 1 5\ncr gmN 6 - 0.5\n",
+            "gmN: the rate 5.0 is not alpha * N = 0.5 * 6",
+        ),
     ],
 )
 def test_malformed_cards_name_file_and_line(tmp_path, text, message):

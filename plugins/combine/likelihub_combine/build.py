@@ -34,7 +34,6 @@ class Built:
     yields: Yields
     mc_stats: MCStats | None
     observed: np.ndarray
-    bin_labels: list[str]
     columns: list
     frozen: set
 
@@ -53,7 +52,7 @@ class _Builder:
 
     def layout(self):
         """Global bins of each channel, observed data, and the columns kept (rate != 0)."""
-        self.channel_bins, observed, labels, offset = {}, [], [], 0
+        self.channel_bins, observed, offset = {}, [], 0
         for channel in self.card.channels:
             held = self.templates.get(channel)
             if held is not None:
@@ -70,9 +69,6 @@ class _Builder:
                 data, count = np.array([value]), 1
             self.channel_bins[channel] = np.arange(offset, offset + count)
             observed.append(data)
-            labels += (
-                [channel] if count == 1 and held is None else [f"{channel}_bin{j}" for j in range(count)]
-            )
             offset += count
         self.n_bins = offset
         self.observed = np.concatenate(observed)
@@ -342,4 +338,4 @@ def build_model(card: Datacard, templates: dict) -> Built:
         )
         yields.log_kappa_sym = np.pad(yields.log_kappa_sym, ((0, 0), (0, len(builder.table) - init.size)))
     frozen = set()
-    return Built(builder.table, yields, mc_stats, builder.observed, [], builder.columns, frozen)
+    return Built(builder.table, yields, mc_stats, builder.observed, builder.columns, frozen)

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: The per-column systematic types of a datacard (``name type [argument] value per column``).
-SYSTEMATIC_TYPES = ("lnN", "lnU", "gmN", "shape", "shape?", "shapeN", "shapeN2", "shapeU")
+SYSTEMATIC_TYPES = ("lnN", "lnU", "gmN", "shape", "shape?", "shapeN", "shapeN2")
 
 
 @dataclass(frozen=True)

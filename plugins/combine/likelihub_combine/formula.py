@@ -8,7 +8,6 @@ Anything else is an error naming the line, never evaluated.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 
@@ -42,7 +41,7 @@ def compile_formula(
     ------
     InvalidModelError
         A token outside the accepted subset, an argument index beyond ``n_arguments``, or a
-        formula that does not evaluate at the arguments' value 1.
+        formula that does not evaluate (a syntax error).
     """
     pieces = []
     position = 0
@@ -84,13 +83,11 @@ def compile_formula(
         code = compile(f"lambda a: {source}", "<formula>", "eval")
         function = eval(code, {"__builtins__": {}}, namespace)  # only the tokens checked above
         with np.errstate(all="ignore"):
-            value = float(function(np.ones(n_arguments)))
+            float(function(np.ones(n_arguments)))  # a syntax or arity error shows here
     except (SyntaxError, TypeError, ValueError, ZeroDivisionError) as error:
         raise InvalidModelError(
             f"formula {formula!r} is not a valid expression ({type(error).__name__})",
             file=where,
             modifier=name,
         ) from None
-    if not math.isfinite(value) and n_arguments == 0:
-        raise InvalidModelError(f"formula {formula!r} is not finite", file=where, modifier=name)
     return function

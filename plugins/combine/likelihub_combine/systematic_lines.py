@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 
 from likelihub.errors import InvalidModelError
 
@@ -131,16 +130,19 @@ class SystematicLines:
             values.append(self.column_value(kind, text, where, name, column))
         if kind == "gmN":
             for column, alpha in zip(self.card.columns, values, strict=False):
+                # Combine's check (ModelTools.py): the rate must be alpha * N within
+                # max(5% of max(rate, 1), alpha).
                 if (
                     alpha is not None
                     and column.rate != -1
-                    and abs(column.rate - alpha * count) > 1e-3 * max(column.rate, 1e-9) + 1e-6
+                    and abs(column.rate - alpha * count) > max(0.05 * max(column.rate, 1.0), alpha)
                 ):
-                    warnings.warn(
-                        f"{where}: gmN {name}: the rate {column.rate} of process "
-                        f"{column.process!r} in channel {column.channel!r} is not alpha * N = "
-                        f"{alpha} * {count} (Combine uses alpha * N)",
-                        stacklevel=4,
+                    raise InvalidModelError(
+                        f"gmN: the rate {column.rate} is not alpha * N = {alpha} * {count}",
+                        file=where,
+                        modifier=name,
+                        channel=column.channel,
+                        sample=column.process,
                     )
         self.card.systematics.append(Systematic(name, kind, tuple(values), number, count))
 
