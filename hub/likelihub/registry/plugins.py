@@ -5,6 +5,8 @@ calls its ``likelihub_register_backends(register)`` hook, which registers dotted
 (``"histfactory"``, ``"simplified.correlated_background"``) with a factory and metadata. A
 factory may be given as ``"package.module:function"``: it is imported on first use, so that
 discovering plugins imports no heavy dependency (``import likelihub`` never imports numba).
+The other hooks register commands, point sources, example models and file formats the same way
+(:mod:`likelihub.registry.hookspecs`).
 
 Discovery runs once (cached) and again after :func:`refresh_backends`. A plugin that fails to
 import, or declares core versions this core is not, is reported with a
