@@ -138,6 +138,20 @@ def test_inspect():
     assert patched["samples"] == ["background", "signal"]
 
 
+def test_inspect_takes_every_option_of_the_format():
+    # Since the core owns `inspect` (issue 13), it takes all of the format's options: the patch of
+    # a patchset (signal_300_10 is two_bin_signal_patch.json), one measurement.
+    patched = json.loads(run_ok(inspect_command, BACKGROUND, "--patchset", PATCHSET, "--patch-name",
+                                "signal_300_10", "--json"))
+    assert patched == json.loads(run_ok(inspect_command, BACKGROUND, "-p", PATCH, "--json"))
+    one = json.loads(run_ok(inspect_command, MULTI, "--measurement", "ttbar_only", "--json"))
+    assert [m["name"] for m in one["measurements"]] == ["ttbar_only"]
+    result = run(inspect_command, MULTI, "--measurement", "nothing")
+    assert result.exit_code == 1 and "no measurement 'nothing'" in result.output
+    result = run(inspect_command, BACKGROUND, "--patch-name", "signal_300_10")
+    assert result.exit_code == 1 and "--patchset and --patch-name go together" in result.output
+
+
 def test_patchset_commands(tmp_path):
     names = run_ok(patchset_group, "inspect", PATCHSET)
     assert "3 patches" in names and "signal_700_20  700   20.5" in names
