@@ -26,7 +26,10 @@ What is here, by concern:
   :mod:`likelihub.errors` errors naming the argument; :func:`poi_bounds_for`;
 - command line: click option types (:data:`FINITE`, :class:`FiniteFloat`, :data:`CONFIDENCE_LEVEL`,
   :class:`OutputFile`, :data:`EXECUTOR`), :func:`reporting_errors`, :func:`one_line`,
-  :func:`write_output`;
+  :func:`write_output`, :func:`text_table`;
+- file formats (the files ``likelihub cls|limit|fit|inspect FILE`` read, registered with the hook
+  ``likelihub_register_formats``: see :mod:`likelihub.registry.formats`): :func:`file_head`, the
+  first bytes of a file for a format's ``detect``;
 - plots: :mod:`plot <likelihub.plot>` (matplotlib is imported only when a plot is drawn);
 - scans: :class:`PointSource` and :class:`PointFamily` (what a plugin's point source, registered
   with the hook ``likelihub_register_point_sources``, gives :func:`likelihub.scan`: see
@@ -64,9 +67,11 @@ from likelihub.cli.options import (
     reporting_errors,
     write_output,
 )
+from likelihub.cli.tables import text_table
 from likelihub.infer.profile import poi_bounds_for
 from likelihub.infer.toys import draw_toys
 from likelihub.model import StatisticalModel
+from likelihub.registry.formats import file_head
 from likelihub.registry.hookspecs import hookimpl
 from likelihub.running.points import PointFamily, PointSource, settings_of
 from likelihub.running.scan import ModelEvaluator
@@ -111,6 +116,9 @@ __all__ = [
     "reporting_errors",
     "one_line",
     "write_output",
+    "text_table",
+    # file formats
+    "file_head",
     # plots
     "plot",
     # scans

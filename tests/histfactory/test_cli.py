@@ -1,4 +1,5 @@
-"""The HistFactory command line: ``likelihub cls|limit|fit|inspect|patchset`` (click's CliRunner).
+"""The command line on HistFactory workspaces: ``likelihub cls|limit|fit|inspect`` (the core's
+commands, on this plugin's file format) and ``likelihub patchset`` (click's CliRunner).
 
 Reference numbers of the tiny workspaces were computed once with pyhf 0.7.6 (numpy backend,
 default SLSQP optimiser, qtilde, codes 4/4p) in the peer environment
@@ -17,14 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from likelihub_histfactory.cli import (
-    cls_command,
-    commands,
-    fit_command,
-    inspect_command,
-    limit_command,
-    patchset_group,
-)
+from likelihub.cli.inspect import inspect_command
+from likelihub.cli.models import cls_command, fit_command, limit_command
+from likelihub_histfactory.cli import commands, patchset_group
 
 DATA = Path(__file__).parent / "data"
 BACKGROUND = str(DATA / "two_bin_background.json")
@@ -62,10 +58,13 @@ def test_commands_are_registered():
     from likelihub.cli import cli
 
     names = {c.name for c in commands}
-    # `likelihub scan` is the core's command (issue 12), with this plugin's point-source options
-    assert names == {"cls", "limit", "fit", "inspect", "patchset"} and "scan" in cli.commands
-    registered = {c.name for c in likelihub.registry.plugins.Registry().commands}
-    assert names <= registered
+    # `likelihub scan` is the core's command (issue 12), with this plugin's point-source options;
+    # so are cls, limit, fit and inspect (issue 13), with the options of this plugin's format.
+    assert names == {"patchset"}
+    assert {"cls", "limit", "fit", "inspect", "scan"} <= set(cli.commands)
+    registry = likelihub.registry.plugins.Registry()
+    assert names <= {c.name for c in registry.commands}
+    assert registry.formats["histfactory"].backend == "histfactory"
 
 
 def test_cls_as_pyhf():
@@ -137,6 +136,20 @@ def test_inspect():
     assert len(summary["parameters"]) == 8  # by construction of multi_channel.json
     patched = json.loads(run_ok(inspect_command, BACKGROUND, "-p", PATCH, "--json"))
     assert patched["samples"] == ["background", "signal"]
+
+
+def test_inspect_takes_every_option_of_the_format():
+    # Since the core owns `inspect` (issue 13), it takes all of the format's options: the patch of
+    # a patchset (signal_300_10 is two_bin_signal_patch.json), one measurement.
+    patched = json.loads(run_ok(inspect_command, BACKGROUND, "--patchset", PATCHSET, "--patch-name",
+                                "signal_300_10", "--json"))
+    assert patched == json.loads(run_ok(inspect_command, BACKGROUND, "-p", PATCH, "--json"))
+    one = json.loads(run_ok(inspect_command, MULTI, "--measurement", "ttbar_only", "--json"))
+    assert [m["name"] for m in one["measurements"]] == ["ttbar_only"]
+    result = run(inspect_command, MULTI, "--measurement", "nothing")
+    assert result.exit_code == 1 and "no measurement 'nothing'" in result.output
+    result = run(inspect_command, BACKGROUND, "--patch-name", "signal_300_10")
+    assert result.exit_code == 1 and "--patchset and --patch-name go together" in result.output
 
 
 def test_patchset_commands(tmp_path):

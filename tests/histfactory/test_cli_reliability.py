@@ -23,11 +23,11 @@ import pytest
 from click.testing import CliRunner
 
 from likelihub.cli.main import _add_plugin_commands, cli
+from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.scan import scan_command
 from likelihub.running.scan_formats import count_rows
 from likelihub.running.scan_output import ScanOutput
-from likelihub_histfactory import cli as histfactory_cli
-from likelihub_histfactory.cli import cls_command, fit_command, limit_command
+from likelihub_histfactory import cli_format as histfactory_cli
 from likelihub_histfactory.spec.patches import digest
 
 from ..hub.processes import alive, children, wait_for

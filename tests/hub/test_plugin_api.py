@@ -34,7 +34,8 @@ PUBLISHED = [
     "draw_toys",
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
-    "one_line", "write_output",
+    "one_line", "write_output", "text_table",
+    "file_head",
     "plot",
     "PointSource", "PointFamily", "ScanPoint", "settings_of", "ModelEvaluator", "ScanResult",
 ]

@@ -1,4 +1,5 @@
-"""The ``likelihub`` command line (click); plugins add commands through a pluggy hook."""
+"""The ``likelihub`` command line (click); plugins add file formats (read by ``cls``, ``limit``,
+``fit``, ``inspect``) and commands through pluggy hooks."""
 
 from likelihub.cli.main import cli, main
 

@@ -1,4 +1,5 @@
-"""``likelihub``: the command group, the ``backends`` and ``plugins`` commands, plugin commands.
+"""``likelihub``: the command group, the ``backends`` and ``plugins`` commands, the commands on a
+file of any installed format (``cls``, ``limit``, ``fit``, ``inspect``), plugin commands.
 
 No traceback reaches a user: likelihub's errors are one line naming what is wrong and where (exit
 status 1), bad options are usage errors (exit status 2), and any other exception, a bug or an
@@ -16,6 +17,8 @@ import click
 
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
+from likelihub.cli.inspect import inspect_command
+from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.options import one_line
 from likelihub.cli.scan import scan_command
 from likelihub.errors import LikelihubError
@@ -97,14 +100,15 @@ def backends_command(as_json: bool):
 
 @cli.command("plugins")
 def plugins_command():
-    """List the loaded plugins, their backends, point sources, examples and commands, and
-    plugins (or point sources, examples) that failed."""
+    """List the loaded plugins, their backends, point sources, examples, file formats and
+    commands, and plugins (or point sources, examples, formats) that failed."""
     registry = default_registry()
     broken = []
     for plugin in registry.plugins:
         names = sorted(n for n, b in registry.backends.items() if b.plugin == plugin)
         line = f"{plugin}: backends {', '.join(names) or '-'}"
-        for label, offers in (("point sources", registry.point_sources), ("examples", registry.examples)):
+        for label, offers in (("point sources", registry.point_sources), ("examples", registry.examples),
+                              ("formats", registry.formats)):
             offered = sorted(n for n, o in offers.items() if o.plugin == plugin)
             if offered:
                 line += f"; {label} {', '.join(offered)}"
@@ -123,8 +127,8 @@ def plugins_command():
         click.echo(line)
 
 
-cli.add_command(demo_command)
-cli.add_command(scan_command)
+for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command):
+    cli.add_command(_command)
 
 
 def _add_plugin_commands(group: click.Group) -> None:

@@ -44,6 +44,11 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return super().convert(number, param, ctx)
 
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return "finite"  # (click's FloatRange would say "x<=None")
+        return super()._describe_range()
+
 
 FINITE = FiniteFloat()
 CONFIDENCE_LEVEL = FiniteFloat(0.0, 1.0, min_open=True, max_open=True)

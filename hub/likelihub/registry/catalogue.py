@@ -1,19 +1,25 @@
-"""Looking up what plugins offer besides backends: point sources and example models.
+"""Looking up what plugins offer besides backends: point sources, example models, file formats.
 
     available_point_sources()                    # {"histfactory.patchset": PointSourceInfo(...), ...}
     get_point_source("simplified.signal_grid")   # the PointSource
     find_point_source("grid.csv")                # the one source that recognises the input
     get_example()                                # the first installed example model
+    get_format("combine.datacard")               # a FormatInfo
+    find_format("card.txt")                      # the one format that recognises the file
 """
 
 from __future__ import annotations
 
-from likelihub.errors import InvalidArgumentError, UnknownBackendError
+from pathlib import Path
+
+from likelihub.errors import InvalidArgumentError, InvalidModelError, UnknownBackendError
 from likelihub.registry import plugins
+from likelihub.registry.formats import FormatInfo
 from likelihub.registry.offers import ExampleInfo, PointSourceInfo
 
 __all__ = ["available_point_sources", "get_point_source", "point_source_metadata",
-           "find_point_source", "available_examples", "get_example"]
+           "find_point_source", "available_examples", "get_example", "available_formats",
+           "get_format", "find_format", "known_formats"]
 
 
 def available_point_sources() -> dict[str, PointSourceInfo]:
@@ -93,3 +99,53 @@ def get_example(name: str | None = None) -> ExampleInfo:
         raise UnknownBackendError("no installed plugin offers an example model (pip install "
                                   "'likelihub[all]' installs the bundled plugins)")
     raise UnknownBackendError(f"no example model called {name!r}; installed: {', '.join(examples)}")
+
+
+def available_formats() -> dict[str, FormatInfo]:
+    """Installed file formats by name."""
+    return dict(sorted(plugins.default_registry().formats.items()))
+
+
+def known_formats() -> str:
+    """The installed formats, for messages: ``"combine.datacard (Combine datacards), ..."``."""
+    formats = available_formats()
+    if not formats:
+        return "none ('pip install likelihub[all]' installs the bundled plugins)"
+    return ", ".join(f"{name} ({info.title})" for name, info in formats.items())
+
+
+def get_format(name: str) -> FormatInfo:
+    """The installed format ``name``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        No such format; the message lists the installed ones.
+    """
+    formats = available_formats()
+    if name not in formats:
+        raise InvalidArgumentError(f"no file format called {name!r}; installed: {known_formats()}",
+                                   argument="format")
+    return formats[name]
+
+
+def find_format(path: str) -> FormatInfo:
+    """The one installed format whose ``detect`` recognises the file ``path``.
+
+    Raises
+    ------
+    InvalidModelError
+        None or several recognise it, or there is no such file: the message names the file and
+        lists the installed formats (name one with ``--format``).
+    """
+    willing = [info for info in available_formats().values() if info.recognises(path)]
+    if len(willing) == 1:
+        return willing[0]
+    if willing:
+        names = ", ".join(info.name for info in willing)
+        raise InvalidModelError(f"recognised by several file formats ({names}): name one with --format",
+                                file=path)
+    if path != "-" and not Path(path).exists():
+        raise InvalidModelError("no such file", file=path)
+    raise InvalidModelError(f"not a file of a known format (known: {known_formats()}); name one with "
+                            "--format", file=path)

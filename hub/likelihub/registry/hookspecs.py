@@ -38,3 +38,12 @@ def likelihub_register_examples(register):
     location=...)``, where ``factory(source=None)`` (or ``"package.module:function"``) returns a
     :class:`likelihub.model.StatisticalModel`: the plugin's example, or one read from ``source``
     (a file of the plugin's format); ``location`` says where the example lies."""
+
+
+@hookspec
+def likelihub_register_formats(register):
+    """Register file formats of the commands ``likelihub cls|limit|fit|inspect FILE``:
+    ``register(name, backend=..., detect=..., options=..., open=..., inspect=..., label=...,
+    description=...)``, where ``detect(path) -> bool`` recognises a file cheaply, ``options`` are
+    the click options its files take and ``open(path, **options)`` returns a
+    :class:`likelihub.model.StatisticalModel` (see :mod:`likelihub.registry.formats`)."""

@@ -5,6 +5,8 @@ calls its ``likelihub_register_backends(register)`` hook, which registers dotted
 (``"histfactory"``, ``"simplified.correlated_background"``) with a factory and metadata. A
 factory may be given as ``"package.module:function"``: it is imported on first use, so that
 discovering plugins imports no heavy dependency (``import likelihub`` never imports numba).
+The other hooks register commands, point sources, example models and file formats the same way
+(:mod:`likelihub.registry.hookspecs`).
 
 Discovery runs once (cached) and again after :func:`refresh_backends`. A plugin that fails to
 import, or declares core versions this core is not, is reported with a
@@ -26,6 +28,7 @@ from packaging.version import Version
 
 from likelihub.errors import PluginError, PluginWarning, UnknownBackendError
 from likelihub.registry import hookspecs
+from likelihub.registry.formats import FormatInfo
 from likelihub.registry.offers import ExampleInfo, PointSourceInfo
 
 __all__ = [
@@ -135,8 +138,8 @@ def _wrap_factory(info: BackendInfo) -> Callable:
 
 
 class Registry:
-    """Backends, point sources, examples and command-line commands registered by a set of plugin
-    entry points.
+    """Backends, point sources, examples, file formats and command-line commands registered by a
+    set of plugin entry points.
 
     Parameters
     ----------
@@ -152,6 +155,7 @@ class Registry:
         self.backends: dict[str, BackendInfo] = {}
         self.point_sources: dict[str, PointSourceInfo] = {}
         self.examples: dict[str, ExampleInfo] = {}
+        self.formats: dict[str, FormatInfo] = {}
         self.commands: list = []
         self.failed: dict[str, str] = {}
         self.plugins: dict[str, object] = {}
@@ -182,6 +186,7 @@ class Registry:
         commands: list = []
         sources: list[PointSourceInfo] = []
         examples: list[ExampleInfo] = []
+        formats: list[FormatInfo] = []
 
         def register_source(source_name: str, source, *, version: str = "", description: str = "",
                             core_versions: str = "") -> None:
@@ -193,6 +198,12 @@ class Registry:
             examples.append(ExampleInfo(str(example_name), factory, name, str(version), description,
                                         core_versions, str(location)))
 
+        def register_format(format_name: str, *, backend: str, detect, open=None, options=(),
+                            inspect=None, label: str = "", description: str = "", version: str = "",
+                            core_versions: str = "") -> None:
+            formats.append(FormatInfo(str(format_name), str(backend), detect, open, options, inspect,
+                                      str(label), name, str(version), description, core_versions))
+
         try:
             self._manager.register(module, name=name)
             caller = self._manager.subset_hook_caller
@@ -201,12 +212,14 @@ class Registry:
             caller("likelihub_register_commands", others)(register=commands.append)
             caller("likelihub_register_point_sources", others)(register=register_source)
             caller("likelihub_register_examples", others)(register=register_example)
+            caller("likelihub_register_formats", others)(register=register_format)
         except Exception as error:
             if self._manager.is_registered(module):
                 self._manager.unregister(module)
             self._fail(name, f"failed to register ({type(error).__name__}: {error})")
             return
-        incompatible = [b for b in [*staged, *sources, *examples] if not self._compatible(b.core_versions)]
+        incompatible = [b for b in [*staged, *sources, *examples, *formats]
+                        if not self._compatible(b.core_versions)]
         if incompatible:
             self._manager.unregister(module)
             versions = sorted({b.core_versions for b in incompatible})
@@ -221,7 +234,8 @@ class Registry:
                               f"{self.backends[info.name].plugin!r} and {name!r}; "
                               f"{name!r} wins", PluginWarning, stacklevel=3)
             self.backends[info.name] = info
-        for offers, offered in ((self.point_sources, sources), (self.examples, examples)):
+        for offers, offered in ((self.point_sources, sources), (self.examples, examples),
+                                (self.formats, formats)):
             for offer in offered:
                 if offer.name in offers:
                     warnings.warn(f"{offer.kind} {offer.name!r} is registered by both plugin "

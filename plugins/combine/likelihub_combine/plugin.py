@@ -6,7 +6,7 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "likelihub_register_point_sources"]
+__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "likelihub_register_formats"]
 
 
 @likelihub.hookimpl
@@ -32,3 +32,16 @@ def likelihub_register_point_sources(register):
         version=__version__,
         description="a set of Combine datacards (mapping, list, pattern or folder), one model per card",
     )
+
+
+@likelihub.hookimpl
+def likelihub_register_formats(register):
+    """Register text datacards as files of ``likelihub cls|limit|fit|inspect`` (options -m,
+    --freeze, --rMin, --rMax as Combine's)."""
+    register("combine.datacard", backend="combine.datacard",
+             detect="likelihub_combine.cli_format:is_datacard",
+             options="likelihub_combine.cli_format:OPTIONS",
+             open="likelihub_combine.cli_format:open_datacard",
+             label="Combine datacards", version=__version__,
+             description="CMS Combine text datacards (imax/jmax/kmax, bin, observation, process, "
+                         "rate lines; TH1 shapes)", core_versions=">=0.1,<0.2")

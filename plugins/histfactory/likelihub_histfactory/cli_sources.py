@@ -1,4 +1,5 @@
-"""Which document a name on the command line means, beside a workspace read from a HEPData pallet.
+"""Which document a name on the command line means, beside a workspace read from a HEPData pallet
+(or standard input, ``-``).
 
 ``likelihub cls 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json`` names a member of the
 pallet; so does ``-p patch.json``. Where the current directory also holds a file of that name (a
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
+import sys
 import tarfile
 import zlib
 from collections.abc import Sequence
@@ -23,7 +26,7 @@ from likelihub.plugin import one_line
 
 from .spec.io import archive_members, is_archive, resolve_member
 
-__all__ = ["pallet_member", "pallet_patchset", "pallet_patches", "reading"]
+__all__ = ["document", "pallet_member", "pallet_patchset", "pallet_patches", "reading"]
 
 #: Characters that make a name a pattern of patch files (not one document).
 _PATTERN = "*?["
@@ -38,6 +41,16 @@ def reading(path: str):
     except (EOFError, tarfile.TarError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as error:
         raise click.ClickException(f"{path}: cannot be read ({type(error).__name__}: "
                                    f"{one_line(error)}); is the file truncated or corrupt?") from None
+
+
+def document(path: str):
+    """``path`` itself, or for ``-`` the JSON document read from standard input."""
+    if path != "-":
+        return path
+    try:
+        return json.load(sys.stdin)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"standard input is not valid JSON: {error}") from None
 
 
 def _is_explicit_path(name: str) -> bool:

@@ -7,7 +7,8 @@ import likelihub
 from . import __version__
 
 __all__ = ["likelihub_register_backends", "likelihub_register_commands",
-           "likelihub_register_point_sources", "likelihub_register_examples"]
+           "likelihub_register_point_sources", "likelihub_register_examples",
+           "likelihub_register_formats"]
 
 
 @likelihub.hookimpl
@@ -26,7 +27,7 @@ def likelihub_register_backends(register):
 
 @likelihub.hookimpl
 def likelihub_register_commands(register):
-    """Register the HistFactory command-line commands (``likelihub cls``, ``patchset``, ...)."""
+    """Register the HistFactory command-line command ``likelihub patchset``."""
     from .cli import commands
 
     for command in commands:
@@ -49,3 +50,16 @@ def likelihub_register_examples(register):
              description="a pyhf JSON workspace: a 3-bin signal region and a 2-bin control region, "
                          "nine modifiers of six types",
              location="likelihub_histfactory/data/example_workspace.json", core_versions=">=0.1,<0.2")
+
+
+@likelihub.hookimpl
+def likelihub_register_formats(register):
+    """Register workspaces as the files of ``likelihub cls|limit|fit|inspect``."""
+    register("histfactory", backend="histfactory",
+             detect="likelihub_histfactory.cli_format:is_workspace",
+             options="likelihub_histfactory.cli_format:OPTIONS",
+             open="likelihub_histfactory.cli_format:open_workspace",
+             inspect="likelihub_histfactory.cli_format:inspect_workspace",
+             label="HistFactory workspaces", version=__version__,
+             description="pyhf JSON workspaces (a .json file, - for standard input) and HEPData "
+                         "pallets (.tar.gz)", core_versions=">=0.1,<0.2")

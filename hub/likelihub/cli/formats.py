@@ -1,0 +1,151 @@
+"""Commands on a FILE of any installed format (``likelihub cls|limit|fit|inspect FILE``).
+
+Plugins register file formats through the hook ``likelihub_register_formats``
+(:mod:`likelihub.registry.formats`). A :class:`FormatCommand` offers the options of every format,
+each one's help saying which files take it (``--member`` for HistFactory workspaces, ``--mass``
+for Combine datacards); :func:`chosen_format` finds FILE's format (the one named by ``--format``,
+else the one that recognises the file) and refuses, before any work, an option of another format
+given on the command line::
+
+    Error: --member applies to HistFactory workspaces, not to Combine datacards (card.txt)
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import click
+from click.core import ParameterSource
+
+from likelihub.cli.options import one_line
+from likelihub.errors import InvalidArgumentError, PluginWarning
+from likelihub.registry.formats import FormatInfo
+
+__all__ = ["FormatCommand", "file_argument", "chosen_format", "open_file"]
+
+
+class FormatCommand(click.Command):
+    """A click command that adds, on first use, the options of every installed file format
+    (:meth:`FormatInfo.load_options`), their help naming the formats that take them, and
+    remembers which format offered which.
+
+    An option two formats offer with the same name and flags is one option of both; one whose
+    name or flags are the command's own, or another format's for something else, is left out
+    with a :class:`~likelihub.errors.PluginWarning`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._own = list(self.params)
+        self._format_help = {p.name: p.help or "" for p in self._own if p.name == "format_name"}
+        self._registry = None
+        #: For each format, the names of its options (as click passes them to the callback).
+        self.options_of_format: dict[str, set[str]] = {}
+        #: For each format option, the formats that take it.
+        self.formats_of_option: dict[str, list[FormatInfo]] = {}
+
+    def _load_format_options(self) -> None:
+        from likelihub.registry import plugins
+
+        registry = plugins.default_registry()
+        if registry is self._registry:
+            return
+        params = list(self._own)
+        by_name = {p.name: p for p in params}
+        flags = {flag for p in params for flag in (*p.opts, *p.secondary_opts)}
+        self.options_of_format, self.formats_of_option = {}, {}
+        for name, info in sorted(registry.formats.items()):
+            try:
+                options = info.load_options()
+            except Exception as error:  # a broken format (listed by `likelihub plugins`)
+                warnings.warn(f"format {name!r} offers no options: {one_line(error)}", PluginWarning,
+                              stacklevel=2)
+                continue
+            own = set()
+            for option in options:
+                taken = by_name.get(option.name)
+                option_flags = {*option.opts, *option.secondary_opts}
+                if taken is None and not option_flags & flags:
+                    taken = by_name[option.name] = copy.copy(option)
+                    params.append(taken)
+                    flags |= option_flags
+                    self.formats_of_option[option.name] = []
+                elif option.name not in self.formats_of_option or \
+                        option_flags != {*taken.opts, *taken.secondary_opts}:
+                    warnings.warn(f"the option {'/'.join(option.opts)} of the format {name!r} (plugin "
+                                  f"{info.plugin!r}) clashes with an option of the command "
+                                  f"{self.name!r}; it is not offered", PluginWarning, stacklevel=2)
+                    continue
+                self.formats_of_option[option.name].append(info)
+                own.add(option.name)
+            self.options_of_format[name] = own
+        for option_name, infos in self.formats_of_option.items():
+            option = by_name[option_name]
+            option.help = f"{option.help or ''} [{', '.join(i.title for i in infos)}]".strip()
+        installed = ", ".join(sorted(registry.formats)) or "none"
+        for param in self._own:
+            if param.name in self._format_help:  # --format lists the installed formats
+                param.help = f"{self._format_help[param.name]} Installed: {installed}."
+        self.params = params
+        self._registry = registry
+
+    def get_params(self, ctx: click.Context) -> list:
+        self._load_format_options()
+        return super().get_params(ctx)
+
+
+def file_argument(function):
+    """FILE (default ``-``, standard input) and ``--format NAME``."""
+    function = click.option(
+        "--format", "format_name", default=None, metavar="NAME",
+        help="The format of FILE (`likelihub plugins` lists them); by default, the one that "
+             "recognises it.")(function)
+    return click.argument("file", default="-")(function)
+
+
+def _flag(option: click.Option) -> str:
+    return max(option.opts, key=len)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT,
+                                                  ParameterSource.DEFAULT_MAP)
+
+
+def chosen_format(ctx: click.Context, path: str, format_name: str | None) -> tuple[FormatInfo, dict]:
+    """FILE's format (``--format``, else the one that recognises ``path``) and the values of its
+    options (defaults included).
+
+    Raises
+    ------
+    click.UsageError
+        An option of another format was given, or ``--format`` names no installed format.
+    likelihub.errors.InvalidModelError
+        No format (or several) recognises the file, or there is no such file.
+    """
+    from likelihub.registry.catalogue import find_format, get_format
+
+    command = ctx.command
+    if format_name is not None:
+        try:
+            info = get_format(format_name)
+        except InvalidArgumentError as error:
+            raise click.BadParameter(error.reason, ctx=ctx, param_hint="--format") from None
+    else:
+        info = find_format(path)
+    own = command.options_of_format.get(info.name, set())
+    foreign = [p for p in command.params if p.name in command.formats_of_option and p.name not in own
+               and _given(ctx, p.name)]
+    if foreign:
+        reasons = "; ".join(f"{_flag(p)} applies to "
+                            f"{' and '.join(i.title for i in command.formats_of_option[p.name])}"
+                            for p in foreign)
+        raise click.UsageError(f"{reasons}, not to {info.title} ({path})", ctx=ctx)
+    return info, {name: ctx.params[name] for name in sorted(own)}
+
+
+def open_file(ctx: click.Context, path: str, format_name: str | None):
+    """The model of FILE: :func:`chosen_format`, then the format's ``open`` with its options."""
+    info, options = chosen_format(ctx, path, format_name)
+    return info.open_model(path, **options)
