@@ -21,3 +21,15 @@ def likelihub_register_backends(register):
         references=["CMS-CAT-23-001", "arXiv:2404.06614"],
         core_versions=">=0.1,<0.2",
     )
+
+
+@likelihub.hookimpl
+def likelihub_register_commands(register):
+    """Register ``likelihub datacard2pyhf`` and ``likelihub pyhf2datacard`` (imported on first use)."""
+    from .convert.cli import commands
+
+    for command in commands:
+        register(command)
+
+
+__all__ += ["likelihub_register_commands"]

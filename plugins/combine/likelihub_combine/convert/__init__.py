@@ -16,6 +16,17 @@ from .from_pyhf import CardConversion, convert_workspace, from_pyhf
 from .histograms import Histogram, write_histograms
 from .to_pyhf import INTERPOLATION_CODES, MEASUREMENT_NAME, PyhfConversion, convert_card, to_pyhf
 
-__all__ = ["to_pyhf", "convert_card", "PyhfConversion", "from_pyhf", "convert_workspace", "CardConversion",
-           "Histogram", "write_histograms", "ConversionWarning", "ParameterLink", "INTERPOLATION_CODES",
-           "MEASUREMENT_NAME"]
+__all__ = [
+    "to_pyhf",
+    "convert_card",
+    "PyhfConversion",
+    "from_pyhf",
+    "convert_workspace",
+    "CardConversion",
+    "Histogram",
+    "write_histograms",
+    "ConversionWarning",
+    "ParameterLink",
+    "INTERPOLATION_CODES",
+    "MEASUREMENT_NAME",
+]

@@ -3,36 +3,31 @@ for what maps to what, and why it is exact)."""
 
 from __future__ import annotations
 
-import math
 import re
 
-import numpy as np
-
+from .card_shapes import TOLERANCE, ShapeLines, combine_name
 from .card_text import CardText, check_name, number
 from .exactness import FIXED_POISSON_NLL, Approximations, ParameterLink, refuse
 from .histograms import Histogram
-from .morphs import clipping_bins
 from .pyhf_channels import Channel, Sample, setting
 from .staterror_lines import staterror_lines
 
 __all__ = ["CardWriter"]
 
-#: Relative tolerance of "equal" for template integrals and lo = 1/hi (rounding, not physics).
-TOLERANCE = 1e-12
-#: Combine's floor of a morphed unit template and its ranges of lnN and shape parameters.
-FLOOR, LNN_RANGE, SHAPE_RANGE = 1e-9, 7.0, 4.0
 
-
-def combine_name(name: str) -> str:
-    """The card's name of a parameter (Combine prefixes ``theta`` to a name starting with a digit)."""
-    return "theta" + name if name[:1].isdigit() else name
-
-
-class CardWriter:
+class CardWriter(ShapeLines):
     """Builds the card of ``channels`` (:func:`.pyhf_channels.read_workspace`)."""
 
-    def __init__(self, channels: list[Channel], poi: str, settings: dict, codes: dict, notes: Approximations,
-                 source: str | None, shapes_file: str):
+    def __init__(
+        self,
+        channels: list[Channel],
+        poi: str,
+        settings: dict,
+        codes: dict,
+        notes: Approximations,
+        source: str | None,
+        shapes_file: str,
+    ):
         self.channels, self.poi, self.settings, self.codes = channels, poi, settings, codes
         self.notes, self.source, self.shapes_file = notes, source, shapes_file
         self.card, self.histograms, self.links = CardText(), {}, []
@@ -58,8 +53,12 @@ class CardWriter:
         self.order()
         low, high = setting(self.settings, self.poi, "normfactor")[1]
         self.link(self.poi, "r")
-        self.card.tail = self.rate_lines + self.param_lines + self.stats_lines + [
-            f"nuisance edit freeze {re.escape(name)}" for name in self.frozen]
+        self.card.tail = (
+            self.rate_lines
+            + self.param_lines
+            + self.stats_lines
+            + [f"nuisance edit freeze {re.escape(name)}" for name in self.frozen]
+        )
         return self.card.render(), self.histograms, self.links, self.constant, (low, high), self.remarks
 
     # -- processes -----------------------------------------------------------------------------
@@ -76,11 +75,20 @@ class CardWriter:
                 if scaled > 1:
                     refuse(f"sample {sample.name}", "the POI scales it twice (r^2)", "Combine", **where)
                 if self.signal.setdefault(sample.name, bool(scaled)) != bool(scaled):
-                    refuse(f"sample {sample.name}", "the POI scales it in some channels only, and a Combine "
-                           "process is a signal everywhere or nowhere", "Combine", **where)
+                    refuse(
+                        f"sample {sample.name}",
+                        "the POI scales it in some channels only, and a Combine "
+                        "process is a signal everywhere or nowhere",
+                        "Combine",
+                        **where,
+                    )
         if not any(self.signal.values()):
-            refuse(f"the POI {self.poi}", "it scales no sample (a card needs a signal process)", "Combine",
-                   file=self.source)
+            refuse(
+                f"the POI {self.poi}",
+                "it scales no sample (a card needs a signal process)",
+                "Combine",
+                file=self.source,
+            )
         signals = [name for name, flag in self.signal.items() if flag]
         backgrounds = [name for name, flag in self.signal.items() if not flag]
         self.index = {name: -i for i, name in enumerate(signals)}
@@ -91,8 +99,12 @@ class CardWriter:
         types = {m["type"] for s in channel.samples for m in s.modifiers}
         shape = n > 1 or bool(types & {"histosys", "staterror"})
         if not any(not self.signal[s.name] and s.nominal.sum() != 0 for s in channel.samples):
-            refuse(f"channel {c}", "it has no background with a yield, which Combine requires", "Combine",
-                   **self.where(c))
+            refuse(
+                f"channel {c}",
+                "it has no background with a yield, which Combine requires",
+                "Combine",
+                **self.where(c),
+            )
         if shape:
             self.card.shapes.append(f"shapes * {c} {self.shapes_file} {c}/$PROCESS {c}/$PROCESS_$SYSTEMATIC")
             self.card.channels.append((c, "-1"))
@@ -104,8 +116,12 @@ class CardWriter:
         for sample in channel.samples:
             total = float(sample.nominal.sum())
             if total < 0:
-                refuse(f"sample {sample.name}", f"its yields sum to {total:g} < 0, not a Combine rate", "Combine",
-                       **self.where(c, sample.name))
+                refuse(
+                    f"sample {sample.name}",
+                    f"its yields sum to {total:g} < 0, not a Combine rate",
+                    "Combine",
+                    **self.where(c, sample.name),
+                )
             rate = (number(sample.nominal[0]) if not shape else "-1") if total > 0 else "0"
             column = self.card.add_column(c, sample.name, self.index[sample.name], rate)
             if shape:
@@ -138,10 +154,16 @@ class CardWriter:
             elif kind == "histosys":
                 histosys.append(modifier)
             elif kind == "shapefactor":
-                refuse(f"shapefactor {name}", "a free factor per bin has no datacard line", "Combine", **where)
+                refuse(
+                    f"shapefactor {name}", "a free factor per bin has no datacard line", "Combine", **where
+                )
         if len(shapesys) > 1:
-            refuse(f"sample {sample.name}", "it has several shapesys, and a Combine process one gmN",
-                   "Combine", **self.where(c, sample.name))
+            refuse(
+                f"sample {sample.name}",
+                "it has several shapesys, and a Combine process one gmN",
+                "Combine",
+                **self.where(c, sample.name),
+            )
         for modifier in shapesys:
             self.gmn(channel, sample, column, modifier)
         if histosys:
@@ -149,7 +171,9 @@ class CardWriter:
 
     def rate_param(self, c: str, process: str, name: str, card_name: str) -> None:
         init, (low, high), fixed = setting(self.settings, name, "normfactor")
-        self.rate_lines.append(f"{card_name} rateParam {c} {process} {number(init)} [{number(low)},{number(high)}]")
+        self.rate_lines.append(
+            f"{card_name} rateParam {c} {process} {number(init)} [{number(low)},{number(high)}]"
+        )
         self.link(name, card_name)
         if fixed and card_name not in self.frozen:
             self.frozen.append(card_name)
@@ -157,17 +181,29 @@ class CardWriter:
     def lumi(self, c: str, process: str, name: str, card_name: str) -> None:
         entry = self.settings.get(name, {})
         if "auxdata" not in entry or "sigmas" not in entry:
-            refuse(f"lumi {name}", "the measurement sets no auxdata and sigmas for it (pyhf requires them)",
-                   "Combine", **self.where(c, process, name))
+            refuse(
+                f"lumi {name}",
+                "the measurement sets no auxdata and sigmas for it (pyhf requires them)",
+                "Combine",
+                **self.where(c, process, name),
+            )
         aux, sigma = float(entry["auxdata"][0]), float(entry["sigmas"][0])
         init, (low, high), fixed = setting(self.settings, name, "lumi")
-        self.rate_lines.append(f"{card_name} rateParam {c} {process} {number(aux)} [{number(low)},{number(high)}]")
+        self.rate_lines.append(
+            f"{card_name} rateParam {c} {process} {number(aux)} [{number(low)},{number(high)}]"
+        )
         if name not in self.linked:
-            self.param_lines.append(f"{card_name} param {number(aux)} {number(sigma)} [{number(low)},{number(high)}]")
+            self.param_lines.append(
+                f"{card_name} param {number(aux)} {number(sigma)} [{number(low)},{number(high)}]"
+            )
             if fixed:
                 if init != aux:
-                    self.notes.note(f"lumi {name}", f"the measurement fixes it at {init:g}, and a card at its "
-                                    f"mean {aux:g}", f"fixed at {aux:g}", **self.where(modifier=name))
+                    self.notes.note(
+                        f"lumi {name}",
+                        f"the measurement fixes it at {init:g}, and a card at its mean {aux:g}",
+                        f"fixed at {aux:g}",
+                        **self.where(modifier=name),
+                    )
                 self.frozen.append(card_name)
         self.link(name, card_name)
 
@@ -175,13 +211,22 @@ class CardWriter:
         self.nuisances.setdefault(card_name, (kind, name))
         entry = self.settings.get(name, {})
         if "auxdata" in entry or "sigmas" in entry:
-            refuse(f"{kind} {name}", "the measurement sets its auxdata or sigmas, and a Combine nuisance is a "
-                   "unit Gaussian around 0", "Combine", **self.where(modifier=name))
+            refuse(
+                f"{kind} {name}",
+                "the measurement sets its auxdata or sigmas, and a Combine nuisance is a "
+                "unit Gaussian around 0",
+                "Combine",
+                **self.where(modifier=name),
+            )
         init, _, fixed = setting(self.settings, name, "normsys")
         if fixed and card_name not in self.frozen:
             if init != 0:
-                self.notes.note(f"{kind} {name}", f"the measurement fixes it at {init:g}, and a card at 0",
-                                "fixed at 0", **self.where(modifier=name))
+                self.notes.note(
+                    f"{kind} {name}",
+                    f"the measurement fixes it at {init:g}, and a card at 0",
+                    "fixed at 0",
+                    **self.where(modifier=name),
+                )
             self.frozen.append(card_name)
         self.link(name, card_name)
 
@@ -190,98 +235,36 @@ class CardWriter:
         name = modifier["name"]
         symmetric = abs(hi * lo - 1.0) <= TOLERANCE
         if self.codes["normsys"] != "1":
-            self.notes.note(f"normsys {name}", f"under interpolation code {self.codes['normsys']} its factor "
-                            "is a polynomial inside |alpha| < 1; Combine's lnN is code 1 (kappa^theta)",
-                            "lnN (equal for |alpha| >= 1)", **where)
+            self.notes.note(
+                f"normsys {name}",
+                f"under interpolation code {self.codes['normsys']} its factor "
+                "is a polynomial inside |alpha| < 1; Combine's lnN is code 1 (kappa^theta)",
+                "lnN (equal for |alpha| >= 1)",
+                **where,
+            )
         elif not symmetric:
-            self.notes.note(f"normsys {name}", f"hi {hi:g} and lo {lo:g} are not reciprocal: Combine's "
-                            "asymmetric lnN interpolates log kappa smoothly inside |theta| < 0.5, code 1 does not",
-                            "lnN lo/hi (equal for |alpha| >= 0.5)", **where)
+            self.notes.note(
+                f"normsys {name}",
+                f"hi {hi:g} and lo {lo:g} are not reciprocal: Combine's "
+                "asymmetric lnN interpolates log kappa smoothly inside |theta| < 0.5, code 1 does not",
+                "lnN lo/hi (equal for |alpha| >= 0.5)",
+                **where,
+            )
         value = number(hi) if symmetric and hi != 1.0 else f"{number(lo)}/{number(hi)}"
         self.card.set_value(card_name, "lnN", column, value)
         self.gaussian(name, card_name, "lnN")
         self.effective.add(card_name)
 
-    def histosys(self, channel: Channel, sample: Sample, column: int, modifiers: list[dict]) -> None:
-        c, t = channel.name, sample.nominal
-        total, morphs = float(t.sum()), []
-        stats = any(m["type"] == "staterror" for m in sample.modifiers)
-        for modifier in modifiers:
-            name = modifier["name"]
-            card_name = combine_name(name)
-            where = self.where(c, sample.name, name)
-            hi, lo = (np.asarray(modifier["data"][key], float) for key in ("hi_data", "lo_data"))
-            if self.codes["histosys"] != "4p":
-                self.notes.note(f"histosys {name}", f"interpolation code {self.codes['histosys']} is not "
-                                "Combine's vertical morph (code 4p)", "shape", **where)
-            if min(hi.sum(), lo.sum()) <= 0:
-                refuse(f"histosys {name}", "a variation's yields sum to zero or less, and Combine normalises "
-                       "them", "Combine", **where)
-            if abs(hi.sum() - total) > TOLERANCE * total or abs(lo.sum() - total) > TOLERANCE * total:
-                self.notes.note(f"histosys {name}", f"it changes the yield ({lo.sum():g}, {total:g}, "
-                                f"{hi.sum():g}): Combine interpolates the normalisation's logarithm "
-                                "(logKappaForX), code 4p adds the yields", "shape", **where)
-            self.card.set_value(card_name, "shape", column, "1")
-            self.histograms[f"{c}/{sample.name}_{card_name}Up"] = Histogram.of(hi)
-            self.histograms[f"{c}/{sample.name}_{card_name}Down"] = Histogram.of(lo)
-            self.gaussian(name, card_name, self.nuisances.get(card_name, ("shape",))[0])
-            self.effective.add(card_name)
-            width = self.combine_range(name)
-            unit = t / total
-            morphs.append((hi / hi.sum() - unit, unit - lo / lo.sum(), -width, width))
-        floor = FLOOR / total if stats else FLOOR
-        unit = t / total
-        sometimes, always = clipping_bins(unit, morphs, floor)
-        where = self.where(c, sample.name)
-        raised = float(np.sum(floor - unit[always]))  # what the floor adds, relative to the yield
-        if raised > TOLERANCE:
-            self.notes.note(f"the histosys of sample {sample.name}", f"{int(always.sum())} bin(s) below 1e-9 of "
-                            "the yield in the nominal and every variation (empty): Combine floors a morphed "
-                            "template there, pyhf does not", f"shape (adding {raised:.2g} of the yield)",
-                            **where)
-        if sometimes.any():
-            self.notes.note(f"the histosys of sample {sample.name}", f"{int(sometimes.sum())} bin(s) may fall "
-                            "to Combine's floor (1e-9) within the parameters' ranges, where Combine clips",
-                            "shape (clipped)", **where)
-
-    def combine_range(self, name: str) -> float:
-        """Combine's range of a shape parameter: [-4, 4], or [-7, 7] where an lnN line of the name comes
-        first (Combine's first line decides); :meth:`order` puts first what best matches pyhf's bounds."""
-        if not any(m["type"] == "normsys" and m["name"] == name
-                   for ch in self.channels for s in ch.samples for m in s.modifiers):
-            return SHAPE_RANGE
-        low, high = setting(self.settings, name, "histosys")[1]
-        half = 0.5 * (high - low)
-        return LNN_RANGE if abs(half - LNN_RANGE) < abs(half - SHAPE_RANGE) else SHAPE_RANGE
-
-    def order(self) -> None:
-        """The systematic rows: for a name with lnN and shape lines, the one of its range first."""
-        rows = self.card.systematics
-        pyhf_names = {card_name: name for card_name, (_, name) in self.nuisances.items()}
-        first = {}
-        for card_name, kind in rows:
-            both = (card_name, "lnN") in rows and (card_name, "shape") in rows
-            if both:
-                wide = self.combine_range(pyhf_names.get(card_name, card_name)) == LNN_RANGE
-                kind_first = "lnN" if wide else "shape"
-                first.setdefault((card_name, kind_first), len(first))
-            first.setdefault((card_name, kind), len(first))
-        self.card.systematics = {key: rows[key] for key in sorted(rows, key=first.__getitem__)}
-        kinds = {}
-        for card_name, kind in self.card.systematics:
-            kinds.setdefault(card_name, kind)
-        changed = [card_name for card_name, (_, name) in self.nuisances.items()
-                   if setting(self.settings, name, "normsys")[1] != (
-                       (-SHAPE_RANGE, SHAPE_RANGE) if kinds.get(card_name) == "shape" else (-LNN_RANGE, LNN_RANGE))]
-        if changed:
-            self.remarks.append(f"the ranges of {len(changed)} nuisance parameter(s) are Combine's ([-7, 7] "
-                                "for lnN, [-4, 4] for shape), not the measurement's")
-
     def gmn(self, channel: Channel, sample: Sample, column: int, modifier: dict) -> None:
         name, c = modifier["name"], channel.name
         where = self.where(c, sample.name, name)
         if channel.observed.size != 1:
-            refuse(f"shapesys {name}", "it has a parameter per bin; Combine's gmN is one count", "Combine", **where)
+            refuse(
+                f"shapesys {name}",
+                "it has a parameter per bin; Combine's gmN is one count",
+                "Combine",
+                **where,
+            )
         sigma, nominal = float(modifier["data"][0]), float(sample.nominal[0])
         if sigma <= 0:
             self.notes.note(f"shapesys {name}", "no uncertainty (pyhf fixes it)", "left out", **where)
@@ -292,8 +275,12 @@ class CardWriter:
         if count < 1:
             refuse(f"shapesys {name}", f"tau = (nominal / uncertainty)^2 = {tau:g} < 0.5", "Combine", **where)
         if abs(tau - count) > 1e-9 * tau:
-            self.notes.note(f"shapesys {name}", f"tau = {tau:.10g} is not an integer (a gmN count)",
-                            f"gmN {count}", **where)
+            self.notes.note(
+                f"shapesys {name}",
+                f"tau = {tau:.10g} is not an integer (a gmN count)",
+                f"gmN {count}",
+                **where,
+            )
         card_name = combine_name(name)
         self.card.set_value(card_name, f"gmN {count}", column, number(nominal / count))
         self.link(f"{name}[0]", card_name, float(count))
@@ -311,4 +298,3 @@ class CardWriter:
                         self.param_lines.append(f"{card_name} param 0 1 [{number(low)},{number(high)}]")
                         self.effective.add(card_name)
                         self.link(name, card_name)
-

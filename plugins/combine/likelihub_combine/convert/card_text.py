@@ -29,8 +29,10 @@ def number(value: float) -> str:
 def check_name(name: str, what: str, **location) -> str:
     """``name`` if a datacard can hold it, else an InvalidModelError."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidModelError(f"the {what} name {name!r} cannot be written in a datacard (letters, digits "
-                                "and _ . + - : only)", **location)
+        raise InvalidModelError(
+            f"the {what} name {name!r} cannot be written in a datacard (letters, digits and _ . + - : only)",
+            **location,
+        )
     return name
 
 
@@ -62,9 +64,12 @@ class CardText:
         """Set the value of systematic ``name`` (type ``kind``, e.g. ``lnN`` or ``gmN 4``) in a column."""
         values = self.systematics.setdefault((name, kind), {})
         if column in values:
-            raise InvalidModelError(f"the parameter acts twice as {kind} on one sample, which a datacard "
-                                    "cannot say", channel=self.columns[column].channel,
-                                    sample=self.columns[column].process, modifier=name)
+            raise InvalidModelError(
+                f"the parameter acts twice as {kind} on one sample, which a datacard cannot say",
+                channel=self.columns[column].channel,
+                sample=self.columns[column].process,
+                modifier=name,
+            )
         values[column] = value
 
     def render(self) -> str:
@@ -72,12 +77,15 @@ class CardText:
         rule = "-" * 80
         lines = [*(f"# {text}" for text in self.header), "imax *", "jmax *", "kmax *", rule]
         lines += self.shapes + [rule]
-        lines += _table([["bin", *(c for c, _ in self.channels)],
-                         ["observation", *(o for _, o in self.channels)]]) + [rule]
-        rows = [["bin", "", *(c.channel for c in self.columns)],
-                ["process", "", *(c.process for c in self.columns)],
-                ["process", "", *(str(c.index) for c in self.columns)],
-                ["rate", "", *(c.rate for c in self.columns)]]
+        lines += _table(
+            [["bin", *(c for c, _ in self.channels)], ["observation", *(o for _, o in self.channels)]]
+        ) + [rule]
+        rows = [
+            ["bin", "", *(c.channel for c in self.columns)],
+            ["process", "", *(c.process for c in self.columns)],
+            ["process", "", *(str(c.index) for c in self.columns)],
+            ["rate", "", *(c.rate for c in self.columns)],
+        ]
         for (name, kind), values in self.systematics.items():
             rows.append([name, kind, *(values.get(i, "-") for i in range(len(self.columns)))])
         table = _table(rows)
@@ -87,5 +95,6 @@ class CardText:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in rows]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]

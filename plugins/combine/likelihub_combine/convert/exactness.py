@@ -24,8 +24,15 @@ from dataclasses import dataclass
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["ConversionWarning", "Approximations", "ParameterLink", "map_values", "refuse",
-           "FIXED_GAUSSIAN_NLL", "FIXED_POISSON_NLL"]
+__all__ = [
+    "ConversionWarning",
+    "Approximations",
+    "ParameterLink",
+    "map_values",
+    "refuse",
+    "FIXED_GAUSSIAN_NLL",
+    "FIXED_POISSON_NLL",
+]
 
 #: -log of pyhf's constraint of a staterror or shapesys component it fixes (a bin without
 #: uncertainty): Gaussian N(1 | 1, 1), and Poisson(1 | 1) with pyhf's placeholder tau = 1.
@@ -57,8 +64,8 @@ class Approximations:
         """Record that ``what`` is converted as ``approximation`` (raise unless approximating)."""
         if not self.approximate:
             raise InvalidModelError(
-                f"{what} has no exact {self.target} equivalent: {reason} (approximate=True converts "
-                f"it as {approximation})",
+                f"{what} has no exact {self.target} equivalent: {reason} (approximate=True, or "
+                f"--approximate, converts it as {approximation})",
                 **location,
             )
         where = ", ".join(f"{key} {value}" for key, value in location.items() if value is not None)

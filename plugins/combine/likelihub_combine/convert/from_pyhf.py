@@ -85,18 +85,33 @@ class CardConversion:
         return map_values(self.links, values)
 
 
-def from_pyhf(workspace: Mapping | str | Path, *, measurement: str | None = None,
-              interpolation_codes: Mapping[str, str] | None = None, approximate: bool = False,
-              shapes_file: str = "shapes.root") -> tuple[str, dict[str, Histogram]]:
+def from_pyhf(
+    workspace: Mapping | str | Path,
+    *,
+    measurement: str | None = None,
+    interpolation_codes: Mapping[str, str] | None = None,
+    approximate: bool = False,
+    shapes_file: str = "shapes.root",
+) -> tuple[str, dict[str, Histogram]]:
     """The datacard text and its histograms (see :func:`convert_workspace`)."""
-    conversion = convert_workspace(workspace, measurement=measurement, interpolation_codes=interpolation_codes,
-                                   approximate=approximate, shapes_file=shapes_file)
+    conversion = convert_workspace(
+        workspace,
+        measurement=measurement,
+        interpolation_codes=interpolation_codes,
+        approximate=approximate,
+        shapes_file=shapes_file,
+    )
     return conversion.card_text, conversion.histograms
 
 
-def convert_workspace(workspace: Mapping | str | Path, *, measurement: str | None = None,
-                      interpolation_codes: Mapping[str, str] | None = None, approximate: bool = False,
-                      shapes_file: str = "shapes.root") -> CardConversion:
+def convert_workspace(
+    workspace: Mapping | str | Path,
+    *,
+    measurement: str | None = None,
+    interpolation_codes: Mapping[str, str] | None = None,
+    approximate: bool = False,
+    shapes_file: str = "shapes.root",
+) -> CardConversion:
     """Convert a pyhf workspace to a Combine datacard with the same likelihood.
 
     Parameters
@@ -124,17 +139,22 @@ def convert_workspace(workspace: Mapping | str | Path, *, measurement: str | Non
     codes = dict(PYHF_CODES)
     for key, value in (interpolation_codes or {}).items():
         if key not in codes:
-            raise InvalidModelError(f"interpolation codes are set for normsys and histosys, not {key!r}",
-                                    argument="interpolation_codes")
+            raise InvalidModelError(
+                f"interpolation codes are set for normsys and histosys, not {key!r}",
+                argument="interpolation_codes",
+            )
         codes[key] = str(value).removeprefix("code")
     channels, poi, settings, name = read_workspace(spec, source, measurement)
     notes = Approximations(approximate, "Combine")
     text, histograms, links, constant, r_range, remarks = CardWriter(
-        channels, poi, settings, codes, notes, source, shapes_file).convert()
+        channels, poi, settings, codes, notes, source, shapes_file
+    ).convert()
     conversion = CardConversion(text, histograms, links, constant, r_range, list(notes.items), remarks)
-    header = [f"converted by likelihub from the pyhf workspace {source or '(a dict)'}, measurement {name!r}",
-              f"the POI {poi!r} is r: give its range [{number(conversion.r_range[0])}, "
-              f"{number(conversion.r_range[1])}] to combine (--rMin, --rMax)"]
+    header = [
+        f"converted by likelihub from the pyhf workspace {source or '(a dict)'}, measurement {name!r}",
+        f"the POI {poi!r} is Combine's r: give its range [{number(conversion.r_range[0])}, "
+        f"{number(conversion.r_range[1])}] to combine (--rMin, --rMax)",
+    ]
     if notes.items:
         header.append(f"APPROXIMATE: {len(notes.items)} construct(s) have no exact Combine equivalent")
     else:
@@ -155,4 +175,3 @@ def _load(workspace) -> tuple[dict, str | None]:
         raise InvalidModelError(f"cannot read the workspace: {error.strerror}", file=str(path)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidModelError(f"not a JSON workspace: {error}", file=str(path)) from None
-

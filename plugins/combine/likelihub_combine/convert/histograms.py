@@ -42,12 +42,27 @@ def _th1d(name: str, histogram: Histogram):
     flow = np.concatenate([[0.0], values, [0.0]])
     sumw2 = np.concatenate([[0.0], histogram.sumw2, [0.0]])
     uniform = np.allclose(np.diff(edges), edges[1] - edges[0], rtol=1e-12, atol=0)
-    axis = to_TAxis("xaxis", "", values.size, float(edges[0]), float(edges[-1]),
-                    fXbins=None if uniform else edges.astype(np.float64))
+    axis = to_TAxis(
+        "xaxis",
+        "",
+        values.size,
+        float(edges[0]),
+        float(edges[-1]),
+        fXbins=None if uniform else edges.astype(np.float64),
+    )
     centres = 0.5 * (edges[1:] + edges[:-1])
-    return to_TH1x(name.rsplit("/", 1)[-1], "", flow, float(values.sum()), float(values.sum()),
-                   float(histogram.sumw2.sum()), float(np.dot(values, centres)),
-                   float(np.dot(values, centres * centres)), sumw2, axis)
+    return to_TH1x(
+        name.rsplit("/", 1)[-1],
+        "",
+        flow,
+        float(values.sum()),
+        float(values.sum()),
+        float(histogram.sumw2.sum()),
+        float(np.dot(values, centres)),
+        float(np.dot(values, centres * centres)),
+        sumw2,
+        axis,
+    )
 
 
 def write_histograms(histograms: dict[str, Histogram], path: str | Path) -> None:
@@ -65,5 +80,6 @@ def write_histograms(histograms: dict[str, Histogram], path: str | Path) -> None
             for name, histogram in histograms.items():
                 output[name] = _th1d(name, histogram)
     except OSError as error:
-        raise InvalidArgumentError(f"cannot write the ROOT file {str(path)!r}: {error.strerror or error}",
-                                   argument="shapes_file") from None
+        raise InvalidArgumentError(
+            f"cannot write the ROOT file {str(path)!r}: {error.strerror or error}", argument="shapes_file"
+        ) from None

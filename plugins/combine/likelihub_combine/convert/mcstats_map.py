@@ -48,14 +48,18 @@ def factor_signature(yields, k: int) -> tuple:
         sorted(
             (int(p), float(lo), float(hi))
             for c, p, lo, hi in zip(
-                yields.asym_column, yields.asym_parameter, yields.asym_log_low, yields.asym_log_high,
+                yields.asym_column,
+                yields.asym_parameter,
+                yields.asym_log_low,
+                yields.asym_log_high,
                 strict=True,
             )
             if c == k
         )
     )
-    scales = tuple(sorted(int(p) for c, p in zip(yields.scale_column, yields.scale_parameter, strict=True)
-                          if c == k))
+    scales = tuple(
+        sorted(int(p) for c, p in zip(yields.scale_column, yields.scale_parameter, strict=True) if c == k)
+    )
     formulas = tuple(id(f) for c, f, _ in yields.formulas if c == k)
     return symmetric, asymmetric, scales, formulas
 
@@ -71,8 +75,9 @@ class MCStatsModifiers:
         self.constant = 0.0
 
 
-def mcstats_modifiers(built, card, nominal: np.ndarray, moved: np.ndarray, channel_bins: dict,
-                      notes: Approximations) -> MCStatsModifiers:
+def mcstats_modifiers(
+    built, card, nominal: np.ndarray, moved: np.ndarray, channel_bins: dict, notes: Approximations
+) -> MCStatsModifiers:
     """Translate ``built.mc_stats``.
 
     Parameters
@@ -126,22 +131,33 @@ def _lite(out, built, channel, bins, lite, mine, nominal, moved, signatures, not
         where = {**location, "bin": local}
         if len({signatures[k] for k in contributors}) > 1:
             processes = ", ".join(built.columns[k].process for k in contributors)
-            notes.note(f"autoMCStats parameter prop_bin{channel}_bin{local}",
-                       f"its processes ({processes}) scale with different normalisation factors, so "
-                       "Combine's error sqrt(sum (f_k e_k)^2) is not a fixed fraction of their yield",
-                       "a staterror gamma multiplying their yields", **where)
+            notes.note(
+                f"autoMCStats parameter prop_bin{channel}_bin{local}",
+                f"its processes ({processes}) scale with different normalisation factors, so "
+                "Combine's error sqrt(sum (f_k e_k)^2) is not a fixed fraction of their yield",
+                "a staterror gamma multiplying their yields",
+                **where,
+            )
         if any(moved[k, b] for k in contributors):
-            notes.note(f"autoMCStats parameter prop_bin{channel}_bin{local}",
-                       "a shape morph moves the yield of a process in the bin, not its error",
-                       "a staterror gamma multiplying the morphed yields", **where)
+            notes.note(
+                f"autoMCStats parameter prop_bin{channel}_bin{local}",
+                "a shape morph moves the yield of a process in the bin, not its error",
+                "a staterror gamma multiplying the morphed yields",
+                **where,
+            )
         if total <= 0:
-            notes.note(f"autoMCStats parameter prop_bin{channel}_bin{local}",
-                       "the processes with errors have no yield in the bin", "a fixed staterror", **where)
+            notes.note(
+                f"autoMCStats parameter prop_bin{channel}_bin{local}",
+                "the processes with errors have no yield in the bin",
+                "a fixed staterror",
+                **where,
+            )
         for k in carriers:
             data[k][local] = stats.errors[k, b]
         delta = math.sqrt(sum((stats.errors[k, b] / total) ** 2 for k in carriers)) if total > 0 else 0.0
-        bounds.append(_gamma_bounds(delta, notes, f"autoMCStats parameter prop_bin{channel}_bin{local}",
-                                    where))
+        bounds.append(
+            _gamma_bounds(delta, notes, f"autoMCStats parameter prop_bin{channel}_bin{local}", where)
+        )
         if delta > 0:
             out.links.append(ParameterLink(built.table.items[lite[b]].name, f"{name}[{local}]", delta, 1.0))
             out.constant += math.log(delta)
@@ -155,9 +171,13 @@ def _lite(out, built, channel, bins, lite, mine, nominal, moved, signatures, not
 def _gamma_bounds(delta: float, notes, what: str, where: dict) -> list[float]:
     low, high = 1.0 - GAUSSIAN_RANGE * delta, 1.0 + GAUSSIAN_RANGE * delta
     if low <= 0:
-        notes.note(what, f"its range x in [-7, 7] is gamma = 1 + {delta:.4g} x in [{low:.4g}, {high:.4g}], "
-                   "which reaches zero yields (Combine floors them at 1e-9, pyhf does not)",
-                   f"a staterror with bounds [1e-10, {high:.6g}]", **where)
+        notes.note(
+            what,
+            f"its range x in [-7, 7] is gamma = 1 + {delta:.4g} x in [{low:.4g}, {high:.4g}], "
+            "which reaches zero yields (Combine floors them at 1e-9, pyhf does not)",
+            f"a staterror with bounds [1e-10, {high:.6g}]",
+            **where,
+        )
         low = PYHF_GAMMA_BOUNDS[0]
     return [low, high] if delta > 0 else list(PYHF_GAMMA_BOUNDS)
 
@@ -166,11 +186,18 @@ def _per_process(out, built, channel, bins, k, nominal, moved, notes, location):
     stats, table = built.mc_stats, built.table.items
     process = built.columns[k].process
     position = {b: local for local, b in enumerate(bins)}
-    gaussian = [(b, p) for b, c, p in zip(stats.normal_bin, stats.normal_column, stats.normal_parameter,
-                                          strict=True) if c == k]
-    poisson = [(b, p, n) for b, c, p, n in zip(stats.poisson_bin, stats.poisson_column,
-                                               stats.poisson_parameter, stats.poisson_count, strict=True)
-               if c == k]
+    gaussian = [
+        (b, p)
+        for b, c, p in zip(stats.normal_bin, stats.normal_column, stats.normal_parameter, strict=True)
+        if c == k
+    ]
+    poisson = [
+        (b, p, n)
+        for b, c, p, n in zip(
+            stats.poisson_bin, stats.poisson_column, stats.poisson_parameter, stats.poisson_count, strict=True
+        )
+        if c == k
+    ]
     if gaussian:
         name = f"prop_bin{channel}_{process}"
         data, bounds, linked = np.zeros(len(bins)), [list(PYHF_GAMMA_BOUNDS)] * len(bins), 0
@@ -179,12 +206,17 @@ def _per_process(out, built, channel, bins, k, nominal, moved, notes, location):
             what = f"autoMCStats parameter {table[p].name}"
             where = {**location, "sample": process, "bin": local}
             if nominal[k, b] <= 0:
-                notes.note(what, "the process has an error but no yield in the bin", "a fixed staterror",
-                           **where)
+                notes.note(
+                    what, "the process has an error but no yield in the bin", "a fixed staterror", **where
+                )
                 continue
             if moved[k, b]:
-                notes.note(what, "a shape morph moves the process' yield in the bin, not its error",
-                           "a staterror gamma multiplying the morphed yield", **where)
+                notes.note(
+                    what,
+                    "a shape morph moves the process' yield in the bin, not its error",
+                    "a staterror gamma multiplying the morphed yield",
+                    **where,
+                )
             delta = stats.errors[k, b] / nominal[k, b]
             data[local] = stats.errors[k, b]
             bounds[local] = _gamma_bounds(delta, notes, what, where)

@@ -17,11 +17,11 @@ as ``x/2 S(x) (up + down - 2 nom)`` with S expanded shows they agree term by ter
 ``lo = nom + scale (down - nom)``: the morph is code 4p of templates at theta = +-1.
 
 The floor keeps this exact only where it never acts within the parameters' ranges, or acts
-always: a bin at or below the floor in the nominal that no variation moves (an empty bin)
-sits at the floor for every theta
-(constant; the renormalisation then divides by a constant too, as every morph sums to zero). :func:`clipping_bins` finds the
-bins where neither holds, from the minimum of each morph over its parameter's range
-(:func:`code4p_minimum`: the ends, +-1 and the real roots of the derivative).
+always: a bin at or below the floor in the nominal that no variation moves (an empty bin) sits
+at the floor for every theta (constant; the renormalisation then divides by a constant too, as
+every morph sums to zero). :func:`clipping_bins` finds the bins where neither holds, from the
+minimum of each morph over its parameter's range (:func:`code4p_minimum`: the ends, +-1 and the
+real roots of the derivative).
 """
 
 from __future__ import annotations

@@ -19,9 +19,13 @@ __all__ = ["Sample", "Channel", "read_workspace", "MODIFIER_TYPES", "PYHF_DEFAUL
 MODIFIER_TYPES = ("normfactor", "normsys", "histosys", "staterror", "shapesys", "shapefactor", "lumi")
 #: pyhf's default initial value and bounds of each modifier type's parameters.
 PYHF_DEFAULTS = {
-    "normfactor": (1.0, (0.0, 10.0)), "shapefactor": (1.0, (0.0, 10.0)), "lumi": (1.0, (0.0, 10.0)),
-    "normsys": (0.0, (-5.0, 5.0)), "histosys": (0.0, (-5.0, 5.0)),
-    "staterror": (1.0, (1e-10, 10.0)), "shapesys": (1.0, (1e-10, 10.0)),
+    "normfactor": (1.0, (0.0, 10.0)),
+    "shapefactor": (1.0, (0.0, 10.0)),
+    "lumi": (1.0, (0.0, 10.0)),
+    "normsys": (0.0, (-5.0, 5.0)),
+    "histosys": (0.0, (-5.0, 5.0)),
+    "staterror": (1.0, (1e-10, 10.0)),
+    "shapesys": (1.0, (1e-10, 10.0)),
 }
 
 
@@ -60,15 +64,21 @@ def _field(mapping, key: str, kind, what: str, **location):
     return mapping[key]
 
 
-def read_workspace(spec: Mapping, source: str | None, measurement: str | None
-                   ) -> tuple[list[Channel], str, dict[str, dict], str]:
+def read_workspace(
+    spec: Mapping, source: str | None, measurement: str | None
+) -> tuple[list[Channel], str, dict[str, dict], str]:
     """The channels, the POI, the measurement's parameter settings (by name) and its name."""
     where = {"file": source}
     observed = {}
     for entry in _field(spec, "observations", list, "a pyhf workspace", **where):
         name = _field(entry, "name", str, "an observation", **where)
-        observed[name] = _numbers(_field(entry, "data", list, "an observation", **where), None,
-                                  "the observed counts", channel=name, **where)
+        observed[name] = _numbers(
+            _field(entry, "data", list, "an observation", **where),
+            None,
+            "the observed counts",
+            channel=name,
+            **where,
+        )
     channels = []
     for channel in _field(spec, "channels", list, "a pyhf workspace", **where):
         name = _field(channel, "name", str, "a channel", **where)
@@ -79,7 +89,9 @@ def read_workspace(spec: Mapping, source: str | None, measurement: str | None
         for sample in _field(channel, "samples", list, "a channel", channel=name, **where):
             sample_name = _field(sample, "name", str, "a sample", channel=name, **where)
             here = {**where, "channel": name, "sample": sample_name}
-            nominal = _numbers(_field(sample, "data", list, "a sample", **here), n, "the nominal yields", **here)
+            nominal = _numbers(
+                _field(sample, "data", list, "a sample", **here), n, "the nominal yields", **here
+            )
             modifiers = _field(sample, "modifiers", list, "a sample", **here)
             for modifier in modifiers:
                 _check_modifier(modifier, n, here)
@@ -92,8 +104,9 @@ def read_workspace(spec: Mapping, source: str | None, measurement: str | None
             chosen = entry
     if chosen is None:
         names = [m.get("name") for m in measurements if isinstance(m, Mapping)]
-        raise InvalidModelError(f"no measurement {measurement!r} (the workspace has {names})",
-                                argument="measurement", **where)
+        raise InvalidModelError(
+            f"no measurement {measurement!r} (the workspace has {names})", argument="measurement", **where
+        )
     config = _field(chosen, "config", Mapping, "a measurement", **where)
     poi = _field(config, "poi", str, "a measurement's config", **where)
     settings = {}
@@ -107,7 +120,9 @@ def _check_modifier(modifier, n: int, here: dict) -> None:
     kind = _field(modifier, "type", str, "a modifier", **here, modifier=name)
     where = {**here, "modifier": name}
     if kind not in MODIFIER_TYPES:
-        raise InvalidModelError(f"unknown modifier type {kind!r} (pyhf's: {', '.join(MODIFIER_TYPES)})", **where)
+        raise InvalidModelError(
+            f"unknown modifier type {kind!r} (pyhf's: {', '.join(MODIFIER_TYPES)})", **where
+        )
     data = modifier.get("data")
     if kind == "normsys":
         for key in ("hi", "lo"):

@@ -67,12 +67,18 @@ def staterror_lines(writer: CardWriter, channel: Channel, columns: list) -> None
     for _, sample in columns:
         for m in sample.modifiers:
             if m["type"] == "staterror":
-                errors[sample.name] = np.hypot(errors.get(sample.name, np.zeros(n)), np.asarray(m["data"], float))
+                errors[sample.name] = np.hypot(
+                    errors.get(sample.name, np.zeros(n)), np.asarray(m["data"], float)
+                )
                 names += [m["name"]] if m["name"] not in names else []
     if len(names) > 1:
-        writer.notes.note(f"the staterrors of channel {c}", f"{len(names)} staterror names ({', '.join(names)}), "
-                          "and autoMCStats has one Barlow-Beeston-lite term per bin", "one autoMCStats",
-                          **writer.where(c))
+        writer.notes.note(
+            f"the staterrors of channel {c}",
+            f"{len(names)} staterror names ({', '.join(names)}), "
+            "and autoMCStats has one Barlow-Beeston-lite term per bin",
+            "one autoMCStats",
+            **writer.where(c),
+        )
     carriers = [sample for _, sample in columns if sample.name in errors]
     for sample in carriers:
         writer.histograms[f"{c}/{sample.name}"] = Histogram.of(sample.nominal, errors[sample.name])
@@ -87,28 +93,49 @@ def staterror_lines(writer: CardWriter, channel: Channel, columns: list) -> None
             continue
         what = f"staterror {name}[{offset + j}]"
         if yields <= 0:
-            writer.notes.note(what, "errors without yield: pyhf fixes it, Combine adds x E", "autoMCStats", **where)
+            writer.notes.note(
+                what, "errors without yield: pyhf fixes it, Combine adds x E", "autoMCStats", **where
+            )
             writer.constant -= FIXED_GAUSSIAN_NLL
             continue
         delta = math.sqrt(sum((errors[s.name][j] / yields) ** 2 for s in carriers))
         contributors = [s for s in carriers if s.nominal[j] > 0 or errors[s.name][j] > 0]
         if len({_signature(s) for s in contributors}) > 1:
-            writer.notes.note(what, f"its samples ({', '.join(s.name for s in contributors)}) scale with different "
-                              "factors, so Combine's sqrt(sum (f_k e_k)^2) is no fixed fraction of their yield",
-                              "autoMCStats", **where)
-        moved = [s.name for s in contributors for m in s.modifiers if m["type"] == "histosys"
-                 and (m["data"]["hi_data"][j] != s.nominal[j] or m["data"]["lo_data"][j] != s.nominal[j])]
+            writer.notes.note(
+                what,
+                f"its samples ({', '.join(s.name for s in contributors)}) scale with different "
+                "factors, so Combine's sqrt(sum (f_k e_k)^2) is no fixed fraction of their yield",
+                "autoMCStats",
+                **where,
+            )
+        moved = [
+            s.name
+            for s in contributors
+            for m in s.modifiers
+            if m["type"] == "histosys"
+            and (m["data"]["hi_data"][j] != s.nominal[j] or m["data"]["lo_data"][j] != s.nominal[j])
+        ]
         if moved:
-            writer.notes.note(what, f"a histosys moves the yield of {moved[0]} in the bin, not Combine's error",
-                              "autoMCStats", **where)
+            writer.notes.note(
+                what,
+                f"a histosys moves the yield of {moved[0]} in the bin, not Combine's error",
+                "autoMCStats",
+                **where,
+            )
         total = sum(s.nominal[j] * factors[s.name] for _, s in columns)
         error = math.sqrt(sum((factors[s.name] * errors[s.name][j]) ** 2 for s in carriers))
         if math.floor(0.5 + total * total / (error * error)) < 1:
-            writer.notes.note(what, "its effective count rounds to 0, where autoMCStats makes per-process "
-                              "parameters", "autoMCStats", **where)
+            writer.notes.note(
+                what,
+                "its effective count rounds to 0, where autoMCStats makes per-process parameters",
+                "autoMCStats",
+                **where,
+            )
         if 7.0 * delta >= 1.0:
-            writer.remarks.append(f"channel {c} bin {j}: Combine's range x in [-7, 7] is gamma in "
-                                  f"[{1 - 7 * delta:.4g}, {1 + 7 * delta:.4g}], not pyhf's")
+            writer.remarks.append(
+                f"channel {c} bin {j}: Combine's range x in [-7, 7] is gamma in "
+                f"[{1 - 7 * delta:.4g}, {1 + 7 * delta:.4g}], not pyhf's"
+            )
         writer.link(f"{name}[{offset + j}]", f"prop_bin{c}_bin{j}", 1.0 / delta, -1.0 / delta)
         writer.constant -= math.log(delta)
     writer.stats_lines.append(f"{c} autoMCStats 0 1")
