@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from likelihub.errors import InvalidModelError
+from likelihub.errors import InvalidArgumentError, InvalidModelError
 
 from .card_lines import CardWriter
 from .card_text import number
@@ -49,6 +49,8 @@ __all__ = ["CardConversion", "from_pyhf", "convert_workspace"]
 
 #: pyhf's default interpolation codes.
 PYHF_CODES = {"normsys": "4", "histosys": "4p"}
+#: The codes pyhf (and likelihub's histfactory backend) know.
+KNOWN_CODES = {"normsys": ("1", "4"), "histosys": ("0", "2", "4p")}
 
 
 @dataclass
@@ -138,9 +140,9 @@ def convert_workspace(
     spec, source = _load(workspace)
     codes = dict(PYHF_CODES)
     for key, value in (interpolation_codes or {}).items():
-        if key not in codes:
-            raise InvalidModelError(
-                f"interpolation codes are set for normsys and histosys, not {key!r}",
+        if key not in KNOWN_CODES or str(value).removeprefix("code") not in KNOWN_CODES[key]:
+            raise InvalidArgumentError(
+                f"{key!r}: {value!r} is not an interpolation code (normsys: 1, 4; histosys: 0, 2, 4p)",
                 argument="interpolation_codes",
             )
         codes[key] = str(value).removeprefix("code")

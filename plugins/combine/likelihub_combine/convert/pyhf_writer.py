@@ -78,6 +78,9 @@ class PyhfWriter:
     # -- normalisation factors -----------------------------------------------------------------
     def normalisations(self) -> None:
         logs = {}  # (column, parameter) -> [log hi, log lo]
+        y = self.yields
+        morphed = {(int(k), int(i)) for k, i in zip(y.morph_column, y.morph_parameter, strict=True)}
+        morphed |= {(int(k), int(i)) for k, i in zip(y.log_morph_column, y.log_morph_parameter, strict=True)}
         for k, i in zip(*np.nonzero(self.yields.log_kappa_sym), strict=True):
             value = float(self.yields.log_kappa_sym[k, i])
             pair = logs.setdefault((int(k), int(i)), [0.0, 0.0])
@@ -95,7 +98,7 @@ class PyhfWriter:
             if abs(log_low + log_high) > SYMMETRIC_LOG_TOLERANCE:
                 what = (
                     f"the normalisation effect of shape {name}"
-                    if self.table[i].origin.startswith("shape")
+                    if (k, i) in morphed
                     else f"asymmetric lnN {name}"
                 )
                 self.notes.note(
