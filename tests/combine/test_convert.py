@@ -17,6 +17,9 @@ implementations share no code). Tolerances:
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import warnings
 
 import pytest
 from click.testing import CliRunner
@@ -32,6 +35,7 @@ from likelihub_combine.convert.cli import datacard2pyhf_command, pyhf2datacard_c
 from likelihub_combine.parser import read_datacard
 from likelihub_combine.shapes import read_templates
 
+import likelihub as lh
 from likelihub.errors import InvalidModelError
 
 from .convert_inputs import combine, histfactory, points, vector, workspace, write_shape_card
@@ -288,3 +292,73 @@ def test_unconvertible_input_is_one_line_and_exit_1(shared_data, tmp_path, which
     assert len(lines) == 1 and lines[0].startswith("Error:") and expected in lines[0]
     assert "Traceback" not in result.output
     assert not (tmp_path / "card.txt").exists()
+
+
+def test_commands_are_registered_with_the_likelihub_script(tmp_path):
+    # Through the real entry point (plugin hook likelihub_register_commands): a card with an
+    # asymmetric lnN is refused in one line, exit status 1, no traceback.
+    card = tmp_path / "card.txt"
+    card.write_text(
+        "imax 1\njmax 1\nkmax 1\nbin b\nobservation 3\nbin b b\nprocess s b\nprocess 0 1\n"
+        "rate 1 2\nx lnN - 0.8/1.3\n"
+    )
+    code = "import sys; from likelihub.cli.main import main; main(sys.argv[1:])"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "datacard2pyhf", str(card)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: file '{card}:10', channel 'b', sample 'b', modifier 'x': asymmetric lnN x has no exact pyhf "
+        "equivalent: kappa_down 0.8 and kappa_up 1.3 are interpolated by Combine's logKappaForX (smooth in "
+        "|theta| < 0.5), which no pyhf code is (approximate=True, or --approximate, converts it as normsys "
+        "code 1 (equal for |theta| >= 0.5))"
+    ]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("codes", "approximate", "message"),
+    [
+        (None, False, "normsys EG_Eff has no exact Combine equivalent: under interpolation code 4"),
+        (
+            {"normsys": "1"},
+            False,
+            "normsys EG_Eff has no exact Combine equivalent: hi 1.01064 and lo 0.98947",
+        ),
+        (
+            {"normsys": "1"},
+            True,
+            "has no Combine equivalent: tau = (nominal / uncertainty)^2 = 0.213848 < 0.5",
+        ),
+    ],
+)
+def test_an_atlas_workspace_has_no_exact_card(shared_data, codes, approximate, message):
+    # ATLAS-SUSY-2018-06 3L eRJR with its first signal point: asymmetric normsys under pyhf's
+    # code 4, and a shapesys whose tau is below 1/2 (no gmN count at all).
+    from likelihub_histfactory.spec.patchset import PatchSet
+    from likelihub_histfactory.spec.workspace import Workspace
+
+    archive = shared_data / "histfactory" / "atlas-susy-2018-06-3L-eRJR.tar.gz"
+    patches = PatchSet(archive, member="patchset.json")
+    spec = patches.apply(Workspace.load(archive, member="BkgOnly.json"), next(iter(patches)).name).to_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConversionWarning)
+        with pytest.raises(InvalidModelError) as caught:
+            convert_workspace(spec, interpolation_codes=codes, approximate=approximate)
+    assert message in str(caught.value)
+
+
+def test_approximate_workspace_conversion_warns(tmp_path):
+    # pyhf's default normsys code 4: converted as lnN, each use listed in the warning. For these
+    # symmetric kappas (1.05, 1.1) code 4 and code 1 differ below 1e-11 (test_convert_formulas), and
+    # at the nominal point not at all.
+    with pytest.warns(ConversionWarning, match="normsys theory"):
+        conversion = convert_workspace(workspace(), approximate=True)
+    assert {item.split(" ")[1] for item in conversion.approximations} == {"theory", "jes"}
+    assert "APPROXIMATE" in conversion.card_text
+    model = combine(write_card(conversion, tmp_path), r_range=conversion.r_range)
+    pyhf_model = lh.get_backend("histfactory")(workspace())  # codes 4 and 4p
+    nominal = dict(zip(pyhf_model.config.parameter_names, pyhf_model.config.init, strict=True))
+    expected = -pyhf_model.logpdf(vector(pyhf_model, nominal))
+    found = -model.logpdf(vector(model, conversion.combine_values(nominal))) - conversion.constant
+    assert found == pytest.approx(expected, rel=NLL_RELATIVE)
