@@ -6,7 +6,8 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "likelihub_register_formats"]
+__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "likelihub_register_formats",
+           "likelihub_register_commands"]
 
 
 @likelihub.hookimpl
@@ -45,3 +46,13 @@ def likelihub_register_formats(register):
              label="Combine datacards", version=__version__,
              description="CMS Combine text datacards (imax/jmax/kmax, bin, observation, process, "
                          "rate lines; TH1 shapes)", core_versions=">=0.1,<0.2")
+
+
+@likelihub.hookimpl
+def likelihub_register_commands(register):
+    """Register ``likelihub datacard2pyhf`` and ``likelihub pyhf2datacard`` (imported on first use)."""
+    from .convert.cli import commands
+
+    for command in commands:
+        register(command)
+
