@@ -109,7 +109,8 @@ def compile_formula(formula: str, n_arguments: int, *, where: str, name: str) ->
     namespace = {f"f_{key}": value for key, value in _FUNCTIONS.items()}
     try:
         code = compile(f"lambda a: {source}", "<formula>", "eval")
-        function = eval(code, {"__builtins__": {}}, namespace)  # only the tokens checked above
+        # the functions in the globals: a lambda's body does not see eval's locals
+        function = eval(code, {"__builtins__": {}, **namespace})  # only the tokens checked above
         with np.errstate(all="ignore"):
             float(function(np.ones(n_arguments)))  # a syntax or arity error shows here
     except (SyntaxError, TypeError, ValueError, ZeroDivisionError) as error:

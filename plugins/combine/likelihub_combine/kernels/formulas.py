@@ -111,7 +111,7 @@ def _multiply(values, grads, hessians, x, y, n, order):
     values[x] = a * b
 
 
-@numba.njit(error_model="numpy")
+@numba.njit(cache=True, error_model="numpy")
 def run_formula(ops, operands, constants, arguments, n, order, values, grads, hessians):
     """Evaluate a program at the ``n`` argument values ``arguments``; the jet is left in row 0 of
     ``values`` (S,), ``grads`` (S, A), ``hessians`` (S, A, A) (scratch, S the program's length):
