@@ -9,8 +9,9 @@ Each engine runs in fresh subprocesses (OPENBLAS/OMP threads 1), one for the hyp
 r = 1 with the expected band, asymptotic q~) and one for the 95% CL upper limit (observed and
 expected band). "first" is the first call of a fresh process (for the kernels: loading them from
 numba's on-disk cache, or, with ``--cold``, which points NUMBA_CACHE_DIR at an empty folder for the
-run, compiling them: in the first task of the first card only, later ones load what it cached); "warm" the median of the next ``--repeats`` calls, each on a freshly built model (a
-single warm call where the first took over 20 s). The output prints medians and the ratios
+run, compiling them: in the first task of the first card only, later ones load what it cached);
+"warm" the median of the next ``--repeats`` calls, each on a freshly built model (a single warm
+call where the first took over 20 s). The output prints medians and the ratios
 numpy / kernels and pyhf / kernels (warm).
 
 pyhf column (HOOK): the pyhf workspace of a card comes from ``likelihub_combine.convert.to_pyhf``
