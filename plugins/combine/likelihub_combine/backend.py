@@ -12,27 +12,51 @@ observable to its parameter's value, which is Combine's a-posteriori Asimov (``t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from scipy.special import gammaln
 
-from likelihub.errors import InvalidArgumentError, InvalidModelError
-from likelihub.plugin import DataLayout, ModelConfig
+from likelihub.errors import InvalidArgumentError, InvalidDataError, InvalidModelError
+from likelihub.plugin import DataLayout, ModelConfig, optional_method
 
 from .build import Built, build_model
 from .card import Datacard
+from .kernels import cpu as kernels
+from .kernels import reference
+from .kernels.layout import Constraints, kernel_model
 from .parser import read_datacard
 
 __all__ = ["CombineDatacard", "datacard"]
 
-_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+#: What the kernels add to the contract (the NumPy path, ``kernels=False``, offers none of them).
+_KERNEL_METHODS = frozenset({"value_and_grad", "hessian", "value_grad_and_hessian", "value_and_grad_batch",
+                             "hessian_batch", "logpdf_batch"})
+
+
+def _kernel_array(values) -> np.ndarray:
+    """``values`` as a C-contiguous, writeable float64 array (copied only where it is not one): the
+    kernels are compiled for such arrays, and a read-only one would compile them again."""
+    values = np.asarray(values, dtype=np.float64)
+    if not (values.flags.c_contiguous and values.flags.writeable):
+        values = np.array(values, dtype=np.float64, order="C")
+    return values
 
 
 class CombineDatacard:
-    """Combine's likelihood of a parsed datacard (see :func:`datacard` for the factory)."""
+    """Combine's likelihood of a parsed datacard (see :func:`datacard` for the factory).
 
-    def __init__(self, card: Datacard, built: Built):
+    Parameters
+    ----------
+    card, built
+        The parsed card and the model built from it (:func:`~likelihub_combine.build.build_model`).
+    kernels
+        Evaluate with the numba kernels (:mod:`likelihub_combine.kernels`: analytic gradients and
+        Hessians, batches of toys, stacks of models), or, where False, with the NumPy reference
+        alone (log L only: fits take MIGRAD with finite differences), for comparisons.
+    """
+
+    def __init__(self, card: Datacard, built: Built, *, kernels: bool = True):
         self.card = card
         self.built = built
         table = built.table.items
@@ -46,6 +70,8 @@ class CombineDatacard:
         self._poisson_aux = self.n_main + np.array([order[i] for i in self._poisson], int)
         self._sigma_low = np.array([table[i].sigma_low for i in self._normal])
         self._sigma_high = np.array([table[i].sigma_high for i in self._normal])
+        self.constraints = Constraints(self._normal, self._normal_aux, self._sigma_low, self._sigma_high,
+                                       self._poisson, self._poisson_aux)
         centers = np.array([table[i].center for i in constrained])
         self.data = np.concatenate([built.observed, centers])
         kinds = ["poisson"] * self.n_main + [
@@ -64,52 +90,126 @@ class CombineDatacard:
             n_main=self.n_main,
             data_layout=DataLayout(kinds, widths),
         )
+        self.uses_kernels = bool(kernels)
+        self.offered_methods = _KERNEL_METHODS if kernels else frozenset()
+        self.kernel_model = self.kernel_model_in(None) if kernels else None
+        if kernels:  # the arguments of kernels.nll_grad_hessian_rows for this one model
+            model = self.kernel_model
+            self._kernel_arrays = (np.array([0, model.ints.size], np.int64),
+                                   np.array([0, model.floats.size], np.int64), model.ints, model.floats)
+            self._one_row = np.zeros(1, np.int64)
+
+    def kernel_model_in(self, parameter_index: np.ndarray | None):
+        """The model as the kernels take it, with the parameters at ``parameter_index`` (a stack's
+        order; the card's own where None)."""
+        return kernel_model(self.built.yields, self.built.mc_stats, self.constraints, n_data=self.data.size,
+                            parameter_index=parameter_index)
+
+    # -- arguments ---------------------------------------------------------------------------
+    def _pars(self, pars) -> np.ndarray:
+        pars = _kernel_array(pars)
+        if pars.shape != (len(self.parameter_names),):
+            raise InvalidDataError(f"parameters have shape {pars.shape}; the card has "
+                                   f"{len(self.parameter_names)}", argument="pars")
+        return pars
+
+    def _data(self, data) -> np.ndarray:
+        data = _kernel_array(data)
+        if data.shape != self.data.shape:
+            raise InvalidDataError(f"data have shape {data.shape}; the card expects {self.data.shape}: "
+                                   "the bins, then the global observables", argument="data")
+        return data
+
+    def _batch(self, pars, data) -> tuple[np.ndarray, np.ndarray]:
+        pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
+        n = max(pars.shape[0] if pars.ndim == 2 else 1, data.shape[0] if data.ndim == 2 else 1)
+        try:
+            pars = _kernel_array(np.broadcast_to(pars, (n, len(self.parameter_names))))
+            data = _kernel_array(np.broadcast_to(data, (n, self.data.size)))
+        except ValueError:
+            raise InvalidDataError(f"parameters of shape {pars.shape} and data of shape {data.shape} do not "
+                                   f"make a batch of ({len(self.parameter_names)},) parameter and "
+                                   f"({self.data.size},) data sets", argument="pars") from None
+        return pars, data
 
     # -- the contract ------------------------------------------------------------------------
     def expected_main(self, pars: np.ndarray) -> np.ndarray:
         """Expected events in every bin at ``pars``."""
-        built = self.built
-        pars = np.asarray(pars, dtype=float)
-        yields = built.yields
-        factors = yields.factors(pars)
-        per_column = (yields.norm * factors)[:, None] * yields.shapes(pars)
-        nu = per_column.sum(axis=0)
-        if built.mc_stats is not None:
-            coefficient = yields.norm * factors / built.mc_stats.integrals
-            built.mc_stats.add(nu, per_column, coefficient, pars)
-        return nu
+        pars = self._pars(pars)
+        if self.kernel_model is None:
+            return reference.expected_main(self.built.yields, self.built.mc_stats, pars)
+        return kernels.expected_main(pars, self.kernel_model.ints, self.kernel_model.floats)
 
     def expected_data(self, pars: np.ndarray) -> np.ndarray:
         """Expected bins, then each constrained parameter's value as its global observable."""
-        pars = np.asarray(pars, dtype=float)
+        pars = self._pars(pars)
         aux = np.empty(self.data.size - self.n_main)
         aux[self._normal_aux - self.n_main] = pars[self._normal]
         aux[self._poisson_aux - self.n_main] = pars[self._poisson]
         return np.concatenate([self.expected_main(pars), aux])
 
+    def _rows(self, pars: np.ndarray, data: np.ndarray, order: int):
+        """The kernel on rows of ``pars`` (N, P) and ``data`` (N, D): -log L, gradients, Hessians."""
+        members = self._one_row if pars.shape[0] == 1 else np.zeros(pars.shape[0], np.int64)
+        grads = np.empty_like(pars)
+        size = pars.shape[1] if order >= 2 else 0
+        hessians = np.empty((pars.shape[0], size, size))
+        nll = kernels.nll_grad_hessian_rows(pars, data, members, *self._kernel_arrays, order, grads, hessians)
+        return nll, grads, hessians
+
     def logpdf(self, pars: np.ndarray, data: np.ndarray) -> float:
         """The log-likelihood of ``data`` (bins then global observables) at ``pars``."""
-        pars = np.asarray(pars, dtype=float)
-        data = np.asarray(data, dtype=float)
-        nu = np.maximum(self.expected_main(pars), 1e-300)
-        observed = data[: self.n_main]
-        value = float(np.sum(observed * np.log(nu) - nu - gammaln(observed + 1.0)))
-        if self._normal.size:
-            theta = pars[self._normal]
-            center = data[self._normal_aux]
-            sigma = np.where(theta < center, self._sigma_low, self._sigma_high)
-            value -= float(
-                np.sum(
-                    0.5 * ((theta - center) / sigma) ** 2
-                    + np.log(0.5 * (self._sigma_low + self._sigma_high))
-                    + _LOG_SQRT_2PI
-                )
-            )
-        if self._poisson.size:
-            mean = np.maximum(pars[self._poisson], 1e-300)
-            count = data[self._poisson_aux]
-            value += float(np.sum(count * np.log(mean) - mean - gammaln(count + 1.0)))
-        return value
+        pars, data = self._pars(pars), self._data(data)
+        if self.kernel_model is None:
+            return reference.logpdf(self.built.yields, self.built.mc_stats, self.constraints, pars, data)
+        return -float(self._rows(pars[None], data[None], 0)[0][0])
+
+    @optional_method
+    def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+        """log L and its analytic gradient."""
+        pars, data = self._pars(pars), self._data(data)
+        nll, grads, _ = self._rows(pars[None], data[None], 1)
+        return -float(nll[0]), np.negative(grads[0])
+
+    @optional_method
+    def value_grad_and_hessian(self, pars: np.ndarray, data: np.ndarray
+                               ) -> tuple[float, np.ndarray, np.ndarray]:
+        """log L, its gradient and its analytic Hessian from one kernel call."""
+        pars, data = self._pars(pars), self._data(data)
+        nll, grads, hessians = self._rows(pars[None], data[None], 2)
+        return -float(nll[0]), np.negative(grads[0]), np.negative(hessians[0])
+
+    @optional_method
+    def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """The analytic Hessian of log L."""
+        return self.value_grad_and_hessian(pars, data)[2]
+
+    @optional_method
+    def value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log L (N,) and gradients (N, P) of N parameter sets (N, P) and N data sets (N, D), either
+        broadcast (toys fitted in lock-step)."""
+        nll, grads, _ = self._rows(*self._batch(pars, data), 1)
+        return np.negative(nll, out=nll), np.negative(grads, out=grads)
+
+    @optional_method
+    def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Hessians (N, P, P) of log L of N parameter and data sets, either broadcast."""
+        _, _, hessians = self._rows(*self._batch(pars, data), 2)
+        return np.negative(hessians, out=hessians)
+
+    @optional_method
+    def logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """log L (N,) of N parameter and data sets, either broadcast."""
+        nll, _, _ = self._rows(*self._batch(pars, data), 0)
+        return np.negative(nll, out=nll)
+
+    @classmethod
+    def stack(cls, backends: Sequence[CombineDatacard]):
+        """A stack of cards with the same parameters (a scan's mass points), fitted in lock-step
+        with one kernel call per batch (:class:`~likelihub_combine.stacking.CombineStack`)."""
+        from .stacking import CombineStack
+
+        return CombineStack(backends)
 
     def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` pseudo-data sets at ``pars``: Poisson bins, global observables drawn around

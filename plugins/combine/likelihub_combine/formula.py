@@ -4,18 +4,23 @@ Combine hands them to RooFormulaVar (TFormula syntax). The subset cards use is a
 ``@i`` (the i-th argument), ``+ - * /``, ``^`` and ``**`` (powers), parentheses and the functions
 ``exp``, ``log``, ``sqrt``, ``pow``, ``abs``, ``min``, ``max`` (also as ``TMath::Exp`` and the like).
 Anything else is an error naming the line, never evaluated.
+
+A compiled :class:`Formula` is called with the argument values (the NumPy reference of the
+likelihood does so); its ``expression``, the checked Python expression, is what the numba kernels
+compile to their own program (:mod:`likelihub_combine.kernels.formulas`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["compile_formula"]
+__all__ = ["Formula", "compile_formula"]
 
 _FUNCTIONS = {
     "exp": np.exp,
@@ -32,10 +37,33 @@ _TOKEN = re.compile(
 )
 
 
-def compile_formula(
-    formula: str, n_arguments: int, *, where: str, name: str
-) -> Callable[[np.ndarray], float]:
-    """A function of the argument values (a 1-d array) computing ``formula``.
+@dataclass(frozen=True)
+class Formula:
+    """A compiled formula: ``formula(values)`` computes it from the argument values (a 1-d array).
+
+    Attributes
+    ----------
+    text
+        The formula as the card writes it.
+    expression
+        The checked Python expression: ``a[i]`` the i-th argument, ``f_exp`` ... the functions.
+    n_arguments
+        The number of arguments.
+    function
+        The expression compiled to a Python function of the argument values (NumPy functions).
+    """
+
+    text: str
+    expression: str
+    n_arguments: int
+    function: Callable[[np.ndarray], float]
+
+    def __call__(self, values: np.ndarray) -> float:
+        return self.function(values)
+
+
+def compile_formula(formula: str, n_arguments: int, *, where: str, name: str) -> Formula:
+    """The :class:`Formula` computing ``formula`` from the argument values (a 1-d array).
 
     Raises
     ------
@@ -81,7 +109,8 @@ def compile_formula(
     namespace = {f"f_{key}": value for key, value in _FUNCTIONS.items()}
     try:
         code = compile(f"lambda a: {source}", "<formula>", "eval")
-        function = eval(code, {"__builtins__": {}}, namespace)  # only the tokens checked above
+        # the functions in the globals: a lambda's body does not see eval's locals
+        function = eval(code, {"__builtins__": {}, **namespace})  # only the tokens checked above
         with np.errstate(all="ignore"):
             float(function(np.ones(n_arguments)))  # a syntax or arity error shows here
     except (SyntaxError, TypeError, ValueError, ZeroDivisionError) as error:
@@ -90,4 +119,4 @@ def compile_formula(
             file=where,
             modifier=name,
         ) from None
-    return function
+    return Formula(formula, source, n_arguments, function)

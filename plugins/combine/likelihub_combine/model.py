@@ -16,7 +16,8 @@ counting channel has one bin), a normalisation and multiplicative factors:
   and the shape renormalised (``FastVerticalInterpHistPdf2``), except in autoMCStats channels
   (``CMSHistFunc``: clipped, not renormalised).
 
-The sums over columns and the autoMCStats terms are in :mod:`likelihub_combine.likelihood`.
+The sums over columns and the autoMCStats terms are in :mod:`likelihub_combine.kernels.reference`
+(NumPy, the definition) and the numba kernels of :mod:`likelihub_combine.kernels`.
 """
 
 from __future__ import annotations
