@@ -21,7 +21,7 @@ from likelihub.fits.engine import FitResult
 from likelihub.model import StatisticalModel
 from likelihub.registry.hookspecs import hookimpl
 from likelihub.registry.plugins import available_backends, backend_metadata, get_backend, refresh_backends
-from likelihub.results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
+from likelihub.results import CLsResult, CLsScanResult, IntervalResult, SignificanceResult, UpperLimitResult
 
 __all__ = [
     "__version__",
@@ -34,6 +34,7 @@ __all__ = [
     "CLsScanResult",
     "SignificanceResult",
     "UpperLimitResult",
+    "IntervalResult",
     "hookimpl",
     "get_backend",
     "available_backends",

@@ -28,7 +28,7 @@ from likelihub.backend.capabilities import capabilities, missing_members
 from likelihub.backend.config import ModelConfig
 from likelihub.backend.contract import Backend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
-from likelihub.fits.engine import FitResult, NegativeLogLikelihood, fit
+from likelihub.fits.engine import FitResult, fit
 from likelihub.infer import (
     AsymptoticCalculator,
     Chi2Calculator,
@@ -41,8 +41,16 @@ from likelihub.infer import (
     profile_chi2,
     upper_limit,
 )
+from likelihub.infer.intervals import hessian_error, profile_interval
 from likelihub.infer.limits import capped_by_upper_bound
-from likelihub.results import CLsResult, CLsScanResult, SignificanceResult, UpperLimitResult
+from likelihub.results import (
+    BANDS,
+    CLsResult,
+    CLsScanResult,
+    IntervalResult,
+    SignificanceResult,
+    UpperLimitResult,
+)
 
 __all__ = ["StatisticalModel", "CALCULATORS"]
 
@@ -213,14 +221,17 @@ class StatisticalModel:
                    asimov_global_observables: str = "fitted",
                    data: Sequence[float] | None = None, ntoys: int = 2000,
                    rng: np.random.Generator | None = None, executor=None,
-                   progress: bool | None = None):
+                   progress: bool | None = None, band: str = "sigma"):
         """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
 
         ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
         :func:`likelihub.running.scanning.run_scan`); ``progress`` shows a progress bar of the toys
-        (default: on a terminal). The fit options' ``time_limit`` bounds the calculator's fits
-        together, from its creation (:mod:`likelihub.fits.budget`). ``ntoys`` is a whole number
-        (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a :class:`numpy.random.Generator` or None.
+        (default: on a terminal); ``band`` chooses the expected band's quantiles: ``"sigma"``
+        (-2..+2 sigma, pyhf's) or ``"percentiles"`` (2.5, 16, 50, 84, 97.5%, Combine's
+        AsymptoticLimits; :data:`likelihub.results.BANDS`). The fit options' ``time_limit`` bounds
+        the calculator's fits together, from its creation (:mod:`likelihub.fits.budget`). ``ntoys``
+        is a whole number (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a
+        :class:`numpy.random.Generator` or None.
 
         Raises
         ------
@@ -238,16 +249,17 @@ class StatisticalModel:
                                       choices=TEST_STATISTICS)
         check.choice(asimov_global_observables, argument="asimov_global_observables",
                      choices=GLOBAL_OBSERVABLES)
+        band = check.choice(band, argument="band", choices=tuple(BANDS))
         ntoys = check.whole_number(ntoys, argument="ntoys", minimum=1)
         rng = None if rng is None else check.generator(rng)
         data = self._data(data)
         if calculator == "asymptotic":
             return AsymptoticCalculator(self.backend, data, test_statistic,
-                                        asimov_global_observables, self.fit_options)
+                                        asimov_global_observables, self.fit_options, band=band)
         if calculator == "toys":
             return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
-                                 executor=executor, progress=progress)
-        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options)
+                                 executor=executor, progress=progress, band=band)
+        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options, band=band)
 
     @staticmethod
     def _refuse_capped(calc, mu: float, expected: str, argument: str = "mu") -> None:
@@ -261,7 +273,7 @@ class StatisticalModel:
             test_statistic: str = "qtilde", expected: str = "all",
             asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
             ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None,
-            progress: bool | None = None) -> CLsResult:
+            progress: bool | None = None, band: str = "sigma") -> CLsResult:
         """CLs of the signal strength ``mu``.
 
         Parameters
@@ -281,6 +293,9 @@ class StatisticalModel:
         ntoys, rng, executor, progress
             Toys per hypothesis, the random generator, where the toys run, and whether a progress
             bar shows (default: on a terminal) (toys only).
+        band
+            The expected band: ``"sigma"`` (-2..+2 sigma, default) or ``"percentiles"`` (2.5..97.5%,
+            as CMS Combine's AsymptoticLimits).
 
         ``mu`` must be finite and at or above the POI's lower bound (0 for q~_mu). It may lie
         above the upper bound, except where that bound caps mu-hat: for toys, and where the
@@ -289,14 +304,15 @@ class StatisticalModel:
         expected = check.choice(expected, argument="expected", choices=EXPECTED)
         mu = self._mu(mu, calculator=calculator, test_statistic=test_statistic)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor, progress)
+                               ntoys, rng, executor, progress, band=band)
         self._refuse_capped(calc, mu, expected)
         return calc.cls(mu, expected=expected)
 
     def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
                  test_statistic: str = "qtilde", expected: str = "all",
                  asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-                 ntoys: int = 2000, rng: np.random.Generator | None = None) -> CLsScanResult:
+                 ntoys: int = 2000, rng: np.random.Generator | None = None,
+                 band: str = "sigma") -> CLsScanResult:
         """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu."""
         expected = check.choice(expected, argument="expected", choices=EXPECTED)
         grid = check.numbers_array(mus, argument="mus")
@@ -306,7 +322,7 @@ class StatisticalModel:
         grid = [self._mu(mu, argument=f"mus[{i}]", calculator=calculator,
                          test_statistic=test_statistic) for i, mu in enumerate(grid.tolist())]
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng)
+                               ntoys, rng, band=band)
         for i, mu in enumerate(grid):
             self._refuse_capped(calc, mu, expected, argument=f"mus[{i}]")
         results = [calc.cls(mu, expected=expected) for mu in grid]
@@ -314,7 +330,7 @@ class StatisticalModel:
             mu=[r.mu for r in results],
             cls_obs=None if expected == "expected" else [r.cls_obs for r in results],
             cls_exp=None if expected == "observed" else [r.cls_exp for r in results],
-            test_statistic=calc.test_statistic, calculator=calc.name,
+            test_statistic=calc.test_statistic, calculator=calc.name, band=calc.band,
         )
 
     def upper_limit(self, cl: float = 0.95, calculator: str = "asymptotic",
@@ -322,7 +338,7 @@ class StatisticalModel:
                     asimov_global_observables: str = "fitted",
                     data: Sequence[float] | None = None, ntoys: int = 2000,
                     rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None,
-                    progress: bool | None = None) -> UpperLimitResult:
+                    progress: bool | None = None, band: str = "sigma") -> UpperLimitResult:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
         Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
@@ -334,7 +350,7 @@ class StatisticalModel:
         rtol = check.positive(rtol, argument="rtol")
         expected = check.choice(expected, argument="expected", choices=EXPECTED)
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor, progress)
+                               ntoys, rng, executor, progress, band=band)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
         return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
@@ -364,17 +380,39 @@ class StatisticalModel:
                      choices=GLOBAL_OBSERVABLES)
         mu = self._mu(mu)
         if method == "hessian":
-            data = self._data(data)
-            at = self.fixed_poi_fit(mu, data=data).values
-            free = ~np.array(self.config.fixed, dtype=bool)
-            objective = NegativeLogLikelihood(self.backend, data, at, free)
-            covariance = np.linalg.inv(objective.hessian(at[free]))
-            position = int(np.count_nonzero(free[:poi]))
-            return float(np.sqrt(covariance[position, position]))
+            at = self.fixed_poi_fit(mu, data=self._data(data)).values
+            return hessian_error(self.backend, self._data(data), at, poi)
         if mu == 0:
             raise InvalidArgumentError("must not be 0 with method='asimov' (sigma = |mu| / "
                                        "sqrt(q_mu,A))", argument="mu")
         calc = AsymptoticCalculator(self.backend, self._data(data), "q",
                                     asimov_global_observables, self.fit_options)
-        q_asimov = calc.asimov.t_mu(mu)
-        return float(abs(mu) / np.sqrt(q_asimov))
+        return float(abs(mu) / np.sqrt(calc.asimov.t_mu(mu)))
+
+    def profile_interval(self, parameter: str | None = None, cl: float = 0.6826894921370859,
+                         data: Sequence[float] | None = None) -> IntervalResult:
+        """Profile-likelihood interval of ``parameter`` (the POI by default), the others profiled.
+
+        The ends are where 2 Delta NLL crosses the chi-square quantile of ``cl`` (1 dof): MINOS,
+        or CMS Combine's ``MultiDimFit --algo singles``; see :mod:`likelihub.infer.intervals`.
+        ``cl`` is two-sided (0.6827: one sigma; a one-sided 95% upper limit is the upper end at
+        ``cl=0.90``). An end that the parameter's bound cuts is the bound, flagged in the result.
+        """
+        names = self.config.parameter_names
+        name = self.config.poi_name if parameter is None else parameter
+        if name not in names:
+            raise InvalidArgumentError(f"no parameter {name!r} in the model (parameters: "
+                                       f"{', '.join(names)})", argument="parameter")
+        index = names.index(name)
+        if self.config.fixed is not None and self.config.fixed[index]:
+            raise InvalidArgumentError(f"{name!r} is fixed in the model: it has no interval",
+                                       argument="parameter")
+        cl = check.probability(cl, argument="cl")
+        data = self._data(data)
+
+        def conditional(value, init):
+            fixed = None if value is None else {name: value}
+            return self.fit(data=data, fixed=fixed, init=init, uncertainties=value is None)
+
+        return profile_interval(conditional, index=index, name=name, cl=cl,
+                                bounds=tuple(self.config.bounds[index]))

@@ -222,6 +222,17 @@ def test_missing_histogram(tmp_path):
     assert caught.value.location == {"file": f"{tmp_path / 'card.txt'}:4", "channel": "ch", "sample": "sig"}
 
 
+@pytest.mark.parametrize(("line", "what"), [("shapes * chX shapes.root $PROCESS", "channel 'chX'"),
+                                           ("shapes bgk ch shapes.root $PROCESS", "process 'bgk'")])
+def test_a_shapes_line_matching_nothing_is_an_error(tmp_path, line, what):
+    # A typo'd channel or process: Combine would ignore the line and use the '*' rule instead.
+    write_root(tmp_path / "shapes.root", standard())
+    card = parse(tmp_path, card_text(f"{RULE}\n{line}"))
+    with pytest.raises(InvalidModelError, match=f"names {what}.*matches nothing") as caught:
+        read_templates(card)
+    assert caught.value.location["file"] == f"{tmp_path / 'card.txt'}:5"
+
+
 def test_channel_with_a_process_without_rule(tmp_path):
     write_root(tmp_path / "shapes.root", standard())
     shapes = "shapes data_obs ch shapes.root data_obs\nshapes bkg ch shapes.root bkg"

@@ -41,12 +41,14 @@ BAD_VALUES = {
     "fixed": [{"nu": 1.0}, [1.0], {"mu": NAN}, {"mu": "1"}, {"theta": True}],
     "init": [[1.0], [NAN, 0.0], ["1", "0"]],
     "method": ["newton", None],
+    "band": ["quartiles", None, 2],
+    "parameter": ["nope", 1, ["mu"]],
 }
 
 #: The checked arguments of every public method, and their kinds.
 _TESTS = {"calculator": "calculator", "test_statistic": "test_statistic",
           "asimov_global_observables": "asimov_global_observables", "data": "data",
-          "ntoys": "ntoys", "rng": "rng"}
+          "ntoys": "ntoys", "rng": "rng", "band": "band"}
 METHODS = {
     "logpdf": {"pars": "pars", "data": "data"},
     "expected_data": {"pars": "pars"},
@@ -65,6 +67,7 @@ METHODS = {
                      "mu_asimov": "mu", "data": "data"},
     "sigma_mu": {"mu": "mu", "method": "method",
                  "asimov_global_observables": "asimov_global_observables", "data": "data"},
+    "profile_interval": {"parameter": "parameter", "cl": "cl", "data": "data"},
 }
 #: Arguments taken as they are: flags (``progress``: a flag, or a tqdm bar or callback of the
 #: caller's), and executors (checked by likelihub.running.scanning).

@@ -26,7 +26,7 @@ from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import deadline_from
 from likelihub.infer.profile import FitRequest, Profiler, poi_bounds_for
 from likelihub.infer.test_statistics import q0, test_statistic_value
-from likelihub.results import N_SIGMA, CLsResult, SignificanceResult
+from likelihub.results import CLsResult, SignificanceResult, band_n_sigma
 
 __all__ = ["AsymptoticCalculator", "asimov_data", "asymptotic_pvalues", "expected_cls_band",
            "asymptotic_significance", "GLOBAL_OBSERVABLES"]
@@ -70,9 +70,14 @@ def asymptotic_pvalues(sqrt_q: float, sqrt_q_asimov: float, test_statistic: str)
     return clsb / clb if clb > 0 else 1.0, clsb, clb
 
 
-def expected_cls_band(sqrt_q_asimov: float) -> list[float]:
-    """Expected CLs at n_sigma = -2, -1, 0, 1, 2 (ascending)."""
-    return [float(ndtr(-(-n + sqrt_q_asimov)) / ndtr(n)) for n in N_SIGMA]
+def expected_cls_band(sqrt_q_asimov: float, band: str = "sigma") -> list[float]:
+    """Expected CLs at the band's quantiles Phi(n) (ascending): n = -2..2 for ``"sigma"``, and
+    Phi(n) = 0.025, 0.16, 0.5, 0.84, 0.975 for ``"percentiles"``.
+
+    The limit where this CLs equals alpha solves sqrt(q_A) = n + Phi^-1(1 - alpha Phi(n)), the
+    crossing CMS Combine's AsymptoticLimits finds (its ``findExpectedLimitFromCrossing``, with
+    q_A = 2 Delta NLL of the Asimov data; CCGV eq. 88)."""
+    return [float(ndtr(n - sqrt_q_asimov) / ndtr(n)) for n in band_n_sigma(band)]
 
 
 class AsymptoticCalculator:
@@ -92,18 +97,23 @@ class AsymptoticCalculator:
         Keywords for :func:`likelihub.fits.engine.fit`. Their ``time_limit`` bounds the calculator's
         fits together, from its creation (:mod:`likelihub.fits.budget`): a calculator serves one
         inference call (a CLs, a scan of CLs, an upper limit).
+    band
+        The expected band's quantiles: ``"sigma"`` (-2..+2 sigma, pyhf) or ``"percentiles"``
+        (2.5, 16, 50, 84, 97.5%, Combine's AsymptoticLimits); see :data:`likelihub.results.BANDS`.
     """
 
     name = "asymptotic"
 
     def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
-                 global_observables: str = "fitted", fit_options: Mapping | None = None):
+                 global_observables: str = "fitted", fit_options: Mapping | None = None,
+                 band: str = "sigma"):
         if global_observables not in GLOBAL_OBSERVABLES:
             raise ValueError(f"asimov_global_observables must be one of {GLOBAL_OBSERVABLES}, "
                              f"got {global_observables!r}")
         self.backend = backend
         self.test_statistic = test_statistic
         self.global_observables = global_observables
+        self.band = band
         self.fit_options = fit_options
         self.bounds = poi_bounds_for(backend.config, test_statistic)
         self.deadline = deadline_from(fit_options)
@@ -158,12 +168,12 @@ class AsymptoticCalculator:
                 sqrt_q = self.sqrt_q(mu)
         if sqrt_q is not None:
             obs, clsb, clb = asymptotic_pvalues(sqrt_q, sqrt_qa, self.test_statistic)
-        band = expected_cls_band(sqrt_qa) if expected in ("expected", "all") else None
+        band = expected_cls_band(sqrt_qa, self.band) if expected in ("expected", "all") else None
         return CLsResult(
             mu=float(mu), cls_obs=obs, cls_exp=band, clsb_obs=clsb, clb_obs=clb,
             test_statistic=self.test_statistic, calculator=self.name,
             test_statistic_obs=None if sqrt_q is None else sqrt_q**2,
-            test_statistic_asimov=sqrt_qa**2,
+            test_statistic_asimov=sqrt_qa**2, band=self.band,
         )
 
 

@@ -18,7 +18,7 @@ from likelihub.fits.blas import single_blas_thread
 from likelihub.fits.budget import deadline_from
 from likelihub.infer.asymptotic import asimov_data
 from likelihub.infer.profile import Profiler
-from likelihub.results import N_SIGMA, CLsResult
+from likelihub.results import CLsResult, band_n_sigma
 
 __all__ = ["Chi2Calculator", "profile_chi2"]
 
@@ -41,14 +41,17 @@ class Chi2Calculator:
     fit_options
         Keywords for :func:`likelihub.fits.engine.fit`; their ``time_limit`` bounds the calculator's
         fits together, from its creation (:mod:`likelihub.fits.budget`).
+    band
+        The expected band's quantiles, ``"sigma"`` or ``"percentiles"`` (:data:`likelihub.results.BANDS`).
     """
 
     name = "chi2"
     test_statistic = "t"
 
     def __init__(self, backend, data: np.ndarray, global_observables: str = "fitted",
-                 fit_options: Mapping | None = None):
+                 fit_options: Mapping | None = None, band: str = "sigma"):
         self.backend = backend
+        self.band = band
         bounds = np.array(backend.config.bounds, dtype=float)
         self.deadline = deadline_from(fit_options)
         self.observed = Profiler(backend, data, bounds, fit_options, deadline=self.deadline)
@@ -66,12 +69,12 @@ class Chi2Calculator:
             t_obs = self.observed.t_mu(mu) if expected in ("observed", "all") else None
         result = CLsResult(mu=float(mu), cls_obs=None, cls_exp=None, clsb_obs=None, clb_obs=None,
                            test_statistic=self.test_statistic, calculator=self.name,
-                           test_statistic_asimov=t_asimov)
+                           test_statistic_asimov=t_asimov, band=self.band)
         if t_obs is not None:
             p = float(chdtrc(1, t_obs))
             result.cls_obs, result.clsb_obs, result.clb_obs = p, p, 1.0
             result.test_statistic_obs = t_obs
         if expected in ("expected", "all"):
-            sqrt_t = np.sqrt(t_asimov) - np.array(N_SIGMA, dtype=float)
+            sqrt_t = np.sqrt(t_asimov) - band_n_sigma(self.band)
             result.cls_exp = chdtrc(1, np.clip(sqrt_t, 0.0, None) ** 2).tolist()
         return result

@@ -30,7 +30,7 @@ from likelihub.arguments import choice, probability
 from likelihub.errors import LimitError
 from likelihub.infer.asymptotic import AsymptoticCalculator, asymptotic_pvalues
 from likelihub.infer.toys import ToyCalculator
-from likelihub.results import N_SIGMA, UpperLimitResult
+from likelihub.results import BANDS, N_SIGMA, UpperLimitResult, band_n_sigma
 
 __all__ = ["upper_limit", "CLsCurve", "capped_by_upper_bound"]
 
@@ -92,11 +92,20 @@ class CLsCurve:
         if key not in self.cache:
             problem = capped_by_upper_bound(self.calculator, float(mu), observed=column == 0)
             if problem:
-                raise LimitError(f"no {_curve_name(column)} upper limit: {problem}")
+                raise LimitError(f"no {self.name(column)} upper limit: {problem}")
             result = self.calculator.cls(float(mu), expected="all" if observed else "expected")
             obs = np.nan if result.cls_obs is None else result.cls_obs
             self.cache[key] = np.array([obs, *result.cls_exp], dtype=float)
         return float(self.cache[key][column])
+
+    def name(self, column: int) -> str:
+        """The curve's name in messages: observed, or the expected band's quantile."""
+        if column == 0:
+            return "observed"
+        band = getattr(self.calculator, "band", "sigma")
+        if band == "sigma":
+            return f"expected ({N_SIGMA[column - 1]:+d} sigma)"
+        return f"expected ({100 * BANDS[band][column - 1]:g}%)"
 
 
 def _asymptotic_guesses(calculator: AsymptoticCalculator, mu: float, alpha: float) -> np.ndarray | None:
@@ -105,7 +114,7 @@ def _asymptotic_guesses(calculator: AsymptoticCalculator, mu: float, alpha: floa
     if not sqrt_qa > 0:
         return None
     sigma = mu / sqrt_qa
-    n = np.array(N_SIGMA, dtype=float)
+    n = band_n_sigma(getattr(calculator, "band", "sigma"))
     expected = sigma * (n - ndtri(alpha * ndtr(n)))
     mu_hat = max(calculator.observed.mu_hat, 0.0)
 
@@ -140,10 +149,6 @@ def _bracket_around(curve: CLsCurve, column: int, alpha: float, guess: float,
     return None
 
 
-def _curve_name(column: int) -> str:
-    return "observed" if column == 0 else f"expected ({N_SIGMA[column - 1]:+d} sigma)"
-
-
 def _bracket_by_doubling(curve: CLsCurve, column: int, alpha: float, low: float, high: float,
                          max_doublings: int) -> tuple[float, float]:
     """Double the upper end (geometric growth) until CLs falls to ``alpha``; ``0 <= low < high``.
@@ -155,14 +160,14 @@ def _bracket_by_doubling(curve: CLsCurve, column: int, alpha: float, low: float,
     if curve.value(low, column) <= alpha:
         mu_hat = _observed_mu_hat(curve.calculator) if column == 0 else None
         if mu_hat is None or not mu_hat > low or curve.value(mu_hat, column) <= alpha:
-            raise LimitError(f"no {_curve_name(column)} upper limit: CLs is below {alpha:g} "
+            raise LimitError(f"no {curve.name(column)} upper limit: CLs is below {alpha:g} "
                              f"already at the lower end of the search, mu = {low:g}")
         low, high = mu_hat, max(high, 2.0 * mu_hat)
     for _ in range(max_doublings + 1):
         if curve.value(high, column) <= alpha:
             return low, high
         low, high = high, 2.0 * high
-    raise LimitError(f"no {_curve_name(column)} upper limit: CLs stays above {alpha:g} up to "
+    raise LimitError(f"no {curve.name(column)} upper limit: CLs stays above {alpha:g} up to "
                      f"mu = {low:g}; the model's signal is (nearly) zero, or CLs does not fall "
                      "with mu")
 
@@ -217,4 +222,5 @@ def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
         observed=None if expected == "expected" else float(limits[0]),
         expected=None if expected == "observed" else limits[1:].tolist(),
         cl=cl, test_statistic=calculator.test_statistic, calculator=calculator.name,
+        band=getattr(calculator, "band", "sigma"),
     )

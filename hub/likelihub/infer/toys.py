@@ -5,7 +5,8 @@ mu (signal plus background) and at 0 (background only), fluctuating the main AND
 data. The test statistic of each toy is computed with its own fits. As in pyhf's
 ``ToyCalculator``: CLs+b = P(q >= q_obs | s+b), CLb = P(q >= q_obs | b), CLs = CLs+b / CLb; the
 expected band is the distribution of CLs over the background-only toys, at the quantiles
-Phi(n) for n = -2..2. Uncertainties: binomial for the observed values, bootstrap for the band.
+Phi(n) for n = -2..2 (or 2.5..97.5% with ``band="percentiles"``). Uncertainties: binomial for
+the observed values, bootstrap for the band.
 
 Toys come in chunks of :data:`CHUNK_SIZE`, each with its own random stream derived from one seed,
 the tested mu, the hypothesis and the chunk's index: a CLs(mu) curve is reproducible (its root
@@ -27,7 +28,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from likelihub.backend.capabilities import capabilities
 from likelihub.errors import CapabilityError, FitError, FitTimeLimitError
@@ -37,7 +37,7 @@ from likelihub.fits.budget import DEFAULT_MAX_CALLS, Deadline, deadline_from
 from likelihub.fits.engine import fit, model_label
 from likelihub.infer.profile import Profiler, poi_bounds_for
 from likelihub.infer.test_statistics import statistics_from_minima, test_statistic_value
-from likelihub.results import N_SIGMA, CLsResult
+from likelihub.results import BANDS, CLsResult
 from likelihub.running.scanning import ScanPoint, run_scan
 
 __all__ = ["ToyCalculator", "draw_toys", "toy_test_statistics", "empirical_cls"]
@@ -230,9 +230,9 @@ def empirical_cls(q_obs: float | np.ndarray, q_sb: np.ndarray, q_b: np.ndarray):
     return cls, clsb, clb
 
 
-def _band(q_sb: np.ndarray, q_b: np.ndarray) -> np.ndarray:
+def _band(q_sb: np.ndarray, q_b: np.ndarray, quantiles: tuple = BANDS["sigma"]) -> np.ndarray:
     cls_of_b, _, _ = empirical_cls(q_b, q_sb, q_b)
-    return np.quantile(cls_of_b, ndtr(np.array(N_SIGMA, dtype=float)))
+    return np.quantile(cls_of_b, quantiles)
 
 
 class ToyCalculator:
@@ -258,6 +258,8 @@ class ToyCalculator:
         Where the chunks of toys run (see :func:`likelihub.running.scanning.run_scan`); here by default.
     progress
         Show a tqdm progress bar of the toys (default None: when standard error is a terminal).
+    band
+        The expected band's quantiles, ``"sigma"`` or ``"percentiles"`` (:data:`likelihub.results.BANDS`).
 
     The fit options' ``time_limit`` bounds all the calculator's fits together, from its creation
     (:mod:`likelihub.fits.budget`), toys in other processes included; each fit of a toy that the
@@ -269,7 +271,7 @@ class ToyCalculator:
     def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
                  ntoys: int = 2000, rng: np.random.Generator | None = None,
                  fit_options: Mapping | None = None, bootstrap: int = 200, executor=None,
-                 progress: bool | None = None):
+                 progress: bool | None = None, band: str = "sigma"):
         if ntoys < 1:
             raise ValueError(f"ntoys must be positive, got {ntoys}")
         require_sampler(backend)
@@ -278,6 +280,8 @@ class ToyCalculator:
         self.ntoys = int(ntoys)
         self.fit_options = fit_options
         self.bootstrap = bootstrap
+        self.band = band
+        self._quantiles = BANDS[band]
         self.executor = executor
         on_terminal = callable(getattr(sys.stderr, "isatty", None)) and sys.stderr.isatty()
         self.progress = on_terminal if progress is None else bool(progress)
@@ -345,7 +349,7 @@ class ToyCalculator:
         q_sb, q_b = q_sb[np.isfinite(q_sb)], q_b[np.isfinite(q_b)]
         result = CLsResult(mu=float(mu), cls_obs=None, cls_exp=None, clsb_obs=None, clb_obs=None,
                            test_statistic=self.test_statistic, calculator=self.name,
-                           ntoys=self.ntoys, n_failed_fits=failed)
+                           ntoys=self.ntoys, n_failed_fits=failed, band=self.band)
         if expected in ("observed", "all"):
             q_obs = test_statistic_value(self.test_statistic, self.observed, mu)
             cls, clsb, clb = (float(v) for v in empirical_cls(q_obs, q_sb, q_b))
@@ -356,13 +360,13 @@ class ToyCalculator:
             result.test_statistic_obs = float(q_obs)
             result.uncertainty_obs = float(np.hypot(err_sb / clb, cls * err_b / clb)) if clb > 0 else 1.0
         if expected in ("expected", "all"):
-            result.cls_exp = _band(q_sb, q_b).tolist()
+            result.cls_exp = _band(q_sb, q_b, self._quantiles).tolist()
             rng = self._rng(mu, 2)
             draws = np.array([
-                _band(rng.choice(q_sb, q_sb.size), rng.choice(q_b, q_b.size))
+                _band(rng.choice(q_sb, q_sb.size), rng.choice(q_b, q_b.size), self._quantiles)
                 for _ in range(self.bootstrap)
             ])
             # Bootstrap spread, floored at one signal-plus-background toy over CLb = Phi(n).
-            resolution = 1.0 / (q_sb.size * ndtr(np.array(N_SIGMA, dtype=float)))
+            resolution = 1.0 / (q_sb.size * np.array(self._quantiles))
             result.uncertainty_exp = np.hypot(draws.std(axis=0), resolution).tolist()
         return result

@@ -6,7 +6,7 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends"]
+__all__ = ["likelihub_register_backends", "likelihub_register_point_sources"]
 
 
 @likelihub.hookimpl
@@ -20,4 +20,15 @@ def likelihub_register_backends(register):
         description="CMS Combine text datacard (counting and TH1 shape channels; POI r)",
         references=["CMS-CAT-23-001", "arXiv:2404.06614"],
         core_versions=">=0.1,<0.2",
+    )
+
+
+@likelihub.hookimpl
+def likelihub_register_point_sources(register):
+    """Register ``combine.cards``: a set of datacards, one model per card (e.g. per mass point)."""
+    register(
+        "combine.cards",
+        "likelihub_combine.points:CardSetSource",
+        version=__version__,
+        description="a set of Combine datacards (mapping, list, pattern or folder), one model per card",
     )

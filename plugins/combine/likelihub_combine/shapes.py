@@ -124,6 +124,7 @@ def read_templates(card: Datacard, *, mass: str | float | None = None,
         base_dir = Path(card.path).parent if card.path else Path(".")
     rules: dict[str, dict[str, ShapeRule]] = {}
     for rule in card.shapes:
+        _check_names(card, rule)
         rules.setdefault(rule.channel, {})[rule.process] = rule
     result: dict[str, ChannelTemplates] = {}
     with _Reader(card, Path(base_dir), _mass_text(mass)) as reader:
@@ -132,6 +133,17 @@ def read_templates(card: Datacard, *, mass: str | float | None = None,
             if templates is not None:
                 result[channel] = templates
     return result
+
+
+def _check_names(card: Datacard, rule: ShapeRule) -> None:
+    """A rule naming a channel or process the card lacks matches nothing: most likely a typo
+    (Combine ignores it silently, and the channel then takes its ``*`` rule's templates)."""
+    for kind, name, known in (("channel", rule.channel, card.channels),
+                              ("process", rule.process, [*card.processes, DATA_NAME])):
+        if name != "*" and name not in known:
+            raise InvalidModelError(
+                f"the shapes line names {kind} {name!r}, which the card does not have (its "
+                f"{kind}s: {', '.join(known)}): it matches nothing", file=card.where(rule.line))
 
 
 def _mass_text(mass: str | float | None) -> str | None:

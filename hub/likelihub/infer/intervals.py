@@ -1,0 +1,126 @@
+"""Profile-likelihood intervals of one parameter, the others profiled (MINOS-like).
+
+The interval at confidence level ``cl`` is where the profile likelihood ratio
+
+    t(x) = 2 [ -log L(x, theta-hat-hat(x)) + log L(x-hat, theta-hat) ]
+
+crosses the chi-square quantile with one degree of freedom, ``chi2.ppf(cl, 1)`` (Wilks): 1 for
+68.27%, 3.84 for 95%. This is CMS Combine's ``MultiDimFit --algo singles`` (``--cl``), and
+Minuit's MINOS with the error definition 0.5 on -log L. Each side is bracketed by stepping out
+from the best fit by its Hessian error (doubling), every conditional fit warm-started from the
+previous one, then the crossing is found with Brent's method. Where the parameter's bound comes
+first, the interval ends at the bound and says so (``low_at_bound`` / ``high_at_bound``).
+
+A conditional fit below the best fit's minimum means the best fit missed the global minimum: the
+free fit is repeated from that point once, and the search starts over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import chdtri
+
+from likelihub.errors import FitError
+from likelihub.fits.engine import NegativeLogLikelihood
+from likelihub.results import IntervalResult
+
+__all__ = ["profile_interval", "hessian_error"]
+
+#: Steps of the bracketing outwards from the best fit, each twice the last.
+MAX_STEPS = 12
+#: How far (in t) a conditional fit may lie below the best fit before the latter is redone.
+TOLERANCE = 1e-6
+
+
+def profile_interval(fit: Callable, *, index: int, name: str, bounds: tuple[float, float],
+                     cl: float, xtol: float = 1e-6) -> IntervalResult:
+    """The ``cl`` profile-likelihood interval of parameter ``index``.
+
+    Parameters
+    ----------
+    fit
+        ``fit(fixed_value, init)`` -> :class:`~likelihub.fits.result.FitResult`: the fit with the
+        parameter held at ``fixed_value`` (None: free, with uncertainties), started at ``init``
+        (None: the model's initial values).
+    index, name
+        The parameter's position and name.
+    bounds
+        The parameter's (low, high) bounds.
+    cl
+        Confidence level of the interval (0.6827 for one sigma).
+    xtol
+        Absolute tolerance of each end (times max(1, |end|)).
+    """
+    threshold = float(chdtri(1, 1.0 - cl))
+    best = fit(None, None)
+    for _attempt in range(2):
+        try:
+            low, low_capped = _side(fit, best, index, bounds, threshold, -1.0, xtol)
+            high, high_capped = _side(fit, best, index, bounds, threshold, +1.0, xtol)
+            break
+        except _BetterMinimum as found:
+            best = fit(None, found.values)
+    else:  # pragma: no cover - a second better minimum: the fits are unstable
+        raise FitError(f"the profile of {name!r} keeps finding minima below the best fit")
+    return IntervalResult(parameter=name, best_fit=float(best.values[index]), low=low, high=high,
+                          cl=float(cl), threshold=threshold, nll_min=float(best.nll),
+                          low_at_bound=low_capped, high_at_bound=high_capped)
+
+
+class _BetterMinimum(Exception):
+    def __init__(self, values: np.ndarray):
+        super().__init__("a conditional fit lies below the best fit")
+        self.values = values
+
+
+def _side(fit: Callable, best, index: int, bounds: tuple[float, float], threshold: float,
+          direction: float, xtol: float) -> tuple[float, bool]:
+    """One end of the interval: (value, whether it is the parameter's bound)."""
+    x_hat = float(best.values[index])
+    edge = float(bounds[1] if direction > 0 else bounds[0])
+    if x_hat == edge:
+        return edge, True
+    errors = best.uncertainties
+    step = float(errors[index]) if errors is not None and np.isfinite(errors[index]) else 0.0
+    if not step > 0:
+        step = max(abs(x_hat), 1.0) * 0.1
+    starts = {x_hat: best.values}
+    known_t: dict[float, float] = {}
+
+    def excess(x: float) -> float:
+        nearest = min(starts, key=lambda known: abs(known - x))
+        if x not in known_t:
+            result = fit(x, starts[nearest])
+            starts[x], known_t[x] = result.values, 2.0 * (result.nll - best.nll)
+        t = known_t[x]
+        if t < -TOLERANCE:
+            raise _BetterMinimum(starts[x])
+        return t - threshold
+
+    inside = x_hat
+    for _ in range(MAX_STEPS):
+        outside = x_hat + direction * step
+        at_edge = direction * (outside - edge) >= 0
+        outside = edge if at_edge else outside
+        if excess(outside) < 0 and at_edge:
+            return edge, True
+        if excess(outside) >= 0:
+            root = brentq(excess, min(inside, outside), max(inside, outside),
+                          xtol=xtol * max(1.0, abs(outside)), rtol=4 * np.finfo(float).eps)
+            return float(root), False
+        inside, step = outside, 2.0 * step
+    raise FitError(f"no crossing of 2 Delta NLL = {threshold:g} within {step:g} of the best fit "
+                   f"{x_hat:g}: the profile likelihood is (nearly) flat")
+
+
+def hessian_error(backend, data: np.ndarray, at: np.ndarray, index: int) -> float:
+    """The standard error of parameter ``index`` from the inverse Hessian of -log L at ``at``
+    (the free parameters of the model's config; ``index`` must be one of them)."""
+    free = ~np.array(backend.config.fixed, dtype=bool)
+    objective = NegativeLogLikelihood(backend, data, at, free)
+    covariance = np.linalg.inv(objective.hessian(at[free]))
+    position = int(np.count_nonzero(free[:index]))
+    return float(np.sqrt(covariance[position, position]))
