@@ -35,6 +35,7 @@ from likelihub.errors import InvalidModelError
 
 from .card import AutoMCStats, Column, Datacard, Group, NuisanceEdit, Param, RateParam, ShapeRule, Systematic
 from .groups import card_groups
+from .shapes import _check_names as check_shape_rule
 
 __all__ = ["combine_cards"]
 
@@ -229,6 +230,8 @@ class _Combiner:
 
     def add_shapes(self, card: Datacard, names: dict[str, str]) -> None:
         folder = str(PurePath(card.path).parent) if card.path else ""
+        for rule in card.shapes:  # a rule of no channel or process of its card is a typo
+            check_shape_rule(card, rule)
         for old, new in names.items():
             own = {rule.process: rule for rule in card.shapes if rule.channel == old}
             common = {rule.process: rule for rule in card.shapes if rule.channel == "*"}

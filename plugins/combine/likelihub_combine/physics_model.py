@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from likelihub.errors import InvalidArgumentError
+from likelihub.errors import InvalidArgumentError, InvalidModelError
 
 from .card import Column, Datacard
 from .parameters import POI_RANGE, Parameter
@@ -182,10 +182,10 @@ def physics_model(options: Sequence[str] | None, card: Datacard) -> PhysicsModel
 
 def _default(card: Datacard) -> PhysicsModel:
     if not card.signals:
-        raise InvalidArgumentError(
-            "the card has no signal process (index <= 0) for the default model's r; give "
-            "physics_options (map=bin/process:poi[init,min,max]) to choose what the POI scales",
-            argument=_ARGUMENT,
+        raise InvalidModelError(
+            "the card has no signal process (process index <= 0) for the default model's r; give "
+            "physics_options (map=bin/process:poi[init,min,max]) to choose what a POI scales",
+            file=card.where(card.rate_line),
         )
     _check_names(DEFAULT_MODEL, card)
     return DEFAULT_MODEL
