@@ -132,6 +132,10 @@ cr gmN 6 - - 0.5
             HEAD + "kmax 1\n" + BLOCK + "rate 1 2\nx lnN 1.1\n",
             "1 values for the 2 columns",
         ),
+        (
+            HEAD + "kmax 1\n" + BLOCK + "rate 1 2\nx[nofloat] lnN 1.1 -\n",
+            "[nofloat] systematics are not supported",
+        ),
         (  # Combine's check: a gmN column's rate is alpha * N
             HEAD + "kmax 1\n" + BLOCK + "rate 1 5\ncr gmN 6 - 0.5\n",
             "gmN: the rate 5.0 is not alpha * N = 0.5 * 6",

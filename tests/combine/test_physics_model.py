@@ -81,13 +81,15 @@ def test_maps_apply_in_order_and_unmatched_processes_are_not_scaled(card):
     last_wins = model(card, physics_options=["map=.*/S:a[1,0,20]", "map=.*/S_ALT:b[1,0,20]"])
     only_s = model(card, physics_options=["map=.*/S$:a[1,0,20]"])
     dropped = model(card, physics_options=["map=.*/S$:a[1,0,20]", "map=Def/S_ALT:0"])
+    turned_off = model(card, physics_options=["map=.*/S$:a[1,0,20]", "turnoff=S_ALT"])
     a, b = 2.0, 3.0
     bins = [last_wins.expected_data([a, b, 0.0, 0.0])[:3], only_s.expected_data([a, 0.0, 0.0])[:3],
-            dropped.expected_data([a, 0.0, 0.0])[:3]]
+            dropped.expected_data([a, 0.0, 0.0])[:3], turned_off.expected_data([a, 0.0, 0.0])[:3]]
     s, alt, bkg = (np.array(x) for x in zip(*yields.values(), strict=True))
     np.testing.assert_allclose(bins[0], a * s + b * alt + bkg, rtol=SAME)
     np.testing.assert_allclose(bins[1], a * s + alt + bkg, rtol=SAME)
     np.testing.assert_allclose(bins[2], a * s + alt * [0, 1, 1] + bkg, rtol=SAME)
+    np.testing.assert_allclose(bins[3], a * s + bkg, rtol=SAME)  # turnoff=S_ALT: map=.*/(S_ALT):0
 
 
 def test_redefining_the_poi(card):
@@ -136,6 +138,7 @@ def test_parameter_options_set_the_configuration(card, tmp_path):
     ({"physics_options": ["map=.*/S:x=expr::x('@0',r)"]}, InvalidArgumentError, "expression POIs"),
     ({"physics_options": ["higgsMassRange=120,130"]}, InvalidArgumentError, "unknown physics option"),
     ({"physics_options": ["map=.*/S:0", "map=.*/B:1"]}, InvalidArgumentError, "define no POI"),
+    ({"physics_options": ["map=.*/S$:r[1,0,2]", "map=.*/S$:1"]}, InvalidArgumentError, "r scales no process"),
     ({"pois": ["r_ggH"]}, InvalidArgumentError, r"pois.*no parameter 'r_ggH'"),
     ({"freeze": ["lumi"]}, InvalidArgumentError, r"freeze.*no parameter 'lumi'"),
     ({"freeze": ["rgx{lumi.*}"]}, InvalidArgumentError, r"freeze.*'rgx\{lumi\.\*\}' matches no parameter"),

@@ -108,7 +108,7 @@ def physics_model(options: Sequence[str] | None, card: Datacard) -> PhysicsModel
     InvalidArgumentError
         An unknown option, a malformed map, a pattern matching no ``bin/process`` of the card, a
         POI used before its range is given (or given two ranges), a POI named like a parameter of
-        the card, or no POI at all.
+        the card or scaling no process, or no POI at all.
     """
     if options is None or isinstance(options, str) or not all(isinstance(o, str) for o in options):
         if options is None:
@@ -177,6 +177,12 @@ def physics_model(options: Sequence[str] | None, card: Datacard) -> PhysicsModel
         raise InvalidArgumentError(f"the physics options {list(options)} define no POI", argument=_ARGUMENT)
     model = PhysicsModel(tuple(pois.values()), tuple(maps))
     _check_names(model, card)
+    used = {model.target(column) for column in card.columns}
+    for poi in model.pois:
+        if poi.name not in used:
+            raise InvalidArgumentError(
+                f"the POI {poi.name} scales no process (later maps override its own)", argument=_ARGUMENT
+            )
     return model
 
 

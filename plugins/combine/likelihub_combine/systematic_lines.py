@@ -62,6 +62,8 @@ class SystematicLines:
         if len(fields) < 2:
             raise InvalidModelError(f"the line {' '.join(fields)!r} has no type", file=where)
         name, kind = fields[0], fields[1]
+        if name.endswith("[nofloat]"):
+            raise InvalidModelError("[nofloat] systematics are not supported", file=where, modifier=name)
         if name[0].isdigit() and kind != "autoMCStats":
             name = "theta" + name  # as Combine names a parameter whose name starts with a digit
             fields = [name, *fields[1:]]
