@@ -26,6 +26,7 @@ BENCHMARKS = [
     "counting-B5p5-Obs11-Syst30B.txt",
     "counting-B5p5-Obs6-StatOnly.txt",
     "counting-B5p5-Obs6-Syst30B.txt",
+    "counting-B5p5-Obs6-Syst30B-gmM.txt",  # gmM: Combine's Gamma (reference Gamma_Asymptotic)
     "counting-B5p5-Obs6-Syst30C.txt",
     "counting-B5p5-Obs6-Syst30S.txt",
     "counting-B5p5-Obs6-Syst30U.txt",
@@ -43,7 +44,7 @@ def datacard(path):
 
 @pytest.mark.parametrize("card", BENCHMARKS)
 def test_asymptotic_limits_match_combines_validation(shared_data, card):
-    # Reference: Combine's test/validation/reference.json (lnN, lnU, asymmetric lnN, gmN cards).
+    # Reference: Combine's test/validation/reference.json (lnN, lnU, asymmetric lnN, gmN, gmM cards).
     folder = shared_data / "datacards" / "combine_benchmarks"
     results = json.loads((folder / "reference_limits.json").read_text())["results"][card]
     reference = next(value for key, value in results.items() if key.endswith("_Asymptotic"))
@@ -130,6 +131,10 @@ cr gmN 6 - - 0.5
         (
             HEAD + "kmax 1\n" + BLOCK + "rate 1 2\nx lnN 1.1\n",
             "1 values for the 2 columns",
+        ),
+        (
+            HEAD + "kmax 1\n" + BLOCK + "rate 1 2\nx[nofloat] lnN 1.1 -\n",
+            "[nofloat] systematics are not supported",
         ),
         (  # Combine's check: a gmN column's rate is alpha * N
             HEAD + "kmax 1\n" + BLOCK + "rate 1 5\ncr gmN 6 - 0.5\n",

@@ -11,21 +11,23 @@ observable to its parameter's value, which is Combine's a-posteriori Asimov (``t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from likelihub.errors import InvalidArgumentError, InvalidDataError, InvalidModelError
+from likelihub.errors import InvalidDataError
 from likelihub.plugin import DataLayout, ModelConfig, optional_method
 
 from .build import Built, build_model
 from .card import Datacard
+from .edits import apply_edits
+from .inputs import CardSource, append_lines, read_cards
 from .kernels import cpu as kernels
 from .kernels import reference
 from .kernels.layout import Constraints, kernel_model
-from .parser import read_datacard
+from .parameter_options import apply_parameter_options
+from .physics_model import physics_model
 
 __all__ = ["CombineDatacard", "datacard"]
 
@@ -54,11 +56,18 @@ class CombineDatacard:
         Evaluate with the numba kernels (:mod:`likelihub_combine.kernels`: analytic gradients and
         Hessians, batches of toys, stacks of models), or, where False, with the NumPy reference
         alone (log L only: fits take MIGRAD with finite differences), for comparisons.
+    poi_index
+        The position of the POI tested by CLs and limits (``pois``: ``--redefineSignalPOIs``).
+    groups
+        The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
     """
 
-    def __init__(self, card: Datacard, built: Built, *, kernels: bool = True):
+    def __init__(self, card: Datacard, built: Built, *, kernels: bool = True, poi_index: int = 0,
+                 groups: dict[str, tuple[str, ...]] | None = None):
         self.card = card
         self.built = built
+        #: The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
+        self.groups = dict(groups or {})
         table = built.table.items
         self.parameter_names = [p.name for p in table]
         self.n_main = built.observed.size
@@ -83,7 +92,7 @@ class CombineDatacard:
         fixed = [p.name in built.frozen for p in table]
         self.config = ModelConfig(
             parameter_names=self.parameter_names,
-            poi_index=0,
+            poi_index=poi_index,
             init=[p.init for p in table],
             bounds=[(p.low, p.high) for p in table],
             fixed=fixed,
@@ -235,68 +244,86 @@ class CombineDatacard:
             kinds[item.origin] = kinds.get(item.origin, 0) + 1
         parts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         return (
-            f"Combine datacard {card.path or '<text>'}: {len(card.channels)} channels, {self.n_main} bins, "
-            f"{len(card.processes)} processes ({', '.join(card.signals)} signal); POI r; "
-            f"{len(self.parameter_names) - 1} other parameters ({parts})"
+            f"Combine datacard {card.title or card.path or '<text>'}: {len(card.channels)} channels, "
+            f"{self.n_main} bins, {len(card.processes)} processes ({', '.join(card.signals)} signal); "
+            f"POI {self.config.poi_name}; {len(self.parameter_names) - 1} other parameters ({parts})"
         )
 
 
 def datacard(
-    card: str | Path | Datacard,
+    card: CardSource | Mapping[str, CardSource] | Sequence[CardSource],
     *,
     mass: str | float | None = None,
-    freeze: list[str] | None = None,
-    r_range: tuple[float, float] = (0.0, 20.0),
+    extra_lines: str | Path | Sequence[str] | None = None,
+    physics_options: Sequence[str] | None = None,
+    pois: str | Sequence[str] | None = None,
+    r_range: tuple[float, float] | None = None,
+    parameter_ranges: Mapping[str, tuple[float, float]] | None = None,
+    set_parameters: Mapping[str, float] | None = None,
+    float_parameters: str | Sequence[str] | None = None,
+    freeze: str | Sequence[str] | None = None,
+    freeze_groups: str | Sequence[str] | None = None,
 ) -> CombineDatacard:
-    """Combine's likelihood of a text datacard, as ``text2workspace.py`` with the default physics
-    model builds it.
+    """Combine's likelihood of a text datacard (or of several, combined), as ``text2workspace.py``
+    builds it, with Combine's options on the parameters.
 
     Parameters
     ----------
     card
-        The datacard's file (or a parsed :class:`~likelihub_combine.card.Datacard`).
+        The datacard's file (or a parsed :class:`~likelihub_combine.card.Datacard`); or several
+        to combine as ``combineCards.py`` does: ``{"label": "card.txt", ...}`` (channels named
+        ``label``, or ``label_<bin>`` for a multi-bin card) or a list (labels ``ch1``, ``ch2``...,
+        or ``"label=card.txt"`` items).
     mass
         The value of ``$MASS`` in the card's ``shapes`` lines (Combine's ``-m``).
-    freeze
-        Parameters held at their initial values (Combine's ``--freezeParameters``).
+    extra_lines
+        Datacard lines appended to the (combined) card: a file, or a list of lines (e.g. the
+        ``rateParam`` lines of the long exercise's ``rateParams.txt``).
+    physics_options
+        ``--PO`` options of Combine's multi-signal model (``map=bin/process:poi[init,min,max]``,
+        ``turnoff=...``); None: the default model, ``r`` scaling every signal process.
+    pois
+        ``--redefineSignalPOIs``: the POI likelihub tests is the first name (default: the
+        physics model's first POI); others float as ordinary parameters.
     r_range
-        The range of the POI ``r`` (Combine's ``--rMin``, ``--rMax``; default [0, 20]).
+        ``--rMin``, ``--rMax``: the range of the physics model's first POI (default [0, 20]).
+    parameter_ranges
+        ``--setParameterRanges``: {name: (low, high)}; names may be ``rgx{regex}``.
+    set_parameters
+        ``--setParameters``: {name: value}, initial values (frozen parameters stay there).
+    float_parameters, freeze, freeze_groups
+        ``--floatParameters``, ``--freezeParameters``, ``--freezeNuisanceGroups`` (in that order
+        of priority: freezing wins); names, ``rgx{regex}``, ``var{regex}``,
+        ``allConstrainedNuisances`` (freeze), ``all`` (float); a group ``^name`` freezes the
+        nuisances outside it. See :mod:`likelihub_combine.parameter_options`.
 
     Raises
     ------
     InvalidModelError
         A malformed card or a missing template, naming the file and line, channel, process and
-        systematic.
+        systematic; cards that disagree on a systematic, naming both.
+    InvalidArgumentError
+        An option naming no parameter, a map pattern matching no process, and the like.
     """
     from .shapes import read_templates
 
-    parsed = card if isinstance(card, Datacard) else read_datacard(card)
+    parsed = read_cards(card)
+    if extra_lines is not None:
+        parsed = append_lines(parsed, extra_lines)
+    parsed = apply_edits(parsed)
+    physics = physics_model(physics_options, parsed)
     mass_text = None if mass is None else (f"{mass:g}" if isinstance(mass, float) else str(mass))
     templates = read_templates(parsed, mass=mass_text) if any(r.file != "FAKE" for r in parsed.shapes) else {}
-    built = build_model(parsed, templates)
-    low, high = (float(x) for x in r_range)
-    if not low < high or not low <= 1.0 <= high and not low <= 0.0 <= high:
-        raise InvalidArgumentError(
-            f"r_range ({low}, {high}) must be increasing and hold 0 or 1", argument="r_range"
-        )
-    poi = built.table.get("r")
-    poi.low, poi.high = low, high
-    poi.init = min(max(poi.init, low), high)
-    for edit in parsed.edits:  # nuisance edit freeze <regex> [ifexists]; other edits are not yet applied
-        where = parsed.where(edit.line)
-        if edit.action != "freeze" or not edit.arguments:
-            raise InvalidModelError(
-                f"'nuisance edit {edit.action}' is not supported yet (only freeze)", file=where
-            )
-        pattern = re.compile(edit.arguments[0])
-        names = [p.name for p in built.table.items if pattern.fullmatch(p.name)]
-        if not names and "ifexists" not in edit.arguments[1:]:
-            raise InvalidModelError(
-                f"nuisance edit freeze: no parameter matches {edit.arguments[0]!r}", file=where
-            )
-        built.frozen.update(names)
-    for name in freeze or []:
-        if name not in built.table:
-            raise InvalidArgumentError(f"no parameter {name!r} in the card", argument="freeze")
-        built.frozen.add(name)
-    return CombineDatacard(parsed, built)
+    built = build_model(parsed, templates, physics=physics)
+    poi_index, groups = apply_parameter_options(
+        built,
+        parsed,
+        r_range=r_range,
+        parameter_ranges=parameter_ranges,
+        set_parameters=set_parameters,
+        pois=pois,
+        float_parameters=float_parameters,
+        freeze=freeze,
+        freeze_groups=freeze_groups,
+    )
+    return CombineDatacard(parsed, built, poi_index=poi_index, groups=groups)

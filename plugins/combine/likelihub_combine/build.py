@@ -1,5 +1,6 @@
 """From a parsed datacard (and its templates) to the arrays of the likelihood: text2workspace.py's
-job with the default physics model (one POI ``r`` scaling every signal process).
+job, with the default physics model (one POI ``r`` scaling every signal process) or another
+(:class:`~likelihub_combine.physics_model.PhysicsModel`: which POI scales each column, if any).
 
 :func:`build_model` returns a :class:`Built`: the parameters, the compiled
 :class:`~likelihub_combine.model.Yields`, the autoMCStats terms and the observed data.
@@ -19,7 +20,8 @@ from .card import Datacard
 from .formula import compile_formula
 from .mcstats import MCStats, setup_mc_stats
 from .model import TEMPLATE_FLOOR, Yields
-from .parameters import POI_RANGE, Parameter, ParameterTable
+from .parameters import ParameterTable
+from .physics_model import DEFAULT_MODEL, PhysicsModel
 
 __all__ = ["Built", "build_model"]
 
@@ -36,6 +38,7 @@ class Built:
     observed: np.ndarray
     columns: list
     frozen: set
+    pois: tuple[str, ...] = ("r",)
 
 
 def _round6(value: float) -> float:
@@ -43,11 +46,13 @@ def _round6(value: float) -> float:
 
 
 class _Builder:
-    def __init__(self, card: Datacard, templates: dict):
+    def __init__(self, card: Datacard, templates: dict, physics: PhysicsModel):
         self.card = card
         self.templates = templates
+        self.physics = physics
         self.table = ParameterTable()
-        self.table.add(Parameter("r", 1.0, *POI_RANGE, None, origin="POI"))
+        for poi in physics.pois:
+            self.table.add(poi.parameter())
         self.where = card.where
 
     def layout(self):
@@ -78,8 +83,19 @@ class _Builder:
                 for i, alpha in enumerate(systematic.values):
                     if alpha is not None:
                         gmn[i] = alpha
-        self.kept = [i for i, c in enumerate(self.card.columns) if c.rate != 0 or gmn.get(i)]
+        # A column scaled by 0 in the physics model is left out, as text2workspace.py leaves it out.
+        self.targets = [self.physics.target(c) for c in self.card.columns]
+        self.kept = [
+            i for i, c in enumerate(self.card.columns) if (c.rate != 0 or gmn.get(i)) and self.targets[i] != 0
+        ]
         self.columns = [self.card.columns[i] for i in self.kept]
+        for channel in self.card.channels:
+            if not any(c.channel == channel for c in self.columns):
+                raise InvalidModelError(
+                    "the physics model scales every process of the channel by 0",
+                    file=self.where(self.card.rate_line),
+                    channel=channel,
+                )
 
     def nominal(self):
         K, B = len(self.columns), self.n_bins
@@ -177,12 +193,19 @@ class _Builder:
                     kind = "lnN"  # shape? without templates: a log-normal of the column's value
                 if index is None:
                     index = self.table.nuisance(
-                        systematic.name, systematic.kind, where=where, count=systematic.count
+                        systematic.name,
+                        systematic.kind,
+                        where=where,
+                        count=systematic.count,
+                        uncertainty=_gmm_uncertainty(systematic, where) if kind == "gmM" else None,
                     )
                 if kind in ("lnN", "lnU"):
                     self.lognormal(k, index, value)
                 elif kind == "gmN":
                     self.norm[k] = value
+                    self.scale.append((k, index))
+                elif kind == "gmM":  # rate * n with n = theta * m (parameters.py): rate * theta * m
+                    self.norm[k] *= value * value
                     self.scale.append((k, index))
                 else:
                     self.morph(k, index, value, variation, kind, morphs, location)
@@ -272,9 +295,10 @@ class _Builder:
             function = compile_formula(item.formula, len(item.arguments), where=where, name=item.name)
             arguments = np.array([self.table.index(a) for a in item.arguments], int)
             self.formulas += [(k, function, arguments) for k in found]
-        for k, column in enumerate(self.columns):
-            if column.signal:
-                self.scale.append((k, 0))
+        for k, i in enumerate(self.kept):
+            target = self.targets[i]
+            if target is not None:  # the POI that scales the column (None: not scaled)
+                self.scale.append((k, self.table.index(target)))
 
     def compile(self) -> Yields:
         K, _B, P = len(self.columns), self.n_bins, len(self.table)
@@ -313,9 +337,22 @@ class _Builder:
         return yields
 
 
-def build_model(card: Datacard, templates: dict) -> Built:
-    """Compile ``card`` with its ``templates`` (:func:`likelihub_combine.shapes.read_templates`)."""
-    builder = _Builder(card, templates)
+def _gmm_uncertainty(systematic, where: str) -> float:
+    """The one relative uncertainty of a gmM line (Combine refuses two different ones)."""
+    values = {v for v in systematic.values if v is not None}
+    if len(values) != 1:
+        raise InvalidModelError(
+            f"gmM: the line holds different uncertainties {sorted(values)} (Combine allows one per line)",
+            file=where,
+            modifier=systematic.name,
+        )
+    return values.pop()
+
+
+def build_model(card: Datacard, templates: dict, *, physics: PhysicsModel = DEFAULT_MODEL) -> Built:
+    """Compile ``card`` with its ``templates`` (:func:`likelihub_combine.shapes.read_templates`)
+    under the physics model ``physics`` (default: ``r`` scales every signal process)."""
+    builder = _Builder(card, templates, physics)
     builder.layout()
     builder.nominal()
     builder.systematics()
@@ -338,4 +375,5 @@ def build_model(card: Datacard, templates: dict) -> Built:
         )
         yields.log_kappa_sym = np.pad(yields.log_kappa_sym, ((0, 0), (0, len(builder.table) - init.size)))
     frozen = set()
-    return Built(builder.table, yields, mc_stats, builder.observed, builder.columns, frozen)
+    pois = tuple(poi.name for poi in physics.pois)
+    return Built(builder.table, yields, mc_stats, builder.observed, builder.columns, frozen, pois)

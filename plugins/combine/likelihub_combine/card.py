@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 #: The per-column systematic types of a datacard (``name type [argument] value per column``).
-SYSTEMATIC_TYPES = ("lnN", "lnU", "gmN", "shape", "shape?", "shapeN", "shapeN2")
+SYSTEMATIC_TYPES = ("lnN", "lnU", "gmN", "gmM", "shape", "shape?", "shapeN", "shapeN2")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Systematic:
 
     ``values`` holds one entry per column of the rate block: None where the line has ``-`` (no
     effect); for ``lnN`` a kappa or a (kappa_down, kappa_up) pair; for ``lnU`` a kappa; for
-    ``gmN`` the alpha of the column; for the shape types the scale factor of the column.
+    ``gmN`` the alpha of the column; for ``gmM`` the relative uncertainty of the column; for
+    the shape types the scale factor of the column.
     ``count`` is the control-region count N of a ``gmN`` line (None otherwise).
     """
 
@@ -143,11 +144,13 @@ class NuisanceEdit:
 
 @dataclass(frozen=True)
 class Group:
-    """``name group = parameters...`` (or ``+=``): a named group of nuisance parameters."""
+    """``name group = parameters...``, or with ``extend`` True ``name group += parameters...``
+    (adds to a group defined above): a named group of nuisance parameters."""
 
     name: str
     members: tuple[str, ...]
     line: int
+    extend: bool = False
 
 
 @dataclass
@@ -165,6 +168,11 @@ class Datacard:
         from the ``data_obs`` histogram (or is -1).
     columns
         The rate block's columns.
+    origins
+        For a card made by combining cards (:mod:`likelihub_combine.combine_cards`): where each
+        line number of the combined card came from (``file:line``), named in errors.
+    title
+        What the card is, for summaries (None: its file).
     """
 
     path: str | None
@@ -181,6 +189,8 @@ class Datacard:
     groups: list[Group] = field(default_factory=list)
     observation_line: int = 0
     rate_line: int = 0
+    origins: dict[int, str] = field(default_factory=dict)
+    title: str | None = None
 
     @property
     def processes(self) -> list[str]:
@@ -194,4 +204,6 @@ class Datacard:
 
     def where(self, line: int) -> str:
         """``file:line`` for error messages."""
+        if line in self.origins:
+            return self.origins[line]
         return f"{self.path or '<datacard>'}:{line}"

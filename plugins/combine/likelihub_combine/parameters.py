@@ -9,6 +9,11 @@ Conventions (Combine's ``ModelTools.py``, ``PhysicsModel.py``; ``docs/combine.md
 - ``lnU``: flat in [-1, 1], no constraint;
 - ``gmN N``: the control-region mean, constrained by Poisson(N | theta), global observable N;
   range as Combine's (the band where Poisson(N | theta) > 1e-12);
+- ``gmM u``: Combine's Gamma(n; k = 1/u^2, scale theta = u^2) (mean 1, sd u) multiplying the yields,
+  n in [max(0.01, 1 - 5u), 1 + 5u], initial value 1, its global observable the shape k. The
+  parameter here is m = n / theta: the Gamma density in m is m^(k-1) e^(-m) / Gamma(k), a
+  Poisson(k - 1 | m) in m, so it is held as a Poisson constraint with global observable k - 1
+  (Combine's Asimov sets k = n / theta + 1, the same k - 1 = m) and the yields scale by theta * m;
 - ``param mean sigma``: a Gaussian (bifurcated for ``-low/+high``) of width sigma around the
   global observable ``mean``, range mean +- 4 sigma; ``flatParam``: no constraint;
 - ``rateParam``, ``extArg``: free, unbounded unless a range is given (a ``param`` line of the
@@ -26,7 +31,7 @@ from scipy.stats import poisson
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["Parameter", "ParameterTable", "gmn_range"]
+__all__ = ["Parameter", "ParameterTable", "gmn_range", "gmm_parameter"]
 
 #: Range of the POI r in Combine's default physics model.
 POI_RANGE = (0.0, 20.0)
@@ -60,6 +65,16 @@ def gmn_range(count: int) -> tuple[float, float]:
     return low, high
 
 
+def gmm_parameter(name: str, uncertainty: float) -> Parameter:
+    """The parameter m = n / theta of a gmM line of relative uncertainty ``uncertainty`` (u):
+    Combine's n in [max(0.01, 1 - 5u), 1 + 5u] starting at 1, theta = u^2, shape k = 1 / u^2;
+    a Poisson constraint of m with global observable k - 1 (see the module's docstring)."""
+    theta = uncertainty * uncertainty
+    shape = 1.0 / theta
+    low, high = max(0.01, 1.0 - 5.0 * uncertainty) / theta, (1.0 + 5.0 * uncertainty) / theta
+    return Parameter(name, shape, low, high, "poisson", center=shape - 1.0, origin="gmM")
+
+
 class ParameterTable:
     """The parameters in order of creation, looked up by name."""
 
@@ -85,9 +100,12 @@ class ParameterTable:
         self.items.append(parameter)
         return len(self.items) - 1
 
-    def nuisance(self, name: str, kind: str, *, where: str, count: int | None = None) -> int:
+    def nuisance(
+        self, name: str, kind: str, *, where: str, count: int | None = None, uncertainty: float | None = None
+    ) -> int:
         """The index of systematic ``name`` of type ``kind``, made on first use; a second line of
-        another type with the same name is an error (except lnN with shape?, as Combine)."""
+        another type with the same name is an error (except lnN with shape?, as Combine).
+        ``count`` is a gmN line's N, ``uncertainty`` a gmM line's relative uncertainty."""
         if name in self._index:
             existing = self.get(name)
             compatible = {existing.origin, kind} <= {"lnN", "shape?", "shape", "shapeN", "shapeN2"}
@@ -97,6 +115,10 @@ class ParameterTable:
                     file=where,
                     modifier=name,
                 )
+            if kind == "gmM" and existing.center != gmm_parameter(name, uncertainty).center:
+                raise InvalidModelError(
+                    "two gmM lines of the name give different uncertainties", file=where, modifier=name
+                )
             return self._index[name]
         if kind == "lnU":
             return self.add(Parameter(name, 0.0, -1.0, 1.0, None, origin=kind))
@@ -104,6 +126,8 @@ class ParameterTable:
             low, high = gmn_range(count)
             init = float(count)  # the card's rate alpha * N (Combine starts its fits at N + 1)
             return self.add(Parameter(name, init, low, high, "poisson", center=float(count), origin=kind))
+        if kind == "gmM":
+            return self.add(gmm_parameter(name, uncertainty))
         width = 4.0 if kind == "shape" else 7.0
         return self.add(Parameter(name, 0.0, -width, width, "normal", origin=kind))
 

@@ -62,6 +62,8 @@ class SystematicLines:
         if len(fields) < 2:
             raise InvalidModelError(f"the line {' '.join(fields)!r} has no type", file=where)
         name, kind = fields[0], fields[1]
+        if name.endswith("[nofloat]"):
+            raise InvalidModelError("[nofloat] systematics are not supported", file=where, modifier=name)
         if name[0].isdigit() and kind != "autoMCStats":
             name = "theta" + name  # as Combine names a parameter whose name starts with a digit
             fields = [name, *fields[1:]]
@@ -92,7 +94,9 @@ class SystematicLines:
                 raise InvalidModelError(
                     "a group line reads: name group = parameters...", file=where, modifier=name
                 )
-            self.card.groups.append(Group(name, tuple(fields[3:]), number))
+            if len(fields) == 3:
+                raise InvalidModelError(f"the group {name!r} lists no parameters", file=where, modifier=name)
+            self.card.groups.append(Group(name, tuple(fields[3:]), number, extend=fields[2] == "+="))
         else:
             raise InvalidModelError(
                 f"unknown systematic type {kind!r} (known: {', '.join(SYSTEMATIC_TYPES)}"
@@ -171,6 +175,8 @@ class SystematicLines:
             raise InvalidModelError(f"{kind} kappa {text} must be positive", **location)
         if kind == "gmN" and value < 0:
             raise InvalidModelError(f"gmN alpha {text} must not be negative", **location)
+        if kind == "gmM" and value < 0:
+            raise InvalidModelError(f"gmM uncertainty {text} must not be negative", **location)
         if kind.startswith("shape") and value < 0:
             raise InvalidModelError(f"shape scale factor {text} must be positive", **location)
         return value
