@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+import likelihub as lh
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLES = REPOSITORY / "examples"
 
@@ -90,6 +92,28 @@ def test_recast_atlas_cms(shared_data, tmp_path):
     assert combined["cls_obs_mu1"] < min(atlas["cls_obs_mu1"], cms["cls_obs_mu1"])
     assert combined["upper_limit_obs"] < min(atlas["upper_limit_obs"], cms["upper_limit_obs"])
     assert "combined:" in run.stdout
+
+
+def test_cms_datacard_example(shared_data, tmp_path):
+    # The CMS-SUS-20-004 card's numbers are the API's on the same card (the same computation,
+    # 1e-6: the roots' tolerance); the product with the ATLAS pallet excludes more than the card
+    # alone (its CLs curve is the lower, the ATLAS signal adding sensitivity).
+    pytest.importorskip("likelihub_histfactory")
+    pytest.importorskip("likelihub_combine")
+    figure, numbers = tmp_path / "card.png", tmp_path / "card.json"
+    run = subprocess.run([sys.executable, str(EXAMPLES / "cms_datacard.py"), str(shared_data),
+                          "--output", str(figure), "--json", str(numbers)],
+                         capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results = json.loads(numbers.read_text())
+    card = lh.get_backend("combine.datacard")(shared_data / "datacards" / "cms_sus_20_004" /
+                                              "2DTChiHH600_LSP150.txt")
+    limit = card.upper_limit(band="percentiles")
+    assert results["cms_card"]["upper_limit_obs"] == pytest.approx(limit.observed, rel=1e-6)
+    assert results["cms_card"]["upper_limit_exp"] == pytest.approx(limit.expected, rel=1e-6)
+    assert results["combined"]["upper_limit_obs"] < results["cms_card"]["upper_limit_obs"]
+    assert "Expected 97.5%: r <" in run.stdout
 
 
 def _load_example(name: str):

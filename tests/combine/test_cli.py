@@ -83,6 +83,9 @@ def test_cls_and_limit_are_the_apis(realistic):
     # Combine's docs (tutorial realistic-counting-experiment): r < 1.6281, expected 2.3281.
     assert limit["observed"] == pytest.approx(1.6281, rel=COMBINE_SEARCH)
     assert limit["expected"][2] == pytest.approx(2.3281, rel=COMBINE_SEARCH)
+    # --band percentiles: Combine's 2.5..97.5% band, the API's with band="percentiles"
+    percentiles = json.loads(run_ok(limit_command, realistic, "--band", "percentiles"))
+    assert percentiles["expected"] == pytest.approx(model.upper_limit(band="percentiles").expected, **SAME)
 
 
 def test_mass_and_r_range_reach_the_shape_card(shape_card):
