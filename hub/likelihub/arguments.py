@@ -196,6 +196,18 @@ def fixed_values(fixed, *, config, argument: str = "fixed") -> dict[int, float]:
     return out
 
 
+def free_parameter(value, *, config, argument: str = "parameter") -> tuple[str, int]:
+    """(name, index) of a parameter the model leaves free; None is the POI."""
+    name = config.poi_name if value is None else value
+    if not isinstance(name, str) or name not in config.parameter_names:
+        raise InvalidArgumentError(f"no parameter {name!r} in the model (parameters: {_names(config)})",
+                                   argument=argument)
+    index = config.index(name)
+    if config.fixed is not None and config.fixed[index]:
+        raise InvalidArgumentError(f"{name!r} is fixed in the model: it has no interval", argument=argument)
+    return name, index
+
+
 def data_set(values, *, n_data: int, kinds: Sequence[str] | None = None,
              what: str = "data", argument: str = "data") -> np.ndarray:
     """A data set: ``n_data`` finite numbers (main then auxiliary), Poisson entries >= 0.

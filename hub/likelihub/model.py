@@ -4,17 +4,15 @@
     model.fit()                            # best fit, with uncertainties
     model.cls(mu=1.0)                      # observed CLs and the expected band (asymptotic)
     model.upper_limit(cl=0.95)             # observed and expected upper limits on mu
-    model.significance(); model.chi2(mu); model.sigma_mu(mu)
+    model.significance(); model.chi2(mu); model.sigma_mu(mu); model.profile_interval("mu")
 
-Every Asimov-based method takes ``asimov_global_observables``: ``"fitted"`` (default; pyhf,
-RooStats, Combine) or ``"nominal"`` (spey, SModelS). See :mod:`likelihub.infer.asymptotic`.
-
-Every public method checks its arguments on entry (:mod:`likelihub.arguments`): a wrong type, a
-NaN or an infinity, a vector of the wrong length or a signal strength below the POI's lower bound
-is an :class:`~likelihub.errors.InvalidArgumentError` naming the argument (data sets:
-:class:`~likelihub.errors.InvalidDataError`). Hypothesis tests (CLs, limits, significance,
-sigma_mu, chi2) refuse a model whose POI is fixed by its configuration, as pyhf's ``hypotest``
-does: with mu-hat pinned the test statistic is meaningless (see :meth:`StatisticalModel.calculator`).
+Asimov-based methods take ``asimov_global_observables``: ``"fitted"`` (default; pyhf, RooStats,
+Combine) or ``"nominal"`` (spey, SModelS); see :mod:`likelihub.infer.asymptotic`. Every public
+method checks its arguments on entry (:mod:`likelihub.arguments`): a wrong type, a NaN or an
+infinity, a vector of the wrong length or a signal strength below the POI's lower bound is an
+:class:`~likelihub.errors.InvalidArgumentError` naming the argument (data sets:
+:class:`~likelihub.errors.InvalidDataError`). Hypothesis tests refuse a model whose POI is fixed
+by its configuration, as pyhf's ``hypotest`` does (see :meth:`StatisticalModel.calculator`).
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ from likelihub.infer import (
     profile_chi2,
     upper_limit,
 )
-from likelihub.infer.intervals import hessian_error, profile_interval
+from likelihub.infer.intervals import profile_interval, sigma_mu
 from likelihub.infer.limits import capped_by_upper_bound
 from likelihub.results import (
     BANDS,
@@ -378,41 +376,25 @@ class StatisticalModel:
         method = check.choice(method, argument="method", choices=("asimov", "hessian"))
         check.choice(asimov_global_observables, argument="asimov_global_observables",
                      choices=GLOBAL_OBSERVABLES)
-        mu = self._mu(mu)
-        if method == "hessian":
-            at = self.fixed_poi_fit(mu, data=self._data(data)).values
-            return hessian_error(self.backend, self._data(data), at, poi)
-        if mu == 0:
+        mu, data = self._mu(mu), self._data(data)
+        if method == "asimov" and mu == 0:
             raise InvalidArgumentError("must not be 0 with method='asimov' (sigma = |mu| / "
                                        "sqrt(q_mu,A))", argument="mu")
-        calc = AsymptoticCalculator(self.backend, self._data(data), "q",
-                                    asimov_global_observables, self.fit_options)
-        return float(abs(mu) / np.sqrt(calc.asimov.t_mu(mu)))
+        at = self.fixed_poi_fit(mu, data=data).values if method == "hessian" else None
+        return sigma_mu(self.backend, data, mu, poi=poi, at=at,
+                        global_observables=asimov_global_observables, fit_options=self.fit_options)
 
     def profile_interval(self, parameter: str | None = None, cl: float = 0.6826894921370859,
                          data: Sequence[float] | None = None) -> IntervalResult:
-        """Profile-likelihood interval of ``parameter`` (the POI by default), the others profiled.
+        """Profile-likelihood interval of ``parameter`` (the POI by default), the others profiled:
+        where 2 Delta NLL crosses the 1-dof chi-square quantile of ``cl`` (MINOS, Combine's
+        ``MultiDimFit --algo singles``; ends cut by a bound are flagged). See
+        :mod:`likelihub.infer.intervals`."""
+        name, index = check.free_parameter(parameter, config=self.config)
+        cl, data = check.probability(cl, argument="cl"), self._data(data)
 
-        The ends are where 2 Delta NLL crosses the chi-square quantile of ``cl`` (1 dof): MINOS,
-        or CMS Combine's ``MultiDimFit --algo singles``; see :mod:`likelihub.infer.intervals`.
-        ``cl`` is two-sided (0.6827: one sigma; a one-sided 95% upper limit is the upper end at
-        ``cl=0.90``). An end that the parameter's bound cuts is the bound, flagged in the result.
-        """
-        names = self.config.parameter_names
-        name = self.config.poi_name if parameter is None else parameter
-        if name not in names:
-            raise InvalidArgumentError(f"no parameter {name!r} in the model (parameters: "
-                                       f"{', '.join(names)})", argument="parameter")
-        index = names.index(name)
-        if self.config.fixed is not None and self.config.fixed[index]:
-            raise InvalidArgumentError(f"{name!r} is fixed in the model: it has no interval",
-                                       argument="parameter")
-        cl = check.probability(cl, argument="cl")
-        data = self._data(data)
-
-        def conditional(value, init):
-            fixed = None if value is None else {name: value}
-            return self.fit(data=data, fixed=fixed, init=init, uncertainties=value is None)
-
+        def conditional(value, init):  # the fit with the parameter at value (None: free)
+            return self.fit(data=data, fixed=None if value is None else {name: value}, init=init,
+                            uncertainties=value is None)
         return profile_interval(conditional, index=index, name=name, cl=cl,
                                 bounds=tuple(self.config.bounds[index]))

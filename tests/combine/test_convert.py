@@ -31,7 +31,7 @@ from likelihub_combine.convert import (
     to_pyhf,
     write_histograms,
 )
-from likelihub_combine.convert.cli import datacard2pyhf_command, pyhf2datacard_command
+from likelihub_combine.convert_cli import datacard2pyhf_command, pyhf2datacard_command
 from likelihub_combine.parser import read_datacard
 from likelihub_combine.shapes import read_templates
 

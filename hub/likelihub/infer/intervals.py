@@ -27,7 +27,7 @@ from likelihub.errors import FitError
 from likelihub.fits.engine import NegativeLogLikelihood
 from likelihub.results import IntervalResult
 
-__all__ = ["profile_interval", "hessian_error"]
+__all__ = ["profile_interval", "hessian_error", "sigma_mu"]
 
 #: Steps of the bracketing outwards from the best fit, each twice the last.
 MAX_STEPS = 12
@@ -124,3 +124,16 @@ def hessian_error(backend, data: np.ndarray, at: np.ndarray, index: int) -> floa
     covariance = np.linalg.inv(objective.hessian(at[free]))
     position = int(np.count_nonzero(free[:index]))
     return float(np.sqrt(covariance[position, position]))
+
+
+def sigma_mu(backend, data: np.ndarray, mu: float, *, poi: int, at: np.ndarray | None,
+             global_observables: str, fit_options) -> float:
+    """Standard deviation of the POI estimator: from the inverse Hessian at ``at`` (the fit with
+    the POI held at ``mu``) where given, else |mu| / sqrt(q_mu,A) with the background-only Asimov
+    data (arXiv:1007.1727 eq. 31)."""
+    if at is not None:
+        return hessian_error(backend, data, at, poi)
+    from likelihub.infer.asymptotic import AsymptoticCalculator
+
+    calc = AsymptoticCalculator(backend, data, "q", global_observables, fit_options)
+    return float(abs(mu) / np.sqrt(calc.asimov.t_mu(mu)))

@@ -51,7 +51,7 @@ def likelihub_register_formats(register):
 @likelihub.hookimpl
 def likelihub_register_commands(register):
     """Register ``likelihub datacard2pyhf`` and ``likelihub pyhf2datacard`` (imported on first use)."""
-    from .convert.cli import commands
+    from .convert_cli import commands
 
     for command in commands:
         register(command)

@@ -56,7 +56,7 @@ def _warnings_to_stderr(caught) -> None:
 )
 def datacard2pyhf_command(card, mass, output, r_min, r_max, approximate):
     """Convert a Combine text datacard into a pyhf JSON workspace with the same likelihood."""
-    from .to_pyhf import convert_card
+    from .convert.to_pyhf import convert_card
 
     with reporting_errors(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -105,8 +105,8 @@ def pyhf2datacard_command(
     workspace, output, shapes_file, measurement, normsys_code, histosys_code, approximate
 ):
     """Convert a pyhf JSON workspace into a Combine text datacard (and a ROOT file of templates)."""
-    from .from_pyhf import convert_workspace
-    from .histograms import write_histograms
+    from .convert.from_pyhf import convert_workspace
+    from .convert.histograms import write_histograms
 
     card_path = Path(output)
     shapes_path = Path(shapes_file) if shapes_file else card_path.with_name(card_path.stem + ".shapes.root")
