@@ -63,6 +63,7 @@ from likelihub.cli.options import (
     FINITE,
     FiniteFloat,
     OutputFile,
+    emit_json,
     one_line,
     reporting_errors,
     write_output,
@@ -116,6 +117,7 @@ __all__ = [
     "reporting_errors",
     "one_line",
     "write_output",
+    "emit_json",
     "text_table",
     # file formats
     "file_head",

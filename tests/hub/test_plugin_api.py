@@ -34,7 +34,7 @@ PUBLISHED = [
     "draw_toys",
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
-    "one_line", "write_output", "text_table",
+    "one_line", "write_output", "emit_json", "text_table",
     "file_head",
     "plot",
     "PointSource", "PointFamily", "ScanPoint", "settings_of", "ModelEvaluator", "ScanResult",

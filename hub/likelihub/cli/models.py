@@ -14,27 +14,18 @@ read); errors print one line and exit 1.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
 import click
 
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
-from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, reporting_errors, write_output
+from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, emit_json, reporting_errors
 
 __all__ = ["cls_command", "limit_command", "fit_command", "PLOT_EXTRA"]
 
 #: What ``--plot`` says where matplotlib is missing (after the result is printed).
 PLOT_EXTRA = "matplotlib is not installed: pip install 'likelihub[plot]'"
-
-
-def _emit(result, output_file: str | None) -> None:
-    text = json.dumps(result, indent=4, sort_keys=True)
-    if output_file:
-        write_output(text + "\n", output_file)
-    else:
-        click.echo(text)
 
 
 def _model_options(function):
@@ -120,7 +111,7 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
     _check_mu(model, mu, test_stat)
     with reporting_errors():
         result = model.cls(mu, test_statistic=test_stat, band=band)
-    _emit({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
+    emit_json({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
     if plot_file:
         def draw():
             ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95, band)
@@ -150,7 +141,7 @@ def limit_command(ctx: click.Context, file: str, format_name: str | None, output
     model = _open(ctx, file, format_name)
     with reporting_errors():
         result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band)
-    _emit({"observed": result.observed, "expected": list(result.expected), "cl": cl,
+    emit_json({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
     if plot_file:
         limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
@@ -183,4 +174,4 @@ def fit_command(ctx: click.Context, file: str, format_name: str | None, output_f
               "converged": bool(result.converged)}
     if result.uncertainties is not None:
         output["uncertainties"] = _grouped(names, result.uncertainties)
-    _emit(output, output_file)
+    emit_json(output, output_file)

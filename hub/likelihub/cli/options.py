@@ -25,7 +25,7 @@ from likelihub.running.scan_output import output_path_problem, write_atomically
 from likelihub.running.scanning import executor_problem
 
 __all__ = ["FiniteFloat", "FINITE", "CONFIDENCE_LEVEL", "OutputFile", "ExecutorType", "EXECUTOR",
-           "reporting_errors", "one_line", "write_output"]
+           "reporting_errors", "one_line", "write_output", "emit_json"]
 
 
 def one_line(message: str) -> str:
@@ -98,6 +98,17 @@ def reporting_errors():
         yield
     except LikelihubError as error:
         raise click.ClickException(one_line(error)) from None
+
+
+def emit_json(result, output_file: str | None) -> None:
+    """Print ``result`` as indented JSON (sorted keys), or write it to ``output_file``."""
+    import json
+
+    text = json.dumps(result, indent=4, sort_keys=True)
+    if output_file:
+        write_output(text + "\n", output_file)
+    else:
+        click.echo(text)
 
 
 def write_output(text: str, path: str) -> None:

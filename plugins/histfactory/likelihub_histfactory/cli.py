@@ -14,25 +14,15 @@ and digest, and exit 1.
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from likelihub.plugin import OutputFile, text_table, write_output
+from likelihub.plugin import OutputFile, emit_json, text_table
 from likelihub.plugin import reporting_errors as _reporting_errors
 
 from .cli_sources import document, pallet_patchset
 from .cli_sources import reading as _reading
 
 __all__ = ["commands", "patchset_group"]
-
-
-def _emit(result, output_file: str | None) -> None:
-    text = json.dumps(result, indent=4, sort_keys=True)
-    if output_file:
-        write_output(text + "\n", output_file)
-    else:
-        click.echo(text)
 
 
 # -- patchsets ------------------------------------------------------------------------------------
@@ -72,7 +62,7 @@ def extract_command(patchset, name, member, with_metadata, output_file):
     result = patch.operations
     if with_metadata:
         result = {"metadata": {**patch.metadata, **patches.metadata}, "patch": patch.operations}
-    _emit(result, output_file)
+    emit_json(result, output_file)
 
 
 @patchset_group.command("apply")
@@ -89,7 +79,7 @@ def apply_command(background_only, patchset, name, member, output_file):
     with _reporting_errors(), _reading(background_only):
         ws = Workspace.load(document(background_only), member=member)
         patched = _patchset(patchset, archive_of=background_only).apply(ws, name)
-    _emit(patched.to_dict(), output_file)
+    emit_json(patched.to_dict(), output_file)
 
 
 @patchset_group.command("verify")
