@@ -35,6 +35,7 @@ from likelihub.errors import InvalidModelError
 
 from .card import AutoMCStats, Column, Datacard, Group, NuisanceEdit, Param, RateParam, ShapeRule, Systematic
 from .groups import card_groups
+from .patterns import compile_regex
 from .shapes import _check_names as check_shape_rule
 
 __all__ = ["combine_cards"]
@@ -207,13 +208,8 @@ class _Combiner:
                     channel = "|".join(re.escape(names[b]) for b in card.channels)
                     channel = f"({channel})" if len(card.channels) > 1 else channel
                 else:
-                    try:
-                        pattern = re.compile(channel.replace("+", r"\+"))
-                    except re.error as error:
-                        raise InvalidModelError(
-                            f"nuisance edit: the channel {channel!r} is not a regular expression ({error})",
-                            file=where,
-                        ) from None
+                    pattern = compile_regex(channel.replace("+", r"\+"), what="nuisance edit: the channel",
+                                            file=where)
                     matched = [names[b] for b in card.channels if pattern.fullmatch(b)]
                     if not matched and "ifexists" not in rest:
                         raise InvalidModelError(

@@ -29,6 +29,7 @@ import warnings
 from likelihub.errors import InvalidModelError
 
 from .card import Datacard, NuisanceEdit, Systematic
+from .patterns import compile_regex
 
 __all__ = ["apply_edits", "edit_freezes"]
 
@@ -61,9 +62,9 @@ class _Editor:
         if text == "*" and what != "name":
             return None
         try:
-            return re.compile(text.replace("+", r"\+") if what == "channel" else text)
-        except re.error as error:
-            self.fail(edit, f"the {what} {text!r} is not a regular expression ({error})")
+            return compile_regex(text.replace("+", r"\+") if what == "channel" else text, what=f"the {what}")
+        except InvalidModelError as error:
+            self.fail(edit, str(error))
 
     def columns(self, edit: NuisanceEdit, process: str, channel: str) -> tuple[list[int], bool]:
         """The columns whose process and channel match; whether any channel matched."""
@@ -324,13 +325,7 @@ def edit_freezes(card: Datacard, names: list[str]) -> set[str]:
         where = card.where(edit.line)
         if not edit.arguments or len(edit.arguments) > 2:
             raise InvalidModelError("the syntax is: nuisance edit freeze name [ifexists]", file=where)
-        try:
-            pattern = re.compile(edit.arguments[0])
-        except re.error as error:
-            raise InvalidModelError(
-                f"nuisance edit freeze: {edit.arguments[0]!r} is not a regular expression ({error})",
-                file=where,
-            ) from None
+        pattern = compile_regex(edit.arguments[0], what="nuisance edit freeze:", file=where)
         found = [name for name in names if pattern.fullmatch(name)]
         if not found and "ifexists" not in edit.arguments[1:]:
             raise InvalidModelError(

@@ -31,6 +31,7 @@ from .build import Built
 from .card import Datacard
 from .edits import edit_freezes
 from .groups import model_groups
+from .patterns import argument_regex
 
 __all__ = ["apply_parameter_options"]
 
@@ -71,12 +72,7 @@ class _Options:
                 raise InvalidArgumentError(f"no parameter {name!r} in the model", argument=argument)
             return [name]
         kind, text = pattern.groups()
-        try:
-            compiled = re.compile(text)
-        except re.error as error:
-            raise InvalidArgumentError(
-                f"{name!r} is not a regular expression ({error})", argument=argument
-            ) from None
+        compiled = argument_regex(text, what=f"{name}: the pattern", argument=argument)
         pool = self.nuisances() if kind == "rgx" and nuisances_only else self.names
         found = [n for n in pool if compiled.fullmatch(n)]
         if not found:

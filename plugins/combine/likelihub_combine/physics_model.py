@@ -26,6 +26,7 @@ from likelihub.errors import InvalidArgumentError, InvalidModelError
 
 from .card import Column, Datacard
 from .parameters import POI_RANGE, Parameter
+from .patterns import argument_regex
 
 __all__ = ["POI", "PhysicsModel", "DEFAULT_MODEL", "physics_model"]
 
@@ -138,12 +139,7 @@ def physics_model(options: Sequence[str] | None, card: Datacard) -> PhysicsModel
         patterns_text, target = option.removeprefix("map=").split(":", 1)
         patterns = []
         for text in patterns_text.split(","):
-            try:
-                pattern = re.compile(text)
-            except re.error as error:
-                raise InvalidArgumentError(
-                    f"{option!r}: {text!r} is not a regular expression ({error})", argument=_ARGUMENT
-                ) from None
+            pattern = argument_regex(text, what=f"{option!r}:", argument=_ARGUMENT)
             if not any(pattern.match(key) for key in keys):
                 raise InvalidArgumentError(
                     f"{option!r}: the pattern {text!r} matches no bin/process of the card "

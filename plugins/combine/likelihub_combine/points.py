@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,8 @@ import click
 import likelihub
 from likelihub.errors import InvalidArgumentError
 from likelihub.plugin import PointFamily, PointSource, ScanPoint, settings_of
+
+from .patterns import argument_regex
 
 __all__ = ["CardSetSource", "CardModels", "looks_like_datacard"]
 
@@ -156,10 +157,7 @@ def _cards(source) -> list[tuple[str, Path]]:
 def _compile(mass_regex: str | None):
     if mass_regex is None:
         return None
-    try:
-        pattern = re.compile(mass_regex)
-    except re.error as error:
-        raise InvalidArgumentError(f"not a regular expression: {error}", argument="mass_regex") from None
+    pattern = argument_regex(mass_regex, what="the mass pattern", argument="mass_regex")
     if pattern.groups < 1:
         raise InvalidArgumentError("needs a group, e.g. 'm(\\d+)'", argument="mass_regex")
     return pattern
