@@ -31,6 +31,7 @@ __all__ = [
     "probability",
     "positive",
     "choice",
+    "flag",
     "generator",
     "numbers_array",
     "parameter_vector",
@@ -118,6 +119,13 @@ def choice(value, *, argument: str, choices: Sequence[str]) -> str:
         raise InvalidArgumentError(f"must be one of {options}; got {_describe(value)}",
                                    argument=argument)
     return value
+
+
+def flag(value, *, argument: str) -> bool:
+    """True or False (numpy's booleans too); anything else, 0 and 1 included, is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentError(f"must be True or False; got {_describe(value)}", argument=argument)
+    return bool(value)
 
 
 def generator(value, *, argument: str = "rng") -> np.random.Generator:

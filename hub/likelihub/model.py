@@ -27,38 +27,23 @@ from likelihub.backend.config import ModelConfig
 from likelihub.backend.contract import Backend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
 from likelihub.fits.engine import FitResult, fit
+from likelihub.hypothesis_tests import CALCULATORS, HypothesisTests
 from likelihub.infer import (
-    AsymptoticCalculator,
-    Chi2Calculator,
     Profiler,
-    ToyCalculator,
     asimov_data,
     asymptotic_significance,
     draw_toys,
     poi_bounds_for,
     profile_chi2,
-    upper_limit,
 )
+from likelihub.infer.asymptotic import GLOBAL_OBSERVABLES
 from likelihub.infer.intervals import profile_interval, sigma_mu
-from likelihub.infer.limits import capped_by_upper_bound
-from likelihub.results import (
-    BANDS,
-    CLsResult,
-    CLsScanResult,
-    IntervalResult,
-    SignificanceResult,
-    UpperLimitResult,
-)
+from likelihub.results import IntervalResult, SignificanceResult
 
 __all__ = ["StatisticalModel", "CALCULATORS"]
 
-CALCULATORS = ("asymptotic", "toys", "chi2")
-TEST_STATISTICS = ("qtilde", "q")
-EXPECTED = ("all", "observed", "expected")
-GLOBAL_OBSERVABLES = ("fitted", "nominal")
 
-
-class StatisticalModel:
+class StatisticalModel(HypothesisTests):
     """A likelihood with inference: fits, CLs, upper limits, significance.
 
     Parameters
@@ -160,13 +145,20 @@ class StatisticalModel:
         return repr(self)
 
     def asimov_data(self, mu: float = 0.0, asimov_global_observables: str = "fitted",
-                    data: Sequence[float] | None = None) -> np.ndarray:
-        """Asimov data at the conditional fit of the (observed) data with the POI at ``mu``."""
+                    data: Sequence[float] | None = None, prefit: bool = False) -> np.ndarray:
+        """Asimov data with the POI at ``mu``: the other parameters at the conditional fit of the
+        (observed) data (*a-posteriori*, pyhf's, Combine's ``--toysFrequentist``), or with
+        ``prefit=True`` at their initial values, the data unused (*a-priori*, Combine's ``-t -1``
+        and ``--run blind``). ``asimov_global_observables`` as in the module docstring."""
         mu = self._mu(mu)
         check.choice(asimov_global_observables, argument="asimov_global_observables",
                      choices=GLOBAL_OBSERVABLES)
         data = self._data(data)
-        pars = self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=False).values
+        if check.flag(prefit, argument="prefit"):
+            pars = np.array(self.config.init, dtype=float)
+            pars[self.config.require_poi()] = mu
+        else:
+            pars = self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=False).values
         return asimov_data(self.backend, pars, data, asimov_global_observables)
 
     # -- fits --------------------------------------------------------------------------------
@@ -214,145 +206,7 @@ class StatisticalModel:
         profiler = Profiler(self.backend, self._data(data), self.config.bounds, self.fit_options)
         return profile_chi2(profiler, mu, mu_ref)
 
-    # -- hypothesis tests ------------------------------------------------------------------
-    def calculator(self, calculator: str = "asymptotic", test_statistic: str = "qtilde",
-                   asimov_global_observables: str = "fitted",
-                   data: Sequence[float] | None = None, ntoys: int = 2000,
-                   rng: np.random.Generator | None = None, executor=None,
-                   progress: bool | None = None, band: str = "sigma"):
-        """The calculator object behind :meth:`cls` and :meth:`upper_limit` (it caches its fits).
-
-        ``executor`` spreads the toys' chunks over processes or a Dask cluster (toys only; see
-        :func:`likelihub.running.scanning.run_scan`); ``progress`` shows a progress bar of the toys
-        (default: on a terminal); ``band`` chooses the expected band's quantiles: ``"sigma"``
-        (-2..+2 sigma, pyhf's) or ``"percentiles"`` (2.5, 16, 50, 84, 97.5%, Combine's
-        AsymptoticLimits; :data:`likelihub.results.BANDS`). The fit options' ``time_limit`` bounds
-        the calculator's fits together, from its creation (:mod:`likelihub.fits.budget`). ``ntoys``
-        is a whole number (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a
-        :class:`numpy.random.Generator` or None.
-
-        Raises
-        ------
-        likelihub.errors.InvalidModelError
-            Where the model's configuration holds the POI fixed (a HistFactory measurement with
-            ``{"name": "mu", "fixed": true}``): CLs and limits need mu-hat free, and are refused
-            rather than computed with the POI pinned (pyhf's ``hypotest`` refuses too). Free
-            the POI where the model is defined, e.g. with a JSON patch of the measurement.
-        likelihub.errors.InvalidArgumentError
-            For an argument that is not what it claims (the message names it).
-        """
-        self._require_free_poi("CLs and upper limits")
-        calculator = check.choice(calculator, argument="calculator", choices=CALCULATORS)
-        test_statistic = check.choice(test_statistic, argument="test_statistic",
-                                      choices=TEST_STATISTICS)
-        check.choice(asimov_global_observables, argument="asimov_global_observables",
-                     choices=GLOBAL_OBSERVABLES)
-        band = check.choice(band, argument="band", choices=tuple(BANDS))
-        ntoys = check.whole_number(ntoys, argument="ntoys", minimum=1)
-        rng = None if rng is None else check.generator(rng)
-        data = self._data(data)
-        if calculator == "asymptotic":
-            return AsymptoticCalculator(self.backend, data, test_statistic,
-                                        asimov_global_observables, self.fit_options, band=band)
-        if calculator == "toys":
-            return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
-                                 executor=executor, progress=progress, band=band)
-        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options, band=band)
-
-    @staticmethod
-    def _refuse_capped(calc, mu: float, expected: str, argument: str = "mu") -> None:
-        """Refuse a mu above the POI's upper bound where that bound caps mu-hat (toys; an
-        observed mu-hat at the bound)."""
-        problem = capped_by_upper_bound(calc, mu, observed=expected != "expected")
-        if problem:
-            raise InvalidArgumentError(problem, argument=argument)
-
-    def cls(self, mu: float = 1.0, calculator: str = "asymptotic",
-            test_statistic: str = "qtilde", expected: str = "all",
-            asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-            ntoys: int = 2000, rng: np.random.Generator | None = None, executor=None,
-            progress: bool | None = None, band: str = "sigma") -> CLsResult:
-        """CLs of the signal strength ``mu``.
-
-        Parameters
-        ----------
-        mu
-            Tested signal strength.
-        calculator
-            "asymptotic" (default), "toys" or "chi2".
-        test_statistic
-            "qtilde" (q~_mu, default) or "q" (q_mu).
-        expected
-            "all" (observed and the expected band, default), "observed", or "expected" (band only).
-        asimov_global_observables
-            "fitted" (default) or "nominal" (see the module docstring).
-        data
-            Data to test; the observed data by default.
-        ntoys, rng, executor, progress
-            Toys per hypothesis, the random generator, where the toys run, and whether a progress
-            bar shows (default: on a terminal) (toys only).
-        band
-            The expected band: ``"sigma"`` (-2..+2 sigma, default) or ``"percentiles"`` (2.5..97.5%,
-            as CMS Combine's AsymptoticLimits).
-
-        ``mu`` must be finite and at or above the POI's lower bound (0 for q~_mu). It may lie
-        above the upper bound, except where that bound caps mu-hat: for toys, and where the
-        observed mu-hat sits at the bound (see :func:`likelihub.infer.limits.capped_by_upper_bound`).
-        """
-        expected = check.choice(expected, argument="expected", choices=EXPECTED)
-        mu = self._mu(mu, calculator=calculator, test_statistic=test_statistic)
-        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor, progress, band=band)
-        self._refuse_capped(calc, mu, expected)
-        return calc.cls(mu, expected=expected)
-
-    def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
-                 test_statistic: str = "qtilde", expected: str = "all",
-                 asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
-                 ntoys: int = 2000, rng: np.random.Generator | None = None,
-                 band: str = "sigma") -> CLsScanResult:
-        """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu."""
-        expected = check.choice(expected, argument="expected", choices=EXPECTED)
-        grid = check.numbers_array(mus, argument="mus")
-        if grid.ndim != 1 or grid.size == 0:
-            raise InvalidArgumentError(f"must be a non-empty sequence of signal strengths, got "
-                                       f"shape {grid.shape}", argument="mus")
-        grid = [self._mu(mu, argument=f"mus[{i}]", calculator=calculator,
-                         test_statistic=test_statistic) for i, mu in enumerate(grid.tolist())]
-        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, band=band)
-        for i, mu in enumerate(grid):
-            self._refuse_capped(calc, mu, expected, argument=f"mus[{i}]")
-        results = [calc.cls(mu, expected=expected) for mu in grid]
-        return CLsScanResult(
-            mu=[r.mu for r in results],
-            cls_obs=None if expected == "expected" else [r.cls_obs for r in results],
-            cls_exp=None if expected == "observed" else [r.cls_exp for r in results],
-            test_statistic=calc.test_statistic, calculator=calc.name, band=calc.band,
-        )
-
-    def upper_limit(self, cl: float = 0.95, calculator: str = "asymptotic",
-                    test_statistic: str = "qtilde", expected: str = "all",
-                    asimov_global_observables: str = "fitted",
-                    data: Sequence[float] | None = None, ntoys: int = 2000,
-                    rng: np.random.Generator | None = None, rtol: float = 1e-6, executor=None,
-                    progress: bool | None = None, band: str = "sigma") -> UpperLimitResult:
-        """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
-
-        Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
-        the other parameters are those of :meth:`cls`. The bracket's upper end doubles until CLs
-        falls below 1 - cl; a :class:`~likelihub.errors.LimitError` says why where it never does
-        (CLs flat in mu, or the POI's upper bound capping mu-hat).
-        """
-        cl = check.probability(cl, argument="cl")
-        rtol = check.positive(rtol, argument="rtol")
-        expected = check.choice(expected, argument="expected", choices=EXPECTED)
-        calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, executor, progress, band=band)
-        poi = self.config.require_poi()
-        bounds = poi_bounds_for(self.config, test_statistic)[poi]
-        return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
-
+    # -- hypothesis tests: calculator, cls, cls_scan, upper_limit in HypothesisTests ----------
     def significance(self, asimov_global_observables: str = "fitted", mu_asimov: float = 1.0,
                      data: Sequence[float] | None = None) -> SignificanceResult:
         """Observed and expected discovery significance from q0 (expected: Asimov at ``mu_asimov``)."""

@@ -88,11 +88,11 @@ def brazil_band(scan, mus: Sequence[float] | None = None, *, limit: UpperLimitRe
     mu = np.asarray(scan.mu, dtype=float)
     alpha = 1.0 - cl
     if scan.cls_exp is not None:
-        band = np.asarray(scan.cls_exp, dtype=float)  # (n_mu, 5), n_sigma = -2..2
-        ax.fill_between(mu, band[:, 0], band[:, 4], color=BAND_COLOURS[2], lw=0,
-                        label=r"expected $\pm 2\sigma$")
-        ax.fill_between(mu, band[:, 1], band[:, 3], color=BAND_COLOURS[1], lw=0,
-                        label=r"expected $\pm 1\sigma$")
+        band = np.asarray(scan.cls_exp, dtype=float)  # (n_mu, 5), ascending quantiles
+        outer, inner = ((r"$\pm 2\sigma$", r"$\pm 1\sigma$") if getattr(scan, "band", "sigma") == "sigma"
+                        else ("2.5-97.5%", "16-84%"))  # Combine's percentiles
+        ax.fill_between(mu, band[:, 0], band[:, 4], color=BAND_COLOURS[2], lw=0, label=f"expected {outer}")
+        ax.fill_between(mu, band[:, 1], band[:, 3], color=BAND_COLOURS[1], lw=0, label=f"expected {inner}")
         ax.plot(mu, band[:, 2], color="black", ls="--", label="expected")
     if scan.cls_obs is not None:
         ax.plot(mu, scan.cls_obs, color="black", ls="-", marker=".", label="observed")

@@ -86,6 +86,14 @@ def test_cls_and_limit_are_the_apis(realistic):
     # --band percentiles: Combine's 2.5..97.5% band, the API's with band="percentiles"
     percentiles = json.loads(run_ok(limit_command, realistic, "--band", "percentiles"))
     assert percentiles["expected"] == pytest.approx(model.upper_limit(band="percentiles").expected, **SAME)
+    # --blind: Combine's --run blind, the a-priori expected band only (the API's blind=True)
+    blind = json.loads(run_ok(limit_command, realistic, "--band", "percentiles", "--blind"))
+    assert blind["observed"] is None
+    assert blind["expected"] == pytest.approx(model.upper_limit(band="percentiles", blind=True).expected,
+                                              **SAME)
+    blind_cls = json.loads(run_ok(cls_command, realistic, "--blind"))
+    assert blind_cls["CLs_obs"] is None
+    assert blind_cls["CLs_exp"] == pytest.approx(list(model.cls(1.0, blind=True).cls_exp), **SAME)
 
 
 def test_mass_and_r_range_reach_the_shape_card(shape_card):

@@ -43,18 +43,19 @@ BAD_VALUES = {
     "method": ["newton", None],
     "band": ["quartiles", None, 2],
     "parameter": ["nope", 1, ["mu"]],
+    "flag": ["yes", 1, None],  # True or False only (numpy's booleans too)
 }
 
 #: The checked arguments of every public method, and their kinds.
 _TESTS = {"calculator": "calculator", "test_statistic": "test_statistic",
           "asimov_global_observables": "asimov_global_observables", "data": "data",
-          "ntoys": "ntoys", "rng": "rng", "band": "band"}
+          "ntoys": "ntoys", "rng": "rng", "band": "band", "blind": "flag"}
 METHODS = {
     "logpdf": {"pars": "pars", "data": "data"},
     "expected_data": {"pars": "pars"},
     "sample": {"pars": "pars", "size": "size", "rng": "rng"},
     "asimov_data": {"mu": "mu", "asimov_global_observables": "asimov_global_observables",
-                    "data": "data"},
+                    "data": "data", "prefit": "flag"},
     "fit": {"data": "data", "fixed": "fixed", "init": "init"},
     "fixed_poi_fit": {"mu": "any_mu", "data": "data"},
     "likelihood": {"mu": "any_mu", "data": "data"},

@@ -69,6 +69,15 @@ def test_brazil_band_draws_the_scan_and_marks_the_limits(model, scan):
     assert vertices[:, 1].max() == pytest.approx(band[:, 4].max(), abs=1e-12)
 
 
+def test_brazil_band_of_a_blind_percentile_scan(model):
+    # Combine's percentile band is labelled as such; a blind scan has no observed curve
+    scan = model.cls_scan(np.linspace(0.0, 6.0, 13), band="percentiles", blind=True)
+    ax = lp.brazil_band(scan)
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert [b.get_label() for b in bands] == ["expected 2.5-97.5%", "expected 16-84%"]
+    assert "observed" not in lines_by_label(ax)
+
+
 def test_brazil_band_of_a_model_interpolates_the_limits(model):
     ax = lp.brazil_band(model, np.linspace(0.0, 6.0, 61))
     limit = model.upper_limit()

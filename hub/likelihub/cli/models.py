@@ -72,14 +72,14 @@ def _grid(top: float, points: int = 30) -> list[float]:
     return [top * (i + 1) / points for i in range(points)]
 
 
-def _brazil_plot(model, mus, test_stat, limit, cl, band="sigma"):
+def _brazil_plot(model, mus, test_stat, limit, cl, band="sigma", blind=False):
     """The Brazil band of ``model`` on ``mus`` drawn into a new figure (no pyplot, no GUI)."""
     from matplotlib.figure import Figure
 
     from likelihub import plot
 
     ax = Figure(figsize=(6.4, 4.8)).subplots()
-    scan = model.cls_scan(mus, test_statistic=test_stat, band=band)
+    scan = model.cls_scan(mus, test_statistic=test_stat, band=band, blind=blind)
     return plot.brazil_band(scan, limit=limit, cl=cl, ax=ax)
 
 
@@ -92,29 +92,40 @@ def _save(ax, path: str) -> None:
         raise click.ClickException(f"cannot write the plot {path}: {error}") from None
 
 
+def _band_options(command):
+    """--band and --blind, of cls and limit."""
+    command = click.option(
+        "--blind", is_flag=True,
+        help="The a-priori expected band only, from the pre-fit Asimov data (parameters at their "
+             "initial values, POI 0); the data are not looked at (Combine's --run blind).")(command)
+    return click.option(
+        "--band", type=click.Choice(["sigma", "percentiles"]), default="sigma", show_default=True,
+        help="Expected band: -2..+2 sigma (pyhf) or 2.5, 16, 50, 84, 97.5% (Combine's "
+             "AsymptoticLimits).")(command)
+
+
 @click.command("cls", cls=FormatCommand)
 @_model_options
 @click.option("--mu", "--test-poi", "mu", type=FINITE, default=1.0, show_default=True,
               help="Tested signal strength (finite, within the POI's bounds).")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
-@click.option("--band", type=click.Choice(["sigma", "percentiles"]), default="sigma", show_default=True,
-              help="Expected band: -2..+2 sigma (pyhf) or 2.5, 16, 50, 84, 97.5% (Combine's "
-                   "AsymptoticLimits).")
+@_band_options
 @click.option("--plot", "plot_file", type=OutputFile(), default=None,
               help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked) into "
                    "this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def cls_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                mu: float, test_stat: str, band: str, plot_file: str | None, **format_options):
+                mu: float, test_stat: str, band: str, blind: bool, plot_file: str | None,
+                **format_options):
     """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
     model = _open(ctx, file, format_name)
     _check_mu(model, mu, test_stat)
     with reporting_errors():
-        result = model.cls(mu, test_statistic=test_stat, band=band)
+        result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind)
     emit_json({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
     if plot_file:
         def draw():
-            ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95, band)
+            ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95, band, blind)
             ax.axvline(mu, color="grey", ls="-.", lw=1, label=rf"tested $\mu$ = {mu:g}")
             ax.legend(loc="upper right", fontsize="small")
             return ax
@@ -128,26 +139,25 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
 @click.option("--cl", type=CONFIDENCE_LEVEL, default=0.95, show_default=True,
               help="Confidence level, between 0 and 1.")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
-@click.option("--band", type=click.Choice(["sigma", "percentiles"]), default="sigma", show_default=True,
-              help="Expected band: -2..+2 sigma (pyhf) or 2.5, 16, 50, 84, 97.5% (Combine's "
-                   "AsymptoticLimits).")
+@_band_options
 @click.option("--plot", "plot_file", type=OutputFile(), default=None,
               help="Also draw the Brazil band (CLs versus mu, expected band, limits marked) into "
                    "this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def limit_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                  cl: float, test_stat: str, band: str, plot_file: str | None, **format_options):
+                  cl: float, test_stat: str, band: str, blind: bool, plot_file: str | None,
+                  **format_options):
     """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (--band)."""
     model = _open(ctx, file, format_name)
     with reporting_errors():
-        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band)
+        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind)
     emit_json({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
     if plot_file:
         limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
         top = 1.25 * max(limits) if limits else 10.0
         with reporting_errors():
-            _plot(lambda: _brazil_plot(model, _grid(top), test_stat, result, cl, band), plot_file,
+            _plot(lambda: _brazil_plot(model, _grid(top), test_stat, result, cl, band, blind), plot_file,
                   output_file)
 
 
