@@ -32,6 +32,7 @@ PUBLISHED = [
     "check_backend", "StatisticalModel",
     "BackendStack", "StackMember",
     "draw_toys",
+    "DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device",
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
     "one_line", "write_output", "emit_json", "text_table",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from likelihub.errors import InvalidDataError
-from likelihub.plugin import DataLayout, ModelConfig, optional_method
+from likelihub.plugin import DEVICES, DataLayout, ModelConfig, arguments, optional_method, select_device
 
 from .build import Built, build_model
 from .card import Datacard
@@ -60,10 +60,14 @@ class CombineDatacard:
         The position of the POI tested by CLs and limits (``pois``: ``--redefineSignalPOIs``).
     groups
         The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
+    device
+        Where batches (``value_and_grad_batch``, ``logpdf_batch``) run: ``"auto"`` (a GPU if
+        numba.cuda finds one, else the CPU), ``"cpu"`` or ``"cuda"`` (:mod:`.devices`). Single
+        evaluations, Hessians and stacks run on the CPU; without the kernels, everything does.
     """
 
     def __init__(self, card: Datacard, built: Built, *, kernels: bool = True, poi_index: int = 0,
-                 groups: dict[str, tuple[str, ...]] | None = None):
+                 groups: dict[str, tuple[str, ...]] | None = None, device: str = "auto"):
         self.card = card
         self.built = built
         #: The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
@@ -100,6 +104,9 @@ class CombineDatacard:
             data_layout=DataLayout(kinds, widths),
         )
         self.uses_kernels = bool(kernels)
+        #: Where batches run: ``"cpu"`` or ``"cuda"``.
+        self.device = select_device(device) if kernels else "cpu"
+        self._gpu = None  # the CudaRows of this card, made on the first batch on the GPU
         self.offered_methods = _KERNEL_METHODS if kernels else frozenset()
         self.kernel_model = self.kernel_model_in(None) if kernels else None
         if kernels:  # the arguments of kernels.nll_grad_hessian_rows for this one model
@@ -107,6 +114,11 @@ class CombineDatacard:
             self._kernel_arrays = (np.array([0, model.ints.size], np.int64),
                                    np.array([0, model.floats.size], np.int64), model.ints, model.floats)
             self._one_row = np.zeros(1, np.int64)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_gpu"] = None  # device memory stays in its process; made again on first use
+        return state
 
     def kernel_model_in(self, parameter_index: np.ndarray | None):
         """The model as the kernels take it, with the parameters at ``parameter_index`` (a stack's
@@ -166,6 +178,22 @@ class CombineDatacard:
         nll = kernels.nll_grad_hessian_rows(pars, data, members, *self._kernel_arrays, order, grads, hessians)
         return nll, grads, hessians
 
+    def _batch_rows(self, pars, data, order: int):
+        """-log L and gradients (order <= 1) of a batch, either argument broadcast: on the GPU
+        where the card's device is ``"cuda"`` (a shared row sent once), else :meth:`_rows`."""
+        if self.device == "cuda":
+            return self._gpu_rows().nll_and_grad(pars, data)
+        return self._rows(*self._batch(pars, data), order)[:2]
+
+    def _gpu_rows(self):
+        """The GPU's evaluator of this card's rows (:class:`~.devices.CudaRows`), made once."""
+        if self._gpu is None:
+            from .devices import CudaRows
+
+            ints, floats = self.kernel_model.ints, self.kernel_model.floats
+            self._gpu = CudaRows(ints, floats, *self._kernel_arrays[:2], self.data.size)
+        return self._gpu
+
     def logpdf(self, pars: np.ndarray, data: np.ndarray) -> float:
         """The log-likelihood of ``data`` (bins then global observables) at ``pars``."""
         pars, data = self._pars(pars), self._data(data)
@@ -196,8 +224,8 @@ class CombineDatacard:
     @optional_method
     def value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log L (N,) and gradients (N, P) of N parameter sets (N, P) and N data sets (N, D), either
-        broadcast (toys fitted in lock-step)."""
-        nll, grads, _ = self._rows(*self._batch(pars, data), 1)
+        broadcast (toys fitted in lock-step); on the GPU where the card's ``device`` is ``"cuda"``."""
+        nll, grads = self._batch_rows(pars, data, 1)
         return np.negative(nll, out=nll), np.negative(grads, out=grads)
 
     @optional_method
@@ -208,8 +236,9 @@ class CombineDatacard:
 
     @optional_method
     def logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
-        """log L (N,) of N parameter and data sets, either broadcast."""
-        nll, _, _ = self._rows(*self._batch(pars, data), 0)
+        """log L (N,) of N parameter and data sets, either broadcast (on the GPU as
+        :meth:`value_and_grad_batch`, the gradient computed and dropped)."""
+        nll, _ = self._batch_rows(pars, data, 0)
         return np.negative(nll, out=nll)
 
     @classmethod
@@ -263,6 +292,7 @@ def datacard(
     float_parameters: str | Sequence[str] | None = None,
     freeze: str | Sequence[str] | None = None,
     freeze_groups: str | Sequence[str] | None = None,
+    device: str = "auto",
 ) -> CombineDatacard:
     """Combine's likelihood of a text datacard (or of several, combined), as ``text2workspace.py``
     builds it, with Combine's options on the parameters.
@@ -296,6 +326,10 @@ def datacard(
         of priority: freezing wins); names, ``rgx{regex}``, ``var{regex}``,
         ``allConstrainedNuisances`` (freeze), ``all`` (float); a group ``^name`` freezes the
         nuisances outside it. See :mod:`likelihub_combine.parameter_options`.
+    device
+        Where batches of rows (toys fitted in lock-step, scans) run: ``"auto"`` (the default: a
+        GPU if numba.cuda finds one, the CPU otherwise), ``"cpu"`` or ``"cuda"`` (a
+        CapabilityError where no GPU is usable). See :mod:`likelihub_combine.devices`.
 
     Raises
     ------
@@ -307,6 +341,7 @@ def datacard(
     """
     from .shapes import read_templates
 
+    arguments.choice(device, argument="device", choices=DEVICES)  # before any file is read
     parsed = read_cards(card)
     if extra_lines is not None:
         parsed = append_lines(parsed, extra_lines)
@@ -326,4 +361,4 @@ def datacard(
         freeze=freeze,
         freeze_groups=freeze_groups,
     )
-    return CombineDatacard(parsed, built, poi_index=poi_index, groups=groups)
+    return CombineDatacard(parsed, built, poi_index=poi_index, groups=groups, device=device)

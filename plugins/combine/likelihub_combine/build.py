@@ -334,7 +334,24 @@ class _Builder:
                 setattr(yields, f"{prefix}_scale", np.array(scales, float))
                 setattr(yields, f"{prefix}_diff", np.array(diffs))
                 setattr(yields, f"{prefix}_sum", np.array(sums))
+        self.floor_constant_templates(yields)
         return yields
+
+    def floor_constant_templates(self, yields: Yields) -> None:
+        """Clip the unit templates that no ``shape`` line morphs at the floor (and renormalise them
+        outside autoMCStats channels) once, here: Combine's template classes
+        (``FastVerticalInterpHistPdf2``, ``CMSHistFunc``) mark their cache dirty when set up, so
+        their first evaluation clips (``CropUnderflows``) even without morphs. Morphed templates
+        are clipped after each morph by :meth:`Yields.shapes`."""
+        morphed = set(yields.morph_column.tolist()) | set(yields.log_morph_column.tolist())
+        rows = [k for k, c in enumerate(self.columns) if c.channel in self.templates and k not in morphed]
+        if not rows:
+            return
+        mask = yields.channel_mask[rows]
+        clipped = np.where(mask, np.maximum(yields.shape[rows], yields.floor[rows, None]), 0.0)
+        again = yields.renormalise[rows]
+        clipped[again] /= clipped[again].sum(axis=1, keepdims=True)
+        yields.shape[rows] = clipped
 
 
 def _gmm_uncertainty(systematic, where: str) -> float:

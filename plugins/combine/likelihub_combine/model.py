@@ -14,7 +14,8 @@ counting channel has one bin), a normalisation and multiplicative factors:
   (linear beyond |x| = R), x the parameter times the column's scale, R the smallest scale of the
   column (at most 1); ``shapeN`` morphs the logarithms. Bins are clipped at 1e-9 after morphing
   and the shape renormalised (``FastVerticalInterpHistPdf2``), except in autoMCStats channels
-  (``CMSHistFunc``: clipped, not renormalised).
+  (``CMSHistFunc``: clipped, not renormalised). A template no ``shape`` line morphs is clipped so
+  once, when the card is built (``build.py``): Combine's classes clip it too.
 
 The sums over columns and the autoMCStats terms are in :mod:`likelihub_combine.kernels.reference`
 (NumPy, the definition) and the numba kernels of :mod:`likelihub_combine.kernels`.

@@ -12,62 +12,23 @@ What to use when:
 :class:`BatchEvaluator` copies the model's arrays to the GPU once; each call copies the rows in
 and the results out, in chunks that bound the GPU memory used. The GPU kernels agree with the CPU
 kernels to 1e-10 relative (tests run them under numba's CUDA simulator, NUMBA_ENABLE_CUDASIM=1).
-numba.cuda is imported only where a device is selected, never at import of this module.
+numba.cuda is imported only where a device is selected, never at import of this module; the choice
+of device (:func:`select_device`) is the core's, :mod:`likelihub.devices`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from likelihub.errors import CapabilityError, InvalidDataError, InvalidModelError
+from likelihub.errors import InvalidDataError, InvalidModelError
+from likelihub.plugin import BYTES_PER_LAUNCH, DEVICES, cuda_available, select_device
 
 from .compile import CompiledModel
 from .kernels import cpu as kernels
 
+# DEVICES, BYTES_PER_LAUNCH, cuda_available and select_device are the core's (likelihub.plugin),
+# shared with the other plugins' GPU paths; named here too for this module's users.
 __all__ = ["DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device", "BatchEvaluator"]
-
-#: Accepted values of ``device``.
-DEVICES = ("auto", "cpu", "cuda")
-
-#: Device memory (bytes) one launch of the CUDA kernel may use for its rows (1 GiB).
-BYTES_PER_LAUNCH = 1 << 30
-
-
-def cuda_available() -> bool:
-    """Whether numba.cuda sees a usable GPU (or runs its simulator, NUMBA_ENABLE_CUDASIM=1)."""
-    try:
-        from numba import cuda
-    except ImportError:  # pragma: no cover - numba without its CUDA target
-        return False
-    return bool(cuda.is_available())
-
-
-def select_device(device: str = "auto") -> str:
-    """The device batched evaluations run on: ``"cpu"`` or ``"cuda"``.
-
-    Parameters
-    ----------
-    device
-        ``"auto"`` (CUDA where a GPU is available, the CPU otherwise), ``"cpu"`` or ``"cuda"``.
-
-    Raises
-    ------
-    InvalidModelError
-        ``device`` is none of :data:`DEVICES`.
-    CapabilityError
-        ``device="cuda"`` where numba.cuda finds no GPU.
-    """
-    if device not in DEVICES:
-        raise InvalidModelError(f"device must be one of {', '.join(map(repr, DEVICES))}, got {device!r}",
-                                argument="device")
-    if device == "cpu":
-        return "cpu"
-    available = cuda_available()
-    if device == "cuda" and not available:
-        raise CapabilityError("device='cuda' was requested but numba.cuda finds no usable GPU "
-                              "(numba.cuda.is_available() is False; see numba.cuda.detect()); "
-                              "use device='auto' or 'cpu'")
-    return "cuda" if available else "cpu"
 
 
 class BatchEvaluator:

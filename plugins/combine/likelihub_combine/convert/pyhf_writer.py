@@ -301,17 +301,7 @@ class PyhfWriter:
             samples = []
             for k, column in enumerate(self.built.columns):
                 if column.channel == channel:
-                    negative = np.flatnonzero(self.nominal[k, bins] < 0)
-                    if negative.size:
-                        refuse(
-                            f"process {column.process}",
-                            f"its template is negative in bin {negative[0]} "
-                            f"({self.nominal[k, bins][negative[0]]:g} events), and pyhf's nominal "
-                            "yields must not be",
-                            "pyhf",
-                            **self.location(k),
-                            bin=int(negative[0]),
-                        )
+                    # nominal >= 0: rates are, and templates are clipped at Combine's floor (build.py)
                     samples.append(
                         {
                             "name": column.process,

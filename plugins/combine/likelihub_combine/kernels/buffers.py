@@ -114,14 +114,16 @@ def pack(ints: dict, floats: dict) -> tuple[np.ndarray, np.ndarray]:
             np.ascontiguousarray(np.concatenate([np.zeros(0), *float_parts])))
 
 
-@numba.njit
+# inline="always": inlined at numba's IR level into their callers; the CUDA kernel's copies
+# (kernels/cuda.py) must be, since a device function cannot return an array
+@numba.njit(inline="always")
 def ints_of(ints, section):
     """The int64 section ``section`` (an ``I_*`` index) of ``ints``, a view."""
     start = ints[2 * section]
     return ints[start:start + ints[2 * section + 1]]
 
 
-@numba.njit
+@numba.njit(inline="always")
 def floats_of(ints, floats, section):
     """The float64 section ``section`` (an ``F_*`` index) of ``floats``, a view."""
     i = 2 * (_N_INTS + section)

@@ -83,7 +83,8 @@ def column_factor(k, pars, ints, floats, order, scratch):
         if program < 0:
             z_values[j] = pars[factor_parameter[first_slot + product_slot[a0]]]
             z_grads[j, 0] = 1.0
-            z_hessians[j, 0, 0] = 0.0
+            if order >= 2:  # below order 2 the Hessians' scratch is empty (cpu.scratch_shapes)
+                z_hessians[j, 0, 0] = 0.0
             continue
         formula_start = bf.ints_of(ints, bf.I_FORMULA_START)
         ops = bf.ints_of(ints, bf.I_FORMULA_OPS)[formula_start[program]:formula_start[program + 1]]

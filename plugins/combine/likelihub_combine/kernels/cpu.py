@@ -35,7 +35,7 @@ import numpy as np
 from . import buffers as bf
 from .columns import column_factor, column_shape
 
-__all__ = ["JIT_OPTIONS", "allocate", "evaluate", "expected_main", "nll_grad_hessian_rows"]
+__all__ = ["JIT_OPTIONS", "scratch_shapes", "allocate", "evaluate", "expected_main", "nll_grad_hessian_rows"]
 
 #: numba options of the entry points: cached on disk; IEEE semantics for a division by zero.
 JIT_OPTIONS = {"cache": True, "error_model": "numpy"}
@@ -45,22 +45,39 @@ _BIN_FLOOR, _LOG_FLOOR = 1e-9, 1e-300
 
 
 @numba.njit(error_model="numpy")
-def allocate(sizes, order):
-    """Scratch arrays for models of at most ``sizes`` (a ``sizes`` section, or the largest of a
-    stack's), for :func:`evaluate` to the given order."""
+def scratch_shapes(sizes, order):
+    """The shapes of :func:`allocate`'s arrays (the same nested tuples), for models of at most
+    ``sizes``: what only second derivatives use is empty below order 2. The CUDA kernel
+    (:mod:`.cuda`) gives each of its rows arrays of these shapes."""
     B, P = sizes[bf.S_BINS], sizes[bf.S_PARAMETERS]
     nf, nq = max(1, sizes[bf.S_MAX_FACTORS]), max(1, sizes[bf.S_MAX_SHAPES])
     nb, nz = max(1, sizes[bf.S_MAX_BINS]), max(1, sizes[bf.S_MAX_PRODUCTS])
     na, ns = max(1, sizes[bf.S_MAX_ARGUMENTS]), max(1, sizes[bf.S_MAX_PROGRAM])
-    factor = (np.zeros(nf), np.zeros(nf), np.zeros(nf), np.zeros((nf, nf)), np.zeros(nf), np.zeros((nf, nf)),
-              np.zeros(nz), np.zeros((nz, na)), np.zeros((nz, na, na)), np.zeros(ns), np.zeros((ns, na)),
-              np.zeros((ns, na, na)), np.zeros(na))
-    shape = (np.zeros(nb), np.zeros((nb, nq)), np.zeros((nb, nq, nq)), np.zeros(nb), np.zeros((nb, nq)),
-             np.zeros((nb, nq)), np.zeros(nq), np.zeros((nq, nq)))
-    bins = (np.zeros(B), np.zeros(B), np.zeros(B), np.zeros(B), np.zeros(B))
-    column = (np.zeros(nq), np.zeros((nq, nq)))
-    rows = B if order >= 2 else 0
-    dense = (np.zeros((rows, P)), np.zeros((rows, P)), np.zeros(P, np.int64))
+    second = order >= 2
+    nf2, nq2, na2 = (nf, nq, na) if second else (0, 0, 0)
+    rows, dense_p = (B, P) if second else (0, 0)
+    factor = ((nf,), (nf,), (nf,), (nf, nf2), (nf,), (nf, nf2), (nz,), (nz, na), (nz, na2, na2), (ns,),
+              (ns, na), (ns, na2, na2), (na,))
+    shape = ((nb,), (nb, nq), (nb, nq2, nq2), (nb,), (nb, nq), (nb, nq), (nq,), (nq2, nq2))
+    bins = ((B,), (B,), (B,), (B,), (B,))
+    column = ((nq,), (nq2, nq2))
+    dense = ((rows, P), (rows, P), (dense_p,))
+    return factor, shape, bins, column, dense
+
+
+@numba.njit(error_model="numpy")
+def allocate(sizes, order):
+    """Scratch arrays for models of at most ``sizes`` (a ``sizes`` section, or the largest of a
+    stack's), for :func:`evaluate` to the given order (shapes: :func:`scratch_shapes`)."""
+    f, q, b, c, d = scratch_shapes(sizes, order)
+    factor = (np.zeros(f[0]), np.zeros(f[1]), np.zeros(f[2]), np.zeros(f[3]), np.zeros(f[4]), np.zeros(f[5]),
+              np.zeros(f[6]), np.zeros(f[7]), np.zeros(f[8]), np.zeros(f[9]), np.zeros(f[10]),
+              np.zeros(f[11]), np.zeros(f[12]))
+    shape = (np.zeros(q[0]), np.zeros(q[1]), np.zeros(q[2]), np.zeros(q[3]), np.zeros(q[4]), np.zeros(q[5]),
+             np.zeros(q[6]), np.zeros(q[7]))
+    bins = (np.zeros(b[0]), np.zeros(b[1]), np.zeros(b[2]), np.zeros(b[3]), np.zeros(b[4]))
+    column = (np.zeros(c[0]), np.zeros(c[1]))
+    dense = (np.zeros(d[0]), np.zeros(d[1]), np.zeros(d[2], np.int64))
     return factor, shape, bins, column, dense
 
 

@@ -115,7 +115,8 @@ def _multiply(values, grads, hessians, x, y, n, order):
 def run_formula(ops, operands, constants, arguments, n, order, values, grads, hessians):
     """Evaluate a program at the ``n`` argument values ``arguments``; the jet is left in row 0 of
     ``values`` (S,), ``grads`` (S, A), ``hessians`` (S, A, A) (scratch, S the program's length):
-    the gradient where ``order >= 1``, the Hessian where ``order >= 2``."""
+    the gradient where ``order >= 1``, the Hessian where ``order >= 2`` (below, ``hessians`` is
+    never touched and may be empty)."""
     top = -1
     for i in range(ops.size):
         op = ops[i]
@@ -202,8 +203,8 @@ def run_formula(ops, operands, constants, arguments, n, order, values, grads, he
             pick_y = values[y] < values[x] if op == OP_MIN else values[y] > values[x]
             if pick_y:
                 values[x] = values[y]
-                for a in range(n):
+                for a in range(n if order >= 1 else 0):
                     grads[x, a] = grads[y, a]
-                    for b in range(n):
+                    for b in range(n if order >= 2 else 0):  # empty below order 2
                         hessians[x, a, b] = hessians[y, a, b]
     return values[0]

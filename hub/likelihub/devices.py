@@ -1,0 +1,67 @@
+"""Where a plugin's batched likelihoods run: the CPU, or a GPU through numba.cuda.
+
+One definition for every plugin that offers a GPU path (the HistFactory and Combine plugins): the
+accepted values of a factory's ``device`` argument, the probe of a usable GPU and the choice
+between them, and the device memory one kernel launch may fill with its rows.
+
+- ``device="auto"`` (a factory's default): the GPU where ``numba.cuda.is_available()``, the CPU
+  otherwise;
+- ``device="cpu"``: always available;
+- ``device="cuda"``: a :class:`~likelihub.errors.CapabilityError` where no GPU is usable.
+
+numba is not a dependency of the core: it is imported only by :func:`cuda_available` (so by
+:func:`select_device` with ``"auto"`` or ``"cuda"``), never at import of likelihub. Under numba's
+CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba.cuda is first imported) a GPU is
+"available": the plugins' tests run their CUDA kernels that way.
+"""
+
+from __future__ import annotations
+
+from likelihub.errors import CapabilityError, InvalidModelError
+
+__all__ = ["DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device"]
+
+#: Accepted values of a factory's ``device`` argument.
+DEVICES = ("auto", "cpu", "cuda")
+
+#: Device memory (bytes) one launch of a CUDA kernel may use for its rows (1 GiB): batches are
+#: sent in chunks of as many rows as this holds.
+BYTES_PER_LAUNCH = 1 << 30
+
+
+def cuda_available() -> bool:
+    """Whether numba.cuda sees a usable GPU (or runs its simulator, NUMBA_ENABLE_CUDASIM=1); False
+    where numba or its CUDA target is not installed."""
+    try:
+        from numba import cuda
+    except ImportError:  # pragma: no cover - numba absent, or without its CUDA target
+        return False
+    return bool(cuda.is_available())
+
+
+def select_device(device: str = "auto") -> str:
+    """The device batched evaluations run on: ``"cpu"`` or ``"cuda"``.
+
+    Parameters
+    ----------
+    device
+        ``"auto"`` (CUDA where a GPU is available, the CPU otherwise), ``"cpu"`` or ``"cuda"``.
+
+    Raises
+    ------
+    InvalidModelError
+        ``device`` is none of :data:`DEVICES` (naming the argument ``device``).
+    CapabilityError
+        ``device="cuda"`` where numba.cuda finds no GPU.
+    """
+    if not isinstance(device, str) or device not in DEVICES:
+        raise InvalidModelError(f"device must be one of {', '.join(map(repr, DEVICES))}, got {device!r}",
+                                argument="device")
+    if device == "cpu":
+        return "cpu"
+    available = cuda_available()
+    if device == "cuda" and not available:
+        raise CapabilityError("device='cuda' was requested but numba.cuda finds no usable GPU "
+                              "(numba.cuda.is_available() is False; see numba.cuda.detect()); "
+                              "use device='auto' or 'cpu'")
+    return "cuda" if available else "cpu"
