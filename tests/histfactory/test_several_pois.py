@@ -9,11 +9,14 @@ arithmetic; limits are roots found to 1e-6 relative, the same in both).
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import likelihub as lh
+from likelihub.cli.models import cls_command, limit_command
 from likelihub.errors import InvalidArgumentError
 
 
@@ -80,3 +83,18 @@ def test_pois_arguments():
         histfactory(WORKSPACE, pois="mu_1")
     with pytest.raises(InvalidArgumentError, match="pois.*poi 'mu_2' is not the first"):
         histfactory(WORKSPACE, poi="mu_2", pois=["mu_1", "mu_2"])
+
+
+def test_the_command_line_tests_another_poi(tmp_path):
+    path = tmp_path / "two_signals.json"
+    path.write_text(json.dumps(WORKSPACE))
+    view = lh.get_backend("histfactory")(WORKSPACE).with_poi("mu_2")
+    result = CliRunner().invoke(limit_command, [str(path), "--poi", "mu_2"])
+    assert result.exit_code == 0, result.output
+    limit = json.loads(result.output)
+    # the CLI runs the API's computation (1e-9: the same roots)
+    assert limit["poi"] == "mu_2"
+    assert limit["observed"] == pytest.approx(view.upper_limit().observed, rel=1e-9)
+    result = CliRunner().invoke(cls_command, [str(path), "--poi", "mu_3"])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "mu_3" in result.output
