@@ -108,6 +108,8 @@ class StatisticalModel(HypothesisTests):
         given (Combine's ``--redefineSignalPOIs`` with ``--setParameters``/``--freezeParameters``;
         Combine's ``--floatOtherPOIs 1`` is the default here: the other POIs are profiled).
         """
+        if not isinstance(poi, str):
+            raise InvalidArgumentError(f"must be a parameter name, got {poi!r}", argument="poi")
         name, index = check.free_parameter(poi, config=self.config, argument="poi")
         values = check.fixed_values(fixed, config=self.config)
         if index in values:

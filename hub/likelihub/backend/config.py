@@ -185,11 +185,16 @@ class ModelConfig:
         return pars
 
     def replace(self, **changes) -> ModelConfig:
-        """A copy with some fields changed (e.g. ``bounds`` or ``fixed``)."""
+        """A copy with some fields changed (e.g. ``bounds`` or ``fixed``). A new ``poi_index``
+        without ``pois`` keeps the POIs where they hold it, and is the only POI otherwise."""
         fields = dict(
             parameter_names=self.parameter_names, poi_index=self.poi_index, init=self.init,
             bounds=self.bounds, fixed=self.fixed, n_main=self.n_main, data_layout=self.data_layout,
             pois=self.pois,
         )
+        if "poi_index" in changes and "pois" not in changes:
+            # the POIs are kept where they hold the new tested one; otherwise it alone is a POI
+            poi = changes["poi_index"]
+            fields["pois"] = self.pois if poi is not None and poi in self.pois else None
         fields.update(changes)
         return ModelConfig(**fields)
