@@ -2,8 +2,9 @@
 
 Parameters: the POI (the components' POIs where shared, else the first component's), then every
 component's parameters in order, a shared parameter at its first member's place, named by
-:func:`~likelihub_combiner.sharing.merged_name` (a shared POI: the POIs' common name, else ``mu``)
-and unshared ones ``"component/parameter"``. Data: all main data, component after component,
+:func:`~likelihub_combiner.sharing.merged_name` (a shared POI: the POIs' common name, else ``mu``;
+a POI kept apart, ``shared_poi=False``: ``"component/poi"``) and unshared ones
+``"component/parameter"``. Data: all main data, component after component,
 then every component's auxiliary data, a shared parameter's auxiliary datum once (at its first
 member's place), so that ``config.n_main`` splits main from auxiliary data as each component does.
 """
@@ -130,6 +131,8 @@ def shared_layout(backends: Sequence, names: Sequence[str], scales: Sequence[flo
         name = merged_name(group, names, configs)
         if group is poi_group and len({configs[m].parameter_names[j] for m, j in group}) > 1:
             name = POI_NAME
+        elif len(group) == 1 and not shared_poi:  # the first component's POI, kept apart
+            name = f"{names[group[0][0]]}{SEPARATOR}{name}"
         for member in group:
             index_of[member] = len(parameter_names)
         parameter_names.append(name)
