@@ -33,7 +33,8 @@ def channel(name: str, signal, background, stat, shape_tau_from, syst="syst", lu
                  {"name": f"shape_{name}", "type": "shapesys", "data": shape_tau_from},
                  {"name": "k_bkg", "type": "normfactor", "data": None},
                  {"name": "shift", "type": "histosys",
-                  "data": {"hi_data": [b * 1.05 for b in background], "lo_data": [b * 0.97 for b in background]}}]
+                  "data": {"hi_data": [b * 1.05 for b in background],
+                           "lo_data": [b * 0.97 for b in background]}}]
     if lumi:
         modifiers.append({"name": "lumi", "type": "lumi", "data": None})
     return {"name": name, "samples": [
@@ -104,7 +105,8 @@ def test_a_shared_poisson_constraint_is_counted_once():
     # one shapesys "sh" (tau = (20 / 2)^2 = 100) in two analyses, shared by name
     def single(name, observed):
         spec = workspace([{"name": name, "samples": [
-            {"name": "signal", "data": [2.0], "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
+            {"name": "signal", "data": [2.0],
+             "modifiers": [{"name": "mu", "type": "normfactor", "data": None}]},
             {"name": "background", "data": [20.0], "modifiers": [
                 {"name": "sh", "type": "shapesys", "data": [2.0]}]}]}], [{"name": name, "data": [observed]}])
         spec["measurements"][0]["config"]["parameters"] = []
@@ -158,13 +160,15 @@ def test_pois_kept_apart(halves):
     lumi = stats.norm.logpdf(1.0, 1.0, 0.02)  # the duplicated lumi constraint at its init
     syst_and_shift = 2 * stats.norm.logpdf(0.0, 0.0, 1.0)
     parts = sum(m.backend.logpdf(p, m.data) for m, p in zip(halves, own, strict=True))
-    assert combined.backend.logpdf(pars, combined.data) == pytest.approx(parts - lumi - syst_and_shift, rel=1e-12)
+    assert combined.backend.logpdf(pars, combined.data) == pytest.approx(parts - lumi - syst_and_shift,
+                                                                         rel=1e-12)
     assert "POI 'mu' = 1 * 'b/mu'" in combined.describe()
 
 
 def test_partially_correlated_gaussians_are_a_bivariate_normal(halves):
     rho = 0.6
-    combined = lh.combine(*halves, names=["a", "b"], correlate=["mu"], correlation={("a/syst", "b/syst"): rho})
+    combined = lh.combine(*halves, names=["a", "b"], correlate=["mu"],
+                          correlation={("a/syst", "b/syst"): rho})
     names = combined.config.parameter_names
     pars = combined.config.init.copy()
     pars[names.index("a/syst")], pars[names.index("b/syst")] = 0.4, -0.7

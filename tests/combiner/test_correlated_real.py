@@ -92,7 +92,8 @@ def test_split_workspace_recombined_by_name_is_the_original(case, request):
     rng = np.random.default_rng(14)
     low, high = np.asarray(full.config.bounds).T
     for shift in (0.0, 0.2, 0.5, 1.0):
-        pars = np.clip(full.config.init + shift * rng.standard_normal(full.config.n_parameters), low + 1e-3, high)
+        pars = full.config.init + shift * rng.standard_normal(full.config.n_parameters)
+        pars = np.clip(pars, low + 1e-3, high)
         mine = np.empty_like(pars)
         mine[index] = pars
         assert combined.backend.logpdf(mine, combined.data) == pytest.approx(
@@ -139,7 +140,8 @@ def split_card(text: str, keep: set[str]) -> str:
         elif words[:1] == ["kmax"]:  # lines without effect in these channels are dropped, as Combine
             out.append("kmax * number of nuisance parameters")
         elif words[:1] == ["Observation"]:
-            out.append("Observation " + " ".join(w for c, w in zip(channels, words[1:], strict=True) if c in keep))
+            kept = [w for c, w in zip(channels, words[1:], strict=True) if c in keep]
+            out.append("Observation " + " ".join(kept))
         elif words[:1] in (["bin"], ["process"], ["rate"]) and len(words) > 5:
             out.append(f"{words[0]} " + " ".join(words[1 + i] for i in columns))
         elif len(words) > 2 and words[1] == "lnN":

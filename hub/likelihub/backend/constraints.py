@@ -32,7 +32,7 @@ from scipy.special import gammaln
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["ConstraintTerm", "CONSTRAINT_KINDS"]
+__all__ = ["ConstraintTerm", "ConstraintSet", "CONSTRAINT_KINDS"]
 
 #: The kinds of constraint term.
 CONSTRAINT_KINDS = ("normal", "poisson")
@@ -119,25 +119,83 @@ class ConstraintTerm:
 
     def logpdf(self, theta, datum) -> np.ndarray:
         """The term's log-probability at ``theta`` of the datum (arrays broadcast)."""
-        theta, a = np.asarray(theta, dtype=float), np.asarray(datum, dtype=float)
         if self.kind == "normal":
-            sigma = np.where(theta < a, self.width_low, self.width)
-            pull = (theta - a) / sigma
-            return -0.5 * pull * pull - math.log(0.5 * (self.width_low + self.width)) - _HALF_LOG_2PI
-        rate = self.scale * theta
-        positive = a > 0
-        safe_a = np.where(positive, a, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = (rate - safe_a) / safe_a
-            safe_x = np.where(rate > 0, x, 0.0)
-            nll = np.where(rate > 0, safe_a * (safe_x - np.log1p(safe_x)) + _poisson_offset(safe_a), np.inf)
-        return np.where(positive, -nll, -rate)
+            return _normal_logpdf(theta, datum, self.width, self.width_low)
+        return _poisson_logpdf(theta, datum, self.scale)
 
     def derivatives(self, theta, datum) -> tuple[np.ndarray, np.ndarray]:
         """First and second derivatives of :meth:`logpdf` with respect to theta."""
-        theta, a = np.asarray(theta, dtype=float), np.asarray(datum, dtype=float)
         if self.kind == "normal":
-            sigma = np.where(theta < a, self.width_low, self.width)
-            return -(theta - a) / sigma**2, -1.0 / sigma**2 + 0.0 * theta
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (np.where(a > 0, a / theta, 0.0) - self.scale, np.where(a > 0, -a / theta**2, 0.0))
+            return _normal_derivatives(theta, datum, self.width, self.width_low)
+        return _poisson_derivatives(theta, datum, self.scale)
+
+
+class ConstraintSet:
+    """Several constraint terms evaluated together (vectorised): ``theta`` and ``datum`` of shape
+    (..., n), one column per term, in the order given.
+
+    Parameters
+    ----------
+    terms
+        The :class:`ConstraintTerm` of each column.
+    """
+
+    def __init__(self, terms):
+        self.terms = tuple(terms)
+        self._normal = np.array([t.kind == "normal" for t in self.terms], dtype=bool)
+        self._width = np.array([t.width for t in self.terms], dtype=float)
+        self._width_low = np.array([t.width_low for t in self.terms], dtype=float)
+        self._scale = np.array([t.scale for t in self.terms], dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def logpdf(self, theta, datum) -> np.ndarray:
+        """Each term's log-probability, shape (..., n)."""
+        theta, a = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(datum, dtype=float))
+        out = np.empty(theta.shape)
+        n, p = self._normal, ~self._normal
+        out[..., n] = _normal_logpdf(theta[..., n], a[..., n], self._width[n], self._width_low[n])
+        out[..., p] = _poisson_logpdf(theta[..., p], a[..., p], self._scale[p])
+        return out
+
+    def derivatives(self, theta, datum) -> tuple[np.ndarray, np.ndarray]:
+        """Each term's first and second derivatives with respect to its theta, shape (..., n)."""
+        theta, a = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(datum, dtype=float))
+        first, second = np.empty(theta.shape), np.empty(theta.shape)
+        n, p = self._normal, ~self._normal
+        first[..., n], second[..., n] = _normal_derivatives(theta[..., n], a[..., n], self._width[n],
+                                                            self._width_low[n])
+        first[..., p], second[..., p] = _poisson_derivatives(theta[..., p], a[..., p], self._scale[p])
+        return first, second
+
+
+def _normal_logpdf(theta, a, width, width_low) -> np.ndarray:
+    theta, a = np.asarray(theta, dtype=float), np.asarray(a, dtype=float)
+    sigma = np.where(theta < a, width_low, width)
+    pull = (theta - a) / sigma
+    return -0.5 * pull * pull - np.log(0.5 * (np.asarray(width_low) + width)) - _HALF_LOG_2PI
+
+
+def _normal_derivatives(theta, a, width, width_low) -> tuple[np.ndarray, np.ndarray]:
+    theta, a = np.asarray(theta, dtype=float), np.asarray(a, dtype=float)
+    sigma = np.where(theta < a, width_low, width)
+    return -(theta - a) / sigma**2, -1.0 / sigma**2 + 0.0 * theta
+
+
+def _poisson_logpdf(theta, a, scale) -> np.ndarray:
+    theta, a = np.asarray(theta, dtype=float), np.asarray(a, dtype=float)
+    rate = scale * theta
+    positive = a > 0
+    safe_a = np.where(positive, a, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = (rate - safe_a) / safe_a
+        safe_x = np.where(rate > 0, x, 0.0)
+        nll = np.where(rate > 0, safe_a * (safe_x - np.log1p(safe_x)) + _poisson_offset(safe_a), np.inf)
+    return np.where(positive, -nll, -rate)
+
+
+def _poisson_derivatives(theta, a, scale) -> tuple[np.ndarray, np.ndarray]:
+    theta, a = np.asarray(theta, dtype=float), np.asarray(a, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.where(a > 0, a / theta, 0.0) - scale, np.where(a > 0, -a / theta**2, 0.0))

@@ -26,7 +26,7 @@ import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import ConstraintTerm, capabilities, optional_method
+from likelihub.plugin import ConstraintSet, ConstraintTerm, capabilities, optional_method
 
 from .backend import UncorrelatedCombination, _names, _scales
 from .components import component_backend
@@ -83,7 +83,12 @@ class CorrelatedCombination(UncorrelatedCombination):
         layout = shared_layout(backends, names, scales, correlate, shared_poi)
         self.components = layout.components
         self.merged: tuple[MergedParameter, ...] = layout.merged
-        self._size, self._corrections, self._terms = layout.size, layout.corrections, layout.terms
+        self._size, self._terms = layout.size, layout.terms
+        corrections = layout.corrections  # (parameter, datum, term, duplicates) per shared term
+        self._duplicates = ConstraintSet([t for _, _, t, _ in corrections])
+        self._duplicate_parameters = np.array([p for p, _, _, _ in corrections], dtype=int)
+        self._duplicate_data = np.array([d for _, d, _, _ in corrections], dtype=int)
+        self._duplicate_counts = np.array([c for _, _, _, c in corrections], dtype=float)
         self.config = ModelConfig(layout.parameter_names, poi_index=0 if layout.has_poi else None,
                                   init=layout.init, bounds=layout.bounds, fixed=layout.fixed,
                                   n_main=layout.n_main, data_layout=self._data_layout())
@@ -130,15 +135,16 @@ class CorrelatedCombination(UncorrelatedCombination):
         """The duplicated constraint terms taken out, the bivariate ones added: their log L (and,
         in place, their gradient and Hessian where given)."""
         value = 0.0
-        for p, d, term, count in self._corrections:
-            theta, a = pars[..., p], data[..., d]
-            value = value - count * term.logpdf(theta, a)
+        if len(self._duplicates):
+            p, counts = self._duplicate_parameters, self._duplicate_counts
+            theta, a = pars[..., p], data[..., self._duplicate_data]
+            value = -(counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
             if grad is not None or hessian is not None:
-                first, second = term.derivatives(theta, a)
+                first, second = self._duplicates.derivatives(theta, a)
                 if grad is not None:
-                    grad[..., p] -= count * first
+                    grad[..., p] -= counts * first
                 if hessian is not None:
-                    hessian[..., p, p] -= count * second
+                    hessian[..., p, p] -= counts * second
         for pair in self.pairs:
             value = value + pair.logpdf(pars, data)
             pair.add_derivatives(pars, data, grad, hessian)
