@@ -45,8 +45,11 @@ __all__ = [
 ]
 
 
-def combine(*models: StatisticalModel, names=None, **options) -> StatisticalModel:
-    """The product of uncorrelated likelihoods sharing one POI (the ``combiner.uncorrelated`` backend).
+def combine(*models: StatisticalModel, names=None, correlate=None, shared_poi: bool = True,
+            correlation=None, **options) -> StatisticalModel:
+    """The product of likelihoods sharing one POI: uncorrelated (``combiner.uncorrelated``, the
+    default), or sharing parameters (``combiner.correlated``, where ``correlate``, ``correlation``
+    or ``shared_poi=False`` is given).
 
     Parameters
     ----------
@@ -54,10 +57,22 @@ def combine(*models: StatisticalModel, names=None, **options) -> StatisticalMode
         The component models.
     names
         A name per component (prefixes of their parameter names).
+    correlate
+        Which parameters are one parameter, its constraint counted once: ``"names"`` (equal
+        names, as pyhf's ``Workspace.combine`` and Combine's ``combineCards.py``), a list of names,
+        or a mapping across components ``{"atlas/lumi": "cms/lumi"}``. None: nothing shared.
+    shared_poi
+        True: the POIs are one (``mu``); False: the first component's POI is the combination's,
+        the others' are ordinary parameters.
+    correlation
+        ``{("atlas/jes", "cms/jes"): 0.5}``: Gaussian constraints made one bivariate normal.
     **options
         Passed on to the combiner backend (e.g. ``signal_scales``).
     """
-    return get_backend("combiner.uncorrelated")(models=list(models), names=names, **options)
+    if correlate is None and correlation is None and shared_poi:
+        return get_backend("combiner.uncorrelated")(models=list(models), names=names, **options)
+    return get_backend("combiner.correlated")(models=list(models), names=names, correlate=correlate,
+                                              shared_poi=shared_poi, correlation=correlation, **options)
 
 
 def scan(source, /, *more, kind: str | None = None, mu: float = 1.0, what: str = "cls", executor=None,

@@ -16,6 +16,8 @@ What is here, by concern:
 - hooks: :data:`hookimpl` marks a plugin's hook implementations (see
   :mod:`likelihub.registry.hookspecs` for the hooks);
 - the contract: :class:`ModelConfig` and :class:`DataLayout` (what a backend declares),
+  :class:`ConstraintTerm` (what ``constraint_terms()`` returns: a combination shares parameters)
+  and :class:`ConstraintSet` (many terms' closed forms at once),
   :class:`Backend` and one protocol per optional capability, :func:`capabilities` (the one probe
   of what a backend offers, and the fallback for what it lacks), :func:`optional_method` (methods
   a backend offers per instance), :func:`check_backend` (the contract as a test),
@@ -46,10 +48,12 @@ from likelihub import arguments, plot
 from likelihub.backend.capabilities import Capabilities, capabilities, optional_method
 from likelihub.backend.checks import check_backend
 from likelihub.backend.config import DataLayout, ModelConfig
+from likelihub.backend.constraints import ConstraintSet, ConstraintTerm
 from likelihub.backend.contract import (
     Backend,
     Stack,
     SupportsBatchDerivatives,
+    SupportsConstraintTerms,
     SupportsDescribe,
     SupportsEvaluateMany,
     SupportsGradient,
@@ -103,6 +107,9 @@ __all__ = [
     "Stack",
     "SupportsSampling",
     "SupportsDescribe",
+    "SupportsConstraintTerms",
+    "ConstraintTerm",
+    "ConstraintSet",
     "SupportsEvaluateMany",
     "SupportsWarmUp",
     "SupportsWarmUpModel",

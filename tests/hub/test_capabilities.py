@@ -47,6 +47,7 @@ WITH = {
                           contract.SupportsBatchDerivatives),
     "sampling": ({"sample": _method}, contract.SupportsSampling),
     "describe": ({"describe": _method}, contract.SupportsDescribe),
+    "constraint_terms": ({"constraint_terms": _method}, contract.SupportsConstraintTerms),
 }
 
 

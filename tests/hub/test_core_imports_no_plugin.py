@@ -11,8 +11,9 @@ import pytest
 
 HUB = Path(__file__).resolve().parents[2] / "hub" / "likelihub"
 SOURCES = sorted(HUB.rglob("*.py"))
-#: The one backend the core names: lh.combine's, found through the registry (as issue 12 asks).
-ALLOWED_BACKENDS = {"combiner.uncorrelated"}
+#: The backends the core names: lh.combine's two (uncorrelated, and sharing parameters: issue 14),
+#: found through the registry (as issue 12 asks).
+ALLOWED_BACKENDS = {"combiner.uncorrelated", "combiner.correlated"}
 
 
 def is_plugin_module(name: str | None) -> bool:

@@ -27,7 +27,7 @@ PUBLISHED = [
     "hookimpl",
     "ModelConfig", "DataLayout", "Backend", "SupportsGradient", "SupportsHessian",
     "SupportsBatchDerivatives", "SupportsStacking", "Stack", "SupportsSampling", "SupportsDescribe",
-    "SupportsEvaluateMany", "SupportsWarmUp",
+    "SupportsConstraintTerms", "ConstraintTerm", "ConstraintSet", "SupportsEvaluateMany", "SupportsWarmUp",
     "SupportsWarmUpModel", "capabilities", "Capabilities", "optional_method",
     "check_backend", "StatisticalModel",
     "BackendStack", "StackMember",

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from likelihub.backend.contract import (
     Backend,
     SupportsBatchDerivatives,
+    SupportsConstraintTerms,
     SupportsDescribe,
     SupportsEvaluateMany,
     SupportsGradient,
@@ -62,6 +63,7 @@ _BATCH_DERIVATIVES = _methods(SupportsBatchDerivatives)
 _STACKING = _methods(SupportsStacking)
 _SAMPLING = _methods(SupportsSampling)
 _DESCRIBE = _methods(SupportsDescribe)
+_CONSTRAINT_TERMS = _methods(SupportsConstraintTerms)
 _EVALUATE_MANY = _methods(SupportsEvaluateMany)
 _WARM_UP = _methods(SupportsWarmUp)
 _WARM_UP_MODEL = _methods(SupportsWarmUpModel)
@@ -104,6 +106,9 @@ class Capabilities(_Described):
         Toys can be drawn: ``sample``, or the generic sampler of ``config.data_layout``.
     describe
         ``describe`` (:class:`~likelihub.backend.contract.SupportsDescribe`).
+    constraint_terms
+        ``constraint_terms`` (:class:`~likelihub.backend.contract.SupportsConstraintTerms`): a
+        combination may share the backend's constrained parameters with another likelihood's.
     """
 
     gradient: bool
@@ -113,6 +118,7 @@ class Capabilities(_Described):
     sampling: bool
     toys: bool
     describe: bool
+    constraint_terms: bool = False
 
     #: What the core does where a capability is absent.
     FALLBACKS: ClassVar[Mapping[str, str]] = MappingProxyType({
@@ -128,6 +134,8 @@ class Capabilities(_Described):
                     "data)",
         "toys": "none: toys raise likelihub.errors.CapabilityError",
         "describe": "the model's repr (StatisticalModel.describe), its class name in messages",
+        "constraint_terms": "none: a combination cannot share the backend's constrained parameters "
+                            "(lh.combine(..., correlate=...) names the component); unshared, it combines",
     })
 
 
@@ -181,6 +189,7 @@ def capabilities(backend: object) -> Capabilities:
         sampling=sampling,
         toys=sampling or getattr(config, "data_layout", None) is not None,
         describe=_offers(backend, _DESCRIBE),
+        constraint_terms=_offers(backend, _CONSTRAINT_TERMS),
     )
 
 

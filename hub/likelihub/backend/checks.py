@@ -6,6 +6,7 @@ import numpy as np
 
 from likelihub.backend.capabilities import capabilities, missing_members
 from likelihub.backend.config import ModelConfig
+from likelihub.backend.constraints import ConstraintTerm
 from likelihub.backend.contract import Backend
 from likelihub.backend.derivatives import numerical_gradient, numerical_hessian
 
@@ -25,7 +26,9 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
     length, finite; logpdf finite and a float; and where present: ``value_and_grad`` agrees
     with ``logpdf`` and with central finite differences (``rtol``, relative to the gradient's
     largest entry), ``hessian`` is symmetric and agrees with finite differences of the gradient,
-    ``sample`` has shape (size, ndata), ``describe`` is a string (what is present is decided by
+    ``sample`` has shape (size, ndata), ``describe`` is a string, ``constraint_terms`` name
+    distinct parameters and auxiliary data and agree with logpdf when a datum moves (what is
+    present is decided by
     :func:`likelihub.backend.capabilities.capabilities`); and ``logpdf_batch``, which many plugins
     offer though the core never calls it, agrees with ``logpdf`` where it is present.
 
@@ -94,3 +97,34 @@ def check_backend(backend, pars: np.ndarray | None = None, rtol: float = 1e-5,
         _assert(bool(np.all(np.isfinite(toys))), "sample returned non-finite values")
     if offered.describe:
         _assert(isinstance(backend.describe(), str), "describe() must return a string")
+    if offered.constraint_terms:
+        _check_constraint_terms(backend, pars, data)
+
+
+def _check_constraint_terms(backend, pars: np.ndarray, data: np.ndarray) -> None:
+    """Each declared term names a parameter and an auxiliary datum of its own, and logpdf changes
+    as its closed form (:mod:`likelihub.backend.constraints`) says when the datum moves by half a
+    width (checked at ``pars`` and at the datum's expected value)."""
+    config = backend.config
+    terms = list(backend.constraint_terms())
+    n_main = data.size if config.n_main is None else config.n_main
+    _assert(all(isinstance(t, ConstraintTerm) for t in terms),
+            "constraint_terms() must return ConstraintTerms")
+    parameters, data_indices = [t.parameter for t in terms], [t.datum for t in terms]
+    _assert(len(set(parameters)) == len(parameters) and len(set(data_indices)) == len(data_indices),
+            "constraint_terms() lists a parameter or an auxiliary datum twice")
+    for term in terms:
+        name = config.parameter_names[term.parameter] if 0 <= term.parameter < config.n_parameters else "?"
+        _assert(0 <= term.parameter < config.n_parameters and n_main <= term.datum < data.size,
+                f"constraint term of {name!r}: parameter {term.parameter} or datum {term.datum} out of "
+                f"range (parameters 0..{config.n_parameters - 1}, auxiliary data {n_main}..{data.size - 1})")
+        theta = pars[term.parameter]
+        step = 0.5 * (term.width if term.kind == "normal" else np.sqrt(max(data[term.datum], 1.0)))
+        for a in (data[term.datum], float(term.expected(theta))):
+            before, after = data.copy(), data.copy()
+            before[term.datum], after[term.datum] = a, a + step
+            change = float(backend.logpdf(pars, after) - backend.logpdf(pars, before))
+            closed = float(term.logpdf(theta, a + step) - term.logpdf(theta, a))
+            _assert(bool(np.isclose(change, closed, rtol=1e-7, atol=1e-9)),
+                    f"constraint term of {name!r}: moving its datum from {a} to {a + step} changes logpdf "
+                    f"by {change}, its declared {term.summary()} term by {closed}")

@@ -11,7 +11,10 @@ all inference on top of it. What to implement:
   ``stack(backends)`` returning a :class:`Stack`: a scan's models fitted in lock-step);
 - for toys, :class:`SupportsSampling` (``sample``), unless ``config.data_layout`` tells the
   generic sampler how each entry of the data is distributed;
-- for ``likelihub inspect`` and messages, :class:`SupportsDescribe`.
+- for ``likelihub inspect`` and messages, :class:`SupportsDescribe`;
+- for combinations that share parameters (``lh.combine(..., correlate=...)``),
+  :class:`SupportsConstraintTerms` (``constraint_terms()``: each constrained parameter's term,
+  :class:`~likelihub.backend.constraints.ConstraintTerm`).
 
 The function that evaluates the points of a scan (:func:`likelihub.scan`) may offer
 :class:`SupportsEvaluateMany` and :class:`SupportsWarmUp`.
@@ -38,6 +41,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from likelihub.backend.config import ModelConfig
+    from likelihub.backend.constraints import ConstraintTerm
 
 __all__ = [
     "Backend",
@@ -48,6 +52,7 @@ __all__ = [
     "Stack",
     "SupportsSampling",
     "SupportsDescribe",
+    "SupportsConstraintTerms",
     "SupportsEvaluateMany",
     "SupportsWarmUp",
 ]
@@ -136,6 +141,18 @@ class SupportsSampling(Protocol):
 class SupportsDescribe(Protocol):
     def describe(self) -> str:
         """A short human summary of the model: channels, bins, parameters."""
+
+
+@runtime_checkable
+class SupportsConstraintTerms(Protocol):
+    """A backend that declares the constraint term of each constrained parameter, so that a
+    combination sharing the parameter with another likelihood counts the term once."""
+
+    def constraint_terms(self) -> Sequence[ConstraintTerm]:
+        """One :class:`~likelihub.backend.constraints.ConstraintTerm` per constrained parameter
+        (its index, the index of its auxiliary datum, kind, width or scale), each normalised in
+        ``logpdf`` exactly as :mod:`likelihub.backend.constraints` states; parameters without one
+        are unconstrained. Fixed for the backend's lifetime."""
 
 
 @runtime_checkable

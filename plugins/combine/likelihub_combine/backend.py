@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from likelihub.errors import InvalidDataError
-from likelihub.plugin import DEVICES, DataLayout, ModelConfig, arguments, optional_method, select_device
+from likelihub.plugin import (
+    DEVICES,
+    ConstraintTerm,
+    DataLayout,
+    ModelConfig,
+    arguments,
+    optional_method,
+    select_device,
+)
 
 from .build import Built, build_model
 from .card import Datacard
@@ -269,6 +277,17 @@ class CombineDatacard:
         if self._poisson.size:
             toys[:, self._poisson_aux] = rng.poisson(expected[self._poisson_aux], (size, self._poisson.size))
         return toys
+
+    def constraint_terms(self) -> tuple[ConstraintTerm, ...]:
+        """The constraint term of each constrained parameter: Gaussian (bifurcated where the card's
+        sigma is asymmetric) or Poisson of mean theta (gmN, autoMCStats' Poisson counts)."""
+        normal = [ConstraintTerm(parameter=int(p), datum=int(d), kind="normal", width=float(high),
+                                 width_low=float(low))
+                  for p, d, low, high in zip(self._normal, self._normal_aux, self._sigma_low,
+                                             self._sigma_high, strict=True)]
+        poisson = [ConstraintTerm(parameter=int(p), datum=int(d), kind="poisson")
+                   for p, d in zip(self._poisson, self._poisson_aux, strict=True)]
+        return tuple(sorted(normal + poisson, key=lambda t: t.datum))
 
     def describe(self) -> str:
         """A summary of the card for ``likelihub inspect``."""

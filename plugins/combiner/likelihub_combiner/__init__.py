@@ -5,6 +5,8 @@
     combined.upper_limit()
 
 or, equivalently, ``lh.get_backend("combiner.uncorrelated")(models=[...], names=[...])``.
+Components that share parameters (``lh.combine(a, b, correlate="names")``, ``combiner.correlated``):
+:class:`likelihub_combiner.correlated.CorrelatedCombination`.
 See :class:`likelihub_combiner.backend.UncorrelatedCombination` for the parameters and the
 layout of the combined data.
 """

@@ -13,9 +13,10 @@ components that are, or share the state of, one another, and names them:
   observed data, e.g. two signal hypotheses built from one background-only workspace, whose
   parameters would otherwise be duplicated under two prefixes and its data counted twice.
 
-Correlated combinations, where components share nuisance parameters on purpose, will name what
-they share (issue 14); these checks stay exact so that they refuse only what no combination can
-mean: distinct experiments differ in their parameters or their data.
+Correlated combinations (:mod:`likelihub_combiner.correlated`), where components share nuisance
+parameters on purpose, name what they share and take the same checks; these stay exact so that
+they refuse only what no combination can mean: distinct experiments (or the channels of one
+workspace, split) differ in their parameters or their data.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ __all__ = ["likelihub_register_backends"]
 
 @likelihub.hookimpl
 def likelihub_register_backends(register):
-    """Register the ``combiner.uncorrelated`` backend (factory imported on first use)."""
+    """Register the ``combiner.uncorrelated`` and ``combiner.correlated`` backends (factories imported
+    on first use)."""
     register(
         "combiner.uncorrelated",
         "likelihub_combiner.backend:combine_uncorrelated",
@@ -19,6 +20,16 @@ def likelihub_register_backends(register):
         author="likelihub developers",
         description=("Product of likelihoods from different experiments that share one signal "
                      "strength and no nuisance parameters; any backends as components."),
+        references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
+        core_versions=">=0.1,<0.2",
+    )
+    register(
+        "combiner.correlated",
+        "likelihub_combiner.correlated:combine_correlated",
+        version=__version__,
+        author="likelihub developers",
+        description=("Product of likelihoods that share parameters (by name or by an explicit map), "
+                     "each shared constraint counted once; partially correlated Gaussian constraints."),
         references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
         core_versions=">=0.1,<0.2",
     )

@@ -20,6 +20,7 @@ import numpy as np
 
 from likelihub import DataLayout, ModelConfig
 from likelihub.errors import InvalidDataError
+from likelihub.plugin import ConstraintTerm
 
 from .compile import CompiledModel
 from .devices import BatchEvaluator, select_device
@@ -170,6 +171,16 @@ class HistFactoryBackend:
         out[:, c.n_main:][:, gauss] = rng.normal(aux[gauss], c.aux_width[gauss], (size, int(gauss.sum())))
         out[:, c.n_main:][:, ~gauss] = rng.poisson(aux[~gauss], (size, int((~gauss).sum())))
         return out
+
+    def constraint_terms(self) -> tuple[ConstraintTerm, ...]:
+        """The constraint term of each constrained parameter, in the order of the auxiliary data:
+        Gaussian (normsys, histosys, lumi, staterror: width sigma) or Poisson (shapesys: scale tau)."""
+        c = self.compiled
+        return tuple(ConstraintTerm(parameter=int(p), datum=c.n_main + j,
+                                    kind="poisson" if poisson else "normal",
+                                    **({"scale": float(w)} if poisson else {"width": float(w)}))
+                     for j, (p, poisson, w) in enumerate(zip(c.aux_parameter, c.aux_is_poisson, c.aux_width,
+                                                             strict=True)))
 
     @classmethod
     def stack(cls, members) -> HistFactoryStack:

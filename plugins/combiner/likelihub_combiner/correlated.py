@@ -1,0 +1,250 @@
+"""The ``combiner.correlated`` backend: a combination whose components share parameters.
+
+For components L_k(theta_k) whose parameters are partly one parameter (``correlate``: see
+:mod:`likelihub_combiner.sharing`), the combined likelihood counts each shared parameter's
+constraint term once:
+
+    log L(theta) = sum_k log L_k(theta_k) - sum_shared (m - 1) log C(a | theta),
+
+with theta_k the component's parameters read from the combined theta (a POI shared as
+``s_k mu``), m the number of components sharing the parameter and C its constraint term
+(:mod:`likelihub.backend.constraints`, declared by each component's ``constraint_terms()``),
+evaluated at the shared auxiliary datum a. The combined data hold that datum once; each
+component's data are gathered from the combined data with it in its own slot. Gradients and
+Hessians are the components' (scattered to the combined parameters) minus the closed-form
+derivatives of the duplicated terms; Asimov data and toys are the components', the shared datum
+written once. ``correlation`` turns pairs of Gaussian constraints into bivariate normals
+(:mod:`likelihub_combiner.correlations`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from likelihub import DataLayout, ModelConfig, StatisticalModel
+from likelihub.errors import InvalidModelError
+from likelihub.plugin import ConstraintSet, ConstraintTerm, capabilities, optional_method
+
+from .backend import UncorrelatedCombination, _names, _scales
+from .components import component_backend
+from .correlations import correlated_pairs
+from .layout import SharedComponent, shared_layout
+from .overlap import refuse_overlaps
+from .sharing import MergedParameter
+
+__all__ = ["CorrelatedCombination", "SharedComponent", "combine_correlated"]
+
+logger = logging.getLogger("likelihub.combiner")
+
+
+class CorrelatedCombination(UncorrelatedCombination):
+    """Likelihoods sharing parameters: each shared parameter once, its constraint counted once.
+
+    Parameters
+    ----------
+    models, names, signal_scales
+        As :class:`~likelihub_combiner.backend.UncorrelatedCombination`; here a component may lack
+        a POI (a control region).
+    correlate
+        Which parameters are one: ``"names"``, a list of names, or a mapping
+        ``{"atlas/lumi": "cms/lumi"}`` (:mod:`likelihub_combiner.sharing`); None: none but the POIs.
+    shared_poi
+        True (default): the components' POIs are one, ``s_k mu``; False: the combination's POI is
+        the first component's, the others' POIs are ordinary parameters.
+    correlation
+        ``{("atlas/jes", "cms/jes"): 0.5}``: pairs of Gaussian-constrained parameters (combined
+        names, or ``component/parameter``) whose constraints become one bivariate normal.
+
+    Attributes
+    ----------
+    merged
+        A :class:`~likelihub_combiner.sharing.MergedParameter` per shared parameter (POI included).
+    components, offered_methods
+        As the uncorrelated combination's; ``constraint_terms`` is offered where every component
+        declares its terms and no ``correlation`` is given.
+    """
+
+    def __init__(self, models: Sequence, names: Sequence[str] | None = None,
+                 signal_scales: Sequence[float] | Mapping[str, float] | None = None, correlate=None,
+                 shared_poi: bool = True, correlation: Mapping[tuple[str, str], float] | None = None):
+        models = list(models)
+        if not models:
+            raise InvalidModelError("a combination needs at least one model", argument="models")
+        names = _names(models, names)
+        scales = _scales(names, signal_scales)
+        if not shared_poi and any(s != 1.0 for s in scales):
+            raise InvalidModelError("signal scales apply to a shared POI: with shared_poi=False give none",
+                                    argument="signal_scales")
+        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
+        refuse_overlaps(models, backends, names)
+        layout = shared_layout(backends, names, scales, correlate, shared_poi)
+        self.components = layout.components
+        self.merged: tuple[MergedParameter, ...] = layout.merged
+        self._size, self._terms = layout.size, layout.terms
+        corrections = layout.corrections  # (parameter, datum, term, duplicates) per shared term
+        self._duplicates = ConstraintSet([t for _, _, t, _ in corrections])
+        self._duplicate_parameters = np.array([p for p, _, _, _ in corrections], dtype=int)
+        self._duplicate_data = np.array([d for _, d, _, _ in corrections], dtype=int)
+        self._duplicate_counts = np.array([c for _, _, _, c in corrections], dtype=float)
+        self.config = ModelConfig(layout.parameter_names, poi_index=0 if layout.has_poi else None,
+                                  init=layout.init, bounds=layout.bounds, fixed=layout.fixed,
+                                  n_main=layout.n_main, data_layout=self._data_layout())
+        self.data = self._merge([np.asarray(b.data, dtype=float) for b in backends])
+        self.data.setflags(write=False)
+        configs = [b.config for b in backends]
+        self.pairs = correlated_pairs(correlation or {}, names, configs, layout.index_of, self.config,
+                                      self._combined_term)
+        methods = set(self._offered_methods())
+        if all(t is not None for t in self._terms) and not self.pairs:
+            methods.add("constraint_terms")
+        self.offered_methods = frozenset(methods)
+        if self.merged:
+            logger.info("correlated combination of %s: %s", ", ".join(names),
+                        "; ".join(map(str, self.merged)))
+
+    def _combined_term(self, position: int) -> ConstraintTerm | None:
+        """The constraint term of combined parameter ``position`` (combined indices), or None."""
+        for c, terms in zip(self.components, self._terms, strict=True):
+            local = np.flatnonzero(c.parameter_index == position)
+            if local.size and terms is not None and int(local[0]) in terms:
+                t = terms[int(local[0])]
+                return ConstraintTerm(parameter=position, datum=int(c.data_index[t.datum]), kind=t.kind,
+                                      width=t.width, width_low=t.width_low, scale=t.scale)
+        return None
+
+    def _data_layout(self) -> DataLayout | None:
+        layouts = [c.backend.config.data_layout for c in self.components]
+        if any(layout is None for layout in layouts):
+            return None
+        kinds, widths = np.empty(self._size, dtype=object), np.zeros(self._size)
+        for c, layout in zip(self.components, layouts, strict=True):
+            c.place_data(np.asarray(layout.kinds, dtype=object), kinds)
+            c.place_data(np.asarray(layout.widths, dtype=float), widths)
+        return DataLayout(tuple(kinds), widths)
+
+    def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        out = np.empty(np.asarray(parts[0]).shape[:-1] + (self._size,))
+        for c, part in zip(self.components, parts, strict=True):
+            c.place_data(np.asarray(part, dtype=float), out)
+        return out
+
+    def _extra(self, pars: np.ndarray, data: np.ndarray, grad=None, hessian=None):
+        """The duplicated constraint terms taken out, the bivariate ones added: their log L (and,
+        in place, their gradient and Hessian where given)."""
+        value = 0.0
+        if len(self._duplicates):
+            p, counts = self._duplicate_parameters, self._duplicate_counts
+            theta, a = pars[..., p], data[..., self._duplicate_data]
+            value = -(counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
+            if grad is not None or hessian is not None:
+                first, second = self._duplicates.derivatives(theta, a)
+                if grad is not None:
+                    grad[..., p] -= counts * first
+                if hessian is not None:
+                    hessian[..., p, p] -= counts * second
+        for pair in self.pairs:
+            value = value + pair.logpdf(pars, data)
+            pair.add_derivatives(pars, data, grad, hessian)
+        return value
+
+    @staticmethod
+    def _total(components: float | np.ndarray, extra) -> float | np.ndarray:
+        # where a component has probability zero, log L is -inf (not -inf minus its constraint)
+        return np.where(np.isneginf(components), components, components + extra)
+
+    # -- the contract -------------------------------------------------------------------------
+    def logpdf(self, pars: np.ndarray, data: np.ndarray) -> float:
+        """The components' log L minus each shared parameter's duplicated constraint terms."""
+        pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
+        return float(self._total(super().logpdf(pars, data), self._extra(pars, data)))
+
+    @optional_method
+    def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
+        """log L and its gradient: the components' (scattered) and the closed-form corrections."""
+        pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
+        value, grad = UncorrelatedCombination.value_and_grad.method(self, pars, data)
+        return float(self._total(value, self._extra(pars, data, grad=grad))), grad
+
+    @optional_method
+    def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """The Hessian of log L: the components' and the corrections' closed forms."""
+        pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
+        out = UncorrelatedCombination.hessian.method(self, pars, data)
+        self._extra(pars, data, hessian=out)
+        return out
+
+    @optional_method
+    def logpdf_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """log L of N parameter and data sets."""
+        pars, data = self._broadcast(pars, data)
+        value = UncorrelatedCombination.logpdf_batch.method(self, pars, data)
+        return self._total(value, self._extra(pars, data))
+
+    @optional_method
+    def value_and_grad_batch(self, pars: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log L (N,) and gradients (N, P) of N parameter and data sets."""
+        pars, data = self._broadcast(pars, data)
+        value, grad = UncorrelatedCombination.value_and_grad_batch.method(self, pars, data)
+        return self._total(value, self._extra(pars, data, grad=grad)), grad
+
+    @optional_method
+    def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """Hessians (N, P, P) of N parameter and data sets."""
+        pars, data = self._broadcast(pars, data)
+        out = UncorrelatedCombination.hessian_batch.method(self, pars, data)
+        self._extra(pars, data, hessian=out)
+        return out
+
+    @optional_method
+    def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Toys of every component, a shared auxiliary datum drawn once (by its first component);
+        the auxiliary data of correlated pairs drawn again from their bivariate normal."""
+        toys = UncorrelatedCombination.sample.method(self, pars, size, rng)
+        if self.pairs:
+            expected = self.expected_data(pars)
+            for pair in self.pairs:
+                pair.draw(toys, expected, rng)
+        return toys
+
+    @optional_method
+    def constraint_terms(self) -> tuple[ConstraintTerm, ...]:
+        """Each constrained parameter's term once, at its combined indices."""
+        positions = sorted({int(c.parameter_index[i]) for c, terms in zip(self.components, self._terms,
+                                                                           strict=True) for i in terms})
+        return tuple(self._combined_term(p) for p in positions)
+
+    def describe(self) -> str:
+        """What was merged, then the components and their own descriptions."""
+        poi = self.config.poi_name
+        lines = [f"Correlated combination of {len(self.components)} likelihoods: {self.config.n_parameters} "
+                 f"parameters, {self.data.size} data ({self.config.n_main} main); POI {poi!r}",
+                 f"  merged parameters ({len(self.merged)}): each exists once, its constraint counted once"]
+        lines += [f"    {m}" for m in self.merged]
+        lines += [f"  correlated: {p.names[0]} ~ {p.names[1]} (rho = {p.rho:g})" for p in self.pairs]
+        for c in self.components:
+            summary = (c.backend.describe() if capabilities(c.backend).describe else type(c.backend).__name__)
+            first, *rest = summary.splitlines() or [""]
+            config = c.backend.config
+            role = ("no POI" if config.poi_index is None else
+                    f"POI {config.poi_name!r} = {c.parameter_scale[config.poi_index]:g} * "
+                    f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
+            lines.append(f"  {c.name} ({role}): {first}")
+            lines += [f"    {line}" for line in rest]
+        return "\n".join(lines)
+
+
+def combine_correlated(models: Sequence, names: Sequence[str] | None = None,
+                       signal_scales: Sequence[float] | Mapping[str, float] | None = None, correlate=None,
+                       shared_poi: bool = True, correlation: Mapping[tuple[str, str], float] | None = None
+                       ) -> StatisticalModel:
+    """Factory of ``combiner.correlated``: see :class:`CorrelatedCombination`. The model fits to
+    the smallest ``edm_max`` its components' models ask for (HistFactory's 1e-10), so that a split
+    and recombined model fits as its original."""
+    backend = CorrelatedCombination(models, names=names, signal_scales=signal_scales, correlate=correlate,
+                                    shared_poi=shared_poi, correlation=correlation)
+    tolerances = [m.fit_options["edm_max"] for m in models
+                  if isinstance(m, StatisticalModel) and "edm_max" in (m.fit_options or {})]
+    return StatisticalModel(backend, fit_options={"edm_max": min(tolerances)} if tolerances else None)
