@@ -152,6 +152,8 @@ def test_pois_kept_apart(halves):
     combined = lh.combine(*halves, names=["a", "b"], correlate="names", shared_poi=False)
     names = combined.config.parameter_names
     assert combined.config.poi_name == "a/mu" and "b/mu" in names and "mu" not in names
+    assert combined.pois == ("a/mu", "b/mu")  # every component's POI; test b's with with_poi
+    assert combined.with_poi("b/mu").config.poi_name == "b/mu"
     pars = combined.config.init.copy()
     pars[names.index("b/mu")] = 2.0
     own = [m.config.init.copy() for m in halves]

@@ -89,9 +89,12 @@ class CorrelatedCombination(UncorrelatedCombination):
         self._duplicate_parameters = np.array([p for p, _, _, _ in corrections], dtype=int)
         self._duplicate_data = np.array([d for _, d, _, _ in corrections], dtype=int)
         self._duplicate_counts = np.array([c for _, _, _, c in corrections], dtype=float)
+        # every component's POIs are POIs of the combination (kept apart: test one with_poi)
+        pois = [0] + sorted({int(c.parameter_index[i]) for b, c in zip(backends, self.components, strict=True)
+                             for i in b.config.pois} - {0}) if layout.has_poi else None
         self.config = ModelConfig(layout.parameter_names, poi_index=0 if layout.has_poi else None,
                                   init=layout.init, bounds=layout.bounds, fixed=layout.fixed,
-                                  n_main=layout.n_main, data_layout=self._data_layout())
+                                  n_main=layout.n_main, data_layout=self._data_layout(), pois=pois)
         self.data = self._merge([np.asarray(b.data, dtype=float) for b in backends])
         self.data.setflags(write=False)
         configs = [b.config for b in backends]
