@@ -212,7 +212,8 @@ def free_parameter(value, *, config, argument: str = "parameter") -> tuple[str, 
                                    argument=argument)
     index = config.index(name)
     if config.fixed is not None and config.fixed[index]:
-        raise InvalidArgumentError(f"{name!r} is fixed in the model: it has no interval", argument=argument)
+        raise InvalidArgumentError(f"{name!r} is fixed in the model (it must be free here)",
+                                   argument=argument)
     return name, index
 
 

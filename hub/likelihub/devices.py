@@ -17,9 +17,12 @@ CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba.cuda is first import
 
 from __future__ import annotations
 
+import warnings
+
 from likelihub.errors import CapabilityError, InvalidModelError
 
-__all__ = ["DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device"]
+__all__ = ["DEVICES", "BYTES_PER_LAUNCH", "THREADS_PER_BLOCK", "cuda_available", "select_device",
+           "launch_rows"]
 
 #: Accepted values of a factory's ``device`` argument.
 DEVICES = ("auto", "cpu", "cuda")
@@ -27,6 +30,9 @@ DEVICES = ("auto", "cpu", "cuda")
 #: Device memory (bytes) one launch of a CUDA kernel may use for its rows (1 GiB): batches are
 #: sent in chunks of as many rows as this holds.
 BYTES_PER_LAUNCH = 1 << 30
+
+#: Threads per block of a one-thread-per-row kernel (a multiple of the warp size).
+THREADS_PER_BLOCK = 128
 
 
 def cuda_available() -> bool:
@@ -65,3 +71,23 @@ def select_device(device: str = "auto") -> str:
                               "(numba.cuda.is_available() is False; see numba.cuda.detect()); "
                               "use device='auto' or 'cpu'")
     return "cuda" if available else "cpu"
+
+
+def launch_rows(kernel, n_rows: int, *arguments, threads_per_block: int = THREADS_PER_BLOCK) -> None:
+    """Launch a one-thread-per-row CUDA ``kernel`` (a ``numba.cuda.jit`` function) over ``n_rows``
+    rows: enough blocks of ``threads_per_block`` threads, with ``arguments``.
+
+    A small batch leaves most of the GPU idle and numba warns so (``NumbaPerformanceWarning``):
+    expected, not a fault, so silenced here.
+    """
+    from numba.core.errors import NumbaPerformanceWarning
+
+    try:  # numba-cuda (the CUDA target outside numba) warns with its own class
+        from numba.cuda.core.errors import NumbaPerformanceWarning as CudaPerformanceWarning
+    except ImportError:  # numba's built-in CUDA target
+        CudaPerformanceWarning = NumbaPerformanceWarning
+    blocks = (n_rows + threads_per_block - 1) // threads_per_block
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaPerformanceWarning)
+        warnings.simplefilter("ignore", CudaPerformanceWarning)
+        kernel[blocks, threads_per_block](*arguments)

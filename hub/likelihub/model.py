@@ -26,6 +26,7 @@ from likelihub import arguments as check
 from likelihub.backend.capabilities import capabilities, missing_members
 from likelihub.backend.config import ModelConfig
 from likelihub.backend.contract import Backend
+from likelihub.backend.views import ReconfiguredBackend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
 from likelihub.fits.engine import FitResult, fit
 from likelihub.hypothesis_tests import CALCULATORS, HypothesisTests
@@ -95,6 +96,37 @@ class StatisticalModel(HypothesisTests):
     def data(self) -> np.ndarray:
         """Observed data: main measurements then auxiliary data."""
         return np.asarray(self.backend.data, dtype=float)
+
+    @property
+    def pois(self) -> tuple[str, ...]:
+        """Names of the parameters of interest; the tested one is ``config.poi_name``."""
+        return self.config.poi_names
+
+    def with_poi(self, poi: str, fixed: Mapping[str, float] | None = None) -> StatisticalModel:
+        """The same likelihood with ``poi`` as the parameter that CLs, limits and significances test.
+
+        ``poi`` may be any parameter that is not fixed (another POI of a physics model, a
+        normalisation factor, a nuisance parameter: its constraint term, if any, stays). The other
+        parameters are profiled, except those in ``fixed`` ({name: value}), held at the value
+        given (Combine's ``--redefineSignalPOIs`` with ``--setParameters``/``--freezeParameters``;
+        Combine's ``--floatOtherPOIs 1`` is the default here: the other POIs are profiled).
+        """
+        if not isinstance(poi, str):
+            raise InvalidArgumentError(f"must be a parameter name, got {poi!r}", argument="poi")
+        name, index = check.free_parameter(poi, config=self.config, argument="poi")
+        values = check.fixed_values(fixed, config=self.config)
+        if index in values:
+            raise InvalidArgumentError(f"fixes the new POI {name!r}", argument="fixed")
+        init, flags = np.array(self.config.init, dtype=float), np.array(self.config.fixed, dtype=bool)
+        for i, value in values.items():
+            init[i], flags[i] = value, True
+        pois = tuple(self.config.pois) + (() if index in self.config.pois else (index,))
+        config = self.config.replace(poi_index=index, pois=pois, init=init, fixed=flags)
+        bounds = np.array(config.bounds, dtype=float)  # a value fixed outside the bounds widens them
+        bounds[:, 0], bounds[:, 1] = np.minimum(bounds[:, 0], init), np.maximum(bounds[:, 1], init)
+        config = config.replace(bounds=bounds)
+        return StatisticalModel(ReconfiguredBackend(self.backend, config), name=self.name,
+                                fit_options=self.fit_options)
 
     def _check_data(self, data, what: str = "data") -> np.ndarray:
         layout = self.config.data_layout

@@ -22,8 +22,9 @@ What is here, by concern:
   :class:`StatisticalModel` (what a backend factory returns);
 - batches of same-structure models: :class:`BackendStack`, :class:`StackMember`;
 - toys: :func:`draw_toys` (pseudo-data of any backend: its own sampler or the generic one);
-- devices: :data:`DEVICES`, :func:`select_device`, :func:`cuda_available`, :data:`BYTES_PER_LAUNCH`
-  (a factory's ``device="auto"|"cpu"|"cuda"`` for batches on a GPU; numba imported lazily);
+- devices: :data:`DEVICES`, :func:`select_device`, :func:`cuda_available`, :data:`BYTES_PER_LAUNCH`,
+  :func:`launch_rows`, :data:`THREADS_PER_BLOCK` (a factory's ``device="auto"|"cpu"|"cuda"`` for
+  batches on a GPU, and the launch of a one-thread-per-row kernel; numba imported lazily);
 - arguments: :mod:`arguments <likelihub.arguments>`, the checkers that turn bad user input into
   :mod:`likelihub.errors` errors naming the argument; :func:`poi_bounds_for`;
 - command line: click option types (:data:`FINITE`, :class:`FiniteFloat`, :data:`CONFIDENCE_LEVEL`,
@@ -71,7 +72,14 @@ from likelihub.cli.options import (
     write_output,
 )
 from likelihub.cli.tables import text_table
-from likelihub.devices import BYTES_PER_LAUNCH, DEVICES, cuda_available, select_device
+from likelihub.devices import (
+    BYTES_PER_LAUNCH,
+    DEVICES,
+    THREADS_PER_BLOCK,
+    cuda_available,
+    launch_rows,
+    select_device,
+)
 from likelihub.infer.profile import poi_bounds_for
 from likelihub.infer.toys import draw_toys
 from likelihub.model import StatisticalModel
@@ -113,6 +121,8 @@ __all__ = [
     "BYTES_PER_LAUNCH",
     "cuda_available",
     "select_device",
+    "launch_rows",
+    "THREADS_PER_BLOCK",
     # arguments
     "arguments",
     "poi_bounds_for",

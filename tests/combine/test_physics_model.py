@@ -74,6 +74,24 @@ def test_two_pois_with_one_fixed_at_zero_is_the_card_without_that_signal(card, t
     assert two.fit().nll == pytest.approx(one.fit().nll, rel=1e-9)
 
 
+def test_the_physics_models_pois_and_with_poi(card, tmp_path):
+    # Every POI of the map model is a POI (config.pois); testing r1 with r2 held at 0 through
+    # with_poi is the card without S_ALT (the test above) and Combine's own route
+    # (--redefineSignalPOIs r1 --setParameters r2=0 --freezeParameters r2): the same numbers (1e-9:
+    # the same fits; limits are roots to 1e-6, found the same way).
+    options = ["map=.*/S:r1[1,0,20]", "map=.*/S_ALT:r2[1,0,20]"]
+    two = model(card, physics_options=options, pois=["r2", "r1"])
+    assert two.pois == ("r2", "r1") and two.config.poi_name == "r2"
+    view = two.with_poi("r1", fixed={"r2": 0.0})
+    combine_route = model(card, physics_options=options, pois=["r1"], set_parameters={"r2": 0.0},
+                          freeze=["r2"])
+    path = tmp_path / "without_alt.txt"
+    path.write_text(WITHOUT_ALT)
+    for other in (combine_route, model(path)):
+        assert view.upper_limit().observed == pytest.approx(other.upper_limit().observed, rel=1e-9)
+        np.testing.assert_allclose(view.cls(1.0).cls_exp, other.cls(1.0).cls_exp, rtol=1e-9)
+
+
 def test_maps_apply_in_order_and_unmatched_processes_are_not_scaled(card):
     # Combine's rules: re.match on "bin/process" (so .*/S matches S_ALT too), the last matching
     # map wins, a process no map matches is scaled by 1 (signals too), 0 drops the process.

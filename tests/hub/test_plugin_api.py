@@ -32,7 +32,7 @@ PUBLISHED = [
     "check_backend", "StatisticalModel",
     "BackendStack", "StackMember",
     "draw_toys",
-    "DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device",
+    "DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device", "launch_rows", "THREADS_PER_BLOCK",
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
     "one_line", "write_output", "emit_json", "text_table",

@@ -74,6 +74,11 @@ class ModelConfig:
         (global observables). None means the data are all main measurements.
     data_layout
         Optional :class:`DataLayout` that lets the core draw toys for a backend without ``sample``.
+    pois
+        Indices of every parameter of interest (a model may have several: a physics model's
+        couplings, normalisation factors a user promotes), the tested one ``poi_index`` among
+        them; None means ``poi_index`` alone. The others are free parameters in fits and tests
+        (profiled) unless fixed; :meth:`likelihub.model.StatisticalModel.with_poi` tests another.
     """
 
     parameter_names: Sequence[str]
@@ -83,6 +88,7 @@ class ModelConfig:
     fixed: Sequence[bool] | None = None
     n_main: int | None = None
     data_layout: DataLayout | None = field(default=None, compare=False)
+    pois: Sequence[int] | None = None
 
     def __post_init__(self):
         names = tuple(str(n) for n in self.parameter_names)
@@ -117,6 +123,7 @@ class ModelConfig:
                                         argument="poi_index")
             if not 0 <= int(self.poi_index) < n:
                 raise InvalidModelError(f"poi_index {self.poi_index} out of range for {n} parameters")
+        object.__setattr__(self, "pois", self._checked_pois(n))
         if self.n_main is not None and not (_is_index(self.n_main) and int(self.n_main) >= 0):
             raise InvalidModelError(f"must be a non-negative integer or None, got {self.n_main!r}",
                                     argument="n_main")
@@ -127,6 +134,21 @@ class ModelConfig:
         if self.poi_index is not None:
             object.__setattr__(self, "poi_index", int(self.poi_index))
 
+    def _checked_pois(self, n: int) -> tuple[int, ...]:
+        """``pois`` as a tuple of distinct indices holding ``poi_index`` (empty without a POI)."""
+        if self.poi_index is None:
+            if self.pois:
+                raise InvalidModelError("pois are given but poi_index is None: which one is tested?",
+                                        argument="pois")
+            return ()
+        pois = (int(self.poi_index),) if self.pois is None else tuple(self.pois)
+        if not all(_is_index(i) and 0 <= int(i) < n for i in pois) or len(set(pois)) != len(pois):
+            raise InvalidModelError(f"must be distinct parameter indices below {n}, got {pois!r}",
+                                    argument="pois")
+        if int(self.poi_index) not in pois:
+            raise InvalidModelError(f"must hold poi_index {self.poi_index}, got {pois!r}", argument="pois")
+        return tuple(int(i) for i in pois)
+
     @property
     def n_parameters(self) -> int:
         """Number of parameters."""
@@ -136,6 +158,11 @@ class ModelConfig:
     def poi_name(self) -> str | None:
         """Name of the parameter of interest."""
         return None if self.poi_index is None else self.parameter_names[self.poi_index]
+
+    @property
+    def poi_names(self) -> tuple[str, ...]:
+        """Names of every parameter of interest, the tested one among them."""
+        return tuple(self.parameter_names[i] for i in self.pois)
 
     def index(self, name: str) -> int:
         """Position of the parameter called ``name``."""
@@ -158,10 +185,16 @@ class ModelConfig:
         return pars
 
     def replace(self, **changes) -> ModelConfig:
-        """A copy with some fields changed (e.g. ``bounds`` or ``fixed``)."""
+        """A copy with some fields changed (e.g. ``bounds`` or ``fixed``). A new ``poi_index``
+        without ``pois`` keeps the POIs where they hold it, and is the only POI otherwise."""
         fields = dict(
             parameter_names=self.parameter_names, poi_index=self.poi_index, init=self.init,
             bounds=self.bounds, fixed=self.fixed, n_main=self.n_main, data_layout=self.data_layout,
+            pois=self.pois,
         )
+        if "poi_index" in changes and "pois" not in changes:
+            # the POIs are kept where they hold the new tested one; otherwise it alone is a POI
+            poi = changes["poi_index"]
+            fields["pois"] = self.pois if poi is not None and poi in self.pois else None
         fields.update(changes)
         return ModelConfig(**fields)

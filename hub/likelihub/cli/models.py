@@ -35,9 +35,11 @@ def _model_options(function):
     return file_argument(function)
 
 
-def _open(ctx: click.Context, file: str, format_name: str | None):
+def _open(ctx: click.Context, file: str, format_name: str | None, poi: str | None = None):
+    """The model in ``file``; with ``poi``, testing that parameter (``StatisticalModel.with_poi``)."""
     with reporting_errors():
-        return open_file(ctx, file, format_name)
+        model = open_file(ctx, file, format_name)
+        return model if poi is None else model.with_poi(poi)
 
 
 def _check_mu(model, mu: float, test_stat: str) -> None:
@@ -93,7 +95,11 @@ def _save(ax, path: str) -> None:
 
 
 def _band_options(command):
-    """--band and --blind, of cls and limit."""
+    """--band, --blind and --poi, of cls and limit."""
+    command = click.option(
+        "--poi", "poi", default=None, metavar="NAME",
+        help="Test this parameter instead of the model's POI (any free parameter, e.g. another POI "
+             "of the model; the others are profiled: Combine's --redefineSignalPOIs).")(command)
     command = click.option(
         "--blind", is_flag=True,
         help="The a-priori expected band only, from the pre-fit Asimov data (parameters at their "
@@ -115,10 +121,10 @@ def _band_options(command):
                    "this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def cls_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                mu: float, test_stat: str, band: str, blind: bool, plot_file: str | None,
-                **format_options):
+                mu: float, test_stat: str, band: str, blind: bool, poi: str | None,
+                plot_file: str | None, **format_options):
     """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
-    model = _open(ctx, file, format_name)
+    model = _open(ctx, file, format_name, poi)
     _check_mu(model, mu, test_stat)
     with reporting_errors():
         result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind)
@@ -145,10 +151,10 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
                    "this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def limit_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                  cl: float, test_stat: str, band: str, blind: bool, plot_file: str | None,
-                  **format_options):
+                  cl: float, test_stat: str, band: str, blind: bool, poi: str | None,
+                  plot_file: str | None, **format_options):
     """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (--band)."""
-    model = _open(ctx, file, format_name)
+    model = _open(ctx, file, format_name, poi)
     with reporting_errors():
         result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind)
     emit_json({"observed": result.observed, "expected": list(result.expected), "cl": cl,

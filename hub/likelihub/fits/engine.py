@@ -5,8 +5,10 @@ are removed from the minimisation vector (never imposed as constraints). The def
 minimiser is iminuit's MIGRAD, fed the backend's analytic gradient when it has one;
 ``method="scipy"`` uses scipy's L-BFGS-B. A fit is judged by its minimum, not by the
 minimiser's word: the estimated distance to the minimum (EDM, 1/2 g^T H^-1 g on the
-gradient projected onto the bounds) must be below ``edm_max``. Fits that fail that check
-are retried (MIGRAD with a higher strategy, L-BFGS-B, other starting points) and the
+gradient projected onto the bounds) must be below ``edm_max``; where Newton stalls, most often
+on a minimum at a kink of -log L, :mod:`likelihub.fits.kinks` takes over and judges its point by
+its own bound on the distance to the minimum (the EDM of a smooth function). Fits that fail are
+retried (MIGRAD with a higher strategy, L-BFGS-B, other starting points) and the
 lowest valid minimum wins; if none is valid the result is flagged ``converged=False``
 and :class:`~likelihub.errors.FitError` is raised unless ``raise_on_failure=False``.
 
@@ -42,6 +44,7 @@ from likelihub.fits.budget import (
     deadline_from,
 )
 from likelihub.fits.fixing import fit_parameters
+from likelihub.fits.kinks import kink_newton
 from likelihub.fits.minimum import (
     away_from_bounds,
     descent_along_gradient,
@@ -135,6 +138,17 @@ def _run_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
     fits = newton_batch(evaluate, hessian, np.asarray(x0, float)[None, :], bounds[:, 0], bounds[:, 1],
                         edm_max)
     return _assess(objective, fits.values[0], bounds, "newton", edm_max)
+
+
+def _run_kink_newton(objective, x0, bounds, edm_max: float) -> _Attempt:
+    """The bundle-Newton iteration of :mod:`likelihub.fits.kinks` from where Newton stopped: a
+    minimum on a kink of -log L, verified by its model's bound on the distance to the minimum (the
+    EDM of a smooth function), which is the attempt's EDM; inf where it is not verified."""
+    found = kink_newton(objective, x0, bounds, edm_max)
+    objective.value_and_grad(found.x)  # leave the cache at the point
+    edm = found.distance if found.verified else max(found.distance, 2.0 * edm_max)
+    return _Attempt(found.x, found.value, edm, f"newton, then bundle-Newton at a kink ({found.iterations} "
+                    f"steps{'' if found.verified else ', unverified'})")
 
 
 def _run_scipy(objective, x0, bounds, edm_max: float) -> _Attempt:
@@ -348,6 +362,11 @@ def _minimise_with_retries(objective, x0, bounds, method, edm_max) -> _Attempt:
         if good(newton):
             return newton
         attempts.append(newton)
+        # Where it stalls, most often at a minimum on a kink of -log L (likelihub.fits.kinks).
+        kink = _run_kink_newton(objective, newton.x, bounds, edm_max)
+        if good(kink):
+            return kink
+        attempts.append(kink)
     first = (_run_minuit(objective, x0, bounds, 0, edm_max) if method == "minuit"
              else _run_scipy(objective, x0, bounds, edm_max))
     attempts.append(first)

@@ -260,6 +260,8 @@ class _State:
         self.converged = np.zeros(n, bool)
         self.edm = np.full(n, np.inf)
         self.evaluations = np.zeros(n, dtype=int)
+        self.stalls = np.zeros(n, dtype=int)
+        self.stalling = False  # whether any fit has stalled yet (the counts are reset only then)
 
 
 def _finish(rows, step, distance, x, value, grad, low, high, edm_max, evaluate_rows, state) -> None:
@@ -277,6 +279,28 @@ def _finish(rows, step, distance, x, value, grad, low, high, edm_max, evaluate_r
     better = trial_value <= value[rows]
     rows = rows[better]
     x[rows], value[rows], grad[rows] = trial[better], trial_value[better], trial_grad[better]
+
+
+#: Newton steps in a row cut to at most :data:`STALL_LENGTH` of their length by the line search (or
+#: not taken) after which a fit is given up as stalled: Newton's model is wrong there, most often at
+#: a kink of -log L where the minimum lies (a bin raised to a floor; :mod:`likelihub.fits.kinks` takes
+#: over), and each further step halves its line search more often (on toys of Combine's long-exercise
+#: autoMCStats card, up to 100 iterations and 1,500 evaluations that gain 1e-7 each).
+MAX_STALLS = 5
+
+#: A step cut to this fraction of the Newton step or less counts towards :data:`MAX_STALLS`.
+STALL_LENGTH = 1.0 / 16.0
+
+
+def _count_stalls(rows, accepted, length, state, active) -> None:
+    """Count the fits' stalled iterations (a step cut to :data:`STALL_LENGTH` or less, or none taken)
+    and give up the fits at :data:`MAX_STALLS` in a row; a longer step resets the count."""
+    stalled = ~accepted | (length <= STALL_LENGTH)
+    if not (state.stalling or _any(stalled)):
+        return
+    state.stalling = True
+    state.stalls[rows] = np.where(stalled, state.stalls[rows] + 1, 0)
+    active[rows[state.stalls[rows] >= MAX_STALLS]] = False
 
 
 def _sufficient_decrease(moves, values, start_value, start_grad) -> np.ndarray:
@@ -319,6 +343,10 @@ def _line_search(rows, step, free, x, value, grad, low, high, evaluate_rows, sta
         moves[good] = moved[ok]
         accepted[good] = True
         pending = pending[~ok]
+    if not full:
+        _count_stalls(rows, accepted, length, state, active)
+    elif state.stalling:
+        state.stalls[rows] = 0
     if not full and not _all(accepted):
         failed = ~accepted
         active[rows[failed & state.exact[at]]] = False

@@ -6,6 +6,7 @@ import numpy as np
 
 from likelihub.backend.capabilities import capabilities
 from likelihub.backend.derivatives import numerical_gradient, numerical_hessian
+from likelihub.backend.stacking import is_stack
 from likelihub.fits.budget import BudgetExhausted, Deadline
 
 __all__ = ["NegativeLogLikelihood", "MinimiserStuck", "MAX_REPEATS"]
@@ -53,6 +54,7 @@ class NegativeLogLikelihood:
         offered = capabilities(backend)
         self.has_gradient = offered.gradient
         self.has_analytic_hessian = offered.hessian
+        self.has_batch_gradient = offered.gradient and offered.batch_derivatives and not is_stack(backend)
         self.n_evaluations = 0
         self.n_requests = 0
         self._repeats = 0
@@ -128,6 +130,42 @@ class NegativeLogLikelihood:
         self._seen(x, value)
         self._cached_x, self._cached = x.copy(), (value, grad)
         return value, grad
+
+    def values_and_grads(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-log L (M,) and its gradients (M, F) at ``points`` (M, F) of the free parameters: one call
+        of the backend's batch derivatives where it has them (the probes around a kink,
+        :mod:`likelihub.fits.kinks`), else point by point. Each point is a request of the budget."""
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        if not self.has_batch_gradient:
+            pairs = [self.value_and_grad(x) for x in points]
+            return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
+        for _ in points:
+            self._charge()
+        self.n_evaluations += len(points)
+        full = np.repeat(self.template[None, :], len(points), axis=0)
+        full[:, self.free] = points
+        data = np.broadcast_to(self.data, (len(points), self.data.size))
+        values, grads = self.backend.value_and_grad_batch(full, data)
+        values = -np.asarray(values, dtype=float)
+        values = np.where(np.isfinite(values), values, np.inf)
+        grads = -np.asarray(grads, dtype=float)[:, self.free]
+        best = int(np.argmin(values))
+        self._seen(points[best], float(values[best]))
+        return values, grads
+
+    def hessians(self, points: np.ndarray) -> np.ndarray:
+        """Hessians (M, F, F) of -log L at ``points`` (M, F): the backend's batch Hessians in one call
+        where it has them, else point by point. Each point is a request of the budget."""
+        points = np.atleast_2d(np.asarray(points, dtype=float))
+        if not (self.has_batch_gradient and self.has_analytic_hessian):
+            return np.array([self.hessian(x) for x in points])
+        for _ in points:
+            self._charge()
+        full = np.repeat(self.template[None, :], len(points), axis=0)
+        full[:, self.free] = points
+        data = np.broadcast_to(self.data, (len(points), self.data.size))
+        hessians = -np.asarray(self.backend.hessian_batch(full, data), dtype=float)
+        return hessians[:, self.free][:, :, self.free]
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """Gradient of -log L over the free parameters."""

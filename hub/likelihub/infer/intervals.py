@@ -12,7 +12,10 @@ previous one, then the crossing is found with Brent's method. Where the paramete
 first, the interval ends at the bound and says so (``low_at_bound`` / ``high_at_bound``).
 
 A conditional fit below the best fit's minimum means the best fit missed the global minimum: the
-free fit is repeated from that point once, and the search starts over.
+free fit is repeated from that point once, and the search starts over. A crossing where t jumps
+(a conditional fit that ended in another, higher local minimum) is sought again with the fits
+continued in small steps from the inside (:func:`_crossing`), or reported as a
+:class:`~likelihub.errors.FitError`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ __all__ = ["profile_interval", "hessian_error", "sigma_mu"]
 MAX_STEPS = 12
 #: How far (in t) a conditional fit may lie below the best fit before the latter is redone.
 TOLERANCE = 1e-6
+#: A root of Brent's method whose t differs from the threshold by more than this is a jump of t.
+JUMP = 1e-3
+#: Continuations of the fits towards a jump (each in CONTINUATION_STEPS steps) before giving up.
+CONTINUATIONS = 3
+CONTINUATION_STEPS = 8
 
 
 def profile_interval(fit: Callable, *, index: int, name: str, bounds: tuple[float, float],
@@ -90,11 +98,12 @@ def _side(fit: Callable, best, index: int, bounds: tuple[float, float], threshol
     starts = {x_hat: best.values}
     known_t: dict[float, float] = {}
 
-    def excess(x: float) -> float:
-        nearest = min(starts, key=lambda known: abs(known - x))
-        if x not in known_t:
-            result = fit(x, starts[nearest])
-            starts[x], known_t[x] = result.values, 2.0 * (result.nll - best.nll)
+    def excess(x: float, start: np.ndarray | None = None) -> float:
+        if x not in known_t or start is not None:
+            result = fit(x, starts[min(starts, key=lambda known: abs(known - x))] if start is None else start)
+            t = 2.0 * (result.nll - best.nll)
+            if x not in known_t or t < known_t[x]:  # a refit from elsewhere keeps the lower minimum
+                starts[x], known_t[x] = result.values, t
         t = known_t[x]
         if t < -TOLERANCE:
             raise _BetterMinimum(starts[x])
@@ -108,12 +117,43 @@ def _side(fit: Callable, best, index: int, bounds: tuple[float, float], threshol
         if excess(outside) < 0 and at_edge:
             return edge, True
         if excess(outside) >= 0:
-            root = brentq(excess, min(inside, outside), max(inside, outside),
-                          xtol=xtol * max(1.0, abs(outside)), rtol=4 * np.finfo(float).eps)
-            return float(root), False
+            root = _crossing(excess, starts, inside, outside, xtol)
+            if root is not None:
+                return root, False
+            # refitted from the inside, the outer point lies below the threshold: step on
         inside, step = outside, 2.0 * step
     raise FitError(f"no crossing of 2 Delta NLL = {threshold:g} within {step:g} of the best fit "
                    f"{x_hat:g}: the profile likelihood is (nearly) flat")
+
+
+def _crossing(excess: Callable, starts: dict, inside: float, outside: float, xtol: float) -> float | None:
+    """The crossing between ``inside`` (below the threshold) and ``outside`` (above): Brent's root,
+    where t is continuous there. A root where t jumps (its fits on either side lie in different
+    minima of -log L: a conditional fit started across a kink, e.g. where a bin was raised to a
+    floor, may end in a local minimum far above the profile) is not a crossing: the fits from the
+    inside outwards are redone in :data:`CONTINUATION_STEPS` steps, each from the last one's
+    minimum (the lower minimum of a point wins), and the root sought again, up to
+    :data:`CONTINUATIONS` times; then :class:`~likelihub.errors.FitError` names the jump. None where
+    the continued fits lie below the threshold up to ``outside``: the crossing is further out."""
+    for _ in range(CONTINUATIONS + 1):
+        root = float(brentq(excess, min(inside, outside), max(inside, outside),
+                            xtol=xtol * max(1.0, abs(outside)), rtol=4 * np.finfo(float).eps))
+        if abs(excess(root)) <= JUMP:
+            return root
+        start = starts[inside]
+        for x in np.linspace(inside, outside, CONTINUATION_STEPS + 1)[1:]:
+            below = excess(float(x), start) < 0
+            start = starts[float(x)]
+            if below:
+                inside = float(x)
+            else:
+                outside = float(x)
+                break
+        else:
+            return None
+    raise FitError(f"the profile likelihood jumps at {root:.6g} (2 Delta NLL {excess(root) + 0:.4g} from "
+                   f"the threshold there, fits on either side in different minima of -log L) even after "
+                   f"{CONTINUATIONS} continuations of the fits from {inside:.6g}: no crossing found")
 
 
 def hessian_error(backend, data: np.ndarray, at: np.ndarray, index: int) -> float:

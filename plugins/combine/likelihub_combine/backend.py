@@ -58,6 +58,9 @@ class CombineDatacard:
         alone (log L only: fits take MIGRAD with finite differences), for comparisons.
     poi_index
         The position of the POI tested by CLs and limits (``pois``: ``--redefineSignalPOIs``).
+    pois
+        The positions of every POI (the physics model's, or those of ``--redefineSignalPOIs``),
+        ``poi_index`` among them; None: ``poi_index`` alone.
     groups
         The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
     device
@@ -67,7 +70,8 @@ class CombineDatacard:
     """
 
     def __init__(self, card: Datacard, built: Built, *, kernels: bool = True, poi_index: int = 0,
-                 groups: dict[str, tuple[str, ...]] | None = None, device: str = "auto"):
+                 pois: Sequence[int] | None = None, groups: dict[str, tuple[str, ...]] | None = None,
+                 device: str = "auto"):
         self.card = card
         self.built = built
         #: The card's groups of nuisance parameters (``group`` lines, and ``autoMCStats``).
@@ -97,6 +101,7 @@ class CombineDatacard:
         self.config = ModelConfig(
             parameter_names=self.parameter_names,
             poi_index=poi_index,
+            pois=pois,
             init=[p.init for p in table],
             bounds=[(p.low, p.high) for p in table],
             fixed=fixed,
@@ -350,7 +355,7 @@ def datacard(
     mass_text = None if mass is None else (f"{mass:g}" if isinstance(mass, float) else str(mass))
     templates = read_templates(parsed, mass=mass_text) if any(r.file != "FAKE" for r in parsed.shapes) else {}
     built = build_model(parsed, templates, physics=physics)
-    poi_index, groups = apply_parameter_options(
+    pois_indices, groups = apply_parameter_options(
         built,
         parsed,
         r_range=r_range,
@@ -361,4 +366,5 @@ def datacard(
         freeze=freeze,
         freeze_groups=freeze_groups,
     )
-    return CombineDatacard(parsed, built, poi_index=poi_index, groups=groups, device=device)
+    return CombineDatacard(parsed, built, poi_index=pois_indices[0], pois=pois_indices, groups=groups,
+                           device=device)

@@ -183,13 +183,14 @@ def apply_parameter_options(
     float_parameters: str | Sequence[str] | None = None,
     freeze: str | Sequence[str] | None = None,
     freeze_groups: str | Sequence[str] | None = None,
-) -> tuple[int, dict[str, tuple[str, ...]]]:
+) -> tuple[list[int], dict[str, tuple[str, ...]]]:
     """Apply the options to ``built`` (its parameters and frozen set, in place).
 
     Returns
     -------
     tuple
-        The index of the POI likelihub tests, and the model's groups (name -> parameters).
+        The indices of the POIs (the physics model's, or those ``pois`` names), the one
+        likelihub tests first, and the model's groups (name -> parameters).
 
     Raises
     ------
@@ -201,8 +202,8 @@ def apply_parameter_options(
     built.frozen.update(edit_freezes(card, options.names))
     options.ranges(r_range, parameter_ranges)
     options.values(set_parameters)
-    poi = options.redefine(pois)
+    options.redefine(pois)
     mc_stats = [p.name for p in built.table.items if p.origin == "autoMCStats"]
     groups = model_groups(card, [n for n in options.names if n not in built.pois], mc_stats)
     options.freezing(float_parameters, freeze, freeze_groups, groups)
-    return built.table.index(poi), groups
+    return [built.table.index(name) for name in options.pois], groups

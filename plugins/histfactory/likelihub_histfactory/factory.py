@@ -61,7 +61,8 @@ def build_model(workspace, patches: Sequence = (), measurement: str | None = Non
 def build_backend(workspace, patches: Sequence = (), measurement: str | None = None, *,
                   patchset=None, patch_name: str | None = None,
                   interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
-                  poi: str | None = None, unused_parameters: str = "warn", device: str = "auto",
+                  poi: str | None = None, pois: Sequence[str] | None = None,
+                  unused_parameters: str = "warn", device: str = "auto",
                   sample_cache: SampleCache | None = None, **options) -> HistFactoryBackend:
     """Build the HistFactory backend of a pyhf JSON workspace.
 
@@ -86,6 +87,11 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
         The workspace's member name in a pallet archive.
     poi
         Override the measurement's parameter of interest.
+    pois
+        Several parameters of interest, e.g. ``["mu_ggH", "mu_VBF"]``: the first is the tested
+        one (it overrides the measurement's POI, as ``poi``), the others, normalisation factors
+        or any other parameters, are POIs too (``model.pois``; test one with
+        ``model.with_poi(name)``); they are profiled in fits and tests of the first.
     unused_parameters
         Settings of parameters the model does not have: ``"warn"`` (default), ``"ignore"`` or
         ``"error"``.
@@ -110,13 +116,40 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
     patches = _check_arguments(patches=patches, measurement=measurement, patch_name=patch_name,
                                interpolation_codes=interpolation_codes, member=member, poi=poi,
                                unused_parameters=unused_parameters, device=device)
+    pois = _poi_names(pois, poi)
+    poi = pois[0] if pois else poi
     spec, observations, measurement_config, source = load_model_spec(
         workspace, patches=patches, measurement=measurement, member=member, patchset=patchset,
         patch_name=patch_name, unused_parameters=unused_parameters)
     compiled = compile_model(spec, observations, measurement_config.get("poi") if poi is None else poi,
                              interpolation_codes=interpolation_codes, source=source,
                              cache=sample_cache)
-    return HistFactoryBackend(compiled, device=device)
+    backend = HistFactoryBackend(compiled, device=device)
+    if pois:
+        names = list(compiled.parameter_names)
+        missing = [name for name in pois if name not in names]
+        if missing:
+            raise InvalidArgumentError(f"names no parameter of the model: {missing} (its parameters "
+                                       f"include {names[:8]})", argument="pois")
+        backend.config = backend.config.replace(pois=[names.index(name) for name in pois])
+    return backend
+
+
+def _poi_names(pois, poi) -> list[str]:
+    """``pois`` as a list of distinct names, the first agreeing with ``poi`` where both are given."""
+    if pois is None:
+        return []
+    if isinstance(pois, str) or not isinstance(pois, Iterable):
+        raise InvalidArgumentError(f"must be a list of parameter names, got {type(pois).__name__} "
+                                   f"{pois!r}", argument="pois")
+    pois = list(pois)
+    if not pois or not all(isinstance(name, str) for name in pois) or len(set(pois)) != len(pois):
+        raise InvalidArgumentError(f"must be a non-empty list of distinct names, got {pois!r}",
+                                   argument="pois")
+    if poi is not None and poi != pois[0]:
+        raise InvalidArgumentError(f"poi {poi!r} is not the first of pois {pois}: the first is tested",
+                                   argument="pois")
+    return pois
 
 
 def _optional_name(value, argument: str) -> None:

@@ -33,26 +33,19 @@ blocks.
 from __future__ import annotations
 
 import types
-import warnings
 
 import numpy as np
 from numba import cuda
 from numba.core.dispatcher import Dispatcher
-from numba.core.errors import NumbaPerformanceWarning
+
+from likelihub.plugin import THREADS_PER_BLOCK, launch_rows
 
 from . import buffers as bf
 from . import cpu
 
-try:  # numba-cuda (the CUDA target outside numba) warns with its own class
-    from numba.cuda.core.errors import NumbaPerformanceWarning as _CudaPerformanceWarning
-except ImportError:  # numba's built-in CUDA target
-    _CudaPerformanceWarning = NumbaPerformanceWarning
-
 __all__ = ["THREADS_PER_BLOCK", "SCRATCH_DTYPES", "device_function", "evaluate", "nll_and_grad_rows",
            "kernel_types", "DeviceModel", "row_bytes", "launch"]
 
-#: Threads per block of :func:`nll_and_grad_rows` (a multiple of the warp size).
-THREADS_PER_BLOCK = 128
 
 #: The package whose modules' kernel functions are compiled again for the device.
 _PACKAGE = __name__.rpartition(".")[0]
@@ -212,11 +205,6 @@ def launch(model: DeviceModel, pars_columns, data_columns, members, n_rows: int)
                     for group, dtypes in zip(model.scratch_shapes, SCRATCH_DTYPES, strict=True))
     nll = cuda.device_array(n_rows)
     grad = cuda.device_array((model.n_parameters, n_rows))
-    blocks = (n_rows + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    with warnings.catch_warnings():
-        # a small batch leaves most of the GPU idle, and numba says so: expected, not a fault
-        warnings.simplefilter("ignore", NumbaPerformanceWarning)
-        warnings.simplefilter("ignore", _CudaPerformanceWarning)
-        nll_and_grad_rows[blocks, THREADS_PER_BLOCK](pars_columns, data_columns, members, *model.arrays,
-                                                     scratch, nll, grad)
+    launch_rows(nll_and_grad_rows, n_rows, pars_columns, data_columns, members, *model.arrays, scratch,
+                nll, grad)
     return nll, grad

@@ -33,24 +33,17 @@ building blocks.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 from numba import cuda
-from numba.core.errors import NumbaPerformanceWarning
+
+from likelihub.plugin import THREADS_PER_BLOCK, launch_rows
 
 from .. import interpolation
 from . import scalars
 
-try:  # numba-cuda (the CUDA target outside numba) warns with its own class
-    from numba.cuda.core.errors import NumbaPerformanceWarning as _CudaPerformanceWarning
-except ImportError:  # numba's built-in CUDA target
-    _CudaPerformanceWarning = NumbaPerformanceWarning
-
 __all__ = ["THREADS_PER_BLOCK", "DeviceModel", "nll_and_grad_rows", "launch"]
 
-#: Threads per block of :func:`nll_and_grad_rows` (a multiple of the warp size).
-THREADS_PER_BLOCK = 128
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -207,11 +200,6 @@ def launch(model: DeviceModel, pars_columns, data_columns, n_rows: int):
     scratch = cuda.device_array((model.n_main, n_rows))
     nll = cuda.device_array(n_rows)
     grad = cuda.device_array((model.n_parameters, n_rows))
-    blocks = (n_rows + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    with warnings.catch_warnings():
-        # a small batch leaves most of the GPU idle, and numba says so: expected, not a fault
-        warnings.simplefilter("ignore", NumbaPerformanceWarning)
-        warnings.simplefilter("ignore", _CudaPerformanceWarning)
-        nll_and_grad_rows[blocks, THREADS_PER_BLOCK](pars_columns, data_columns, model.n_main,
-                                                     *model.arrays, scratch, nll, grad)
+    launch_rows(nll_and_grad_rows, n_rows, pars_columns, data_columns, model.n_main, *model.arrays,
+                scratch, nll, grad)
     return nll, grad
