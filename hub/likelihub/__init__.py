@@ -19,6 +19,7 @@ from likelihub import errors
 from likelihub.backend.config import DataLayout, ModelConfig
 from likelihub.fits.engine import FitResult
 from likelihub.model import StatisticalModel
+from likelihub.profile_results import ProfileScanResult
 from likelihub.registry.hookspecs import hookimpl
 from likelihub.registry.plugins import available_backends, backend_metadata, get_backend, refresh_backends
 from likelihub.results import CLsResult, CLsScanResult, IntervalResult, SignificanceResult, UpperLimitResult
@@ -35,6 +36,7 @@ __all__ = [
     "SignificanceResult",
     "UpperLimitResult",
     "IntervalResult",
+    "ProfileScanResult",
     "hookimpl",
     "get_backend",
     "available_backends",

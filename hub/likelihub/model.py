@@ -5,6 +5,7 @@
     model.cls(mu=1.0)                      # observed CLs and the expected band (asymptotic)
     model.upper_limit(cl=0.95)             # observed and expected upper limits on mu
     model.significance(); model.chi2(mu); model.sigma_mu(mu); model.profile_interval("mu")
+    model.profile_scan({"mu": (0, 3, 31), "theta": (-2, 2, 21)})   # -2 Delta ln L on a grid
 
 Asimov-based methods take ``asimov_global_observables``: ``"fitted"`` (default; pyhf, RooStats,
 Combine) or ``"nominal"`` (spey, SModelS); see :mod:`likelihub.infer.asymptotic`. Every public
@@ -39,6 +40,8 @@ from likelihub.infer import (
 )
 from likelihub.infer.asymptotic import GLOBAL_OBSERVABLES
 from likelihub.infer.intervals import profile_interval, sigma_mu
+from likelihub.infer.profile_scan import profile_scan, scan_axes
+from likelihub.profile_results import ProfileScanResult
 from likelihub.results import IntervalResult, SignificanceResult
 
 __all__ = ["StatisticalModel", "CALCULATORS"]
@@ -284,3 +287,28 @@ class StatisticalModel(HypothesisTests):
                             uncertainties=value is None)
         return profile_interval(conditional, index=index, name=name, cl=cl,
                                 bounds=tuple(self.config.bounds[index]))
+
+    def profile_scan(self, grid: Mapping[str, Sequence[float] | tuple[float, float, int]], *,
+                     data: Sequence[float] | None = None) -> ProfileScanResult:
+        """Profile-likelihood scan of one or two parameters: -2 Delta ln L on a grid, each point a
+        conditional fit (the scanned parameters held, all others profiled) warm-started from a
+        neighbouring point, in lock-step batches where the backend has batch derivatives. See
+        :mod:`likelihub.infer.profile_scan`.
+
+        Parameters
+        ----------
+        grid
+            ``{name: grid}`` of one or two free parameters (any, not only the POI), in the order of
+            the result's axes; each grid is a tuple ``(low, high, n)`` (``numpy.linspace``) or a
+            sequence of strictly increasing values, within the parameter's bounds.
+        data
+            Data to fit; the observed data by default.
+
+        Returns
+        -------
+        ProfileScanResult
+            The grid, -2 Delta ln L relative to the free fit, the conditional fits, the best fit;
+            ``crossings(cl)`` of a 1D scan and ``contours(levels)`` of a 2D one.
+        """
+        axes = scan_axes(grid, config=self.config)
+        return profile_scan(self.backend, self._data(data), axes, fit_options=self.fit_options)

@@ -4,6 +4,8 @@
     scan = model.cls_scan(np.linspace(0, 3, 31))
     ax = lp.brazil_band(scan, limit=model.upper_limit())      # CLs vs mu, expected band, limits
     lp.profile_likelihood_scan(model, np.linspace(0, 3, 31))  # -2 ln lambda(mu)
+    lp.profile_likelihood_scan(model.profile_scan({"theta": (-3, 3, 31)}))  # any parameter
+    lp.profile_scan_2d(model.profile_scan({"mu": (0, 3, 31), "theta": (-3, 3, 31)}))  # contours
     lp.exclusion_contour(m1, m2, cls_obs, cls_exp)            # over a grid of signal points
     lp.save(ax, "brazil.png")
 
@@ -20,12 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from likelihub.errors import CapabilityError
+from likelihub.errors import CapabilityError, InvalidArgumentError
+from likelihub.profile_results import ONE_SIGMA, ProfileScanResult
 from likelihub.results import CLsScanResult, UpperLimitResult
 
 __all__ = [
     "brazil_band",
     "profile_likelihood_scan",
+    "profile_scan_2d",
     "exclusion_contour",
     "expected_crossing_sigma",
     "save",
@@ -119,20 +123,24 @@ def brazil_band(scan, mus: Sequence[float] | None = None, *, limit: UpperLimitRe
     return ax
 
 
-def profile_likelihood_scan(model, mus: Sequence[float], *, data: Sequence[float] | None = None,
-                            levels: dict[str, float] | None = None, ax=None):
-    """The profile likelihood ratio -2 ln lambda(mu) of a model, with the 68% and 95% CL levels.
+def profile_likelihood_scan(model, mus: Sequence[float] | None = None, *,
+                            data: Sequence[float] | None = None, levels: dict[str, float] | None = None,
+                            ax=None):
+    """A profile likelihood ratio -2 ln lambda over one parameter, with the 68% and 95% CL levels.
 
-    lambda(mu) = L(mu, theta-hat-hat) / L(mu-hat, theta-hat); the POI is fitted within its bounds.
+    lambda(x) = L(x, theta-hat-hat(x)) / L(x-hat, theta-hat), the other parameters profiled.
 
     Parameters
     ----------
     model
-        A :class:`~likelihub.StatisticalModel`.
+        A 1D :class:`~likelihub.ProfileScanResult` of any parameter
+        (:meth:`~likelihub.StatisticalModel.profile_scan`), or a
+        :class:`~likelihub.StatisticalModel` whose POI is scanned at ``mus`` (fitted within its
+        bounds).
     mus
-        The signal strengths to scan.
+        The signal strengths to scan (with a model only).
     data
-        Data to fit; the observed data by default.
+        Data to fit (with a model only); the observed data by default.
     levels
         {label: value} of the horizontal lines; 68% and 95% CL for one parameter by default.
     ax
@@ -142,24 +150,88 @@ def profile_likelihood_scan(model, mus: Sequence[float], *, data: Sequence[float
     -------
     matplotlib.axes.Axes
     """
-    from likelihub.infer import Profiler
+    if isinstance(model, ProfileScanResult):
+        if len(model.parameters) != 1:
+            raise InvalidArgumentError("is a 2D scan: profile_likelihood_scan draws one parameter "
+                                       "(profile_scan_2d draws two)", argument="model")
+        x, t = np.asarray(model.grid[0]), np.asarray(model.twice_delta_nll)
+        x_hat, xlabel, label, hat = model.best_values[0], model.parameters[0], r"$-2\Delta\ln L$", "best fit"
+    else:
+        if mus is None:
+            raise ValueError("profile_likelihood_scan of a model needs the signal strengths to scan: mus=...")
+        from likelihub.infer import Profiler
 
-    profiler = Profiler(model.backend, model._data(data), model.config.bounds, model.fit_options)
-    mus = np.asarray(mus, dtype=float)
-    t_mu = np.array([profiler.t_mu(m) for m in mus])
+        profiler = Profiler(model.backend, model._data(data), model.config.bounds, model.fit_options)
+        x = np.asarray(mus, dtype=float)
+        t = np.array([profiler.t_mu(m) for m in x])
+        x_hat, xlabel = profiler.mu_hat, rf"$\mu$ ({model.config.poi_name})"
+        label, hat = r"$-2\ln\lambda(\mu)$", r"$\hat\mu$"
     ax = _axes(ax)
-    ax.plot(mus, t_mu, color="black", label=r"$-2\ln\lambda(\mu)$")
-    for (label, value), style in zip((levels or PROFILE_LEVELS).items(), ("--", ":", "-."),
-                                     strict=False):
-        ax.axhline(value, color="grey", ls=style, lw=1, label=label)
-    mu_hat = profiler.mu_hat
-    if mus.min() <= mu_hat <= mus.max():
-        ax.axvline(mu_hat, color="tab:blue", lw=1, label=rf"$\hat\mu$ = {mu_hat:.3g}")
-    ax.set_xlabel(rf"$\mu$ ({model.config.poi_name})")
-    ax.set_ylabel(r"$-2\ln\lambda(\mu)$")
-    ax.set_xlim(mus.min(), mus.max())
+    ax.plot(x, t, color="black", label=label)
+    _levels(ax, levels or PROFILE_LEVELS)
+    if x.min() <= x_hat <= x.max():
+        ax.axvline(x_hat, color="tab:blue", lw=1, label=f"{hat} = {x_hat:.3g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(label)
+    ax.set_xlim(x.min(), x.max())
     ax.set_ylim(bottom=0.0)
     ax.legend(loc="upper center", fontsize="small")
+    return ax
+
+
+def _levels(ax, levels: dict[str, float]) -> None:
+    for (label, value), style in zip(levels.items(), ("--", ":", "-."), strict=False):
+        ax.axhline(value, color="grey", ls=style, lw=1, label=label)
+
+
+#: Line styles of the 2D contours, in the order of their levels.
+CONTOUR_STYLES = ("-", "--", ":", "-.")
+
+
+def profile_scan_2d(scan: ProfileScanResult, *, levels: Sequence[float] = (ONE_SIGMA, 0.95),
+                    colour_map: bool = True, ax=None):
+    """A 2D profile scan: -2 Delta ln L as a colour map, the contours at ``levels`` (Wilks, 2
+    degrees of freedom: 2.30 at 68.27%, 5.99 at 95%; :meth:`~likelihub.ProfileScanResult.contours`)
+    and the best fit marked.
+
+    Parameters
+    ----------
+    scan
+        A 2D :class:`~likelihub.ProfileScanResult`.
+    levels
+        Confidence levels of the contours.
+    colour_map
+        Draw -2 Delta ln L as a colour map under the contours (up to 1.5 times the largest level).
+    ax
+        Axes to draw into; a new figure's when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not isinstance(scan, ProfileScanResult) or len(scan.parameters) != 2:
+        raise InvalidArgumentError("must be a 2D ProfileScanResult (model.profile_scan of two parameters)",
+                                   argument="scan")
+    contours = scan.contours(levels)
+    ax = _axes(ax)
+    x, y = scan.grid
+    if colour_map:
+        top = 1.5 * max(c.threshold for c in contours)
+        mesh = ax.pcolormesh(x, y, np.asarray(scan.twice_delta_nll).T, shading="nearest", cmap="viridis_r",
+                             vmin=0.0, vmax=top)
+        ax.figure.colorbar(mesh, ax=ax, label=r"$-2\Delta\ln L$")
+    for contour, style in zip(contours, CONTOUR_STYLES, strict=False):
+        for k, line in enumerate(contour.lines):
+            ax.plot(line[:, 0], line[:, 1], color="black", ls=style, lw=1.5,
+                    label=f"{100 * contour.cl:.4g}% CL" if k == 0 else None)
+    best = scan.best_values
+    ax.plot([best[0]], [best[1]], ls="none", marker="*", ms=10, color="red",
+            label=f"best fit ({best[0]:.3g}, {best[1]:.3g})")
+    ax.set_xlabel(scan.parameters[0])
+    ax.set_ylabel(scan.parameters[1])
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(y.min(), y.max())
+    ax.legend(loc="best", fontsize="small")
     return ax
 
 

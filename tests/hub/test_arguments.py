@@ -45,6 +45,10 @@ BAD_VALUES = {
     "parameter": ["nope", 1, ["mu"]],
     "flag": ["yes", 1, None],  # True or False only (numpy's booleans too)
     "poi": ["nope", 1, None],
+    "grid": [[("mu", (0.0, 1.0, 3))], {}, {"nope": (0.0, 1.0, 3)}, {"mu": (1.0, 0.0, 3)},
+             {"mu": (0.0, 1.0, 1)}, {"mu": [0.0]}, {"mu": [NAN, 1.0]}, {"mu": [1.0, 0.5]},
+             {"mu": (-1.0, 1.0, 3)}, {"mu": (0.0, 1.0, 3), "theta": (0.0, 1.0, 3), "x": [0.0, 1.0]},
+             "mu", None],
 }
 
 #: The checked arguments of every public method, and their kinds.
@@ -71,12 +75,14 @@ METHODS = {
                  "asimov_global_observables": "asimov_global_observables", "data": "data"},
     "profile_interval": {"parameter": "parameter", "cl": "cl", "data": "data"},
     "with_poi": {"poi": "poi", "fixed": "fixed"},
+    "profile_scan": {"grid": "grid", "data": "data"},
 }
 #: Arguments taken as they are: flags (``progress``: a flag, or a tqdm bar or callback of the
 #: caller's), and executors (checked by likelihub.running.scanning).
 UNCHECKED = {"uncertainties", "raise_on_failure", "executor", "progress"}
 #: Valid values of the required arguments.
-REQUIRED = {"pars": [1.0, 0.0], "size": 2, "rng": None, "mu": 1.0, "mus": [1.0], "poi": "theta"}
+REQUIRED = {"pars": [1.0, 0.0], "size": 2, "rng": None, "mu": 1.0, "mus": [1.0], "poi": "theta",
+            "grid": {"mu": (0.0, 2.0, 3)}}
 
 
 def model():

@@ -153,3 +153,37 @@ def test_exclusion_contour_rejects_bad_shapes():
 def test_save_writes_a_png(tmp_path, scan):
     path = lp.save(lp.brazil_band(scan), tmp_path / "brazil.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_profile_likelihood_scan_of_a_scan_result_draws_any_parameter():
+    from .gaussian import BatchGaussianBackend
+
+    # x1 of a bivariate normal (variance 2), x0 profiled: -2 Delta ln L = (x1 - m1)^2 / 2
+    model = lh.StatisticalModel(BatchGaussianBackend([0.5, -1.0], [[1.0, 0.6], [0.6, 2.0]]))
+    result = model.profile_scan({"x1": (-4.0, 2.0, 13)})
+    ax = lp.profile_likelihood_scan(result)
+    line = lines_by_label(ax)[r"$-2\Delta\ln L$"]
+    np.testing.assert_allclose(line.get_ydata(), (result.grid[0] + 1.0) ** 2 / 2.0, atol=1e-7)
+    assert lines_by_label(ax)["best fit = -1"].get_xdata()[0] == pytest.approx(-1.0, abs=1e-6)
+    assert ax.get_xlabel() == "x1"
+    with pytest.raises(lh.errors.InvalidArgumentError, match="argument 'model'"):
+        lp.profile_likelihood_scan(model.profile_scan({"x0": (0, 1, 3), "x1": (0, 1, 3)}))
+    with pytest.raises(lh.errors.InvalidArgumentError, match="argument 'scan'"):
+        lp.profile_scan_2d(result)
+
+
+def test_profile_scan_2d_draws_the_contours_and_the_best_fit():
+    from .gaussian import BatchGaussianBackend
+
+    model = lh.StatisticalModel(BatchGaussianBackend([0.5, -1.0], [[1.0, 0.6], [0.6, 2.0]]))
+    result = model.profile_scan({"x0": (-3.0, 4.0, 15), "x1": (-5.0, 3.0, 17)})
+    ax = lp.profile_scan_2d(result)
+    lines = lines_by_label(ax)
+    for contour, label in zip(result.contours(), ("68.27% CL", "95% CL"), strict=True):
+        np.testing.assert_array_equal(lines[label].get_xydata(), contour.lines[0])
+    best = lines["best fit (0.5, -1)"]
+    assert best.get_xdata()[0] == pytest.approx(0.5, abs=1e-6)
+    assert best.get_ydata()[0] == pytest.approx(-1.0, abs=1e-6)
+    (mesh,) = [c for c in ax.collections if hasattr(c, "get_array") and c.get_array() is not None]
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(17, 15), result.twice_delta_nll.T)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")

@@ -18,7 +18,8 @@ from .counting import BatchCountingBackend, CountingBackend
 def test_public_api_is_frozen():
     assert sorted(lh.__all__) == sorted([
         "__version__", "errors", "DataLayout", "ModelConfig", "StatisticalModel", "FitResult",
-        "CLsResult", "CLsScanResult", "SignificanceResult", "UpperLimitResult", "IntervalResult", "hookimpl",
+        "CLsResult", "CLsScanResult", "SignificanceResult", "UpperLimitResult", "IntervalResult",
+        "ProfileScanResult", "hookimpl",
         "get_backend", "available_backends", "backend_metadata", "refresh_backends", "combine",
         "scan",
     ])

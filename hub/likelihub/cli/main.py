@@ -1,5 +1,6 @@
 """``likelihub``: the command group, the ``backends`` and ``plugins`` commands, the commands on a
-file of any installed format (``cls``, ``limit``, ``fit``, ``inspect``), plugin commands.
+file of any installed format (``cls``, ``limit``, ``fit``, ``inspect``, ``scan-profile``), plugin
+commands.
 
 No traceback reaches a user: likelihub's errors are one line naming what is wrong and where (exit
 status 1), bad options are usage errors (exit status 2), and any other exception, a bug or an
@@ -20,6 +21,7 @@ from likelihub.cli.demo import demo_command
 from likelihub.cli.inspect import inspect_command
 from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.options import one_line
+from likelihub.cli.profile import scan_profile_command
 from likelihub.cli.scan import scan_command
 from likelihub.errors import LikelihubError
 from likelihub.registry.plugins import available_backends, default_registry
@@ -127,7 +129,8 @@ def plugins_command():
         click.echo(line)
 
 
-for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command):
+for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command,
+                 scan_profile_command):
     cli.add_command(_command)
 
 
