@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peers import PYHF_PALLET_MODEL  # benchmarks/peers.py: this script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -47,16 +48,8 @@ ARCHIVE = SHARED / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz"
 POINT = "C1N2_Wh_hbb_300_150"
 RANGES = {"mu_SIG": (0.0, 2.0), "mu_W": (0.6, 1.9)}
 
-PYHF_SCRIPT = r"""
-import json, sys, tarfile, time
-import numpy as np
-import pyhf
-archive, name, points = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-with tarfile.open(archive) as tar:
-    spec = json.load(tar.extractfile("BkgOnly.json"))
-    patchset = json.load(tar.extractfile("patchset.json"))
-patch = next(p["patch"] for p in patchset["patches"] if p["metadata"]["name"] == name)
-ws = pyhf.Workspace(spec); model = ws.model(patches=[patch]); data = ws.data(model)
+PYHF_SCRIPT = PYHF_PALLET_MODEL + r"""
+points = json.loads(sys.argv[3])
 start = time.perf_counter()
 _, free = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
 free_seconds = time.perf_counter() - start

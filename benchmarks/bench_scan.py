@@ -23,21 +23,15 @@ import sys
 import time
 from pathlib import Path
 
+from peers import PYHF_PALLET_MODEL  # benchmarks/peers.py: this script's folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PEERS = Path("/root/.cache/likelihub-peers/bin/python")
 ARCHIVE = SHARED / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz"
 POINT = "C1N2_Wh_hbb_900_250"
 
-PYHF_SCRIPT = r"""
-import json, sys, tarfile, time
-import pyhf
-archive, name = sys.argv[1:3]
-with tarfile.open(archive) as tar:
-    spec = json.load(tar.extractfile("BkgOnly.json"))
-    patchset = json.load(tar.extractfile("patchset.json"))
-patch = next(p["patch"] for p in patchset["patches"] if p["metadata"]["name"] == name)
-ws = pyhf.Workspace(spec); model = ws.model(patches=[patch]); data = ws.data(model)
+PYHF_SCRIPT = PYHF_PALLET_MODEL + r"""
 t = time.perf_counter()
 obs, exp = pyhf.infer.hypotest(1.0, data, model, test_stat="qtilde", return_expected_set=True)
 print(json.dumps({"hypotest": time.perf_counter() - t, "cls_obs": float(obs)}))

@@ -6,30 +6,25 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends"]
+__all__ = ["likelihub_register_backends", "BACKENDS"]
+
+
+#: (name, factory, description) of each backend of the distribution.
+BACKENDS = (
+    ("combiner.uncorrelated", "likelihub_combiner.backend:combine_uncorrelated",
+     "Product of likelihoods from different experiments that share one signal strength and no "
+     "nuisance parameters; any backends as components."),
+    ("combiner.correlated", "likelihub_combiner.correlated:combine_correlated",
+     "Product of likelihoods that share parameters (by name or by an explicit map), each shared "
+     "constraint counted once; partially correlated Gaussian constraints."),
+)
 
 
 @likelihub.hookimpl
 def likelihub_register_backends(register):
     """Register the ``combiner.uncorrelated`` and ``combiner.correlated`` backends (factories imported
     on first use)."""
-    register(
-        "combiner.uncorrelated",
-        "likelihub_combiner.backend:combine_uncorrelated",
-        version=__version__,
-        author="likelihub developers",
-        description=("Product of likelihoods from different experiments that share one signal "
-                     "strength and no nuisance parameters; any backends as components."),
-        references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
-        core_versions=">=0.1,<0.2",
-    )
-    register(
-        "combiner.correlated",
-        "likelihub_combiner.correlated:combine_correlated",
-        version=__version__,
-        author="likelihub developers",
-        description=("Product of likelihoods that share parameters (by name or by an explicit map), "
-                     "each shared constraint counted once; partially correlated Gaussian constraints."),
-        references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
-        core_versions=">=0.1,<0.2",
-    )
+    for name, factory, description in BACKENDS:
+        register(name, factory, version=__version__, author="likelihub developers", description=description,
+                 references=["ATL-PHYS-PUB-2011-011", "CMS-NOTE-2011-005", "arXiv:1007.1727"],
+                 core_versions=">=0.1,<0.2")
