@@ -115,8 +115,29 @@ def test_freeze_holds_parameters_at_their_initial_values(realistic):
     assert output["twice_nll"] == pytest.approx(api.twice_nll, **SAME)
     result = run(fit_command, realistic, "--freeze", "lumi,nope")
     assert result.exit_code == 2 and "--freeze" in result.output and "no parameter 'nope'" in result.output
-    result = run(fit_command, realistic, "--freeze", "rgx{lumi.*}")
-    assert result.exit_code == 2 and "patterns are not supported" in result.output
+    # Combine's patterns, as the API's freeze: rgx{...} matches lumi alone here
+    output = json.loads(run_ok(fit_command, realistic, "--freeze", "rgx{lum.*}"))
+    frozen = lh.get_backend("combine.datacard")(realistic, freeze=["lumi"]).fit()
+    assert output["twice_nll"] == pytest.approx(frozen.twice_nll, **SAME)
+
+
+def test_physics_model_options_reach_the_card(shared_data):
+    # --PO, --setParameters and --redefineSignalPOIs are the API's physics_options, set_parameters
+    # and pois (the same computation: SAME)
+    card = shared_data / "datacards" / "combine_benchmarks" / "twoSignals-3bin-bigBSyst.txt"
+    options = ["map=.*/S:r1[1,0,20]", "map=.*/S_ALT:r2[1,0,20]"]
+    api = lh.get_backend("combine.datacard")(card, physics_options=options, pois=["r2", "r1"],
+                                             set_parameters={"r1": 0.0}, freeze=["r1"])
+    limit = json.loads(run_ok(limit_command, card, "--PO", options[0], "--PO", options[1],
+                              "--redefineSignalPOIs", "r2,r1", "--setParameters", "r1=0", "--freeze", "r1"))
+    assert limit["poi"] == "r2"
+    assert limit["observed"] == pytest.approx(api.upper_limit().observed, **SAME)
+    result = run(limit_command, card, "--PO", "map=.*/nope:r3[1,0,2]")
+    assert result.exit_code == 2 and "--PO" in result.output and "matches no bin/process" in result.output
+    result = run(limit_command, card, "--setParameters", "r=one")
+    assert result.exit_code == 2 and "'r=one' is not name=value" in result.output
+    result = run(limit_command, card, "--redefineSignalPOIs", "nope")
+    assert result.exit_code == 2 and "--redefineSignalPOIs" in result.output and "nope" in result.output
 
 
 def test_r_range_is_checked(realistic):
