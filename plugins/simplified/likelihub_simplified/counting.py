@@ -39,6 +39,7 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 
 from likelihub import ModelConfig
+from likelihub.errors import InvalidModelError
 
 from .shifts import VariableGaussianShift
 
@@ -136,9 +137,11 @@ class CountingBackend:
         self.poi_names = tuple(poi_names)
         self.n_pois = k = len(self.poi_names)
         if self.signals.shape[0] != k:
-            raise ValueError(f"{self.signals.shape[0]} signal components for {k} POI names")
+            raise InvalidModelError(f"{self.signals.shape[0]} signal components for {k} POI names",
+                                    argument="poi_names")
         if k > 1 and signal_nuisances is not None:
-            raise ValueError("signal uncertainties need a single signal component")
+            raise InvalidModelError("signal uncertainties need a single signal component",
+                                    argument="signal_nuisances")
         self.signal = self.signals[0] if k == 1 else self.signals
         self.background = np.asarray(background_yields, dtype=float)
         self.n_bins = n = self.signals.shape[1]
