@@ -4,13 +4,16 @@ One backend class serves every Poisson model of the plugin. The expected count i
 
     lambda_i = mu * S_i(eta) + b_i + Delta_i(theta_i)
 
+or, with several signal components k, each with its own POI mu_k (no signal uncertainties then),
+lambda_i = sum_k mu_k s_ki + b_i + Delta_i(theta_i).
+
 - Delta_i: the background shift of a standardised nuisance theta_i (a :mod:`~likelihub_simplified.shifts`
   function), with theta ~ MVN(g_theta, rho) (rho a correlation matrix; the identity for
   uncorrelated bins); absent for ``simplified.poisson``.
 - S_i(eta) = s_i + sum_k delta_ki(eta_k): the signal with optional uncertainties, each eta_k ~ N(g_eta_k, 1)
   (a normalisation uncertainty is one eta for all bins, a shape uncertainty one eta per bin).
 
-Parameters are [mu, theta_1..theta_N, eta_1..eta_K], all nuisances starting at 0. Data are
+Parameters are [mu (or mu_1..mu_K), theta_1..theta_N, eta_1..eta_K], all nuisances starting at 0. Data are
 [n_1..n_N, g_theta, g_eta]: the counts, then the global observables (0 at nominal), so that
 toys fluctuate both and the Asimov global observables can be fitted or nominal.
 
@@ -36,6 +39,7 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 
 from likelihub import ModelConfig
+from likelihub.errors import InvalidModelError
 
 from .shifts import VariableGaussianShift
 
@@ -107,7 +111,8 @@ class CountingBackend:
     Parameters
     ----------
     signal_yields, background_yields, observed
-        Per-bin signal, background and observed counts (validated by the factories).
+        Per-bin signal, background and observed counts (validated by the factories); the signal
+        may be a (K, N) array, one row per signal component, each with its own POI.
     background_shift
         Delta(theta) per bin, or None for no background nuisance parameters.
     correlation
@@ -117,18 +122,29 @@ class CountingBackend:
     bin_names
         Names of the bins (used in the parameter names).
     poi_bounds
-        (low, high) of the signal strength mu.
+        (low, high) of the signal strength mu; with K components, one pair per component.
     label
         What the model is, for :meth:`describe`.
+    poi_names
+        Names of the K POIs (default ``("mu",)``, for a single signal).
     """
 
     def __init__(self, signal_yields, background_yields, observed, *, background_shift=None,
                  correlation=None, signal_nuisances: SignalNuisances | None = None,
                  bin_names: Sequence[str] | None = None, poi_bounds=(-np.inf, np.inf),
-                 label: str = "Poisson counting"):
-        self.signal = np.asarray(signal_yields, dtype=float)
+                 label: str = "Poisson counting", poi_names: Sequence[str] = ("mu",)):
+        self.signals = np.atleast_2d(np.asarray(signal_yields, dtype=float))
+        self.poi_names = tuple(poi_names)
+        self.n_pois = k = len(self.poi_names)
+        if self.signals.shape[0] != k:
+            raise InvalidModelError(f"{self.signals.shape[0]} signal components for {k} POI names",
+                                    argument="poi_names")
+        if k > 1 and signal_nuisances is not None:
+            raise InvalidModelError("signal uncertainties need a single signal component",
+                                    argument="signal_nuisances")
+        self.signal = self.signals[0] if k == 1 else self.signals
         self.background = np.asarray(background_yields, dtype=float)
-        self.n_bins = n = self.signal.size
+        self.n_bins = n = self.signals.shape[1]
         self.shift = background_shift
         self.n_theta = n if background_shift is not None else 0
         self.signal_nuisances = signal_nuisances
@@ -147,34 +163,36 @@ class CountingBackend:
             self.correlation = None
         self._eta_norm = -0.5 * self.n_eta * LOG_2PI
         names = list(bin_names) if bin_names is not None else [str(i) for i in range(n)]
-        parameter_names = ["mu"]
+        parameter_names = list(self.poi_names)
         parameter_names += [f"theta_{name}" for name in names] if self.n_theta else []
         parameter_names += list(signal_nuisances.names) if self.n_eta else []
         self.n_parameters = len(parameter_names)
-        low, high = (float(v) for v in poi_bounds)
+        poi_bounds = np.reshape(np.asarray(poi_bounds, dtype=float), (k, 2))
         init = np.zeros(self.n_parameters)
-        init[0] = 1.0 if low <= 1.0 <= high else 0.5 * (max(low, 0.0) + high)
-        bounds = [(low, high)] + [(-np.inf, np.inf)] * (self.n_parameters - 1)
+        bounds = [(-np.inf, np.inf)] * self.n_parameters
+        for j, (low, high) in enumerate(poi_bounds):
+            init[j] = 1.0 if low <= 1.0 <= high else 0.5 * (max(low, 0.0) + high)
+            bounds[j] = (float(low), float(high))
         self.config = ModelConfig(parameter_names=parameter_names, poi_index=0, init=init, bounds=bounds,
-                                  n_main=n)
+                                  n_main=n, pois=None if k == 1 else list(range(k)))
         self.data = np.concatenate([np.asarray(observed, dtype=float), np.zeros(self.n_theta + self.n_eta)])
 
     # -- pieces -------------------------------------------------------------------------------
     def _split(self, pars: np.ndarray, data: np.ndarray):
         pars = np.atleast_2d(np.asarray(pars, dtype=float))
         data = np.atleast_2d(np.asarray(data, dtype=float))
-        n, t = self.n_bins, self.n_theta
-        mu = pars[:, 0]
-        theta = pars[:, 1:1 + t]
-        eta = pars[:, 1 + t:]
+        n, t, k = self.n_bins, self.n_theta, self.n_pois
+        mu = pars[:, :k]
+        theta = pars[:, k:k + t]
+        eta = pars[:, k + t:]
         return mu, theta, eta, data[:, :n], data[:, n:n + t], data[:, n + t:]
 
     def _signal(self, eta: np.ndarray):
-        """S (M, N) and its derivatives d S_i / d eta_k (M, K, N), d2 (M, K, N)."""
+        """S (M, C, N) per component c and d S_i / d eta_k (M, K, N), d2 (M, K, N) (one component)."""
         if not self.n_eta:
-            return np.broadcast_to(self.signal, (eta.shape[0], self.n_bins)), None, None
+            return np.broadcast_to(self.signals, (eta.shape[0], *self.signals.shape)), None, None
         value, first, second = self.signal_nuisances.shift(eta[:, :, None])
-        return self.signal + value.sum(axis=1), first, second
+        return (self.signal + value.sum(axis=1))[:, None, :], first, second
 
     def _background(self, theta: np.ndarray):
         if not self.n_theta:
@@ -185,17 +203,17 @@ class CountingBackend:
     def expected_counts(self, pars: np.ndarray) -> np.ndarray:
         """lambda_i(mu, theta, eta) for one (P,) or many (M, P) parameter sets (not clipped)."""
         pars2 = np.atleast_2d(np.asarray(pars, dtype=float))
-        t = self.n_theta
-        signal, _, _ = self._signal(pars2[:, 1 + t:])
-        shift, _, _ = self._background(pars2[:, 1:1 + t])
-        lam = pars2[:, :1] * signal + self.background + shift
+        t, k = self.n_theta, self.n_pois
+        signal, _, _ = self._signal(pars2[:, k + t:])
+        shift, _, _ = self._background(pars2[:, k:k + t])
+        lam = _signal_sum(pars2[:, :k], signal) + self.background + shift
         return lam[0] if np.ndim(pars) == 1 else lam
 
     def _evaluate(self, pars: np.ndarray, data: np.ndarray, order: int):
         mu, theta, eta, counts, g_theta, g_eta = self._split(pars, data)
         signal, signal_d1, signal_d2 = self._signal(eta)
         shift, shift_d1, shift_d2 = self._background(theta)
-        lam = mu[:, None] * signal + self.background + shift
+        lam = _signal_sum(mu, signal) + self.background + shift
         terms, weight, curvature = poisson_terms(counts, lam, order)
         value = terms.sum(axis=1)
         if self.n_theta:
@@ -207,38 +225,39 @@ class CountingBackend:
             value = value - 0.5 * np.sum(eta_residual**2, axis=1) + self._eta_norm
         if order == 0:
             return value
-        m = mu.shape[0]
+        m, k, t = mu.shape[0], self.n_pois, self.n_theta
         grad = np.empty((m, self.n_parameters))
-        grad[:, 0] = np.sum(weight * signal, axis=1)
-        t = self.n_theta
+        grad[:, :k] = np.sum(weight[:, None, :] * signal, axis=2)
         if t:
-            grad[:, 1:1 + t] = weight * shift_d1 - pull
-        if self.n_eta:
-            grad[:, 1 + t:] = mu[:, None] * np.einsum("mn,mkn->mk", weight, signal_d1) - eta_residual
+            grad[:, k:k + t] = weight * shift_d1 - pull
+        if self.n_eta:  # a single component (k = 1): mu = mu[:, 0], S = signal[:, 0]
+            grad[:, 1 + t:] = mu * np.einsum("mn,mkn->mk", weight, signal_d1) - eta_residual
         if order == 1:
             return value, grad
         hess = np.zeros((m, self.n_parameters, self.n_parameters))
-        hess[:, 0, 0] = np.sum(curvature * signal**2, axis=1)
+        # the mu block curvature * s_k s_l; cross terms curvature * s_k dDelta/dtheta (per component)
+        hess[:, :k, :k] = np.sum(signal[:, :, None, :] * signal[:, None, :, :] * curvature[:, None, None, :],
+                                 axis=3)
         if t:
-            cross = curvature * signal * shift_d1
-            hess[:, 0, 1:1 + t] = cross
-            hess[:, 1:1 + t, 0] = cross
-            block = hess[:, 1:1 + t, 1:1 + t]
+            cross = curvature[:, None, :] * signal * shift_d1[:, None, :]
+            hess[:, :k, k:k + t] = cross
+            hess[:, k:k + t, :k] = cross.transpose(0, 2, 1)
+            block = hess[:, k:k + t, k:k + t]
             block -= self._rho_inverse
             diagonal = np.arange(t)
             block[:, diagonal, diagonal] += curvature * shift_d1**2 + weight * shift_d2
         if self.n_eta:
             e = slice(1 + t, None)
-            mu_eta = np.einsum("mn,mkn->mk", curvature * mu[:, None] * signal + weight, signal_d1)
+            mu_eta = np.einsum("mn,mkn->mk", curvature * mu * signal[:, 0] + weight, signal_d1)
             hess[:, 0, e] = mu_eta
             hess[:, e, 0] = mu_eta
             if t:
-                theta_eta = (curvature * shift_d1 * mu[:, None])[:, :, None] * signal_d1.transpose(0, 2, 1)
+                theta_eta = (curvature * shift_d1 * mu)[:, :, None] * signal_d1.transpose(0, 2, 1)
                 hess[:, 1:1 + t, e] = theta_eta
                 hess[:, e, 1:1 + t] = theta_eta.transpose(0, 2, 1)
-            eta_block = np.einsum("mkn,mn,mln->mkl", signal_d1, curvature * mu[:, None] ** 2, signal_d1)
-            k = np.arange(self.n_eta)
-            eta_block[:, k, k] += mu[:, None] * np.einsum("mn,mkn->mk", weight, signal_d2) - 1.0
+            eta_block = np.einsum("mkn,mn,mln->mkl", signal_d1, curvature * mu**2, signal_d1)
+            diagonal = np.arange(self.n_eta)
+            eta_block[:, diagonal, diagonal] += mu * np.einsum("mn,mkn->mk", weight, signal_d2) - 1.0
             hess[:, e, e] = eta_block
         return value, grad, hess
 
@@ -275,30 +294,38 @@ class CountingBackend:
         """Asimov data: the expected counts (at least 0) and the global observables at theta, eta."""
         pars = np.asarray(pars, dtype=float)
         lam = np.clip(self.expected_counts(pars), 0.0, None)
-        return np.concatenate([lam, pars[1:]])
+        return np.concatenate([lam, pars[self.n_pois:]])
 
     def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` toys: Poisson counts and global observables drawn around theta and eta."""
         pars = np.asarray(pars, dtype=float)
         lam = np.clip(self.expected_counts(pars), 0.0, None)
         toys = np.empty((size, self.data.size))
-        n, t = self.n_bins, self.n_theta
+        n, t, k = self.n_bins, self.n_theta, self.n_pois
         toys[:, :n] = rng.poisson(lam, (size, n))
         if t:
-            toys[:, n:n + t] = pars[1:1 + t] + rng.standard_normal((size, t)) @ self._cholesky.T
+            toys[:, n:n + t] = pars[k:k + t] + rng.standard_normal((size, t)) @ self._cholesky.T
         if self.n_eta:
-            toys[:, n + t:] = pars[1 + t:] + rng.standard_normal((size, self.n_eta))
+            toys[:, n + t:] = pars[k + t:] + rng.standard_normal((size, self.n_eta))
         return toys
 
     def describe(self) -> str:
         """One line: model, bins, parameters."""
-        parts = [f"{self.label}: {self.n_bins} bins", f"{self.n_parameters} parameters (POI mu"]
+        pois = f"POIs {', '.join(self.poi_names)}" if self.n_pois > 1 else f"POI {self.poi_names[0]}"
+        parts = [f"{self.label}: {self.n_bins} bins", f"{self.n_parameters} parameters ({pois}"]
         if self.n_theta:
             parts[-1] += f", {self.n_theta} background nuisances"
         if self.n_eta:
             parts[-1] += f", {self.n_eta} signal nuisances"
         parts[-1] += ")"
         return ", ".join(parts)
+
+
+def _signal_sum(mu: np.ndarray, signal: np.ndarray) -> np.ndarray:
+    """sum_k mu_k S_ki for (M, K) mu and (M, K, N) S (with one component exactly mu * S)."""
+    if signal.shape[1] == 1:
+        return mu[:, :1] * signal[:, 0]
+    return np.sum(mu[:, :, None] * signal, axis=1)
 
 
 def _broadcast(pars, data) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,12 @@ Every factory takes ``signal_yields, background_yields, data`` and its own argum
 returns a :class:`likelihub.StatisticalModel`. The signal strength mu is bounded below by
 -min(b_i / s_i) over bins with s_i > 0, so that every nominal expected yield stays
 non-negative, and above by 10 * max(sum n, sum b, 1) / sum s (far beyond any fit's reach).
+
+``signal_yields`` may also be a mapping ``{poi_name: yields}`` of two or more signal components,
+each with its own POI: the expected yields are sum_k mu_k s_k + b (+ the background shifts), the
+model's POIs are the names in order (the first is tested; ``model.with_poi`` tests another), each
+starts at 1 and has the bounds above computed for its component alone. Signal uncertainties are
+not supported together with several components.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from likelihub import StatisticalModel
-from likelihub.errors import InvalidModelError
+from likelihub.errors import InvalidArgumentError, InvalidModelError
 
 from .counting import CountingBackend, SignalNuisances
 from .gaussian import GaussianBackend
@@ -46,12 +52,56 @@ def poi_bounds(signal: np.ndarray, background: np.ndarray, observed: np.ndarray)
     return low, high
 
 
+class Signal:
+    """The validated signal: one component ``mu`` (``yields`` shape (N,)) or several (K, N)."""
+
+    def __init__(self, names: tuple[str, ...], yields: np.ndarray):
+        self.names = names
+        self.yields = yields
+
+    @property
+    def components(self) -> np.ndarray:
+        """(K, N): one row per component."""
+        return np.atleast_2d(self.yields)
+
+    def bounds(self, background: np.ndarray, observed: np.ndarray) -> list[tuple[float, float]]:
+        """:func:`poi_bounds` of each component alone."""
+        return [poi_bounds(s, background, observed) for s in self.components]
+
+
+def _signal(signal_yields, n: int) -> Signal:
+    """``signal_yields``: one array (POI "mu") or a mapping {poi_name: yields} of two or more components."""
+    if not isinstance(signal_yields, Mapping):
+        return Signal(("mu",), as_yields(signal_yields, "signal_yields", n))
+    if len(signal_yields) < 2:
+        raise InvalidArgumentError(
+            f"a mapping of signal components needs two or more {{poi_name: yields}} entries, got "
+            f"{len(signal_yields)}; pass one component as an array (its POI is 'mu')",
+            argument="signal_yields")
+    names = []
+    for name in signal_yields:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InvalidArgumentError(f"POI names must be identifiers (strings), got {name!r}",
+                                       argument="signal_yields")
+        names.append(name)
+    rows = [as_yields(values, f"signal_yields[{name!r}]", n) for name, values in signal_yields.items()]
+    return Signal(tuple(names), np.array(rows))
+
+
+def _check_names(signal: Signal, others) -> None:
+    """POI names must not be those of other parameters."""
+    clash = sorted(set(signal.names) & set(others))
+    if clash:
+        raise InvalidArgumentError(f"POI names {clash} are also names of other parameters of the model",
+                                   argument="signal_yields")
+
+
 def _inputs(signal_yields, background_yields, data, counts: bool = True):
     background = as_yields(background_yields, "background_yields")
     n = background.size
     if n == 0:
         raise InvalidModelError("no bins", argument="background_yields")
-    signal = as_yields(signal_yields, "signal_yields", n)
+    signal = _signal(signal_yields, n)
     observed = as_counts(data, "data", n) if counts else as_yields(data, "data", n)
     return signal, background, observed
 
@@ -109,13 +159,27 @@ def _signal_nuisances(spec: SignalUncertainties, signal: np.ndarray) -> SignalNu
     return SignalNuisances(names, np.array(ups), np.array(downs))
 
 
-def _counting(signal, background, observed, *, shift, correlation, signal_uncertainties, bin_names, label):
+def _counting(signal: Signal, background, observed, *, shift, correlation, signal_uncertainties, bin_names,
+              label):
+    if len(signal.names) > 1 and signal_uncertainties is not None:
+        raise InvalidArgumentError(
+            f"signal uncertainties are not supported with several signal components {list(signal.names)}: "
+            "pass one signal array, or no signal_uncertainties", argument="signal_uncertainties")
+    names = _bin_names(bin_names, background.size)
+    nuisances = _signal_nuisances(signal_uncertainties, signal.yields)
+    if shift is not None:
+        _check_names(signal, [f"theta_{b}" for b in (names or range(background.size))])
     backend = CountingBackend(
-        signal, background, observed, background_shift=shift, correlation=correlation,
-        signal_nuisances=_signal_nuisances(signal_uncertainties, signal),
-        bin_names=_bin_names(bin_names, background.size),
-        poi_bounds=poi_bounds(signal, background, observed), label=label,
+        signal.yields, background, observed, background_shift=shift, correlation=correlation,
+        signal_nuisances=nuisances, bin_names=names, poi_bounds=signal.bounds(background, observed),
+        label=label, poi_names=signal.names,
     )
+    return StatisticalModel(backend)
+
+
+def _gaussian(signal: Signal, background, observed, covariance, label):
+    backend = GaussianBackend(signal.yields, background, observed, covariance,
+                              signal.bounds(background, observed), label=label, poi_names=signal.names)
     return StatisticalModel(backend)
 
 
@@ -125,7 +189,8 @@ def poisson(signal_yields, background_yields, data, *, bin_names=None) -> Statis
     Parameters
     ----------
     signal_yields, background_yields
-        Expected signal (at mu = 1) and background per bin.
+        Expected signal (at mu = 1) and background per bin; the signal may be a mapping
+        {poi_name: yields} of several components (see the module docstring).
     data
         Observed counts per bin.
     bin_names
@@ -142,15 +207,14 @@ def normal(signal_yields, background_yields, data, absolute_uncertainties) -> St
     Parameters
     ----------
     signal_yields, background_yields, data
-        Per-bin signal, background and observed yields (data need not be counts).
+        Per-bin signal (an array, or a {poi_name: yields} mapping), background and observed
+        yields (data need not be counts).
     absolute_uncertainties
         sigma_i per bin (positive).
     """
     signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
     sigma = as_positive(absolute_uncertainties, "absolute_uncertainties", background.size)
-    backend = GaussianBackend(signal, background, observed, np.diag(sigma**2),
-                              poi_bounds(signal, background, observed), label="normal")
-    return StatisticalModel(backend)
+    return _gaussian(signal, background, observed, np.diag(sigma**2), "normal")
 
 
 def multivariate_normal(signal_yields, background_yields, data, covariance_matrix, *,
@@ -160,7 +224,8 @@ def multivariate_normal(signal_yields, background_yields, data, covariance_matri
     Parameters
     ----------
     signal_yields, background_yields, data
-        Per-bin signal, background and observed yields (data need not be counts).
+        Per-bin signal (an array, or a {poi_name: yields} mapping), background and observed
+        yields (data need not be counts).
     covariance_matrix
         Sigma, symmetric positive definite.
     regularize_covariance
@@ -168,9 +233,7 @@ def multivariate_normal(signal_yields, background_yields, data, covariance_matri
     """
     signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
     covariance = as_covariance(covariance_matrix, "covariance_matrix", background.size, regularize_covariance)
-    backend = GaussianBackend(signal, background, observed, covariance,
-                              poi_bounds(signal, background, observed), label="multivariate normal")
-    return StatisticalModel(backend)
+    return _gaussian(signal, background, observed, covariance, "multivariate normal")
 
 
 def uncorrelated_background(signal_yields, background_yields, data, absolute_uncertainties, *,
@@ -181,7 +244,7 @@ def uncorrelated_background(signal_yields, background_yields, data, absolute_unc
     Parameters
     ----------
     signal_yields, background_yields, data
-        Per-bin signal, background and observed counts.
+        Per-bin signal (an array, or a {poi_name: yields} mapping), background and observed counts.
     absolute_uncertainties
         sigma_i, the background uncertainty of each bin (positive).
     signal_uncertainties
@@ -209,7 +272,7 @@ def correlated_background(signal_yields, background_yields, data, covariance_mat
     Parameters
     ----------
     signal_yields, background_yields, data
-        Per-bin signal, background and observed counts.
+        Per-bin signal (an array, or a {poi_name: yields} mapping), background and observed counts.
     covariance_matrix
         Sigma, the background covariance (events squared), symmetric positive definite.
     signal_uncertainties
@@ -242,7 +305,7 @@ def third_moment_expansion_model(signal_yields, background_yields, data, covaria
     Parameters
     ----------
     signal_yields, data
-        Per-bin signal and observed counts.
+        Per-bin signal (an array, or a {poi_name: yields} mapping) and observed counts.
     background_yields
         m1, the mean background per bin.
     covariance_matrix
@@ -277,7 +340,7 @@ def effective_sigma(signal_yields, background_yields, data, correlation_matrix,
     Parameters
     ----------
     signal_yields, background_yields, data
-        Per-bin signal, background and observed counts.
+        Per-bin signal (an array, or a {poi_name: yields} mapping), background and observed counts.
     correlation_matrix
         rho, the correlation of the background nuisances.
     absolute_uncertainty_envelopes
