@@ -16,6 +16,7 @@ kept in its own module: the calculator behind the tests, and :meth:`~HypothesisT
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -197,4 +198,5 @@ class HypothesisTests:
                                ntoys, rng, executor, progress, band=band, blind=blind)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
-        return upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
+        limit = upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
+        return dataclasses.replace(limit, poi=self.config.poi_name)

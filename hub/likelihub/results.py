@@ -145,6 +145,8 @@ class UpperLimitResult(_Serialisable):
         Confidence level, e.g. 0.95 (CLs = 1 - cl at the limit).
     band
         ``"sigma"`` (-2..+2 sigma) or ``"percentiles"`` (2.5..97.5%), see :data:`BANDS`.
+    poi
+        The name of the parameter limited ("mu" where unknown).
     """
 
     observed: float | None
@@ -153,11 +155,13 @@ class UpperLimitResult(_Serialisable):
     test_statistic: str
     calculator: str
     band: str = "sigma"
+    poi: str = "mu"
 
     def __str__(self) -> str:
         obs = "n/a" if self.observed is None else f"{self.observed:.6g}"
-        return (f"{100 * self.cl:g}% CL upper limit on mu ({self.calculator}, {self.test_statistic}): "
-                f"observed {obs}, expected ({_band_name(self.band)}) {_band(self.expected)}")
+        return (f"{100 * self.cl:g}% CL upper limit on {self.poi} ({self.calculator}, "
+                f"{self.test_statistic}): observed {obs}, "
+                f"expected ({_band_name(self.band)}) {_band(self.expected)}")
 
 
 @dataclass
