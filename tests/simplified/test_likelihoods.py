@@ -15,28 +15,18 @@ from likelihub_simplified import (
 )
 from likelihub_simplified.shifts import VariableGaussianShift
 
+from .inputs import ARGUMENTS, COVARIANCE, THIRD_MOMENT
+
 SIGNAL = np.array([2.0, 3.0, 1.5])
 BACKGROUND = np.array([5.0, 6.0, 4.0])
 OBSERVED = np.array([6, 8, 3])
-COVARIANCE = np.array([[1.0, 0.3, -0.2], [0.3, 4.0, 0.5], [-0.2, 0.5, 2.0]])
-THIRD_MOMENT = np.array([0.5, 2.0, -1.0])
 SIGNAL_UNCERTAINTIES = [{"type": "normalisation", "uncertainties": [0.2, 0.3, 0.1], "name": "lumi"},
                         {"type": "shape", "uncertainties": [[0.3, 0.2], [0.4, 0.5], [0.1, 0.1]]}]
 
 
 def build(name, **extra):
-    arguments = {
-        "poisson": {},
-        "normal": dict(absolute_uncertainties=np.sqrt(np.diag(COVARIANCE))),
-        "multivariate_normal": dict(covariance_matrix=COVARIANCE),
-        "uncorrelated_background": dict(absolute_uncertainties=np.sqrt(np.diag(COVARIANCE))),
-        "correlated_background": dict(covariance_matrix=COVARIANCE),
-        "third_moment_expansion": dict(covariance_matrix=COVARIANCE, third_moment=THIRD_MOMENT),
-        "effective_sigma": dict(correlation_matrix=covariance_to_correlation(COVARIANCE),
-                                absolute_uncertainty_envelopes=[[1.2, 0.8], [2.5, 1.6], [1.0, 1.4]]),
-    }[name]
     return lh.get_backend(f"simplified.{name}")(signal_yields=SIGNAL, background_yields=BACKGROUND,
-                                                data=OBSERVED, **arguments, **extra)
+                                                data=OBSERVED, **ARGUMENTS[name], **extra)
 
 
 ALL = ["poisson", "normal", "multivariate_normal", "uncorrelated_background", "correlated_background",

@@ -11,23 +11,13 @@ import pytest
 import likelihub as lh
 from likelihub.backend.checks import check_backend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
-from likelihub_simplified import covariance_to_correlation
+
+from .inputs import ARGUMENTS
 
 SIGNAL_A = np.array([2.0, 0.5, 1.5])
 SIGNAL_B = np.array([0.4, 3.0, 1.0])
 BACKGROUND = np.array([5.0, 6.0, 4.0])
 OBSERVED = np.array([6, 8, 3])
-COVARIANCE = np.array([[1.0, 0.3, -0.2], [0.3, 4.0, 0.5], [-0.2, 0.5, 2.0]])
-ARGUMENTS = {
-    "poisson": {},
-    "normal": dict(absolute_uncertainties=np.sqrt(np.diag(COVARIANCE))),
-    "multivariate_normal": dict(covariance_matrix=COVARIANCE),
-    "uncorrelated_background": dict(absolute_uncertainties=np.sqrt(np.diag(COVARIANCE))),
-    "correlated_background": dict(covariance_matrix=COVARIANCE),
-    "third_moment_expansion": dict(covariance_matrix=COVARIANCE, third_moment=[0.5, 2.0, -1.0]),
-    "effective_sigma": dict(correlation_matrix=covariance_to_correlation(COVARIANCE),
-                            absolute_uncertainty_envelopes=[[1.2, 0.8], [2.5, 1.6], [1.0, 1.4]]),
-}
 ALL = list(ARGUMENTS)
 
 
