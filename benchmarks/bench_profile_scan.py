@@ -141,7 +141,8 @@ def main(argv=None) -> int:
           + ", ".join(f"{k} in [{a:g}, {b:g}]" for k, (a, b) in RANGES.items()))
     seconds, scan = time_scan(model, args.points, args.repeat)
     median = statistics.median(seconds)
-    methods = dict(zip(*np.unique(scan.methods.astype(str), return_counts=True), strict=True))
+    names, counts = np.unique(scan.methods.astype(str), return_counts=True)
+    methods = {str(m): int(n) for m, n in zip(names, counts, strict=True)}
     print(f"likelihub profile_scan: median {median:.2f} s of {len(seconds)} runs "
           f"({', '.join(f'{s:.2f}' for s in seconds)}); {scan.shape[0] * scan.shape[1]} points, "
           f"{int((~scan.converged).sum())} not converged; fits by {methods}; best fit "
