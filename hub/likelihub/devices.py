@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from likelihub.errors import CapabilityError, InvalidModelError
 
 __all__ = ["DEVICES", "BYTES_PER_LAUNCH", "THREADS_PER_BLOCK", "cuda_available", "select_device",
-           "launch_rows"]
+           "launch_rows", "rows_in_chunks"]
 
 #: Accepted values of a factory's ``device`` argument.
 DEVICES = ("auto", "cpu", "cuda")
@@ -91,3 +93,45 @@ def launch_rows(kernel, n_rows: int, *arguments, threads_per_block: int = THREAD
         warnings.simplefilter("ignore", NumbaPerformanceWarning)
         warnings.simplefilter("ignore", CudaPerformanceWarning)
         kernel[blocks, threads_per_block](*arguments)
+
+
+def rows_in_chunks(launch, rows, n_rows: int, *, n_parameters: int, row_bytes: int,
+                   rows_per_launch: int | None = None, bytes_per_launch: int = BYTES_PER_LAUNCH
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """-log L and its gradient of ``n_rows`` rows on the GPU, in chunks that bound device memory.
+
+    Parameters
+    ----------
+    launch
+        ``launch(*columns, n) -> (nll, grad)``: runs a kernel on ``n`` rows given row-minor device
+        copies of the chunk's ``rows`` (``array.T``); returns device arrays (n,) and (P, n).
+    rows
+        Host arrays of N rows each, or of one row shared by every row (copied to the device once).
+    n_rows, n_parameters
+        N, and P (the gradient's length).
+    row_bytes
+        Device memory one row takes (inputs, scratch and outputs).
+    rows_per_launch, bytes_per_launch
+        At most this many rows, and this many bytes, per launch.
+
+    Returns
+    -------
+    nll, grads
+        Host arrays (N,) and (N, P).
+    """
+    from numba import cuda
+
+    chunk = max(1, min(n_rows, bytes_per_launch // row_bytes, rows_per_launch or n_rows))
+
+    def columns(array: np.ndarray, start: int, stop: int):
+        return cuda.to_device(np.ascontiguousarray(array[start:stop].T))
+
+    shared = [columns(array, 0, 1) if array.shape[0] == 1 else None for array in rows]
+    nll, grads = np.empty(n_rows), np.empty((n_rows, n_parameters))
+    for start in range(0, n_rows, chunk):
+        stop = min(n_rows, start + chunk)
+        nll_rows, grad_columns = launch(*[columns(array, start, stop) if copy is None else copy
+                                          for copy, array in zip(shared, rows, strict=True)], stop - start)
+        nll[start:stop] = nll_rows.copy_to_host()
+        grads[start:stop] = grad_columns.copy_to_host().T
+    return nll, grads

@@ -25,8 +25,9 @@ What is here, by concern:
 - batches of same-structure models: :class:`BackendStack`, :class:`StackMember`;
 - toys: :func:`draw_toys` (pseudo-data of any backend: its own sampler or the generic one);
 - devices: :data:`DEVICES`, :func:`select_device`, :func:`cuda_available`, :data:`BYTES_PER_LAUNCH`,
-  :func:`launch_rows`, :data:`THREADS_PER_BLOCK` (a factory's ``device="auto"|"cpu"|"cuda"`` for
-  batches on a GPU, and the launch of a one-thread-per-row kernel; numba imported lazily);
+  :func:`launch_rows`, :func:`rows_in_chunks`, :data:`THREADS_PER_BLOCK` (a factory's
+  ``device="auto"|"cpu"|"cuda"`` for batches on a GPU, the launch of a one-thread-per-row kernel,
+  and batches sent in chunks; numba imported lazily);
 - arguments: :mod:`arguments <likelihub.arguments>`, the checkers that turn bad user input into
   :mod:`likelihub.errors` errors naming the argument; :func:`poi_bounds_for`;
 - command line: click option types (:data:`FINITE`, :class:`FiniteFloat`, :data:`CONFIDENCE_LEVEL`,
@@ -82,6 +83,7 @@ from likelihub.devices import (
     THREADS_PER_BLOCK,
     cuda_available,
     launch_rows,
+    rows_in_chunks,
     select_device,
 )
 from likelihub.infer.profile import poi_bounds_for
@@ -129,6 +131,7 @@ __all__ = [
     "cuda_available",
     "select_device",
     "launch_rows",
+    "rows_in_chunks",
     "THREADS_PER_BLOCK",
     # arguments
     "arguments",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from likelihub.errors import InvalidDataError, InvalidModelError
-from likelihub.plugin import BYTES_PER_LAUNCH
+from likelihub.plugin import BYTES_PER_LAUNCH, rows_in_chunks
 
 __all__ = ["CudaRows"]
 
@@ -84,31 +84,9 @@ class CudaRows:
         members
             Each row's model, (N,) or one for all; None: model 0.
         """
-        from numba import cuda
-
         from .kernels.cuda import launch, row_bytes
 
         pars, data, members, n = self._rows(pars, data, members)
-        fitting = BYTES_PER_LAUNCH // row_bytes(self.model, self.n_data)
-        chunk = max(1, min(n, fitting, self.rows_per_launch or n))
-
-        def columns(rows: np.ndarray, start: int, stop: int):
-            """Row-minor device copy of the chunk's rows (a shared row: copied once, before)."""
-            return cuda.to_device(np.ascontiguousarray(rows[start:stop].T))
-
-        shared_pars = columns(pars, 0, 1) if pars.shape[0] == 1 else None
-        shared_data = columns(data, 0, 1) if data.shape[0] == 1 else None
-        shared_members = cuda.to_device(members) if members.shape[0] == 1 else None
-        nll = np.empty(n)
-        grads = np.empty((n, self.n_parameters))
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            nll_rows, grad_columns = launch(
-                self.model,
-                shared_pars if shared_pars is not None else columns(pars, start, stop),
-                shared_data if shared_data is not None else columns(data, start, stop),
-                shared_members if shared_members is not None else cuda.to_device(members[start:stop]),
-                stop - start)
-            nll[start:stop] = nll_rows.copy_to_host()
-            grads[start:stop] = grad_columns.copy_to_host().T
-        return nll, grads
+        return rows_in_chunks(lambda *columns: launch(self.model, *columns), (pars, data, members), n,
+                              n_parameters=self.n_parameters, row_bytes=row_bytes(self.model, self.n_data),
+                              rows_per_launch=self.rows_per_launch, bytes_per_launch=BYTES_PER_LAUNCH)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from likelihub.errors import InvalidDataError, InvalidModelError
-from likelihub.plugin import BYTES_PER_LAUNCH, DEVICES, cuda_available, select_device
+from likelihub.plugin import BYTES_PER_LAUNCH, DEVICES, cuda_available, rows_in_chunks, select_device
 
 from .compile import CompiledModel
 from .kernels import cpu as kernels
@@ -123,25 +123,11 @@ class BatchEvaluator:
 
     def _cuda(self, pars: np.ndarray, data: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """-log L and its gradient on the GPU, in chunks of rows; shared rows are sent once."""
-        from numba import cuda
-
         from .kernels.cuda import launch
 
         model = self._device_model
         # per row: parameters, data, scratch, -log L, gradient (doubles)
         row_bytes = 8 * (2 * self.n_parameters + self.n_data + model.n_main + 1)
-        chunk = max(1, min(n, BYTES_PER_LAUNCH // row_bytes, self.rows_per_launch or n))
-        shared_pars = cuda.to_device(np.ascontiguousarray(pars.T)) if pars.shape[0] == 1 else None
-        shared_data = cuda.to_device(np.ascontiguousarray(data.T)) if data.shape[0] == 1 else None
-        nll = np.empty(n)
-        grads = np.empty((n, self.n_parameters))
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            pars_columns = shared_pars if shared_pars is not None else cuda.to_device(
-                np.ascontiguousarray(pars[start:stop].T))
-            data_columns = shared_data if shared_data is not None else cuda.to_device(
-                np.ascontiguousarray(data[start:stop].T))
-            nll_rows, grad_columns = launch(model, pars_columns, data_columns, stop - start)
-            nll[start:stop] = nll_rows.copy_to_host()
-            grads[start:stop] = grad_columns.copy_to_host().T
-        return nll, grads
+        return rows_in_chunks(lambda *columns: launch(model, *columns), (pars, data), n,
+                              n_parameters=self.n_parameters, row_bytes=row_bytes,
+                              rows_per_launch=self.rows_per_launch, bytes_per_launch=BYTES_PER_LAUNCH)
