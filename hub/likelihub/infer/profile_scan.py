@@ -39,6 +39,7 @@ import numpy as np
 
 from likelihub import arguments as check
 from likelihub.backend.capabilities import capabilities
+from likelihub.backend.views import ReconfiguredBackend
 from likelihub.errors import InvalidArgumentError
 from likelihub.fits.batch import lockstep_newton
 from likelihub.fits.budget import deadline_from
@@ -107,17 +108,13 @@ def scan_axes(grid, *, config, argument: str = "grid") -> list[ScanAxis]:
     return axes
 
 
-class _HeldFixed:
-    """The batch derivatives of ``backend`` with the scanned parameters fixed by its config, so
-    that :func:`~likelihub.fits.batch.lockstep_newton` keeps each row's own values of them (its
+def _held_fixed(backend, indices: Sequence[int]) -> ReconfiguredBackend:
+    """``backend`` with the scanned parameters fixed by its config, so that
+    :func:`~likelihub.fits.batch.lockstep_newton` keeps each row's own values of them (its
     ``fixed_values`` would set one value for all rows)."""
-
-    def __init__(self, backend, indices: Sequence[int]):
-        fixed = np.array(backend.config.fixed, dtype=bool)
-        fixed[list(indices)] = True
-        self.config = backend.config.replace(fixed=fixed)
-        self.value_and_grad_batch = backend.value_and_grad_batch
-        self.hessian_batch = backend.hessian_batch
+    fixed = np.array(backend.config.fixed, dtype=bool)
+    fixed[list(indices)] = True
+    return ReconfiguredBackend(backend, backend.config.replace(fixed=fixed))
 
 
 def _waves(shape: tuple[int, ...], centre: tuple[int, ...]) -> list[list[tuple[tuple, tuple | None]]]:
@@ -167,7 +164,7 @@ def _fit_points(backend, data, axes, best, options, deadline):
     converged, methods = np.zeros(shape, bool), np.full(shape, "", dtype=object)
     indices = [a.index for a in axes]
     batch = capabilities(backend).batch_derivatives
-    held = _HeldFixed(backend, indices) if batch else None
+    held = _held_fixed(backend, indices) if batch else None
     edm_max = float(options.get("edm_max", DEFAULT_EDM_MAX))
     bounds = np.asarray(backend.config.bounds, dtype=float)
     centre = tuple(int(np.argmin(np.abs(a.values - best.values[a.index]))) for a in axes)
