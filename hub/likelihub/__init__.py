@@ -71,6 +71,9 @@ def combine(*models: StatisticalModel, names=None, correlate=None, shared_poi: b
     **options
         Passed on to the combiner backend (e.g. ``signal_scales``).
     """
+    from likelihub.arguments import flag
+
+    shared_poi = flag(shared_poi, argument="shared_poi")
     if correlate is None and correlation is None and shared_poi:
         return get_backend("combiner.uncorrelated")(models=list(models), names=names, **options)
     return get_backend("combiner.correlated")(models=list(models), names=names, correlate=correlate,

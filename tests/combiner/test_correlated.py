@@ -93,6 +93,7 @@ def test_two_channels_split_and_combined_by_name_are_the_workspace(halves, full)
     assert combined.cls(1.0).cls_obs == pytest.approx(full.cls(1.0).cls_obs, rel=1e-8)  # the 1e-8
     batch = np.stack([combined.config.init, combined.config.init + 0.1])
     values, grads = combined.backend.value_and_grad_batch(batch, combined.data)
+    # batch and single evaluations: the same arithmetic row by row (1e-12)
     for row, value, grad in zip(batch, values, grads, strict=True):
         single = combined.backend.value_and_grad(row, combined.data)
         assert value == pytest.approx(single[0], rel=1e-12)

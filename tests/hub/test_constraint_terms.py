@@ -42,8 +42,8 @@ def test_normal_and_poisson_terms_are_the_densities():
                                   ConstraintTerm(0, 1, "poisson", scale=25.0)])
 @pytest.mark.parametrize("theta", [0.6, 1.3])
 def test_derivatives_are_those_of_the_term(term, theta):
-    first, second = term.derivatives(theta, 24.0 if term.kind == "poisson" else 1.0)
     datum = 24.0 if term.kind == "poisson" else 1.0
+    first, second = term.derivatives(theta, datum)
     numeric = numerical_gradient(lambda x: float(term.logpdf(x[0], datum)), np.array([theta]))
     assert first == pytest.approx(numeric[0], rel=1e-8)
     numeric2 = numerical_gradient(lambda x: float(term.derivatives(x[0], datum)[0]), np.array([theta]))

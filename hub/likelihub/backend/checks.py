@@ -114,8 +114,9 @@ def _check_constraint_terms(backend, pars: np.ndarray, data: np.ndarray) -> None
     _assert(len(set(parameters)) == len(parameters) and len(set(data_indices)) == len(data_indices),
             "constraint_terms() lists a parameter or an auxiliary datum twice")
     for term in terms:
-        name = config.parameter_names[term.parameter] if 0 <= term.parameter < config.n_parameters else "?"
-        _assert(0 <= term.parameter < config.n_parameters and n_main <= term.datum < data.size,
+        known = 0 <= term.parameter < config.n_parameters
+        name = config.parameter_names[term.parameter] if known else "?"
+        _assert(known and n_main <= term.datum < data.size,
                 f"constraint term of {name!r}: parameter {term.parameter} or datum {term.datum} out of "
                 f"range (parameters 0..{config.n_parameters - 1}, auxiliary data {n_main}..{data.size - 1})")
         theta = pars[term.parameter]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from likelihub.errors import InvalidModelError
+from likelihub.plugin import arguments
 
 from .sharing import resolve_name
 
@@ -83,7 +84,7 @@ def correlated_pairs(correlation: Mapping, names: Sequence[str], configs: Sequen
         if not (isinstance(key, tuple) and len(key) == 2):
             raise InvalidModelError(f"correlation keys are pairs of parameter names, got {key!r}",
                                     argument="correlation")
-        rho = float(rho)
+        rho = arguments.real(rho, argument=f"correlation[{key}]")
         if not -1.0 < rho < 1.0:
             raise InvalidModelError(f"the correlation of {key} must lie in (-1, 1), got {rho}",
                                     argument="correlation")

@@ -181,11 +181,10 @@ def shared_layout(backends: Sequence, names: Sequence[str], scales: Sequence[flo
             else:
                 data_index[k][j] = start
                 start += 1
-    in_poi = set(poi_group or ())
     components = tuple(SharedComponent(
         name=names[k], backend=backends[k], signal_scale=scales[k],
         parameter_index=np.array([index_of[(k, i)] for i in range(configs[k].n_parameters)], dtype=int),
-        parameter_scale=np.array([poi_scales.get((k, i), 1.0) if (k, i) in in_poi else 1.0
+        parameter_scale=np.array([poi_scales.get((k, i), 1.0)  # a shared POI's members only
                                   for i in range(configs[k].n_parameters)]),
         data_index=data_index[k]) for k in range(len(backends)))
     corrections = [(p, int(data_index[g[0][0]][t.datum]), t, count) for p, g, t, count in corrections]

@@ -92,16 +92,12 @@ class _Union:
         return [sorted(g) for g in out.values() if len(g) > 1]
 
 
-def _poi(config) -> int | None:
-    return config.poi_index
-
-
 def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_poi: bool
                    ) -> list[list[Member]]:
     """The groups of component parameters that are one parameter (each of two or more members,
     the POIs' group first where they are shared), sorted by their first member."""
     union = _Union()
-    pois = [(k, _poi(c)) for k, c in enumerate(configs) if _poi(c) is not None]
+    pois = [(k, c.poi_index) for k, c in enumerate(configs) if c.poi_index is not None]
     if shared_poi:
         for member in pois[1:]:
             union.join(pois[0], member)
@@ -115,7 +111,7 @@ def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_po
         owners: dict[str, list[Member]] = {}
         for k, config in enumerate(configs):
             for i, parameter in enumerate(config.parameter_names):
-                if i != _poi(config) or shared_poi:
+                if i != config.poi_index or shared_poi:
                     owners.setdefault(parameter, []).append((k, i))
         for members in owners.values():
             for member in members[1:]:
@@ -156,7 +152,7 @@ def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_po
     if not shared_poi:
         for group in groups:
             for k, i in group:
-                if i == _poi(configs[k]):
+                if i == configs[k].poi_index:
                     raise InvalidModelError(f"the POI {configs[k].parameter_names[i]!r} of component "
                                             f"{names[k]!r} is kept apart (shared_poi=False) but is "
                                             "correlated with another parameter", argument="correlate")
