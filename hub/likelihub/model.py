@@ -125,7 +125,8 @@ class StatisticalModel(HypothesisTests):
         bounds = np.array(config.bounds, dtype=float)  # a value fixed outside the bounds widens them
         bounds[:, 0], bounds[:, 1] = np.minimum(bounds[:, 0], init), np.maximum(bounds[:, 1], init)
         config = config.replace(bounds=bounds)
-        return StatisticalModel(ReconfiguredBackend(self.backend, config), name=self.name,
+        base = self.backend.backend if isinstance(self.backend, ReconfiguredBackend) else self.backend
+        return StatisticalModel(ReconfiguredBackend(base, config), name=self.name,
                                 fit_options=self.fit_options)
 
     def _check_data(self, data, what: str = "data") -> np.ndarray:

@@ -56,8 +56,14 @@ def test_with_poi_and_fixed_parameters(model):
     theta = view.fit().values[1]
     assert 0.7 * (12.0 / (7.0 + 0.7 * theta) - 1.0) == pytest.approx(theta, rel=1e-6)
     assert view.config.fixed.tolist() == [True, False]
-    # a limit on a parameter: CLs and limits run on the view as on any model
-    assert view.upper_limit().observed > theta
+    # a limit on a parameter: the view's is that of the same backend configured by hand with theta
+    # as its POI and mu fixed at 0 (the same computation: 1e-12)
+    by_hand = CountingBackend(12.0, 3.0, 7.0, delta=0.1)
+    by_hand.config = by_hand.config.replace(poi_index=1, init=[0.0, 0.0], fixed=[True, False])
+    limit, reference = view.upper_limit(), lh.StatisticalModel(by_hand).upper_limit()
+    assert limit.poi == "theta"
+    assert limit.observed == pytest.approx(reference.observed, rel=1e-12)
+    np.testing.assert_allclose(limit.expected, reference.expected, rtol=1e-12)
 
 
 def test_with_poi_arguments(model):

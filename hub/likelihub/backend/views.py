@@ -34,7 +34,6 @@ class ReconfiguredBackend:
             raise InvalidModelError("a reconfigured backend keeps the backend's parameters, in order")
         self.backend = backend
         self.config = config
-        self.data = backend.data
 
     def __getattr__(self, name: str):
         # only reached for what the view itself lacks; never for the view's own state (pickling

@@ -23,11 +23,12 @@ import click
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
 from likelihub.cli.models import _plot
 from likelihub.cli.options import FINITE, OutputFile, emit_json, reporting_errors, write_output
+from likelihub.profile_results import ONE_SIGMA
 
 __all__ = ["scan_profile_command", "rows_csv"]
 
 #: The confidence levels of the crossings (1D) and contours (2D) in the JSON output.
-LEVELS = (0.6826894921370859, 0.95)
+LEVELS = (ONE_SIGMA, 0.95)
 
 
 def rows_csv(rows: list[dict]) -> str:
@@ -108,14 +109,15 @@ def scan_profile_command(ctx: click.Context, file: str, format_name: str | None,
         grid.update(_grid(ctx, model, parameter2, range2, points2 or points, "2"))
     with reporting_errors():
         result = model.profile_scan(grid)
-        output = result.to_dict()
-        if parameter2 is None:
-            output["crossings"] = [{"cl": cl, "ends": list(result.crossings(cl))} for cl in LEVELS]
-        else:
-            output["contours"] = [c.to_dict() for c in result.contours(LEVELS)]
     if output_file and output_file.endswith(".csv"):
         write_output(rows_csv(result.rows()), output_file)
     else:
+        with reporting_errors():
+            output = result.to_dict()
+            if parameter2 is None:
+                output["crossings"] = [{"cl": cl, "ends": list(result.crossings(cl))} for cl in LEVELS]
+            else:
+                output["contours"] = [c.to_dict() for c in result.contours(LEVELS)]
         emit_json(output, output_file)
     if plot_file:
         _draw(result, plot_file, output_file)

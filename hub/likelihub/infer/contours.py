@@ -102,7 +102,7 @@ def contour_lines(x, y, z, level: float) -> list[np.ndarray]:
     for start in range(len(pieces)):
         if used[start]:
             continue
-        first, second = pieces[start]
+        first = pieces[start][0]
         forward = walk(start, first)
         if forward[-1] != first:  # an open line: extend it backwards from where it began
             others = [n for n in at_edge[first] if not used[n]]

@@ -44,13 +44,11 @@ from likelihub.errors import InvalidArgumentError
 from likelihub.fits.batch import lockstep_newton
 from likelihub.fits.budget import deadline_from
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
+from likelihub.infer.intervals import TOLERANCE
 from likelihub.profile_results import ProfileScanResult
 
 __all__ = ["ScanAxis", "scan_axes", "profile_scan", "TOLERANCE"]
 
-#: How far (in 2 Delta NLL) a conditional fit may lie below the free fit before the latter is redone
-#: (as :data:`likelihub.infer.intervals.TOLERANCE`).
-TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -190,6 +188,27 @@ def _fit_points(backend, data, axes, best, options, deadline):
     return values, nll, converged, edm, methods
 
 
+def _refit_from_below(backend, data, best, points, options, deadline):
+    """The free fit redone from the lowest grid point where that lies below ``best`` (by more than
+    :data:`TOLERANCE` in 2 Delta NLL) and the refit is lower: (refit, grid point), else (None, None)."""
+    values, nll = points[0], points[1]
+    if not np.isfinite(nll).any():
+        return None, None
+    lowest = np.unravel_index(np.nanargmin(nll), nll.shape)
+    if not 2.0 * (nll[lowest] - best.nll) < -TOLERANCE:
+        return None, None
+    refit = fit(backend, data, init=values[lowest], uncertainties=True, deadline=deadline,
+                description="free fit of the profile scan, from a grid point below it", **options)
+    return (refit, lowest) if refit.nll < best.nll else (None, None)
+
+
+def _lower(first, second):
+    """Per grid point, the pass (values, nll, converged, edm, methods) with the lower -log L."""
+    take = np.nan_to_num(second[1], nan=np.inf) < np.nan_to_num(first[1], nan=np.inf)
+    return tuple(np.where(take[..., None] if a.ndim > take.ndim else take, b, a)
+                 for a, b in zip(first, second, strict=True))
+
+
 def profile_scan(backend, data: np.ndarray, axes: Sequence[ScanAxis], *,
                  fit_options: Mapping | None = None) -> ProfileScanResult:
     """The profile-likelihood scan of ``backend`` on ``data`` over the grid of ``axes``.
@@ -217,19 +236,15 @@ def profile_scan(backend, data: np.ndarray, axes: Sequence[ScanAxis], *,
     best = fit(backend, data, uncertainties=True, deadline=deadline,
                description="free fit of the profile scan", **options)
     best_from = None
-    for attempt in range(2):
-        values, nll, converged, edm, methods = _fit_points(backend, data, axes, best, options, deadline)
-        lowest = np.unravel_index(np.nanargmin(nll), nll.shape) if np.isfinite(nll).any() else None
-        if lowest is None or not 2.0 * (nll[lowest] - best.nll) < -TOLERANCE:
+    points = _fit_points(backend, data, axes, best, options, deadline)
+    for rescan in (True, False):
+        refit, lowest = _refit_from_below(backend, data, best, points, options, deadline)
+        if refit is None:
             break
-        refit = fit(backend, data, init=values[lowest], uncertainties=True, deadline=deadline,
-                    description="free fit of the profile scan, from a grid point below it", **options)
-        if not refit.nll < best.nll:
-            break
-        best = refit
-        best_from = tuple(float(a.values[k]) for a, k in zip(axes, lowest, strict=True))
-        if attempt == 1:  # a second better minimum: keep the refit free fit as the reference
-            break
+        best, best_from = refit, tuple(float(a.values[k]) for a, k in zip(axes, lowest, strict=True))
+        if rescan:  # warm starts from the better free fit; each point keeps its lower minimum
+            points = _lower(points, _fit_points(backend, data, axes, best, options, deadline))
+    values, nll, converged, edm, methods = points
     return ProfileScanResult(
         parameters=tuple(a.name for a in axes), grid=tuple(np.array(a.values) for a in axes),
         twice_delta_nll=2.0 * (nll - best.nll), nll=nll, converged=converged, edm=edm,
