@@ -93,7 +93,7 @@ def test_every_grid_value_is_a_direct_conditional_fit(backend):
     model = lh.StatisticalModel(backend(18.0, 5.0, 9.0, delta=0.2, mu_bounds=(-1.0, 10.0)))
     scan = model.profile_scan({"mu": (-1.0, 5.0, 13), "theta": (-2.0, 2.0, 9)})
     best = model.fit()
-    assert scan.best_fit.nll == pytest.approx(best.nll, abs=2e-8)  # two fits, each within EDM 1e-8
+    assert scan.best_fit.nll == pytest.approx(best.nll, abs=1e-8)  # the same free fit, within its EDM
     for i, mu in enumerate(scan.grid[0]):
         for j, theta in enumerate(scan.grid[1]):
             direct = model.fit(fixed={"mu": mu, "theta": theta})
@@ -102,8 +102,9 @@ def test_every_grid_value_is_a_direct_conditional_fit(backend):
     for theta, t, values in zip(one.grid[0], one.twice_delta_nll, one.values, strict=True):
         direct = model.fit(fixed={"theta": theta})
         assert t == pytest.approx(2 * (direct.nll - best.nll), abs=FIT_PRECISION)
-        # mu-hat-hat of two fits each within EDM 1e-8: sigma_mu sqrt(2 EDM) ~ 1.4e-4 apiece (sigma_mu ~ 1)
-        assert values[0] == pytest.approx(direct["mu"], abs=3e-4)
+        # mu-hat-hat of two fits within EDM 1e-8 (sigma_mu sqrt(2 EDM) ~ 1.4e-4 each, sigma_mu ~ 1);
+        # both are Newton's converged points of a smooth likelihood, far closer than that bound
+        assert values[0] == pytest.approx(direct["mu"], abs=1e-4)
     assert one.twice_delta_nll.min() >= -FIT_PRECISION  # not below the global best fit
 
 
