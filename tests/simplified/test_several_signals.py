@@ -133,10 +133,3 @@ def test_bad_component_yields_name_the_component():
         build("poisson", {"mu_a": SIGNAL_A, "mu_b": [1.0, 2.0]})
     with pytest.raises(InvalidModelError, match=r"signal_yields\['mu_a'\].*negative"):
         build("poisson", {"mu_a": [1.0, -1.0, 0.0], "mu_b": SIGNAL_B})
-
-
-def test_signal_uncertainties_with_several_components_are_refused():
-    uncertainties = [{"type": "normalisation", "uncertainties": [0.2, 0.3, 0.1], "name": "lumi"}]
-    with pytest.raises(InvalidArgumentError, match="signal_uncertainties.*several signal components"):
-        build("correlated_background", {"mu_a": SIGNAL_A, "mu_b": SIGNAL_B},
-              signal_uncertainties=uncertainties)

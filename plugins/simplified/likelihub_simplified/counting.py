@@ -4,16 +4,17 @@ One backend class serves every Poisson model of the plugin. The expected count i
 
     lambda_i = mu * S_i(eta) + b_i + Delta_i(theta_i)
 
-or, with several signal components k, each with its own POI mu_k (no signal uncertainties then),
-lambda_i = sum_k mu_k s_ki + b_i + Delta_i(theta_i).
+or, with several signal components c, each with its own POI mu_c,
+lambda_i = sum_c mu_c S_ci(eta) + b_i + Delta_i(theta_i).
 
 - Delta_i: the background shift of a standardised nuisance theta_i (a :mod:`~likelihub_simplified.shifts`
   function), with theta ~ MVN(g_theta, rho) (rho a correlation matrix; the identity for
   uncorrelated bins); absent for ``simplified.poisson``.
-- S_i(eta) = s_i + sum_k delta_ki(eta_k): the signal with optional uncertainties, each eta_k ~ N(g_eta_k, 1)
-  (a normalisation uncertainty is one eta for all bins, a shape uncertainty one eta per bin).
+- S_ci(eta) = s_ci + sum_k delta_kci(eta_k): the signal with optional uncertainties, each
+  eta_k ~ N(g_eta_k, 1) (a normalisation uncertainty is one eta for all bins, a shape uncertainty one
+  eta per bin); one eta may shift several components (a correlated uncertainty) or one alone.
 
-Parameters are [mu (or mu_1..mu_K), theta_1..theta_N, eta_1..eta_K], all nuisances starting at 0. Data are
+Parameters are [mu (or mu_1..mu_C), theta_1..theta_N, eta_1..eta_K], all nuisances starting at 0. Data are
 [n_1..n_N, g_theta, g_eta]: the counts, then the global observables (0 at nominal), so that
 toys fluctuate both and the Asimov global observables can be fitted or nominal.
 
@@ -88,21 +89,33 @@ class SignalNuisances:
     names
         One name per nuisance parameter.
     up, down
-        (K, N) absolute shifts of each bin's signal at eta_k = +1 and -1 (zero where eta_k does
-        not act); equal values give a linear (symmetric) shift, different ones Barlow's
-        variable Gaussian (:class:`~likelihub_simplified.shifts.VariableGaussianShift`).
+        (K, N) or (K, C, N) absolute shifts of each bin's signal (of each of C components) at
+        eta_k = +1 and -1 (zero where eta_k does not act); equal values give a linear (symmetric)
+        shift, different ones Barlow's variable Gaussian
+        (:class:`~likelihub_simplified.shifts.VariableGaussianShift`).
     """
 
     def __init__(self, names: Sequence[str], up: np.ndarray, down: np.ndarray):
         self.names = tuple(names)
-        self.up = np.asarray(up, dtype=float)
-        self.down = np.asarray(down, dtype=float)
-        self.shift = VariableGaussianShift(self.up, self.down)
+        up, down = np.asarray(up, dtype=float), np.asarray(down, dtype=float)
+        if up.ndim == 2:
+            up, down = up[:, None, :], down[:, None, :]
+        self.up, self.down = up, down
+        k, c, n = up.shape
+        self.components, self.n_bins = c, n
+        self._shift = VariableGaussianShift(up.reshape(k, c * n), down.reshape(k, c * n))
 
     @property
     def size(self) -> int:
         """Number of nuisance parameters."""
         return len(self.names)
+
+    def __call__(self, eta: np.ndarray):
+        """Shifts (M, K, C, N) at eta (M, K), with their first and second derivatives in eta_k."""
+        m, k = eta.shape
+        shape = (m, k, self.components, self.n_bins)
+        value, first, second = self._shift(eta[:, :, None])
+        return value.reshape(shape), first.reshape(shape), second.reshape(shape)
 
 
 class CountingBackend:
@@ -112,13 +125,13 @@ class CountingBackend:
     ----------
     signal_yields, background_yields, observed
         Per-bin signal, background and observed counts (validated by the factories); the signal
-        may be a (K, N) array, one row per signal component, each with its own POI.
+        may be a (C, N) array, one row per signal component, each with its own POI.
     background_shift
         Delta(theta) per bin, or None for no background nuisance parameters.
     correlation
         Correlation matrix rho of theta (None: the identity).
     signal_nuisances
-        Optional :class:`SignalNuisances`.
+        Optional :class:`SignalNuisances` (with C components: shifts of shape (K, C, N)).
     bin_names
         Names of the bins (used in the parameter names).
     poi_bounds
@@ -139,9 +152,9 @@ class CountingBackend:
         if self.signals.shape[0] != k:
             raise InvalidModelError(f"{self.signals.shape[0]} signal components for {k} POI names",
                                     argument="poi_names")
-        if k > 1 and signal_nuisances is not None:
-            raise InvalidModelError("signal uncertainties need a single signal component",
-                                    argument="signal_nuisances")
+        if signal_nuisances is not None and signal_nuisances.up.shape[1:] != self.signals.shape:
+            raise InvalidModelError(f"signal uncertainties of shape {signal_nuisances.up.shape[1:]} for "
+                                    f"signals of shape {self.signals.shape}", argument="signal_nuisances")
         self.signal = self.signals[0] if k == 1 else self.signals
         self.background = np.asarray(background_yields, dtype=float)
         self.n_bins = n = self.signals.shape[1]
@@ -188,11 +201,11 @@ class CountingBackend:
         return mu, theta, eta, data[:, :n], data[:, n:n + t], data[:, n + t:]
 
     def _signal(self, eta: np.ndarray):
-        """S (M, C, N) per component c and d S_i / d eta_k (M, K, N), d2 (M, K, N) (one component)."""
+        """S (M, C, N) per component c, and d S_ci / d eta_k and d2 S_ci / d eta_k2, each (M, K, C, N)."""
         if not self.n_eta:
             return np.broadcast_to(self.signals, (eta.shape[0], *self.signals.shape)), None, None
-        value, first, second = self.signal_nuisances.shift(eta[:, :, None])
-        return (self.signal + value.sum(axis=1))[:, None, :], first, second
+        value, first, second = self.signal_nuisances(eta)
+        return self.signals + value.sum(axis=1), first, second
 
     def _background(self, theta: np.ndarray):
         if not self.n_theta:
@@ -230,8 +243,9 @@ class CountingBackend:
         grad[:, :k] = np.sum(weight[:, None, :] * signal, axis=2)
         if t:
             grad[:, k:k + t] = weight * shift_d1 - pull
-        if self.n_eta:  # a single component (k = 1): mu = mu[:, 0], S = signal[:, 0]
-            grad[:, 1 + t:] = mu * np.einsum("mn,mkn->mk", weight, signal_d1) - eta_residual
+        if self.n_eta:  # d lambda_i / d eta_k = sum_c mu_c d S_ci / d eta_k
+            lam_eta = np.einsum("mc,mkcn->mkn", mu, signal_d1)
+            grad[:, k + t:] = np.einsum("mn,mkn->mk", weight, lam_eta) - eta_residual
         if order == 1:
             return value, grad
         hess = np.zeros((m, self.n_parameters, self.n_parameters))
@@ -247,17 +261,18 @@ class CountingBackend:
             diagonal = np.arange(t)
             block[:, diagonal, diagonal] += curvature * shift_d1**2 + weight * shift_d2
         if self.n_eta:
-            e = slice(1 + t, None)
-            mu_eta = np.einsum("mn,mkn->mk", curvature * mu * signal[:, 0] + weight, signal_d1)
-            hess[:, 0, e] = mu_eta
-            hess[:, e, 0] = mu_eta
+            e = slice(k + t, None)
+            mu_eta = (np.einsum("mn,mcn,mkn->mck", curvature, signal, lam_eta)
+                      + np.einsum("mn,mkcn->mck", weight, signal_d1))
+            hess[:, :k, e] = mu_eta
+            hess[:, e, :k] = mu_eta.transpose(0, 2, 1)
             if t:
-                theta_eta = (curvature * shift_d1 * mu)[:, :, None] * signal_d1.transpose(0, 2, 1)
-                hess[:, 1:1 + t, e] = theta_eta
-                hess[:, e, 1:1 + t] = theta_eta.transpose(0, 2, 1)
-            eta_block = np.einsum("mkn,mn,mln->mkl", signal_d1, curvature * mu**2, signal_d1)
+                theta_eta = (curvature * shift_d1)[:, :, None] * lam_eta.transpose(0, 2, 1)
+                hess[:, k:k + t, e] = theta_eta
+                hess[:, e, k:k + t] = theta_eta.transpose(0, 2, 1)
+            eta_block = np.einsum("mkn,mn,mln->mkl", lam_eta, curvature, lam_eta)
             diagonal = np.arange(self.n_eta)
-            eta_block[:, diagonal, diagonal] += mu * np.einsum("mn,mkn->mk", weight, signal_d2) - 1.0
+            eta_block[:, diagonal, diagonal] += np.einsum("mn,mc,mkcn->mk", weight, mu, signal_d2) - 1.0
             hess[:, e, e] = eta_block
         return value, grad, hess
 

@@ -14,17 +14,18 @@ not supported together with several components.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from likelihub import StatisticalModel
 from likelihub.errors import InvalidArgumentError, InvalidModelError
 
-from .counting import CountingBackend, SignalNuisances
+from .counting import CountingBackend
 from .gaussian import GaussianBackend
 from .moments import covariance_to_correlation, third_moment_expansion
 from .shifts import LinearShift, QuadraticShift, VariableGaussianShift
+from .signal_uncertainties import SignalUncertainties, parse_signal_uncertainties
 from .validation import as_correlation, as_counts, as_covariance, as_positive, as_yields
 
 __all__ = [
@@ -37,9 +38,6 @@ __all__ = [
     "effective_sigma",
     "poi_bounds",
 ]
-
-SignalUncertainties = Sequence[Mapping] | Mapping | None
-
 
 def poi_bounds(signal: np.ndarray, background: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
     """(low, high) bounds of mu: the lowest mu with non-negative yields, and a far upper bound."""
@@ -115,58 +113,10 @@ def _bin_names(bin_names, n: int) -> list[str] | None:
     return names
 
 
-def _signal_nuisances(spec: SignalUncertainties, signal: np.ndarray) -> SignalNuisances | None:
-    """Parse ``signal_uncertainties``: dicts with "type" (normalisation or shape), "uncertainties", "name".
-
-    "uncertainties" holds one absolute uncertainty per bin (symmetric) or one (up, down) pair per bin.
-    """
-    if spec is None:
-        return None
-    items = [spec] if isinstance(spec, Mapping) else list(spec)
-    n = signal.size
-    names, ups, downs = [], [], []
-    for k, item in enumerate(items):
-        where = f"signal_uncertainties[{k}]"
-        if not isinstance(item, Mapping) or "uncertainties" not in item:
-            raise InvalidModelError("must be a dict with 'type' and 'uncertainties'", argument=where)
-        kind = str(item.get("type", "normalisation")).replace("normalization", "normalisation")
-        if kind not in ("normalisation", "shape"):
-            raise InvalidModelError(f"type must be 'normalisation' or 'shape', got {item.get('type')!r}",
-                                    argument=where)
-        values = np.array(item["uncertainties"], dtype=float)
-        if values.shape == (n,):
-            up = down = as_positive(values, f"{where}.uncertainties", n, allow_zero=True)
-        elif values.shape == (n, 2):
-            up = as_positive(values[:, 0], f"{where}.uncertainties (up)", n, allow_zero=True)
-            down = as_positive(values[:, 1], f"{where}.uncertainties (down)", n, allow_zero=True)
-            one_sided = (up > 0) != (down > 0)
-            if one_sided.any():
-                raise InvalidModelError(f"up and down must both be positive or both zero; bins "
-                                        f"{np.flatnonzero(one_sided).tolist()}", argument=where)
-        else:
-            raise InvalidModelError(f"uncertainties must have shape ({n},) or ({n}, 2), got {values.shape}",
-                                    argument=where)
-        name = str(item.get("name", f"signal_{kind}_{k}"))
-        if kind == "normalisation":
-            names.append(name)
-            ups.append(up)
-            downs.append(down)
-        else:
-            for i in range(n):
-                names.append(f"{name}_{i}")
-                ups.append(np.where(np.arange(n) == i, up, 0.0))
-                downs.append(np.where(np.arange(n) == i, down, 0.0))
-    return SignalNuisances(names, np.array(ups), np.array(downs))
-
-
 def _counting(signal: Signal, background, observed, *, shift, correlation, signal_uncertainties, bin_names,
               label):
-    if len(signal.names) > 1 and signal_uncertainties is not None:
-        raise InvalidArgumentError(
-            f"signal uncertainties are not supported with several signal components {list(signal.names)}: "
-            "pass one signal array, or no signal_uncertainties", argument="signal_uncertainties")
     names = _bin_names(bin_names, background.size)
-    nuisances = _signal_nuisances(signal_uncertainties, signal.yields)
+    nuisances = parse_signal_uncertainties(signal_uncertainties, signal.names, signal.components)
     if shift is not None:
         _check_names(signal, [f"theta_{b}" for b in (names or range(background.size))])
     backend = CountingBackend(
