@@ -143,6 +143,31 @@ def test_the_tested_poi_bounds_the_tested_mu():
         scan(document(), poi="mu_b", mu=40.0)
 
 
+def test_a_scan_testing_another_poi_is_not_resumed_without_it(tmp_path, monkeypatch):
+    from likelihub.errors import ScanOutputError
+    from likelihub.running import scanning
+    from likelihub.running.scan import ModelEvaluator
+
+    original, calls = ModelEvaluator.evaluate_many, []
+
+    def interrupted_at_the_second_chunk(self, points):
+        calls.append(points)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C: the lock file beside the output marks the scan interrupted
+        return original(self, points)
+
+    output = str(tmp_path / "rows.csv")
+    with monkeypatch.context() as patch:
+        patch.setattr(scanning, "SERIAL_CHUNK", 1)
+        patch.setattr(ModelEvaluator, "evaluate_many", interrupted_at_the_second_chunk)
+        with pytest.raises(KeyboardInterrupt):
+            scan(document(), poi="mu_b", output=output)
+    with pytest.raises(ScanOutputError, match="poi = \"'mu_b'\", not 'None'"):
+        scan(document(), output=output, resume=True)
+    check_close(scan(document(), poi="mu_b", output=output, resume=True),
+                {name: cls_of(direct(name, "mu_b")) for name in POINTS})
+
+
 def with_point(index: int, **changes) -> dict:
     grid = document()
     grid["points"][index] = {**grid["points"][index], **changes}

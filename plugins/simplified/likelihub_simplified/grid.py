@@ -107,8 +107,9 @@ class SignalGridSource(PointSource):
         return isinstance(document, dict) and "points" in document
 
     def settings(self, options: Mapping[str, Any]) -> dict[str, str]:
-        """The backend and a digest of each shared input given as an option."""
-        settings = {}
+        """The backend, a digest of each shared input given as an option, and the tested POI, always
+        (None: the first), so that a scan resumed without ``poi`` is not taken for one with it."""
+        settings = {"poi": repr(options.get("poi"))}
         for name, value in sorted(options.items()):
             if name in SHARED:
                 array = np.asarray(value, dtype=float)
