@@ -120,6 +120,11 @@ def test_csv_and_json_grids_give_identical_rows(tmp_path):
     for options in ({}, {"poi": "mu_b", "what": "upper_limit"}):
         from_csv = scan(str(path), label_columns=["mass"], **SHARED, **options)
         assert from_csv == scan(str(tmp_path / "grid.json"), **options)
+    # "points" as a mapping {name: signal}: the same numbers (no label values)
+    by_name = {**SHARED, "points": {p["name"]: p["signal"] for p in document()["points"]}}
+    masses = [[mass] for mass, _, _ in POINTS.values()]
+    labelled = [{**row, "values": mass} for row, mass in zip(scan(by_name), masses, strict=True)]
+    assert labelled == scan(document())
 
 
 def test_the_command_line_poi(tmp_path):

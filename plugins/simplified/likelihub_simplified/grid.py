@@ -74,7 +74,7 @@ class GridModels:
         model = likelihub.get_backend(self.backend)(signal_yields=signal, **self.shared)
         if not isinstance(signal, Mapping):
             return model if self.poi is None else model.with_poi(self.poi)
-        tested = self.poi or next(iter(signal))
+        tested = next(iter(signal)) if self.poi is None else self.poi
         silent = {name: 0.0 for name, yields in signal.items()
                   if name != tested and all(value == 0 for value in yields)}
         if self.poi is None and not silent:
@@ -85,7 +85,7 @@ class GridModels:
 class SignalGridSource(PointSource):
     """A table of signal yields (JSON or CSV, or a mapping as the JSON object) and what the
     points share: ``open(table, backend=..., background=..., data=..., covariance=...,
-    third_moments=..., uncertainties=..., label_columns=...)``."""
+    third_moments=..., uncertainties=..., label_columns=..., poi=...)``."""
 
     def recognises(self, source, /, *more, **options) -> bool:
         """A mapping with ``points``, a ``.csv`` file, or a ``.json`` file holding ``points``."""
