@@ -3,25 +3,37 @@ per point, scanned by the core (``likelihub.scan``, ``likelihub scan``).
 
     lh.scan("grid.json")                                  # points and shared inputs in one file
     lh.scan("grid.csv", background=b, data=n, covariance=cov, backend="simplified.correlated_background")
+    lh.scan("grid.json", poi="mu_VBF", what="upper_limit")  # points of several signal components
     likelihub scan grid.csv --background b.json --data n.json --covariance cov.json --what upper_limit
 
 The table: a JSON object ``{"points": [{"name": ..., "signal": [s_1, ..., s_N], "values": [...]}, ...],
 "labels": [...], "background": [...], "data": [...], "covariance": [[...]], "third_moments": [...],
-"uncertainties": [...], "backend": "simplified...."}`` (``points`` may also map names to signal
-lists; ``labels``, ``values`` and the shared inputs are optional there), or a CSV file: a header,
-then one row per point, its name first and one signal yield per bin (columns named by
-``label_columns`` hold label values instead). What every point shares -- background, data,
-covariance, third moments, uncertainties -- comes from the JSON object or from options (which win).
+"uncertainties": [...], "backend": "simplified...."}`` (``points`` may also map names to signals;
+``labels``, ``values`` and the shared inputs are optional there), or a CSV file: a header, then one
+row per point, its name first and one signal yield per bin (columns named by ``label_columns``
+hold label values instead). What every point shares -- background, data, covariance, third
+moments, uncertainties -- comes from the JSON object or from options (which win).
+
+Several signal components, each with its own POI (as the factories take them): a point's
+``"signal"`` is then ``{poi_name: [s_1, ..., s_N], ...}`` (two or more POIs, Python identifiers,
+the same at every point; their order is the first point's), and in a CSV file every yield column
+is named ``<poi>/<bin>`` (``mu_ggH/SR1, mu_ggH/SR2, mu_VBF/SR1, mu_VBF/SR2``; each POI with the
+first POI's bins, in any order; see :mod:`likelihub_simplified.grid_tables`). The first POI is
+tested; ``poi=`` (``--poi``) tests another (any free parameter, as
+:meth:`likelihub.StatisticalModel.with_poi`), the other POIs profiled. At a point where a
+component other than the tested one has no signal in any bin, its POI is held at 0: it does not
+enter that point's likelihood, and a free parameter without effect would leave the fits' Hessian
+singular.
 
 Each point's model is ``get_backend(backend)(signal_yields=signal, background_yields=background,
 data=data, covariance_matrix=covariance, ...)``, the shared inputs passed under the backend's
 argument names: by default ``simplified.correlated_background``, or
-``simplified.third_moment_expansion`` where third moments are given.
+``simplified.third_moment_expansion`` where third moments are given; then, with ``poi=`` or a
+component held at 0, ``model.with_poi(poi, fixed=...)``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -34,8 +46,10 @@ import click
 import numpy as np
 
 import likelihub
-from likelihub.errors import InvalidArgumentError, InvalidModelError
+from likelihub.errors import InvalidArgumentError
 from likelihub.plugin import PointFamily, PointSource, ScanPoint
+
+from .grid_tables import array_argument, grid_points, read_table
 
 __all__ = ["SignalGridSource", "GridModels", "SHARED", "DEFAULT_BACKEND"]
 
@@ -43,24 +57,35 @@ __all__ = ["SignalGridSource", "GridModels", "SHARED", "DEFAULT_BACKEND"]
 SHARED = {"background": "background_yields", "data": "data", "covariance": "covariance_matrix",
           "third_moments": "third_moment", "uncertainties": "absolute_uncertainties"}
 DEFAULT_BACKEND = "simplified.correlated_background"
-_OPTIONS = {"backend", "label_columns", *SHARED}
+_OPTIONS = {"backend", "label_columns", "poi", *SHARED}
 
 
 @dataclass
 class GridModels:
-    """The model of a point: ``get_backend(backend)(signal_yields=point.payload, **shared)``."""
+    """The model of a point: ``get_backend(backend)(signal_yields=point.payload, **shared)``,
+    testing ``poi`` (by default the first POI), components without signal held at 0."""
 
     backend: str
     shared: Mapping[str, Any] = field(default_factory=dict)
+    poi: str | None = None
 
     def __call__(self, point: ScanPoint):
-        return likelihub.get_backend(self.backend)(signal_yields=point.payload, **self.shared)
+        signal = point.payload
+        model = likelihub.get_backend(self.backend)(signal_yields=signal, **self.shared)
+        if not isinstance(signal, Mapping):
+            return model if self.poi is None else model.with_poi(self.poi)
+        tested = next(iter(signal)) if self.poi is None else self.poi
+        silent = {name: 0.0 for name, yields in signal.items()
+                  if name != tested and all(value == 0 for value in yields)}
+        if self.poi is None and not silent:
+            return model
+        return model.with_poi(tested, fixed=silent)
 
 
 class SignalGridSource(PointSource):
     """A table of signal yields (JSON or CSV, or a mapping as the JSON object) and what the
     points share: ``open(table, backend=..., background=..., data=..., covariance=...,
-    third_moments=..., uncertainties=..., label_columns=...)``."""
+    third_moments=..., uncertainties=..., label_columns=..., poi=...)``."""
 
     def recognises(self, source, /, *more, **options) -> bool:
         """A mapping with ``points``, a ``.csv`` file, or a ``.json`` file holding ``points``."""
@@ -82,8 +107,9 @@ class SignalGridSource(PointSource):
         return isinstance(document, dict) and "points" in document
 
     def settings(self, options: Mapping[str, Any]) -> dict[str, str]:
-        """The backend and a digest of each shared input given as an option."""
-        settings = {}
+        """The backend, a digest of each shared input given as an option, and the tested POI, always
+        (None: the first), so that a scan resumed without ``poi`` is not taken for one with it."""
+        settings = {"poi": repr(options.get("poi"))}
         for name, value in sorted(options.items()):
             if name in SHARED:
                 array = np.asarray(value, dtype=float)
@@ -93,35 +119,42 @@ class SignalGridSource(PointSource):
         return settings
 
     def open(self, source, /, *more, backend: str | None = None, label_columns: Sequence[str] = (),
-             **shared) -> PointFamily:
-        """Read the table; check that every point and shared input has one number per bin."""
+             poi: str | None = None, **shared) -> PointFamily:
+        """Read the table; check that every point has the first point's POIs and bins, and every
+        shared input one number per bin; ``poi``: the parameter each point tests."""
         if more:
             raise InvalidArgumentError("a signal grid is one table", argument="source")
         unknown = sorted(set(shared) - set(SHARED))
         if unknown:
             raise InvalidArgumentError(f"unknown option(s) {', '.join(unknown)} (shared inputs: "
                                        f"{', '.join(SHARED)})", argument="options")
-        document, label = _read_table(source, list(label_columns))
+        if poi is not None and not isinstance(poi, str):
+            raise InvalidArgumentError(f"must be a parameter name, got {poi!r}", argument="poi")
+        document, label = read_table(source, list(label_columns))
         inputs = {name: document[name] for name in SHARED if document.get(name) is not None}
         inputs.update({name: value for name, value in shared.items() if value is not None})
         backend = backend or document.get("backend") or (
             "simplified.third_moment_expansion" if "third_moments" in inputs else DEFAULT_BACKEND)
-        points = _points(document, label)
-        _check_shapes(points, inputs, label)
+        points, bins = grid_points(document, label)
+        _check_shapes(bins, inputs)
         arguments = {SHARED[name]: np.asarray(value, dtype=float).tolist() for name, value in inputs.items()}
-        builder = GridModels(str(backend), arguments)
-        try:  # inputs the backend does not take (or lacks) would fail every point: say so once
+        builder = GridModels(str(backend), arguments, poi)
+        try:  # what every point shares would fail every point: say so once
             builder(points[0])
         except TypeError as error:
             raise InvalidArgumentError(f"{backend} cannot be built from the shared inputs "
                                        f"{', '.join(inputs) or '(none)'}: {error}",
                                        argument="backend") from None
+        except InvalidArgumentError as error:
+            if error.location.get("argument") in ("poi", "signal_yields"):  # the POIs: every point's
+                raise InvalidArgumentError(f"{error.reason} (at the first point, {points[0].name!r})",
+                                           argument=error.location["argument"]) from None
         except Exception:
             pass  # the point's row reports it
         return PointFamily(builder, points, labels=document.get("labels", []))
 
     def command_options(self) -> list:
-        """--backend, the shared inputs (JSON text, or a .json or .csv file), --label-columns."""
+        """--backend, the shared inputs (JSON text, or a .json or .csv file), --label-columns, --poi."""
         def shared(name: str, what: str) -> click.Option:
             return click.Option([f"--{name.replace('_', '-')}", name], default=None,
                                 help=f"[simplified grid] {what}: a JSON array, or a .json or .csv file "
@@ -139,6 +172,9 @@ class SignalGridSource(PointSource):
             click.Option(["--label-columns"], default=None,
                          help="[simplified grid] Columns of a CSV grid holding label values, not "
                               "signal yields (comma-separated)."),
+            click.Option(["--poi", "poi"], default=None, metavar="NAME",
+                         help="[simplified grid] The parameter each point tests, e.g. the POI of another "
+                              "signal component (default: the first; the other POIs are profiled)."),
         ]
 
     def from_command_line(self, source: str, options: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
@@ -146,107 +182,17 @@ class SignalGridSource(PointSource):
         options = dict(options)
         for name in SHARED:
             if options.get(name) is not None:
-                options[name] = _array_argument(options[name], name)
+                options[name] = array_argument(options[name], name)
         if options.get("label_columns") is not None:
             options["label_columns"] = [c.strip() for c in options["label_columns"].split(",") if c.strip()]
         return (source,), options
 
 
-def _read_table(source, label_columns: list[str]) -> tuple[dict, str]:
-    """The grid as a JSON-like document, and the label errors name."""
-    if isinstance(source, Mapping):
-        return dict(source), "the grid"
-    if not isinstance(source, (str, os.PathLike)):
-        raise InvalidArgumentError(f"a grid is a mapping or a .json or .csv file, not "
-                                   f"{type(source).__name__}", argument="source")
-    path, label = Path(source), str(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidModelError(f"cannot be read ({type(error).__name__}: {error})", file=label) from None
-    if path.suffix.lower() == ".csv":
-        return _csv_document(text, label_columns, label), label
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise InvalidModelError(f"is not JSON ({error})", file=label) from None
-    if not isinstance(document, dict) or "points" not in document:
-        raise InvalidModelError('a signal grid is a JSON object with "points"', file=label)
-    return document, label
-
-
-def _csv_document(text: str, label_columns: list[str], label: str) -> dict:
-    rows = [row for row in csv.reader(text.splitlines()) if row and any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise InvalidModelError("a CSV grid needs a header and one row per point", file=label)
-    header = [cell.strip() for cell in rows[0]]
-    missing = [c for c in label_columns if c not in header[1:]]
-    if missing:
-        raise InvalidArgumentError(f"no column {', '.join(map(repr, missing))} in {label}",
-                                   argument="label_columns")
-    labels = [header.index(c) for c in label_columns]
-    yields = [i for i in range(1, len(header)) if i not in labels]
-    points = []
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise InvalidModelError(f"line {number} has {len(row)} cells, the header {len(header)}",
-                                    file=label)
-        try:
-            points.append({"name": row[0].strip(), "values": [float(row[i]) for i in labels],
-                           "signal": [float(row[i]) for i in yields]})
-        except ValueError as error:
-            raise InvalidModelError(f"line {number}: {error}", file=label) from None
-    return {"points": points, "labels": list(label_columns)}
-
-
-def _points(document: Mapping, label: str) -> list[ScanPoint]:
-    entries = document["points"]
-    if isinstance(entries, Mapping):
-        entries = [{"name": name, "signal": signal} for name, signal in entries.items()]
-    if not isinstance(entries, list) or not entries:
-        raise InvalidModelError('"points" must be a non-empty list (or mapping) of points', file=label)
-    points, names = [], set()
-    for entry in entries:
-        if not isinstance(entry, Mapping) or "name" not in entry or "signal" not in entry:
-            raise InvalidModelError('each point needs a "name" and a "signal" (one yield per bin)',
-                                    file=label)
-        name = str(entry["name"])
-        if name in names:
-            raise InvalidModelError(f"two points are called {name!r}", file=label)
-        names.add(name)
-        signal = np.asarray(entry["signal"], dtype=float)
-        points.append(ScanPoint(name, tuple(entry.get("values", ())), payload=signal.tolist()))
-    return points
-
-
-def _check_shapes(points: list[ScanPoint], inputs: Mapping, label: str) -> None:
-    """One number per bin everywhere (a covariance N x N), before any point is computed."""
-    bins = len(points[0].payload)
-    for point in points:
-        if np.ndim(point.payload) != 1 or len(point.payload) != bins:
-            raise InvalidModelError(f"point {point.name!r} has {np.size(point.payload)} signal yields, "
-                                    f"the first point {bins}", file=label)
+def _check_shapes(bins: int, inputs: Mapping) -> None:
+    """One number per bin in every shared input (a covariance N x N), before any point is computed."""
     for name, value in inputs.items():
         expected = (bins, bins) if name == "covariance" else (bins,)
         shape = np.shape(value)
         if shape != expected:
             raise InvalidArgumentError(f"shape {shape}, expected {expected} ({bins} bins, as the "
                                        "signal yields)", argument=name)
-
-
-def _array_argument(value: str, name: str):
-    """A command line's array: JSON text, or a .json or .csv file of numbers."""
-    text = value.strip()
-    try:
-        if text.startswith("["):
-            return json.loads(text)
-        if not text.lower().endswith(".csv"):
-            return json.loads(Path(text).read_text(encoding="utf-8"))
-        rows = [[float(cell) for cell in row] for row in csv.reader(Path(text).read_text().splitlines())
-                if row]
-        if len(rows) == 1:  # one line: a vector
-            return rows[0]
-        return [row[0] for row in rows] if all(len(row) == 1 for row in rows) else rows
-    except (OSError, ValueError) as error:
-        raise InvalidArgumentError(f"{value!r} is neither a JSON array nor a readable .json or .csv file "
-                                   f"of numbers ({type(error).__name__})", argument=name) from None
