@@ -113,6 +113,10 @@ def test_resuming_refuses_other_settings_and_other_scans(tmp_path):
         scan_to(path, Recording(interrupt_at=POINTS[SERIAL_CHUNK].name))
     with pytest.raises(ScanOutputError, match=r"started with mu = 1.0, not 0.5"):
         ScanOutput(path, resume=True, settings={"what": "cls", "mu": 0.5})
+    # a setting given at the start and left off when resuming is a change too
+    without_mu = {k: v for k, v in SETTINGS.items() if k != "mu"}
+    with pytest.raises(ScanOutputError, match=r"started with mu = 1.0, not None"):
+        ScanOutput(path, resume=True, settings=without_mu)
     # another patchset: a point the file holds is not one of this scan's, or has other values
     with pytest.raises(ScanOutputError, match="'signal_1' is not one of this scan's"):
         scan_to(path, Recording(), resume=True, points=POINTS[1:])

@@ -167,8 +167,10 @@ class ScanOutput:
             return
         if self.resume:
             before = previous.get("settings", {})
-            changed = [f"{k} = {before.get(k)!r}, not {v!r}" for k, v in self.settings.items()
-                       if before.get(k) != v]
+            # every setting of either scan: one given at the start and left off now counts too
+            keys = list(self.settings) + [k for k in before if k not in self.settings]
+            changed = [f"{k} = {before.get(k)!r}, not {self.settings.get(k)!r}" for k in keys
+                       if before.get(k) != self.settings.get(k)]
             if changed:
                 raise ScanOutputError(f"{self.path} was started with {'; '.join(changed)} (see "
                                       f"{self.lock_path}): resume it with the same settings, or "
