@@ -89,7 +89,8 @@ def smodels_poisson(observed, background, mean_in, std_in, mean_out, std_out) ->
         return float(np.sum(x - data * np.log(x)))
 
     at_background = np.array([nll(b, counts[:, j]) for j in range(4)])
-    nodes = [helper.make_node("Mul", ["input_1", "std_in"], ["zs"]), helper.make_node("Add", ["zs", "mean_in"], ["x"]),
+    nodes = [helper.make_node("Mul", ["input_1", "std_in"], ["zs"]),
+             helper.make_node("Add", ["zs", "mean_in"], ["x"]),
              helper.make_node("Log", ["x"], ["log"]), helper.make_node("MatMul", ["x", "w_x"], ["a"]),
              helper.make_node("MatMul", ["log", "w_log"], ["c"]), helper.make_node("Add", ["a", "c"], ["ac"]),
              helper.make_node("Add", ["ac", "shift"], ["output_1"])]

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from likelihub import ModelConfig
 from likelihub.errors import CapabilityError, InvalidDataError
+from likelihub.plugin import ModelConfig
 
 from .network import Network
 

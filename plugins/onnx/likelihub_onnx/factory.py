@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from likelihub import ModelConfig, StatisticalModel
-from likelihub import arguments as check
 from likelihub.errors import InvalidArgumentError, InvalidModelError
+from likelihub.plugin import ModelConfig, StatisticalModel
+from likelihub.plugin import arguments as check
 
 from .backend import KINDS, Head, OnnxLikelihood
 from .network import PRECISIONS, Network
