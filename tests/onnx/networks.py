@@ -19,15 +19,15 @@ _NUMPY = {DOUBLE: np.float64, FLOAT: np.float32}
 
 
 def build(nodes, inputs: dict, outputs: dict, constants: dict, *, dtype=DOUBLE, metadata=None,
-          rows="N") -> onnx.ModelProto:
+          rows="N", opset: int = 17) -> onnx.ModelProto:
     """A checked model: ``inputs``/``outputs`` map names to values per row, ``constants`` to arrays."""
     graph = helper.make_graph(
         nodes, "likelihood",
         [helper.make_tensor_value_info(name, dtype, [rows, k]) for name, k in inputs.items()],
         [helper.make_tensor_value_info(name, dtype, [rows, k]) for name, k in outputs.items()],
         [numpy_helper.from_array(np.asarray(v, dtype=_NUMPY[dtype]), name) for name, v in constants.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8 if opset <= 17 else 9
     for key, value in (metadata or {}).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value

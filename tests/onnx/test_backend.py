@@ -115,9 +115,10 @@ def test_output_kinds_give_the_same_likelihood():
 def test_a_float32_network_converted_to_float64():
     network = networks.gaussian(1.2, 0.8, dtype=networks.FLOAT)
     options = dict(output="nll", poi="mu", parameters=[{"name": "mu", "bounds": [-5, 10]}])
-    native = make(network, expected=networks.gaussian(0.0, 0.8, dtype=networks.FLOAT), **options)
-    converted = make(network, precision="float64",
-                     expected=networks.gaussian(0.0, 0.8, dtype=networks.FLOAT), **options)
+    native = make(network, precision="native", expected=networks.gaussian(0.0, 0.8, dtype=networks.FLOAT),
+                  **options)
+    converted = make(network, expected=networks.gaussian(0.0, 0.8, dtype=networks.FLOAT), **options)
+    assert "float64 (converted from float32)" in converted.describe()  # precision="auto"
     # Converted, the network computes with its float32 constants held in float64: the closed form
     # with m = float32(1.2) and s = float32-rounded 1 / (2 s^2), to rounding.
     m, k = float(np.float32(1.2)), float(np.float32(0.5 / 0.8**2))

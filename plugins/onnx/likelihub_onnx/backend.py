@@ -159,7 +159,7 @@ class OnnxLikelihood:
         gradient = ("the network's derivative output" if observed.gradient else
                     f"central finite differences (relative step {self.step:.1e})")
         lines = [f"ONNX likelihood {self.label}: {self.kind} of {observed.network.n_inputs} inputs "
-                 f"{observed.network.input_name!r}",
+                 f"{observed.network.input_name!r}, computed in {observed.network.precision_note}",
                  f"  parameters: {', '.join(self.config.parameter_names)} (POI {self.config.poi_name!r})",
                  f"  observed data: {observed.summary()}",
                  f"  background-only Asimov data: {asimov.summary() if asimov else 'none (no CLs)'}",

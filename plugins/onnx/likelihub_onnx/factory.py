@@ -36,7 +36,7 @@ def onnx_likelihood(model, *, output: str | None = None, parameters: Sequence | 
                     poi: str | None = None, signal_yields=None, background_yields=None,
                     bins: Sequence[str] | None = None, poi_bounds: Sequence[float] | None = None,
                     observed=None, asimov=None, expected=None, input_mean=None, input_std=None,
-                    layout: str | None = None, data: str = "observed", precision: str = "native",
+                    layout: str | None = None, data: str = "observed", precision: str = "auto",
                     step: float | None = None, threads: int = 1) -> StatisticalModel:
     """A learned likelihood: a network (ONNX file) that computes -ln L, ln L or -2 ln L.
 
@@ -81,7 +81,9 @@ def onnx_likelihood(model, *, output: str | None = None, parameters: Sequence | 
     data
         With ``layout="smodels"``: ``"observed"`` or ``"apriori"`` (the a-priori expected data).
     precision
-        ``"native"`` or ``"float64"`` (a float32 network converted to float64).
+        ``"auto"`` (a float32 network computed in float64 where onnxruntime runs the conversion, as
+        stored otherwise), ``"float64"`` (the conversion required) or ``"native"`` (as stored); see
+        :mod:`likelihub_onnx.network`.
     step
         Relative finite-difference step of the gradient (default eps^(1/3) of the network's type).
     threads

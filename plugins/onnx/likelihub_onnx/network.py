@@ -2,11 +2,16 @@
 
 :class:`Network` holds an onnxruntime session of a model with one input tensor of shape
 (rows, k) (k values per row; the rows dimension may be symbolic, or fixed at 1, in which case rows
-are run one at a time) and any number of outputs of shape (rows,) or (rows, m). Networks of float32
-or float64 are run as they are; ``precision="float64"`` converts a float32 network to float64
-first (:func:`as_float64`), so that finite differences of its output are not lost in float32
-rounding (a float32 output carries ~7 digits: the fits still converge, but a derivative check at
-the core's default tolerances cannot pass).
+are run one at a time) and any number of outputs of shape (rows,) or (rows, m).
+
+Published networks are mostly float32. Their weights are exact in float64, and so computed in
+float64 they give the same function without float32's rounding, which matters for inference:
+-ln L ~ 50 carries ~3e-6 of rounding in float32, a central difference of it ~3e-4, and a fit's
+estimated distance to the minimum (EDM ~ g^2 / 2H) then stays above likelihub's 1e-8. So
+``precision="auto"`` (the default) converts a float32 network to float64
+(:func:`likelihub_onnx.precision.as_float64`) and runs it as stored only where that fails (an
+operator without a float64 kernel in onnxruntime that it cannot rewrite, a subgraph);
+``"float64"`` requires the conversion, ``"native"`` skips it.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import numpy as np
 
 from likelihub.errors import InvalidModelError
 
-__all__ = ["Network", "as_float64", "PRECISIONS"]
+from .precision import as_float64
 
-PRECISIONS = ("native", "float64")
+__all__ = ["Network", "PRECISIONS"]
+
+PRECISIONS = ("auto", "float64", "native")
 
 #: onnxruntime's names of the tensor types a network may take and give.
 _DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64}
@@ -53,42 +60,15 @@ def _read(source, argument: str):
         raise InvalidModelError(f"not an ONNX model ({type(exc).__name__}: {exc})", file=str(path)) from None
 
 
-def as_float64(model):
-    """A copy of ``model`` computing in float64 where it computes in float32: its float32
-    initializers, constants, inputs, outputs and casts become float64.
+def _input_type(model) -> str | None:
+    """onnxruntime's name of the type of the graph's first input (None where it has none)."""
+    from onnx import TensorProto
 
-    Raises
-    ------
-    likelihub.errors.InvalidModelError
-        For a graph with subgraphs (If, Loop, Scan), which this conversion does not walk.
-    """
-    import onnx
-    from onnx import AttributeProto, TensorProto, numpy_helper
-
-    converted = onnx.ModelProto()
-    converted.CopyFrom(model)
-    graph = converted.graph
-
-    def double(tensor):
-        return numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float64), tensor.name)
-
-    for i, tensor in enumerate(graph.initializer):
-        if tensor.data_type == TensorProto.FLOAT:
-            graph.initializer[i].CopyFrom(double(tensor))
-    for info in (*graph.input, *graph.output, *graph.value_info):
-        if info.type.tensor_type.elem_type == TensorProto.FLOAT:
-            info.type.tensor_type.elem_type = TensorProto.DOUBLE
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS):
-                raise InvalidModelError(f"precision='float64' cannot convert the subgraph of node "
-                                        f"{node.name or node.op_type!r}; use precision='native'",
-                                        argument="precision")
-            if node.op_type == "Cast" and attribute.name == "to" and attribute.i == TensorProto.FLOAT:
-                attribute.i = TensorProto.DOUBLE
-            if attribute.type == AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT:
-                attribute.t.CopyFrom(double(attribute.t))
-    return converted
+    inputs = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    if not inputs:
+        return None
+    elem = inputs[0].type.tensor_type.elem_type
+    return {TensorProto.FLOAT: "tensor(float)", TensorProto.DOUBLE: "tensor(double)"}.get(elem)
 
 
 class Network:
@@ -99,7 +79,8 @@ class Network:
     source
         Path of an ``.onnx`` file, its bytes, or an ``onnx.ModelProto``.
     precision
-        ``"native"`` (run as stored) or ``"float64"`` (a float32 network converted first).
+        ``"auto"`` (float64 where the conversion runs, else as stored), ``"float64"`` (a float32
+        network converted first) or ``"native"`` (run as stored).
     threads
         onnxruntime's intra-op threads (1: the fastest for small networks, and no contention with
         likelihub's worker processes).
@@ -118,25 +99,26 @@ class Network:
         ``{name: values per row}`` (1 for an output of shape (rows,), None where unknown).
     dtype, epsilon
         The numpy type the network computes in, and its machine epsilon.
+    precision_note
+        How it computes, for ``describe()``: "float64", "float32", or why a conversion was not made.
     """
 
-    def __init__(self, source, *, precision: str = "native", threads: int = 1, argument: str = "model"):
-        import onnxruntime
-
+    def __init__(self, source, *, precision: str = "auto", threads: int = 1, argument: str = "model"):
         proto, self.label = _read(source, argument)
-        if precision == "float64":
-            proto = as_float64(proto)
         self.metadata = {p.key: p.value for p in proto.metadata_props}
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = onnxruntime.InferenceSession(proto.SerializeToString(), options,
-                                                        providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception classes, all unrelated
-            raise InvalidModelError(f"onnxruntime cannot run it ({one_line_error(exc)})",
-                                    file=self.label) from None
+        stored = _DTYPES.get(_input_type(proto))
+        self.precision_note = "float64" if stored is np.float64 else "float32"
+        self.session = None
+        if precision != "native" and stored is np.float32:
+            try:
+                self.session = self._session(as_float64(proto), threads)
+                self.precision_note = "float64 (converted from float32)"
+            except InvalidModelError as exc:
+                if precision == "float64":
+                    raise
+                self.precision_note = f"float32 (not converted: {exc.reason})"
+        if self.session is None:
+            self.session = self._session(proto, threads)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise InvalidModelError(f"the network must take one input tensor of (rows, values); it "
@@ -159,6 +141,20 @@ class Network:
             dims = list(output.shape) if output.shape is not None else []
             self.outputs[output.name] = (1 if len(dims) == 1 else dims[1] if len(dims) == 2
                                          and isinstance(dims[1], int) else None)
+
+    def _session(self, proto, threads: int):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            return onnxruntime.InferenceSession(proto.SerializeToString(), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception classes, all unrelated
+            raise InvalidModelError(f"onnxruntime cannot run it ({one_line_error(exc)})",
+                                    file=self.label) from None
 
     def __repr__(self) -> str:
         return f"<Network {self.label}: input {self.input_name!r} ({self.n_inputs} values)>"
