@@ -165,3 +165,17 @@ def test_smodels_layout_matches_simplified():
     # expected one of simplified.poisson (its data replaced by the background).
     apriori = make(network, layout="smodels", data="apriori", signal_yields=signal)
     assert apriori.cls(1.0).cls_obs == pytest.approx(reference.cls(1.0).cls_exp[2], abs=2e-6)
+
+
+def test_a_combination_with_another_backend():
+    # The learned bin combined with a simplified.poisson bin (lh.combine, one shared mu) is the
+    # two-bin simplified.poisson model: the same likelihood, each fit EDM-limited (~1e-7 in CLs).
+    learned = make(networks.poisson(N_OBS, BACKGROUND), output="nll", signal_yields=[SIGNAL],
+                   expected=networks.poisson(BACKGROUND, BACKGROUND), poi_bounds=(-1.6, 20.0))
+    poisson = lh.get_backend("simplified.poisson")
+    other = poisson(signal_yields=[2.0], background_yields=[3.0], data=[4])
+    both = poisson(signal_yields=[SIGNAL, 2.0], background_yields=[BACKGROUND, 3.0], data=[N_OBS, 4])
+    combined = lh.combine(learned, other, names=["learned", "other"])
+    ours, theirs = combined.cls(1.0), both.cls(1.0)
+    assert ours.cls_obs == pytest.approx(theirs.cls_obs, abs=2e-6)
+    assert ours.cls_exp == pytest.approx(theirs.cls_exp, abs=2e-6)

@@ -175,14 +175,13 @@ class OnnxLikelihood:
             raise InvalidDataError(f"data of shape {data.shape}: the data of an ONNX likelihood are a "
                                    "label of 2 entries per row, [0, 0] for the observed data and "
                                    "[1, mu] for Asimov data", argument="data")
-        data = np.broadcast_to(data, (rows, 2))
-        kind = data[:, 0]
-        bad = ~np.isin(kind, (0.0, 1.0)) | ((kind == 0.0) & (data[:, 1] != 0.0))
+        kind, mu = data[:, 0], data[:, 1]
+        asimov = kind == 1.0
+        bad = ~(asimov | (kind == 0.0)) | (~asimov & (mu != 0.0))
         if bad.any():
             raise InvalidDataError(f"{data[bad][0].tolist()} is no data label of an ONNX likelihood: "
                                    "[0, 0] is the observed data, [1, mu] the Asimov data at mu",
                                    argument="data")
-        asimov = kind == 1.0
         if asimov.any():
             if self.heads[1] is None:
                 raise CapabilityError(
@@ -190,13 +189,13 @@ class OnnxLikelihood:
                     "which CLs, limits and significances need: give the network of the expected data "
                     "(expected=...) or its output (asimov=...); fits and scans of the observed data "
                     "need none")
-            mus = data[asimov, 1]
-            if np.any(mus != 0.0):
+            if (mu[asimov] != 0.0).any():
                 raise CapabilityError(
                     f"ONNX likelihood {self.label} has the likelihood of the background-only Asimov "
-                    f"data (mu = 0) only; none for the Asimov data at mu = {mus[mus != 0][0]:g} "
+                    f"data (mu = 0) only; none for the Asimov data at mu = {mu[asimov & (mu != 0)][0]:g} "
                     "(an expected discovery significance needs it)")
-        return asimov.astype(np.intp)
+        which = asimov.astype(np.intp)
+        return which if which.size == rows else np.full(rows, which[0])
 
     def _inputs(self, pars: np.ndarray) -> np.ndarray:
         return (pars @ self.matrix.T + self.offset) / self.divisor
@@ -204,8 +203,8 @@ class OnnxLikelihood:
     def _values(self, pars: np.ndarray, which: np.ndarray) -> np.ndarray:
         """log L at each row of ``pars`` with the head ``which`` of each row."""
         out = np.empty(pars.shape[0])
-        for index in np.unique(which):
-            head, rows = self.heads[index], which == index
+        for index, rows in _groups(which):
+            head = self.heads[index]
             (raw,) = head.network.run(self._inputs(pars[rows]), [head.output])
             out[rows] = self.factor * (raw[:, head.column] * head.scale + head.shift)
         return out
@@ -213,8 +212,8 @@ class OnnxLikelihood:
     def _gradients(self, pars: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log L and its gradient at each row: the heads' derivative outputs, or finite differences."""
         values, grads = np.empty(pars.shape[0]), np.empty(pars.shape)
-        for index in np.unique(which):
-            head, rows = self.heads[index], which == index
+        for index, rows in _groups(which):
+            head = self.heads[index]
             if head.gradient is not None:
                 raw, derivative = head.network.run(self._inputs(pars[rows]), [head.output, head.gradient])
                 values[rows] = self.factor * (raw[:, head.column] * head.scale + head.shift)
@@ -233,3 +232,10 @@ class OnnxLikelihood:
         values = self._values(points.reshape(-1, n), np.full(rows * (2 * n + 1), index))
         values = values.reshape(rows, 2 * n + 1)
         return values[:, 0], (values[:, 1:n + 1] - values[:, n + 1:]) / (2.0 * h)
+
+
+def _groups(which: np.ndarray):
+    """(head, rows) of each head in ``which``: a slice of all rows where one head serves them all."""
+    if which.size == 0 or which.min() == which.max():
+        return [(int(which[0]) if which.size else 0, slice(None))]
+    return [(index, which == index) for index in (0, 1) if (which == index).any()]
