@@ -3,6 +3,7 @@ test networks represent: check_backend, batches, finite differences, the network
 output kinds, float32 networks, metadata in the file."""
 
 import json
+import pickle
 
 import numpy as np
 import onnx
@@ -161,3 +162,10 @@ def test_a_profile_scan_and_interval_need_no_expected_likelihood():
     # Profiling theta leaves a Gaussian of width sqrt(C_mumu) = 0.5 around 1.0; the interval's ends
     # are found to the fits' precision (EDM < 1e-8: ~1e-4 in mu).
     assert (interval.low, interval.high) == pytest.approx((0.5, 1.5), abs=2e-4)
+
+
+def test_a_model_pickles_for_worker_processes():
+    model = poisson_model()
+    copy = pickle.loads(pickle.dumps(model))  # the session is rebuilt from the network's bytes
+    assert copy.logpdf([0.7]) == model.logpdf([0.7])  # the same network on the same input
+    assert copy.logpdf([0.0], copy.expected_data([0.0])) == model.logpdf([0.0], model.expected_data([0.0]))

@@ -150,7 +150,8 @@ def test_smodels_layout_matches_simplified():
     observed, background, signal = [12.0, 3.0], [9.0, 2.5], [4.0, 1.5]
     network = networks.smodels_poisson(observed, background, mean_in=[10.0, 3.0], std_in=[4.0, 1.5],
                                        mean_out=[1.0, -0.5, 1.0, 1.0], std_out=[2.0, 3.0, 2.0, 2.0])
-    learned = make(network, layout="smodels", signal_yields={"SR0-0": signal[0], "SR1-0": signal[1]})
+    # The regions by their names in the file ("SR0-0") or in SModelS's database ("SR1").
+    learned = make(network, layout="smodels", signal_yields={"SR0-0": signal[0], "SR1": signal[1]})
     reference = lh.get_backend("simplified.poisson")(signal_yields=signal, background_yields=background,
                                                      data=observed)
     # -ln L differs by the constant sum ln n! (the network's outputs are relative to mu = 0, whose

@@ -197,11 +197,17 @@ def _yields_mode(signal_yields, args: dict, network: Network):
         if bins is None:
             raise InvalidArgumentError("a mapping of signal yields needs the inputs' names (bins=...)",
                                        argument="signal_yields")
-        unknown = sorted(set(signal_yields) - set(bins))
+        # SModelS names its regions "SR-0" in the networks and "SR" in its database: both are taken.
+        aliases = {name[:-2]: name for name in bins if name.endswith("-0") and name[:-2] not in bins}
+        aliases.update({name: name for name in bins})
+        unknown = sorted(set(signal_yields) - set(aliases))
         if unknown:
             raise InvalidArgumentError(f"no inputs called {unknown}; the inputs: {list(bins)}",
                                        argument="signal_yields")
-        signal_yields = [signal_yields.get(name, 0.0) for name in bins]
+        given = {aliases[name]: value for name, value in signal_yields.items()}
+        if len(given) < len(signal_yields):
+            raise InvalidArgumentError("names one input twice (as 'SR' and 'SR-0')", argument="signal_yields")
+        signal_yields = [given.get(name, 0.0) for name in bins]
     signal = check.numbers_array(signal_yields, argument="signal_yields").reshape(-1)
     k = signal.size
     if not np.all(np.isfinite(signal)):

@@ -143,18 +143,29 @@ class Network:
                                          and isinstance(dims[1], int) else None)
 
     def _session(self, proto, threads: int):
+        """An onnxruntime session of ``proto`` (its bytes kept, so that the network pickles)."""
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        serialized = proto if isinstance(proto, bytes) else proto.SerializeToString()
         try:
-            return onnxruntime.InferenceSession(proto.SerializeToString(), options,
-                                                providers=["CPUExecutionProvider"])
+            session = onnxruntime.InferenceSession(serialized, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception classes, all unrelated
             raise InvalidModelError(f"onnxruntime cannot run it ({one_line_error(exc)})",
                                     file=self.label) from None
+        self._serialized, self._threads = serialized, threads
+        return session
+
+    def __getstate__(self) -> dict:
+        """Pickled without the session (worker processes rebuild it from the model's bytes)."""
+        return {key: value for key, value in self.__dict__.items() if key != "session"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.session = self._session(self._serialized, self._threads)
 
     def __repr__(self) -> str:
         return f"<Network {self.label}: input {self.input_name!r} ({self.n_inputs} values)>"
