@@ -79,8 +79,8 @@ class LikelihubBackend(BackendBase):
     #: "nominal" (spey's default backends, SModelS) or "fitted" (pyhf, spey-pyhf).
     global_observables: str = "nominal"
 
-    def _attach(self, model: StatisticalModel, *, signal, apriori_main, poi_low: float,
-                likelihub_fits: bool = True) -> None:
+    def _attach(self, model: StatisticalModel, *, signal: np.ndarray, apriori_main: np.ndarray,
+                poi_low: float, likelihub_fits: bool = True) -> None:
         """Wrap ``model``.
 
         Parameters
