@@ -24,18 +24,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from likelihub import DataLayout, ModelConfig, StatisticalModel
+from likelihub import ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import ConstraintSet, ConstraintTerm, capabilities, optional_method
+from likelihub.plugin import ConstraintSet, ConstraintTerm, optional_method
 
 from .backend import UncorrelatedCombination, _names, _scales
 from .components import component_backend
 from .correlations import correlated_pairs
-from .layout import SharedComponent, shared_layout
+from .layout import shared_layout
 from .overlap import refuse_overlaps
 from .sharing import MergedParameter
 
-__all__ = ["CorrelatedCombination", "SharedComponent", "combine_correlated"]
+__all__ = ["CorrelatedCombination", "combine_correlated"]
 
 logger = logging.getLogger("likelihub.combiner")
 
@@ -117,22 +117,6 @@ class CorrelatedCombination(UncorrelatedCombination):
                 return ConstraintTerm(parameter=position, datum=int(c.data_index[t.datum]), kind=t.kind,
                                       width=t.width, width_low=t.width_low, scale=t.scale)
         return None
-
-    def _data_layout(self) -> DataLayout | None:
-        layouts = [c.backend.config.data_layout for c in self.components]
-        if any(layout is None for layout in layouts):
-            return None
-        kinds, widths = np.empty(self._size, dtype=object), np.zeros(self._size)
-        for c, layout in zip(self.components, layouts, strict=True):
-            c.place_data(np.asarray(layout.kinds, dtype=object), kinds)
-            c.place_data(np.asarray(layout.widths, dtype=float), widths)
-        return DataLayout(tuple(kinds), widths)
-
-    def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
-        out = np.empty(np.asarray(parts[0]).shape[:-1] + (self._size,))
-        for c, part in zip(self.components, parts, strict=True):
-            c.place_data(np.asarray(part, dtype=float), out)
-        return out
 
     def _extra(self, pars: np.ndarray, data: np.ndarray, grad=None, hessian=None):
         """The duplicated constraint terms taken out, the bivariate ones added: their log L (and,
@@ -227,16 +211,15 @@ class CorrelatedCombination(UncorrelatedCombination):
                  f"  merged parameters ({len(self.merged)}): each exists once, its constraint counted once"]
         lines += [f"    {m}" for m in self.merged]
         lines += [f"  correlated: {p.names[0]} ~ {p.names[1]} (rho = {p.rho:g})" for p in self.pairs]
-        for c in self.components:
-            summary = (c.backend.describe() if capabilities(c.backend).describe else type(c.backend).__name__)
-            first, *rest = summary.splitlines() or [""]
-            config = c.backend.config
-            role = ("no POI" if config.poi_index is None else
-                    f"POI {config.poi_name!r} = {c.parameter_scale[config.poi_index]:g} * "
-                    f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
-            lines.append(f"  {c.name} ({role}): {first}")
-            lines += [f"    {line}" for line in rest]
+        lines += self._component_lines(self._role)
         return "\n".join(lines)
+
+    def _role(self, c) -> str:
+        """How component ``c``'s POI enters the combination (for :meth:`describe`)."""
+        config = c.backend.config
+        return ("no POI" if config.poi_index is None else
+                f"POI {config.poi_name!r} = {c.parameter_scale[config.poi_index]:g} * "
+                f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
 
 
 def combine_correlated(models: Sequence, names: Sequence[str] | None = None,
