@@ -118,24 +118,28 @@ class CorrelatedCombination(UncorrelatedCombination):
                                       width=t.width, width_low=t.width_low, scale=t.scale)
         return None
 
-    def _extra(self, pars: np.ndarray, data: np.ndarray, grad=None, hessian=None):
-        """The duplicated constraint terms taken out, the bivariate ones added: their log L (and,
-        in place, their gradient and Hessian where given)."""
+    def _extra(self, pars: np.ndarray, data: np.ndarray):
+        """The duplicated constraint terms taken out, the bivariate ones added: their log L."""
         value = 0.0
         if len(self._duplicates):
-            p, counts = self._duplicate_parameters, self._duplicate_counts
-            theta, a = pars[..., p], data[..., self._duplicate_data]
-            value = -(counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
-            if grad is not None or hessian is not None:
-                first, second = self._duplicates.derivatives(theta, a)
-                if grad is not None:
-                    grad[..., p] -= counts * first
-                if hessian is not None:
-                    hessian[..., p, p] -= counts * second
+            theta, a = pars[..., self._duplicate_parameters], data[..., self._duplicate_data]
+            value = -(self._duplicate_counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
         for pair in self.pairs:
             value = value + pair.logpdf(pars, data)
-            pair.add_derivatives(pars, data, grad, hessian)
         return value
+
+    def _add_extra_derivatives(self, pars: np.ndarray, data: np.ndarray, grad: np.ndarray | None = None,
+                               hessian: np.ndarray | None = None) -> None:
+        """The gradient and Hessian (where given) of :meth:`_extra`, added to them in place."""
+        if len(self._duplicates):
+            p, counts = self._duplicate_parameters, self._duplicate_counts
+            first, second = self._duplicates.derivatives(pars[..., p], data[..., self._duplicate_data])
+            if grad is not None:
+                grad[..., p] -= counts * first
+            if hessian is not None:
+                hessian[..., p, p] -= counts * second
+        for pair in self.pairs:
+            pair.add_derivatives(pars, data, grad, hessian)
 
     @staticmethod
     def _total(components: float | np.ndarray, extra) -> float | np.ndarray:
@@ -153,14 +157,15 @@ class CorrelatedCombination(UncorrelatedCombination):
         """log L and its gradient: the components' (scattered) and the closed-form corrections."""
         pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
         value, grad = UncorrelatedCombination.value_and_grad.method(self, pars, data)
-        return float(self._total(value, self._extra(pars, data, grad=grad))), grad
+        self._add_extra_derivatives(pars, data, grad=grad)
+        return float(self._total(value, self._extra(pars, data))), grad
 
     @optional_method
     def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """The Hessian of log L: the components' and the corrections' closed forms."""
         pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
         out = UncorrelatedCombination.hessian.method(self, pars, data)
-        self._extra(pars, data, hessian=out)
+        self._add_extra_derivatives(pars, data, hessian=out)
         return out
 
     @optional_method
@@ -175,25 +180,25 @@ class CorrelatedCombination(UncorrelatedCombination):
         """log L (N,) and gradients (N, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         value, grad = UncorrelatedCombination.value_and_grad_batch.method(self, pars, data)
-        return self._total(value, self._extra(pars, data, grad=grad)), grad
+        self._add_extra_derivatives(pars, data, grad=grad)
+        return self._total(value, self._extra(pars, data)), grad
 
     @optional_method
     def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Hessians (N, P, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         out = UncorrelatedCombination.hessian_batch.method(self, pars, data)
-        self._extra(pars, data, hessian=out)
+        self._add_extra_derivatives(pars, data, hessian=out)
         return out
 
     @optional_method
     def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Toys of every component, a shared auxiliary datum drawn once (by its first component);
-        the auxiliary data of correlated pairs drawn again from their bivariate normal."""
+        the auxiliary data of correlated pairs drawn again from their bivariate normal, around
+        their parameters (a Gaussian constraint's expected datum, ``ConstraintTerm.expected``)."""
         toys = UncorrelatedCombination.sample.method(self, pars, size, rng)
-        if self.pairs:
-            expected = self.expected_data(pars)
-            for pair in self.pairs:
-                pair.draw(toys, expected, rng)
+        for pair in self.pairs:
+            pair.draw(toys, np.asarray(pars, dtype=float), rng)
         return toys
 
     @optional_method
