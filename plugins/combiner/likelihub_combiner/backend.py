@@ -76,6 +76,24 @@ def _scales(names: list[str], signal_scales) -> list[float]:
     return scales
 
 
+def _components(models: Sequence, names: Sequence[str] | None, signal_scales, shared_poi: bool = True
+                ) -> tuple[list[str], list[float], list]:
+    """The components' names, signal scales and backends, checked: at least one model, names and
+    scales as :func:`_names` and :func:`_scales` (none but 1 where the POI is not shared), backends
+    that keep the contract, no likelihood counted twice (:func:`~.overlap.refuse_overlaps`)."""
+    models = list(models)
+    if not models:
+        raise InvalidModelError("a combination needs at least one model", argument="models")
+    names = _names(models, names)
+    scales = _scales(names, signal_scales)
+    if not shared_poi and any(s != 1.0 for s in scales):
+        raise InvalidModelError("signal scales apply to a shared POI: with shared_poi=False give none",
+                                argument="signal_scales")
+    backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
+    refuse_overlaps(models, backends, names)
+    return names, scales, backends
+
+
 class UncorrelatedCombination:
     """The product of uncorrelated likelihoods that share one signal strength.
 
@@ -117,13 +135,7 @@ class UncorrelatedCombination:
 
     def __init__(self, models: Sequence, names: Sequence[str] | None = None,
                  signal_scales: Sequence[float] | Mapping[str, float] | None = None):
-        models = list(models)
-        if not models:
-            raise InvalidModelError("a combination needs at least one model", argument="models")
-        names = _names(models, names)
-        scales = _scales(names, signal_scales)
-        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
-        refuse_overlaps(models, backends, names)
+        names, scales, backends = _components(models, names, signal_scales)
         n_mains = [check_component(b, n, poi_required=True) for b, n in zip(backends, names, strict=True)]
         self.components: tuple[Component, ...] = stacked_components(backends, names, scales, n_mains)
         self._size = sum(np.asarray(b.data).size for b in backends)

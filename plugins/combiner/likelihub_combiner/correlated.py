@@ -25,14 +25,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from likelihub import ModelConfig, StatisticalModel
-from likelihub.errors import InvalidModelError
 from likelihub.plugin import ConstraintSet, ConstraintTerm, optional_method
 
-from .backend import UncorrelatedCombination, _names, _scales
-from .components import component_backend
+from .backend import UncorrelatedCombination, _components
 from .correlations import correlated_pairs
 from .layout import shared_layout
-from .overlap import refuse_overlaps
 from .sharing import MergedParameter
 
 __all__ = ["CorrelatedCombination", "combine_correlated"]
@@ -70,16 +67,7 @@ class CorrelatedCombination(UncorrelatedCombination):
     def __init__(self, models: Sequence, names: Sequence[str] | None = None,
                  signal_scales: Sequence[float] | Mapping[str, float] | None = None, correlate=None,
                  shared_poi: bool = True, correlation: Mapping[tuple[str, str], float] | None = None):
-        models = list(models)
-        if not models:
-            raise InvalidModelError("a combination needs at least one model", argument="models")
-        names = _names(models, names)
-        scales = _scales(names, signal_scales)
-        if not shared_poi and any(s != 1.0 for s in scales):
-            raise InvalidModelError("signal scales apply to a shared POI: with shared_poi=False give none",
-                                    argument="signal_scales")
-        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
-        refuse_overlaps(models, backends, names)
+        names, scales, backends = _components(models, names, signal_scales, shared_poi)
         layout = shared_layout(backends, names, scales, correlate, shared_poi)
         self.components = layout.components
         self.merged: tuple[MergedParameter, ...] = layout.merged
