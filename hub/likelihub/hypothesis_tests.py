@@ -34,11 +34,22 @@ from likelihub.infer.asymptotic import GLOBAL_OBSERVABLES
 from likelihub.infer.limits import capped_by_upper_bound
 from likelihub.results import BANDS, CLsResult, CLsScanResult, UpperLimitResult
 
-__all__ = ["HypothesisTests", "CALCULATORS", "TEST_STATISTICS", "EXPECTED"]
+__all__ = ["HypothesisTests", "CALCULATORS", "TEST_STATISTICS", "EXPECTED", "expected_results"]
 
 CALCULATORS = ("asymptotic", "toys", "chi2")
 TEST_STATISTICS = ("qtilde", "q")
 EXPECTED = ("all", "observed", "expected")
+
+
+def expected_results(expected: str, blind: bool) -> str:
+    """``expected`` checked; with ``blind``, "all" becomes "expected" and "observed" is refused."""
+    expected = check.choice(expected, argument="expected", choices=EXPECTED)
+    blind = check.flag(blind, argument="blind")
+    if blind and expected == "observed":
+        raise InvalidArgumentError("blind=True computes the expected results only (Combine's "
+                                   "--run blind); ask for expected='all' or 'expected'",
+                                   argument="expected")
+    return "expected" if blind else expected
 
 
 class HypothesisTests:
@@ -59,7 +70,9 @@ class HypothesisTests:
         the calculator's fits together, from its creation (:mod:`likelihub.fits.budget`). ``ntoys``
         is a whole number (``1e4`` is accepted, ``1.5`` is not) and ``rng`` a
         :class:`numpy.random.Generator` or None. ``blind=True`` gives it the pre-fit Asimov data
-        instead of the data (see the module docstring): its observed results are expected ones.
+        instead of the data (see the module docstring): its observed results are expected ones;
+        the asymptotic and chi2 calculators take them as their Asimov data too (no fit makes them
+        again), the toys are drawn from the pre-fit Asimov data's conditional fits.
 
         Raises
         ------
@@ -81,26 +94,20 @@ class HypothesisTests:
         ntoys = check.whole_number(ntoys, argument="ntoys", minimum=1)
         rng = None if rng is None else check.generator(rng)
         data = self._data(data)
+        asimov_parameters = None  # where the data are the Asimov data (mu = 0) already: blind
         if check.flag(blind, argument="blind"):
             data = self.asimov_data(0.0, asimov_global_observables, data=data, prefit=True)
+            asimov_parameters = self._prefit_parameters(0.0)
         if calculator == "asymptotic":
-            return AsymptoticCalculator(self.backend, data, test_statistic,
-                                        asimov_global_observables, self.fit_options, band=band)
+            return AsymptoticCalculator(self.backend, data, test_statistic, asimov_global_observables,
+                                        self.fit_options, band=band, asimov_parameters=asimov_parameters)
         if calculator == "toys":
             return ToyCalculator(self.backend, data, test_statistic, ntoys, rng, self.fit_options,
                                  executor=executor, progress=progress, band=band)
-        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options, band=band)
+        return Chi2Calculator(self.backend, data, asimov_global_observables, self.fit_options, band=band,
+                              asimov_parameters=asimov_parameters)
 
-    @staticmethod
-    def _expected(expected: str, blind: bool) -> str:
-        """``expected`` checked; with ``blind``, "all" becomes "expected" and "observed" is refused."""
-        expected = check.choice(expected, argument="expected", choices=EXPECTED)
-        blind = check.flag(blind, argument="blind")
-        if blind and expected == "observed":
-            raise InvalidArgumentError("blind=True computes the expected results only (Combine's "
-                                       "--run blind); ask for expected='all' or 'expected'",
-                                       argument="expected")
-        return "expected" if blind else expected
+    _expected = staticmethod(expected_results)
 
     @staticmethod
     def _refuse_capped(calc, mu: float, expected: str, argument: str = "mu") -> None:

@@ -191,11 +191,16 @@ class StatisticalModel(HypothesisTests):
                      choices=GLOBAL_OBSERVABLES)
         data = self._data(data)
         if check.flag(prefit, argument="prefit"):
-            pars = np.array(self.config.init, dtype=float)
-            pars[self.config.require_poi()] = mu
+            pars = self._prefit_parameters(mu)
         else:
             pars = self.fit(data=data, fixed={self.config.poi_name: mu}, uncertainties=False).values
         return asimov_data(self.backend, pars, data, asimov_global_observables)
+
+    def _prefit_parameters(self, mu: float) -> np.ndarray:
+        """The parameters of the pre-fit Asimov data: every one at its initial value, the POI at ``mu``."""
+        pars = np.array(self.config.init, dtype=float)
+        pars[self.config.require_poi()] = mu
+        return pars
 
     # -- fits --------------------------------------------------------------------------------
     def fit(self, data: Sequence[float] | None = None, fixed: Mapping[str, float] | None = None,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from likelihub.errors import CapabilityError, InvalidArgumentError
-from likelihub.profile_results import ONE_SIGMA, ProfileScanResult
+from likelihub.profile_results import ONE_SIGMA, ProfileScanResult, wilks_threshold
 from likelihub.results import CLsScanResult, UpperLimitResult
 
 __all__ = [
@@ -38,8 +38,9 @@ __all__ = [
 
 #: Fill colours of the +-1 and +-2 sigma expected bands.
 BAND_COLOURS = {1: "#00cc00", 2: "#ffcc00"}
-#: Where -2 ln lambda crosses the 68% and 95% CL intervals of one parameter (chi2, 1 dof).
-PROFILE_LEVELS = {"68% CL": 1.0, "95% CL": 3.841458820694124}
+#: Where -2 ln lambda crosses the 68% and 95% CL intervals of one parameter (chi2, 1 dof): one
+#: standard deviation squared (wilks_threshold(ONE_SIGMA, 1) is 1 - 1.2e-14), and the quantile at 95%.
+PROFILE_LEVELS = {"68% CL": 1.0, "95% CL": wilks_threshold(0.95, 1)}
 
 
 def _axes(ax):

@@ -4,7 +4,6 @@ contours, a dictionary for JSON and the rows of a CSV table."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,20 +11,24 @@ import numpy as np
 from scipy.special import chdtri
 
 from likelihub.fits.result import FitResult
+from likelihub.results import _plain, _Serialisable
 
-__all__ = ["ProfileScanResult", "Contour", "ONE_SIGMA"]
+__all__ = ["ProfileScanResult", "Contour", "ONE_SIGMA", "wilks_threshold"]
 
 #: The probability content of +-1 standard deviation of a normal distribution (68.27%).
 ONE_SIGMA = 0.6826894921370859
 
 
-def _threshold(cl: float, dof: int) -> float:
-    """The chi-square quantile with ``dof`` degrees of freedom at ``cl`` (Wilks)."""
+def wilks_threshold(cl: float, dof: int) -> float:
+    """The level of -2 Delta ln L of a ``cl`` confidence region of ``dof`` parameters (Wilks): the
+    chi-square quantile with ``dof`` degrees of freedom at ``cl``, ``chi2.ppf(cl, dof)`` (1 dof:
+    3.84 at 95%; 2 dof: 2.30 at 68.27%, 5.99 at 95%). Profile-likelihood intervals
+    (:mod:`likelihub.infer.intervals`), scan crossings and contours all take it from here."""
     return float(chdtri(dof, 1.0 - cl))
 
 
 def _json_safe(value):
-    """``value`` (from ``to_dict``) with non-finite floats as None, recursively."""
+    """``value`` (plain Python) with non-finite floats as None, recursively."""
     if isinstance(value, float):
         return value if np.isfinite(value) else None
     if isinstance(value, dict):
@@ -35,15 +38,18 @@ def _json_safe(value):
     return value
 
 
-def _finite_or_none(array: np.ndarray):
-    """A nested list of ``array`` with NaN and infinities as None (JSON has no NaN)."""
-    out = np.asarray(array, dtype=object)
-    out[~np.isfinite(np.asarray(array, dtype=float))] = None
-    return out.tolist()
+def _finite_plain(value):
+    """``value`` as plain Python (:func:`likelihub.results._plain`) with NaN and infinities as None
+    (JSON has no NaN); float arrays at once."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        out = np.asarray(value, dtype=object)
+        out[~np.isfinite(value)] = None
+        return out.tolist()
+    return _json_safe(_plain(value))
 
 
 @dataclass
-class Contour:
+class Contour(_Serialisable):
     """The contour of a 2D profile scan at one confidence level.
 
     Attributes
@@ -63,13 +69,9 @@ class Contour:
     threshold: float
     lines: list[np.ndarray]
 
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary (JSON-serialisable)."""
-        return {"cl": self.cl, "threshold": self.threshold, "lines": [line.tolist() for line in self.lines]}
-
 
 @dataclass
-class ProfileScanResult:
+class ProfileScanResult(_Serialisable):
     """A profile-likelihood scan over one or two parameters (every other parameter profiled).
 
     Attributes
@@ -110,6 +112,10 @@ class ProfileScanResult:
     best_fit: FitResult
     best_fit_from: tuple[float, ...] | None = None
 
+    #: ``to_dict`` and ``to_json`` (:class:`likelihub.results._Serialisable`) with NaN and
+    #: infinities as None
+    _plain_value = staticmethod(_finite_plain)
+
     @property
     def shape(self) -> tuple[int, ...]:
         """The grid's shape: (n,) or (n1, n2)."""
@@ -144,7 +150,7 @@ class ProfileScanResult:
         keep = np.isfinite(t)
         x, t = x[keep], t[keep]
         spline = CubicSpline(x, t)
-        threshold, best = _threshold(cl, 1), self.best_values[0]
+        threshold, best = wilks_threshold(cl, 1), self.best_values[0]
         ends: list[float | None] = []
         for side in (x[x <= best][::-1], x[x >= best]):  # outwards from the best fit
             inside, found = best, None
@@ -173,7 +179,7 @@ class ProfileScanResult:
         out = []
         for k, cl in enumerate(array):
             cl = check.probability(cl, argument=f"levels[{k}]")
-            threshold = _threshold(cl, 2)
+            threshold = wilks_threshold(cl, 2)
             out.append(Contour(cl, threshold, contour_lines(*self.grid, self.twice_delta_nll, threshold)))
         return out
 
@@ -192,21 +198,6 @@ class ProfileScanResult:
                                                                       strict=True)})
             out.append(row)
         return out
-
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary (JSON-serialisable; NaN and infinities as None)."""
-        return {
-            "parameters": list(self.parameters), "grid": [g.tolist() for g in self.grid],
-            "twice_delta_nll": _finite_or_none(self.twice_delta_nll), "nll": _finite_or_none(self.nll),
-            "converged": self.converged.tolist(), "edm": _finite_or_none(self.edm),
-            "methods": np.asarray(self.methods, dtype=object).tolist(),
-            "values": _finite_or_none(self.values), "parameter_names": list(self.parameter_names),
-            "best_fit": _json_safe(self.best_fit.to_dict()), "best_fit_from": self.best_fit_from,
-        }
-
-    def to_json(self, **kwargs) -> str:
-        """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **kwargs)
 
     def __str__(self) -> str:
         shape = " x ".join(str(n) for n in self.shape)

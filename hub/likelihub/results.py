@@ -33,6 +33,10 @@ def band_n_sigma(band: str) -> np.ndarray:
 
 
 def _plain(value):
+    """``value`` as plain Python: arrays and tuples as lists, NumPy scalars as Python ones, a result
+    (anything with ``to_dict``) as its dictionary."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -43,9 +47,14 @@ def _plain(value):
 
 
 class _Serialisable:
+    """``to_dict`` and ``to_json`` of a result dataclass, field by field in their order."""
+
+    #: How a field's value becomes plain Python (:func:`_plain`; a subclass may give its own).
+    _plain_value = staticmethod(_plain)
+
     def to_dict(self) -> dict:
         """Plain-Python dictionary (JSON-serialisable)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: self._plain_value(getattr(self, f.name)) for f in fields(self)}
 
     def to_json(self, **kwargs) -> str:
         """JSON text of :meth:`to_dict`."""

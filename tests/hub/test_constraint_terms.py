@@ -16,7 +16,7 @@ from likelihub import ModelConfig
 from likelihub.backend.checks import check_backend
 from likelihub.backend.derivatives import numerical_gradient
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import ConstraintTerm, capabilities
+from likelihub.plugin import ConstraintSet, ConstraintTerm, capabilities
 
 
 def test_normal_and_poisson_terms_are_the_densities():
@@ -48,6 +48,24 @@ def test_derivatives_are_those_of_the_term(term, theta):
     assert first == pytest.approx(numeric[0], rel=1e-8)
     numeric2 = numerical_gradient(lambda x: float(term.derivatives(x[0], datum)[0]), np.array([theta]))
     assert second == pytest.approx(numeric2[0], rel=1e-7)
+
+
+@pytest.mark.parametrize("kinds", [("normal", "poisson", "normal", "poisson"), ("normal",) * 3,
+                                   ("poisson",) * 2])
+def test_a_constraint_set_is_its_terms_column_by_column(kinds):
+    # origin: each ConstraintTerm's own closed form; the set evaluates the same floating-point
+    # operations on the same numbers, column by column, hence equality to the bit
+    terms = [ConstraintTerm(i, 10 + i, kind, width=0.3 + 0.1 * i, width_low=0.2 + 0.1 * i, scale=25.0 + i)
+             for i, kind in enumerate(kinds)]
+    theta = np.array([[0.6, 1.3, -0.2, 0.9], [1.1, 0.4, 0.0, 1.0]])[:, :len(kinds)]
+    datum = np.array([24.0 if kind == "poisson" else 0.5 for kind in kinds])
+    constraints = ConstraintSet(terms)
+    values = constraints.logpdf(theta, datum)
+    first, second = constraints.derivatives(theta, datum)
+    for j, term in enumerate(terms):
+        assert np.array_equal(values[:, j], term.logpdf(theta[:, j], datum[j]))
+        term_first, term_second = term.derivatives(theta[:, j], datum[j])
+        assert np.array_equal(first[:, j], term_first) and np.array_equal(second[:, j], term_second)
 
 
 def test_bad_terms_are_refused():

@@ -124,6 +124,17 @@ def test_cls_together_equals_each_models_cls():
         assert result.test_statistic_asimov == pytest.approx(alone.test_statistic_asimov, abs=1e-8)
 
 
+def test_cls_together_blind_is_each_models_blind_cls():
+    # blind results are expected ones only, as model.cls(blind=True) gives them
+    models = [lh.StatisticalModel(b, fit_options={"edm_max": 1e-12}) for b in members()]
+    together = lockstep.cls_together(models, mu=1.0, blind=True)
+    for model, result in zip(models, together, strict=True):
+        alone = model.cls(1.0, blind=True)
+        assert result.cls_obs is None and alone.cls_obs is None
+        # The same fits made by another minimiser: equal to their precision (edm <= 1e-12).
+        assert result.cls_exp == pytest.approx(alone.cls_exp, rel=1e-6)
+
+
 def test_calculators_together_adopt_lockstep_fits_and_fit_the_rest_alone(monkeypatch):
     original = lockstep.lockstep_newton
 

@@ -138,35 +138,51 @@ class ConstraintSet:
     ----------
     terms
         The :class:`ConstraintTerm` of each column.
+
+    Notes
+    -----
+    The columns of each kind and the widths or scales of their closed forms are gathered once, here;
+    a kind no term has costs nothing per call.
     """
 
     def __init__(self, terms):
         self.terms = tuple(terms)
-        self._normal = np.array([t.kind == "normal" for t in self.terms], dtype=bool)
-        self._width = np.array([t.width for t in self.terms], dtype=float)
-        self._width_low = np.array([t.width_low for t in self.terms], dtype=float)
-        self._scale = np.array([t.scale for t in self.terms], dtype=float)
+        normal = np.array([t.kind == "normal" for t in self.terms], dtype=bool)
+        widths = (np.array([t.width for t in self.terms], dtype=float)[normal],
+                  np.array([t.width_low for t in self.terms], dtype=float)[normal])
+        scales = (np.array([t.scale for t in self.terms], dtype=float)[~normal],)
+        # per kind present: its columns (all of them as a slice, else their indices), its closed
+        # forms (logpdf, derivatives) and their widths or scale
+        self._kinds = tuple(
+            (slice(None) if mask.all() else np.flatnonzero(mask), closed_forms, arguments)
+            for mask, closed_forms, arguments in (
+                (normal, (_normal_logpdf, _normal_derivatives), widths),
+                (~normal, (_poisson_logpdf, _poisson_derivatives), scales))
+            if mask.any())
 
     def __len__(self) -> int:
         return len(self.terms)
 
+    @staticmethod
+    def _arrays(theta, datum) -> tuple[np.ndarray, np.ndarray]:
+        theta, a = np.asarray(theta, dtype=float), np.asarray(datum, dtype=float)
+        return (theta, a) if theta.shape == a.shape else np.broadcast_arrays(theta, a)
+
     def logpdf(self, theta, datum) -> np.ndarray:
         """Each term's log-probability, shape (..., n)."""
-        theta, a = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(datum, dtype=float))
+        theta, a = self._arrays(theta, datum)
         out = np.empty(theta.shape)
-        n, p = self._normal, ~self._normal
-        out[..., n] = _normal_logpdf(theta[..., n], a[..., n], self._width[n], self._width_low[n])
-        out[..., p] = _poisson_logpdf(theta[..., p], a[..., p], self._scale[p])
+        for columns, (logpdf, _), arguments in self._kinds:
+            out[..., columns] = logpdf(theta[..., columns], a[..., columns], *arguments)
         return out
 
     def derivatives(self, theta, datum) -> tuple[np.ndarray, np.ndarray]:
         """Each term's first and second derivatives with respect to its theta, shape (..., n)."""
-        theta, a = np.broadcast_arrays(np.asarray(theta, dtype=float), np.asarray(datum, dtype=float))
+        theta, a = self._arrays(theta, datum)
         first, second = np.empty(theta.shape), np.empty(theta.shape)
-        n, p = self._normal, ~self._normal
-        first[..., n], second[..., n] = _normal_derivatives(theta[..., n], a[..., n], self._width[n],
-                                                            self._width_low[n])
-        first[..., p], second[..., p] = _poisson_derivatives(theta[..., p], a[..., p], self._scale[p])
+        for columns, (_, derivatives), arguments in self._kinds:
+            first[..., columns], second[..., columns] = derivatives(theta[..., columns], a[..., columns],
+                                                                    *arguments)
         return first, second
 
 

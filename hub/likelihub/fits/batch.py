@@ -12,7 +12,7 @@ with the exact Hessian) below ``edm_max``; fits that do not get there are redone
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -24,9 +24,9 @@ from likelihub.fits.budget import BudgetExhausted, Deadline
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
 from likelihub.fits.fixing import fit_parameters
 from likelihub.fits.newton import newton_batch
-from likelihub.fits.result import FitResults
+from likelihub.fits.result import FitResult, FitResults
 
-__all__ = ["fit_batch", "lockstep_newton", "supports_batch_fits"]
+__all__ = ["fit_batch", "lockstep_newton", "refit_unconverged", "supports_batch_fits"]
 
 
 def supports_batch_fits(backend) -> bool:
@@ -148,11 +148,21 @@ def fit_batch(backend, data: np.ndarray, *, fixed_values: Mapping[int, float] | 
     start = np.broadcast_to(np.array(backend.config.init if init is None else init, dtype=float),
                             fits.values.shape)
     kind = "free fit" if not fixed_values else "conditional fit"
-    for i in np.flatnonzero(~fits.converged):
-        options = dict(fit_options or {}, raise_on_failure=False, edm_max=edm_max)
-        restart = fits.values[i] if np.isfinite(fits.nll[i]) else start[i]
+    options = dict(fit_options or {}, raise_on_failure=False, edm_max=edm_max)
+
+    def refit(i: int, restart: np.ndarray) -> FitResult:
         model = backend.member_in_stack_order(members[i]) if is_stack(backend) else backend
-        result = fit(model, data[i], fixed_values=fixed_values, init=restart, bounds=bounds,
-                     deadline=deadline, description=f"{kind} of {label} {first + i}", **options)
-        fits.set_row(i, result)
+        return fit(model, data[i], fixed_values=fixed_values, init=restart, bounds=bounds,
+                   deadline=deadline, description=f"{kind} of {label} {first + i}", **options)
+
+    return refit_unconverged(fits, start, refit)
+
+
+def refit_unconverged(fits: FitResults, start: np.ndarray,
+                      refit: Callable[[int, np.ndarray], FitResult]) -> FitResults:
+    """The fallback of lock-step fits: each fit of ``fits`` that did not converge redone alone,
+    ``refit(row, init)`` (:func:`likelihub.fits.engine.fit`), from where it stopped, or from
+    ``start[row]`` where -log L is not finite there; its result replaces the row (in place)."""
+    for i in np.flatnonzero(~fits.converged):
+        fits.set_row(i, refit(i, fits.values[i] if np.isfinite(fits.nll[i]) else start[i]))
     return fits

@@ -100,13 +100,17 @@ class AsymptoticCalculator:
     band
         The expected band's quantiles: ``"sigma"`` (-2..+2 sigma, pyhf) or ``"percentiles"``
         (2.5, 16, 50, 84, 97.5%, Combine's AsymptoticLimits); see :data:`likelihub.results.BANDS`.
+    asimov_parameters
+        Where ``data`` are Asimov data already (blind results: the pre-fit Asimov data), the
+        parameters they were made at, mu = 0: the Asimov data are made there, without the
+        conditional fit of ``data`` at mu = 0 that finds them otherwise.
     """
 
     name = "asymptotic"
 
     def __init__(self, backend, data: np.ndarray, test_statistic: str = "qtilde",
                  global_observables: str = "fitted", fit_options: Mapping | None = None,
-                 band: str = "sigma"):
+                 band: str = "sigma", asimov_parameters: np.ndarray | None = None):
         if global_observables not in GLOBAL_OBSERVABLES:
             raise ValueError(f"asimov_global_observables must be one of {GLOBAL_OBSERVABLES}, "
                              f"got {global_observables!r}")
@@ -118,13 +122,15 @@ class AsymptoticCalculator:
         self.bounds = poi_bounds_for(backend.config, test_statistic)
         self.deadline = deadline_from(fit_options)
         self.observed = Profiler(backend, data, self.bounds, fit_options, deadline=self.deadline)
+        self.asimov_parameters = None if asimov_parameters is None else np.array(asimov_parameters, float)
         self._asimov: Profiler | None = None
 
     @property
     def asimov(self) -> Profiler:
         """Fits of the Asimov data for mu = 0 (background only)."""
         if self._asimov is None:
-            pars = self.observed.conditional_fit(0.0).values
+            pars = (self.observed.conditional_fit(0.0).values if self.asimov_parameters is None
+                    else self.asimov_parameters)
             data = asimov_data(self.backend, pars, self.observed.data, self.global_observables)
             # The fits of the Asimov data start where it was generated: its best fit (for q~_mu)
             # lies there, and its conditional fits nearby.
@@ -134,12 +140,12 @@ class AsymptoticCalculator:
 
     def fit_requests(self, mu: float) -> list[FitRequest]:
         """The next fits :meth:`cls` at ``mu`` needs that are not made yet, in the order it makes
-        them: the observed data's fit at mu = 0 (the Asimov data's parameters), the Asimov data's
-        fits at ``mu`` and free, then the observed data's. Each fit's start depends on those
-        before it, so one fit is asked for at a time: ask again once it is made (accepted by its
-        profiler, or made alone); an empty list once ``cls(mu)`` needs no more fits (it may
+        them: the observed data's fit at mu = 0 (the Asimov data's parameters, unless given), the
+        Asimov data's fits at ``mu`` and free, then the observed data's. Each fit's start depends
+        on those before it, so one fit is asked for at a time: ask again once it is made (accepted
+        by its profiler, or made alone); an empty list once ``cls(mu)`` needs no more fits (it may
         still refit, where a free fit missed a lower minimum)."""
-        first = self.observed.pending(0.0)
+        first = self.observed.pending(0.0) if self.asimov_parameters is None else None
         if first is not None:
             return [first]
         for profiler, at in ((self.asimov, mu), (self.asimov, None), (self.observed, mu),

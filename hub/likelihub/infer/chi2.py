@@ -43,20 +43,27 @@ class Chi2Calculator:
         fits together, from its creation (:mod:`likelihub.fits.budget`).
     band
         The expected band's quantiles, ``"sigma"`` or ``"percentiles"`` (:data:`likelihub.results.BANDS`).
+    asimov_parameters
+        As :class:`~likelihub.infer.asymptotic.AsymptoticCalculator`'s: where ``data`` are Asimov
+        data made at these parameters (mu = 0), its Asimov data are made there, unfitted.
     """
 
     name = "chi2"
     test_statistic = "t"
 
     def __init__(self, backend, data: np.ndarray, global_observables: str = "fitted",
-                 fit_options: Mapping | None = None, band: str = "sigma"):
+                 fit_options: Mapping | None = None, band: str = "sigma",
+                 asimov_parameters: np.ndarray | None = None):
         self.backend = backend
         self.band = band
         bounds = np.array(backend.config.bounds, dtype=float)
         self.deadline = deadline_from(fit_options)
         self.observed = Profiler(backend, data, bounds, fit_options, deadline=self.deadline)
-        with single_blas_thread():
-            pars = self.observed.conditional_fit(0.0).values
+        if asimov_parameters is not None:
+            pars = np.array(asimov_parameters, dtype=float)
+        else:
+            with single_blas_thread():
+                pars = self.observed.conditional_fit(0.0).values
         self.asimov = Profiler(backend, asimov_data(backend, pars, data, global_observables),
                                bounds, fit_options, label="Asimov data (mu = 0)", deadline=self.deadline)
 

@@ -4,9 +4,10 @@ The interval at confidence level ``cl`` is where the profile likelihood ratio
 
     t(x) = 2 [ -log L(x, theta-hat-hat(x)) + log L(x-hat, theta-hat) ]
 
-crosses the chi-square quantile with one degree of freedom, ``chi2.ppf(cl, 1)`` (Wilks): 1 for
-68.27%, 3.84 for 95%. This is CMS Combine's ``MultiDimFit --algo singles`` (``--cl``), and
-Minuit's MINOS with the error definition 0.5 on -log L. Each side is bracketed by stepping out
+crosses the chi-square quantile with one degree of freedom, ``chi2.ppf(cl, 1)`` (Wilks,
+:func:`likelihub.profile_results.wilks_threshold`): 1 for 68.27%, 3.84 for 95%. This is CMS
+Combine's ``MultiDimFit --algo singles`` (``--cl``), and Minuit's MINOS with the error definition
+0.5 on -log L. Each side is bracketed by stepping out
 from the best fit by its Hessian error (doubling), every conditional fit warm-started from the
 previous one, then the crossing is found with Brent's method. Where the parameter's bound comes
 first, the interval ends at the bound and says so (``low_at_bound`` / ``high_at_bound``).
@@ -24,10 +25,10 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import chdtri
 
 from likelihub.errors import FitError
 from likelihub.fits.engine import NegativeLogLikelihood
+from likelihub.profile_results import wilks_threshold
 from likelihub.results import IntervalResult
 
 __all__ = ["profile_interval", "hessian_error", "sigma_mu"]
@@ -62,7 +63,7 @@ def profile_interval(fit: Callable, *, index: int, name: str, bounds: tuple[floa
     xtol
         Absolute tolerance of each end (times max(1, |end|)).
     """
-    threshold = float(chdtri(1, 1.0 - cl))
+    threshold = wilks_threshold(cl, 1)
     best = fit(None, None)
     for _attempt in range(2):
         try:

@@ -34,6 +34,7 @@ from likelihub.errors import FitTimeLimitError
 from likelihub.fits.batch import lockstep_newton
 from likelihub.fits.engine import DEFAULT_EDM_MAX
 from likelihub.fits.result import FitResults
+from likelihub.hypothesis_tests import expected_results
 from likelihub.infer.asymptotic import AsymptoticCalculator
 from likelihub.infer.profile import FitRequest
 from likelihub.results import CLsResult
@@ -173,9 +174,11 @@ def cls_together(models: Sequence, mu: float = 1.0, expected: str = "all", **cal
     expected
         "all" (default), "observed" or "expected".
     calculator_options
-        ``test_statistic``, ``asimov_global_observables``, ``data`` (as
-        :meth:`likelihub.StatisticalModel.calculator`; the asymptotic calculator only).
+        ``test_statistic``, ``asimov_global_observables``, ``data``, ``band``, ``blind`` (as
+        :meth:`likelihub.StatisticalModel.calculator`; the asymptotic calculator only). With
+        ``blind``, as :meth:`~likelihub.StatisticalModel.cls`: the expected results only.
     """
+    expected = expected_results(expected, calculator_options.get("blind", False))
     calculators = calculators_together(models, mu, **calculator_options)
     return [c.cls(mu, expected=expected) for c in calculators]
 

@@ -41,7 +41,7 @@ from likelihub import arguments as check
 from likelihub.backend.capabilities import capabilities
 from likelihub.backend.views import ReconfiguredBackend
 from likelihub.errors import InvalidArgumentError
-from likelihub.fits.batch import lockstep_newton
+from likelihub.fits.batch import lockstep_newton, refit_unconverged
 from likelihub.fits.budget import deadline_from
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
 from likelihub.infer.intervals import TOLERANCE
@@ -170,19 +170,21 @@ def _fit_points(backend, data, axes, best, options, deadline):
         starts = np.array([_start(point, origin, best, values, nll, bounds) for point, origin in wave])
         fixed = np.array([[a.values[k] for a, k in zip(axes, point, strict=True)] for point, _ in wave])
         starts[:, indices] = fixed
-        if batch:
-            fits = lockstep_newton(held, np.broadcast_to(data, (len(wave), data.size)), init=starts,
-                                   edm_max=edm_max, deadline=deadline)
-        for row, (point, _) in enumerate(wave):
-            if batch and fits.converged[row]:
-                values[point], nll[point], edm[point] = fits.values[row], fits.nll[row], fits.edm[row]
-                converged[point], methods[point] = True, fits.method_of(row)
-                continue
-            restart = fits.values[row] if batch and np.isfinite(fits.nll[row]) else starts[row]
+
+        def conditional(row: int, init: np.ndarray, fixed=fixed):
             where = ", ".join(f"{a.name} = {v:g}" for a, v in zip(axes, fixed[row], strict=True))
-            result = fit(backend, data, fixed_values=dict(zip(indices, fixed[row], strict=True)),
-                         init=restart, raise_on_failure=False, deadline=deadline,
-                         description=f"conditional fit of the profile scan at {where}", **options)
+            return fit(backend, data, fixed_values=dict(zip(indices, fixed[row], strict=True)), init=init,
+                       raise_on_failure=False, deadline=deadline,
+                       description=f"conditional fit of the profile scan at {where}", **options)
+
+        if batch:  # in lock-step, the fits left unconverged redone alone
+            fits = refit_unconverged(lockstep_newton(held, np.broadcast_to(data, (len(wave), data.size)),
+                                                     init=starts, edm_max=edm_max, deadline=deadline),
+                                     starts, conditional)
+            results = [fits[row] for row in range(len(wave))]
+        else:
+            results = [conditional(row, starts[row]) for row in range(len(wave))]
+        for (point, _), result in zip(wave, results, strict=True):
             values[point], nll[point], edm[point] = result.values, result.nll, result.edm
             converged[point], methods[point] = result.converged, result.method
     return values, nll, converged, edm, methods

@@ -26,15 +26,10 @@ from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
 from likelihub.plugin import capabilities, draw_toys, optional_method
 
-from .components import Component, component_backend
+from .components import POI_NAME, SEPARATOR, Component, check_component, component_backend, stacked_components
 from .overlap import refuse_overlaps
 
 __all__ = ["UncorrelatedCombination", "combine_uncorrelated", "POI_NAME", "SEPARATOR"]
-
-#: Name of the shared signal strength in the combined model.
-POI_NAME = "mu"
-#: Between a component's name and its parameter's name: ``"atlas/alpha_JES"``.
-SEPARATOR = "/"
 
 
 def _names(models: Sequence, names: Sequence[str] | None) -> list[str]:
@@ -81,28 +76,22 @@ def _scales(names: list[str], signal_scales) -> list[float]:
     return scales
 
 
-def _check_component(backend, name: str) -> int:
-    """Validate one component; returns its number of data."""
-    config = backend.config
-    if not isinstance(config, ModelConfig):
-        raise InvalidModelError(f"component {name!r}: config must be a likelihub.ModelConfig",
-                                argument="models")
-    if config.poi_index is None:
-        raise InvalidModelError(f"component {name!r} has no parameter of interest to share",
-                                argument="models")
-    if config.fixed[config.poi_index]:
-        raise InvalidModelError(f"component {name!r} holds its POI {config.poi_name!r} fixed: it "
-                                "cannot follow the combined signal strength", argument="models")
-    n_data = np.asarray(backend.expected_data(config.init)).size
-    observed = np.asarray(backend.data, dtype=float)
-    if observed.shape != (n_data,):
-        raise InvalidModelError(f"component {name!r}: observed data of shape {observed.shape}, "
-                                f"but its expected data have {n_data} values", argument="models")
-    n_main = n_data if config.n_main is None else int(config.n_main)
-    if not 0 <= n_main <= n_data:
-        raise InvalidModelError(f"component {name!r}: n_main {n_main} outside 0..{n_data}",
-                                argument="models")
-    return n_main
+def _components(models: Sequence, names: Sequence[str] | None, signal_scales, shared_poi: bool = True
+                ) -> tuple[list[str], list[float], list]:
+    """The components' names, signal scales and backends, checked: at least one model, names and
+    scales as :func:`_names` and :func:`_scales` (none but 1 where the POI is not shared), backends
+    that keep the contract, no likelihood counted twice (:func:`~.overlap.refuse_overlaps`)."""
+    models = list(models)
+    if not models:
+        raise InvalidModelError("a combination needs at least one model", argument="models")
+    names = _names(models, names)
+    scales = _scales(names, signal_scales)
+    if not shared_poi and any(s != 1.0 for s in scales):
+        raise InvalidModelError("signal scales apply to a shared POI: with shared_poi=False give none",
+                                argument="signal_scales")
+    backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
+    refuse_overlaps(models, backends, names)
+    return names, scales, backends
 
 
 class UncorrelatedCombination:
@@ -146,43 +135,25 @@ class UncorrelatedCombination:
 
     def __init__(self, models: Sequence, names: Sequence[str] | None = None,
                  signal_scales: Sequence[float] | Mapping[str, float] | None = None):
-        models = list(models)
-        if not models:
-            raise InvalidModelError("a combination needs at least one model", argument="models")
-        names = _names(models, names)
-        scales = _scales(names, signal_scales)
-        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
-        refuse_overlaps(models, backends, names)
-        n_mains = [_check_component(b, n) for b, n in zip(backends, names, strict=True)]
-        n_data = [np.asarray(b.data).size for b in backends]
-        total_main = sum(n_mains)
+        names, scales, backends = _components(models, names, signal_scales)
+        n_mains = [check_component(b, n, poi_required=True) for b, n in zip(backends, names, strict=True)]
+        self.components: tuple[Component, ...] = stacked_components(backends, names, scales, n_mains)
+        self._size = sum(np.asarray(b.data).size for b in backends)
 
-        parameter_names, init, bounds, fixed = [POI_NAME], [0.0], [(-np.inf, np.inf)], [False]
-        components, main_start, auxiliary_start = [], 0, total_main
-        for backend, name, scale, n_main, size in zip(backends, names, scales, n_mains, n_data,
-                                                      strict=True):
+        parameter_names, init, bounds, fixed = [POI_NAME], [0.0], [self._poi_bounds()], [False]
+        for backend, name in zip(backends, names, strict=True):
             config = backend.config
             nuisances = np.array([i for i in range(config.n_parameters) if i != config.poi_index],
                                  dtype=int)
-            components.append(Component(
-                name=name, backend=backend, signal_scale=scale, nuisance_indices=nuisances,
-                parameter_offset=len(parameter_names),
-                main=slice(main_start, main_start + n_main),
-                auxiliary=slice(auxiliary_start, auxiliary_start + size - n_main),
-            ))
-            main_start += n_main
-            auxiliary_start += size - n_main
             parameter_names += [f"{name}{SEPARATOR}{config.parameter_names[i]}" for i in nuisances]
             init += list(config.init[nuisances])
             bounds += [tuple(b) for b in config.bounds[nuisances]]
             fixed += list(config.fixed[nuisances])
-        self.components: tuple[Component, ...] = tuple(components)
-
-        bounds[0] = self._poi_bounds()
         first = self.components[0]
-        init[0] = float(np.clip(first.backend.config.init[first.poi] / first.signal_scale, *bounds[0]))
+        first_poi = first.backend.config.poi_index
+        init[0] = float(np.clip(first.backend.config.init[first_poi] / first.signal_scale, *bounds[0]))
         self.config = ModelConfig(parameter_names, poi_index=0, init=init, bounds=bounds,
-                                  fixed=fixed, n_main=total_main, data_layout=self._data_layout())
+                                  fixed=fixed, n_main=sum(n_mains), data_layout=self._data_layout())
         self.data = self._merge([np.asarray(c.backend.data, dtype=float) for c in self.components])
         self.offered_methods: frozenset[str] = self._offered_methods()
 
@@ -192,11 +163,12 @@ class UncorrelatedCombination:
         low, high, previous = -np.inf, np.inf, []
         for c in self.components:
             config = c.backend.config
-            c_low, c_high = np.asarray(config.bounds[c.poi], dtype=float) / c.signal_scale
+            c_low, c_high = np.asarray(config.bounds[config.poi_index], dtype=float) / c.signal_scale
             if c_low > high or c_high < low:
                 raise InvalidModelError(
                     f"component {c.name!r} allows its POI {config.poi_name!r} only in "
-                    f"[{config.bounds[c.poi][0]:g}, {config.bounds[c.poi][1]:g}], i.e. mu in "
+                    f"[{config.bounds[config.poi_index][0]:g}, {config.bounds[config.poi_index][1]:g}], "
+                    f"i.e. mu in "
                     f"[{c_low:g}, {c_high:g}] (signal scale {c.signal_scale:g}), while "
                     f"{', '.join(repr(p) for p in previous)} allow mu only in [{low:g}, {high:g}]: "
                     "no signal strength is possible for all of them", argument="models")
@@ -208,9 +180,7 @@ class UncorrelatedCombination:
         layouts = [c.backend.config.data_layout for c in self.components]
         if any(layout is None for layout in layouts):
             return None
-        size = sum(np.asarray(c.backend.data).size for c in self.components)
-        kinds = np.empty(size, dtype=object)
-        widths = np.zeros(size)
+        kinds, widths = np.empty(self._size, dtype=object), np.zeros(self._size)
         for c, layout in zip(self.components, layouts, strict=True):
             c.place_data(np.asarray(layout.kinds, dtype=object), kinds)
             c.place_data(np.asarray(layout.widths, dtype=float), widths)
@@ -236,8 +206,7 @@ class UncorrelatedCombination:
 
     def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         """Combined data (last axis) from each component's data, in the combined layout."""
-        leading = np.asarray(parts[0]).shape[:-1]
-        out = np.empty(leading + (sum(np.asarray(p).shape[-1] for p in parts),))
+        out = np.empty(np.asarray(parts[0]).shape[:-1] + (self._size,))
         for c, part in zip(self.components, parts, strict=True):
             c.place_data(np.asarray(part, dtype=float), out)
         return out
@@ -325,18 +294,24 @@ class UncorrelatedCombination:
         return self._merge([draw_toys(c.backend, c.component_parameters(pars), size, rng)
                             for c in self.components])
 
+    def _component_lines(self, role) -> list[str]:
+        """Per component: ``  name (role(component)): its description``, indented."""
+        lines = []
+        for c in self.components:
+            summary = (c.backend.describe() if capabilities(c.backend).describe
+                       else type(c.backend).__name__)
+            first, *rest = summary.splitlines() or [""]
+            lines.append(f"  {c.name} ({role(c)}): {first}")
+            lines += [f"    {line}" for line in rest]
+        return lines
+
     def describe(self) -> str:
         """The components, their signal scales and their own descriptions."""
         lines = [f"Uncorrelated combination of {len(self.components)} likelihoods sharing "
                  f"{POI_NAME!r}: {self.config.n_parameters} parameters, {self.data.size} data "
                  f"({self.config.n_main} main)"]
-        for c in self.components:
-            summary = (c.backend.describe() if capabilities(c.backend).describe
-                       else type(c.backend).__name__)
-            first, *rest = summary.splitlines() or [""]
-            lines.append(f"  {c.name} (POI {c.backend.config.poi_name!r} = "
-                         f"{c.signal_scale:g} * {POI_NAME}): {first}")
-            lines += [f"    {line}" for line in rest]
+        lines += self._component_lines(
+            lambda c: f"POI {c.backend.config.poi_name!r} = {c.signal_scale:g} * {POI_NAME}")
         return "\n".join(lines)
 
 

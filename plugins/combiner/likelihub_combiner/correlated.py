@@ -24,18 +24,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from likelihub import DataLayout, ModelConfig, StatisticalModel
-from likelihub.errors import InvalidModelError
-from likelihub.plugin import ConstraintSet, ConstraintTerm, capabilities, optional_method
+from likelihub import ModelConfig, StatisticalModel
+from likelihub.plugin import ConstraintSet, ConstraintTerm, optional_method
 
-from .backend import UncorrelatedCombination, _names, _scales
-from .components import component_backend
+from .backend import UncorrelatedCombination, _components
 from .correlations import correlated_pairs
-from .layout import SharedComponent, shared_layout
-from .overlap import refuse_overlaps
+from .layout import shared_layout
 from .sharing import MergedParameter
 
-__all__ = ["CorrelatedCombination", "SharedComponent", "combine_correlated"]
+__all__ = ["CorrelatedCombination", "combine_correlated"]
 
 logger = logging.getLogger("likelihub.combiner")
 
@@ -70,16 +67,7 @@ class CorrelatedCombination(UncorrelatedCombination):
     def __init__(self, models: Sequence, names: Sequence[str] | None = None,
                  signal_scales: Sequence[float] | Mapping[str, float] | None = None, correlate=None,
                  shared_poi: bool = True, correlation: Mapping[tuple[str, str], float] | None = None):
-        models = list(models)
-        if not models:
-            raise InvalidModelError("a combination needs at least one model", argument="models")
-        names = _names(models, names)
-        scales = _scales(names, signal_scales)
-        if not shared_poi and any(s != 1.0 for s in scales):
-            raise InvalidModelError("signal scales apply to a shared POI: with shared_poi=False give none",
-                                    argument="signal_scales")
-        backends = [component_backend(m, n) for m, n in zip(models, names, strict=True)]
-        refuse_overlaps(models, backends, names)
+        names, scales, backends = _components(models, names, signal_scales, shared_poi)
         layout = shared_layout(backends, names, scales, correlate, shared_poi)
         self.components = layout.components
         self.merged: tuple[MergedParameter, ...] = layout.merged
@@ -118,40 +106,28 @@ class CorrelatedCombination(UncorrelatedCombination):
                                       width=t.width, width_low=t.width_low, scale=t.scale)
         return None
 
-    def _data_layout(self) -> DataLayout | None:
-        layouts = [c.backend.config.data_layout for c in self.components]
-        if any(layout is None for layout in layouts):
-            return None
-        kinds, widths = np.empty(self._size, dtype=object), np.zeros(self._size)
-        for c, layout in zip(self.components, layouts, strict=True):
-            c.place_data(np.asarray(layout.kinds, dtype=object), kinds)
-            c.place_data(np.asarray(layout.widths, dtype=float), widths)
-        return DataLayout(tuple(kinds), widths)
-
-    def _merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
-        out = np.empty(np.asarray(parts[0]).shape[:-1] + (self._size,))
-        for c, part in zip(self.components, parts, strict=True):
-            c.place_data(np.asarray(part, dtype=float), out)
-        return out
-
-    def _extra(self, pars: np.ndarray, data: np.ndarray, grad=None, hessian=None):
-        """The duplicated constraint terms taken out, the bivariate ones added: their log L (and,
-        in place, their gradient and Hessian where given)."""
+    def _extra(self, pars: np.ndarray, data: np.ndarray):
+        """The duplicated constraint terms taken out, the bivariate ones added: their log L."""
         value = 0.0
         if len(self._duplicates):
-            p, counts = self._duplicate_parameters, self._duplicate_counts
-            theta, a = pars[..., p], data[..., self._duplicate_data]
-            value = -(counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
-            if grad is not None or hessian is not None:
-                first, second = self._duplicates.derivatives(theta, a)
-                if grad is not None:
-                    grad[..., p] -= counts * first
-                if hessian is not None:
-                    hessian[..., p, p] -= counts * second
+            theta, a = pars[..., self._duplicate_parameters], data[..., self._duplicate_data]
+            value = -(self._duplicate_counts * self._duplicates.logpdf(theta, a)).sum(axis=-1)
         for pair in self.pairs:
             value = value + pair.logpdf(pars, data)
-            pair.add_derivatives(pars, data, grad, hessian)
         return value
+
+    def _add_extra_derivatives(self, pars: np.ndarray, data: np.ndarray, grad: np.ndarray | None = None,
+                               hessian: np.ndarray | None = None) -> None:
+        """The gradient and Hessian (where given) of :meth:`_extra`, added to them in place."""
+        if len(self._duplicates):
+            p, counts = self._duplicate_parameters, self._duplicate_counts
+            first, second = self._duplicates.derivatives(pars[..., p], data[..., self._duplicate_data])
+            if grad is not None:
+                grad[..., p] -= counts * first
+            if hessian is not None:
+                hessian[..., p, p] -= counts * second
+        for pair in self.pairs:
+            pair.add_derivatives(pars, data, grad, hessian)
 
     @staticmethod
     def _total(components: float | np.ndarray, extra) -> float | np.ndarray:
@@ -169,14 +145,15 @@ class CorrelatedCombination(UncorrelatedCombination):
         """log L and its gradient: the components' (scattered) and the closed-form corrections."""
         pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
         value, grad = UncorrelatedCombination.value_and_grad.method(self, pars, data)
-        return float(self._total(value, self._extra(pars, data, grad=grad))), grad
+        self._add_extra_derivatives(pars, data, grad=grad)
+        return float(self._total(value, self._extra(pars, data))), grad
 
     @optional_method
     def hessian(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """The Hessian of log L: the components' and the corrections' closed forms."""
         pars, data = np.asarray(pars, dtype=float), np.asarray(data, dtype=float)
         out = UncorrelatedCombination.hessian.method(self, pars, data)
-        self._extra(pars, data, hessian=out)
+        self._add_extra_derivatives(pars, data, hessian=out)
         return out
 
     @optional_method
@@ -191,25 +168,25 @@ class CorrelatedCombination(UncorrelatedCombination):
         """log L (N,) and gradients (N, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         value, grad = UncorrelatedCombination.value_and_grad_batch.method(self, pars, data)
-        return self._total(value, self._extra(pars, data, grad=grad)), grad
+        self._add_extra_derivatives(pars, data, grad=grad)
+        return self._total(value, self._extra(pars, data)), grad
 
     @optional_method
     def hessian_batch(self, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Hessians (N, P, P) of N parameter and data sets."""
         pars, data = self._broadcast(pars, data)
         out = UncorrelatedCombination.hessian_batch.method(self, pars, data)
-        self._extra(pars, data, hessian=out)
+        self._add_extra_derivatives(pars, data, hessian=out)
         return out
 
     @optional_method
     def sample(self, pars: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         """Toys of every component, a shared auxiliary datum drawn once (by its first component);
-        the auxiliary data of correlated pairs drawn again from their bivariate normal."""
+        the auxiliary data of correlated pairs drawn again from their bivariate normal, around
+        their parameters (a Gaussian constraint's expected datum, ``ConstraintTerm.expected``)."""
         toys = UncorrelatedCombination.sample.method(self, pars, size, rng)
-        if self.pairs:
-            expected = self.expected_data(pars)
-            for pair in self.pairs:
-                pair.draw(toys, expected, rng)
+        for pair in self.pairs:
+            pair.draw(toys, np.asarray(pars, dtype=float), rng)
         return toys
 
     @optional_method
@@ -227,16 +204,15 @@ class CorrelatedCombination(UncorrelatedCombination):
                  f"  merged parameters ({len(self.merged)}): each exists once, its constraint counted once"]
         lines += [f"    {m}" for m in self.merged]
         lines += [f"  correlated: {p.names[0]} ~ {p.names[1]} (rho = {p.rho:g})" for p in self.pairs]
-        for c in self.components:
-            summary = (c.backend.describe() if capabilities(c.backend).describe else type(c.backend).__name__)
-            first, *rest = summary.splitlines() or [""]
-            config = c.backend.config
-            role = ("no POI" if config.poi_index is None else
-                    f"POI {config.poi_name!r} = {c.parameter_scale[config.poi_index]:g} * "
-                    f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
-            lines.append(f"  {c.name} ({role}): {first}")
-            lines += [f"    {line}" for line in rest]
+        lines += self._component_lines(self._role)
         return "\n".join(lines)
+
+    def _role(self, c) -> str:
+        """How component ``c``'s POI enters the combination (for :meth:`describe`)."""
+        config = c.backend.config
+        return ("no POI" if config.poi_index is None else
+                f"POI {config.poi_name!r} = {c.parameter_scale[config.poi_index]:g} * "
+                f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
 
 
 def combine_correlated(models: Sequence, names: Sequence[str] | None = None,

@@ -9,7 +9,8 @@ log-likelihood gains
         = -log(1 - rho^2) / 2 - (rho^2 (z_1^2 + z_2^2) - 2 rho z_1 z_2) / (2 (1 - rho^2)),
 
 whose derivatives are closed forms (:meth:`CorrelatedPair.add_derivatives`). Toys draw the two
-auxiliary data from the bivariate normal around their expected values (:meth:`CorrelatedPair.draw`).
+auxiliary data from the bivariate normal around their expected values, theta_1 and theta_2
+(:meth:`CorrelatedPair.draw`).
 """
 
 from __future__ import annotations
@@ -65,13 +66,13 @@ class CorrelatedPair:
             hessian[..., p1, p2] += c * r / (s1 * s2)
             hessian[..., p2, p1] += c * r / (s1 * s2)
 
-    def draw(self, toys: np.ndarray, expected: np.ndarray, rng: np.random.Generator) -> None:
+    def draw(self, toys: np.ndarray, pars: np.ndarray, rng: np.random.Generator) -> None:
         """Replace the pair's auxiliary data of ``toys`` (size, D) by bivariate normal draws
-        around the ``expected`` data (in place)."""
-        (d1, d2), (s1, s2), r = self.data, self.widths, self.rho
+        around their expected values at ``pars`` (P,), the two parameters (in place)."""
+        (p1, p2), (d1, d2), (s1, s2), r = self.parameters, self.data, self.widths, self.rho
         u, v = rng.standard_normal((2, toys.shape[0]))
-        toys[:, d1] = expected[d1] + s1 * u
-        toys[:, d2] = expected[d2] + s2 * (r * u + math.sqrt(1.0 - r * r) * v)
+        toys[:, d1] = pars[p1] + s1 * u
+        toys[:, d2] = pars[p2] + s2 * (r * u + math.sqrt(1.0 - r * r) * v)
 
 
 def correlated_pairs(correlation: Mapping, names: Sequence[str], configs: Sequence, index_of: Mapping,

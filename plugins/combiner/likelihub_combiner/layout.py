@@ -7,6 +7,8 @@ a POI kept apart, ``shared_poi=False``: ``"component/poi"``) and unshared ones
 ``"component/parameter"``. Data: all main data, component after component,
 then every component's auxiliary data, a shared parameter's auxiliary datum once (at its first
 member's place), so that ``config.n_main`` splits main from auxiliary data as each component does.
+Each component is a :class:`~likelihub_combiner.components.Component`, checked by
+:func:`~likelihub_combiner.components.check_component`, as in the uncorrelated combination.
 """
 
 from __future__ import annotations
@@ -16,72 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from likelihub import ModelConfig
-from likelihub.errors import InvalidModelError
 from likelihub.plugin import ConstraintTerm, capabilities
 
-from .sharing import SEPARATOR, MergedParameter, merge_group, merged_name, sharing_groups
+from .components import POI_NAME, SEPARATOR, Component, check_component
+from .sharing import MergedParameter, merge_group, merged_name, qualified_name, sharing_groups
 
-__all__ = ["SharedComponent", "SharedLayout", "shared_layout", "POI_NAME"]
-
-#: Name of a shared POI whose components name it differently.
-POI_NAME = "mu"
-
-
-@dataclass(frozen=True)
-class SharedComponent:
-    """A component of a correlated combination: where each of its parameters and data sits.
-
-    Attributes
-    ----------
-    name, backend, signal_scale
-        As :class:`~likelihub_combiner.components.Component`.
-    parameter_index, parameter_scale
-        Per parameter of the component: its index in the combined vector, and the factor it is
-        of that combined parameter (the signal scale for a shared POI, else 1).
-    data_index
-        Per datum of the component: its index in the combined data.
-    """
-
-    name: str
-    backend: object
-    signal_scale: float
-    parameter_index: np.ndarray
-    parameter_scale: np.ndarray
-    data_index: np.ndarray
-
-    def component_parameters(self, pars: np.ndarray) -> np.ndarray:
-        return np.asarray(pars, dtype=float)[..., self.parameter_index] * self.parameter_scale
-
-    def component_data(self, data: np.ndarray) -> np.ndarray:
-        return np.asarray(data, dtype=float)[..., self.data_index]
-
-    def place_data(self, component_data: np.ndarray, out: np.ndarray) -> None:
-        out[..., self.data_index] = component_data
-
-    def place_gradient(self, grad: np.ndarray, out: np.ndarray) -> None:
-        out[..., self.parameter_index] += self.parameter_scale * grad
-
-    def place_hessian(self, hessian: np.ndarray, out: np.ndarray) -> None:
-        index, scale = self.parameter_index, self.parameter_scale
-        out[..., index[:, None], index[None, :]] += scale[:, None] * scale[None, :] * hessian
-
-
-def _check(backend, name: str, shared_poi: bool) -> int:
-    """Validate one component; returns its number of main data."""
-    config = backend.config
-    if not isinstance(config, ModelConfig):
-        raise InvalidModelError(f"component {name!r}: config must be a likelihub.ModelConfig",
-                                argument="models")
-    if shared_poi and config.poi_index is not None and config.fixed[config.poi_index]:
-        raise InvalidModelError(f"component {name!r} holds its POI {config.poi_name!r} fixed: it cannot "
-                                "follow the combined signal strength", argument="models")
-    size = np.asarray(backend.data).size
-    n_main = size if config.n_main is None else int(config.n_main)
-    if np.asarray(backend.expected_data(config.init)).shape != (size,) or not 0 <= n_main <= size:
-        raise InvalidModelError(f"component {name!r}: data and expected data disagree in size or n_main",
-                                argument="models")
-    return n_main
+__all__ = ["SharedLayout", "shared_layout"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +34,7 @@ class SharedLayout:
     term, how many duplicates of the term the components hold).
     """
 
-    components: tuple[SharedComponent, ...]
+    components: tuple[Component, ...]
     parameter_names: list[str]
     init: list[float]
     bounds: list[tuple[float, float]]
@@ -109,7 +51,8 @@ class SharedLayout:
 def shared_layout(backends: Sequence, names: Sequence[str], scales: Sequence[float], correlate,
                   shared_poi: bool) -> SharedLayout:
     """The layout of the combination of ``backends`` sharing what ``correlate`` says."""
-    n_mains = [_check(b, n, shared_poi) for b, n in zip(backends, names, strict=True)]
+    n_mains = [check_component(b, n, poi_required=False, poi_shared=shared_poi)
+               for b, n in zip(backends, names, strict=True)]
     configs = [b.config for b in backends]
     data = [np.asarray(b.data, dtype=float) for b in backends]
     terms = [{t.parameter: t for t in b.constraint_terms()} if capabilities(b).constraint_terms else None
@@ -141,7 +84,7 @@ def shared_layout(backends: Sequence, names: Sequence[str], scales: Sequence[flo
         fixed.append(plan["fixed"])
         if len(group) > 1:
             term = plan["term"]
-            members = tuple(f"{names[m]}{SEPARATOR}{configs[m].parameter_names[j]}" for m, j in group)
+            members = tuple(qualified_name(names, configs, member) for member in group)
             summary = term.summary() if term is not None else "unconstrained"
             merged.append(MergedParameter(name, members, summary))
             if term is not None:
@@ -181,7 +124,7 @@ def shared_layout(backends: Sequence, names: Sequence[str], scales: Sequence[flo
             else:
                 data_index[k][j] = start
                 start += 1
-    components = tuple(SharedComponent(
+    components = tuple(Component(
         name=names[k], backend=backends[k], signal_scale=scales[k],
         parameter_index=np.array([index_of[(k, i)] for i in range(configs[k].n_parameters)], dtype=int),
         parameter_scale=np.array([poi_scales.get((k, i), 1.0)  # a shared POI's members only

@@ -23,9 +23,9 @@ import numpy as np
 from likelihub.errors import CapabilityError, InvalidModelError
 from likelihub.plugin import ConstraintTerm
 
-__all__ = ["MergedParameter", "Member", "sharing_groups", "merge_group", "resolve_name"]
+from .components import SEPARATOR
 
-SEPARATOR = "/"
+__all__ = ["MergedParameter", "Member", "sharing_groups", "merge_group", "resolve_name", "qualified_name"]
 
 #: A component parameter: (component number, parameter index in the component).
 Member = tuple[int, int]
@@ -145,7 +145,7 @@ def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_po
         components = [k for k, _ in group]
         repeated = sorted({k for k in components if components.count(k) > 1})
         if repeated:
-            twice = [_qualified(names, configs, m) for m in group if m[0] == repeated[0]]
+            twice = [qualified_name(names, configs, m) for m in group if m[0] == repeated[0]]
             raise InvalidModelError(f"{' and '.join(map(repr, twice))} would be one parameter: a "
                                     "combination shares parameters across components, not within one",
                                     argument="correlate")
@@ -159,7 +159,8 @@ def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_po
     return groups
 
 
-def _qualified(names, configs, member: Member) -> str:
+def qualified_name(names: Sequence[str], configs: Sequence, member: Member) -> str:
+    """``"component/parameter"`` of a component parameter."""
     k, i = member
     return f"{names[k]}{SEPARATOR}{configs[k].parameter_names[i]}"
 
@@ -171,12 +172,12 @@ def merge_group(group: Sequence[Member], names: Sequence[str], configs: Sequence
     constraint term (the first member's, or None). ``scales``: a member equals scale times the
     merged parameter (the POIs' signal scales); its bounds and value are divided by it."""
     scales = scales or {}
-    first, label = group[0], _qualified(names, configs, group[0])
+    first, label = group[0], qualified_name(names, configs, group[0])
     low, high = -np.inf, np.inf
     fixed_at: tuple[str, float] | None = None
     reference = None
     for position, (k, i) in enumerate(group):
-        config, label_k = configs[k], _qualified(names, configs, (k, i))
+        config, label_k = configs[k], qualified_name(names, configs, (k, i))
         is_poi = i == config.poi_index
         if terms[k] is None and not is_poi:
             raise CapabilityError(f"component {names[k]!r} does not declare its constraint terms "
@@ -217,4 +218,4 @@ def merge_group(group: Sequence[Member], names: Sequence[str], configs: Sequence
 def merged_name(group: Sequence[Member], names: Sequence[str], configs: Sequence) -> str:
     """The plain parameter name where every member has it, else the first member's qualified name."""
     plain = {configs[k].parameter_names[i] for k, i in group}
-    return plain.pop() if len(plain) == 1 else _qualified(names, configs, group[0])
+    return plain.pop() if len(plain) == 1 else qualified_name(names, configs, group[0])

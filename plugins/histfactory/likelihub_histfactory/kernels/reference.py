@@ -52,7 +52,11 @@ def _entry_rate(model: CompiledModel, pars: np.ndarray, entry: int):
 
 
 def _poisson_offset(a: float) -> float:
-    """lgamma(a + 1) - a log a + a: exact below 100, Stirling's series (to 1/a^5) above."""
+    """lgamma(a + 1) - a log a + a: exact below 100, Stirling's series (to 1/a^5) above.
+
+    Written again here on purpose, apart from the kernels' :func:`.scalars.poisson_nll_offset` and
+    the core's ``likelihub.backend.constraints``: this module is the reference the tests hold them to.
+    """
     if a <= 100.0:
         return float(gammaln(a + 1.0) - a * np.log(a) + a)
     return float(0.5 * np.log(2.0 * np.pi * a) + 1.0 / (12.0 * a) - 1.0 / (360.0 * a**3)
