@@ -111,3 +111,19 @@ def test_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     expected = likelihub.get_backend("histfactory")(TINY).cls(1.0).cls_obs
     assert f"{expected:.4g}"[:5] in result.output
+
+
+def test_background_only_workspace():
+    """A workspace whose measurement's POI no modifier has (a background-only workspace): written
+    with an analysis without a POI; the likelihood is the workspace's."""
+    workspace = json.loads((TINY.parent / "two_bin_background.json").read_text())
+    workspace["channels"][0]["samples"][0]["modifiers"].append(
+        {"name": "bnorm", "type": "normsys", "data": {"hi": 1.1, "lo": 0.9}})
+    document = write_hs3(workspace)
+    assert document["analyses"][0]["parameters_of_interest"] == []
+    model = likelihub.get_backend("hs3")(document)
+    assert model.config.poi_name is None
+    workspace["measurements"][0]["config"]["poi"] = "bnorm"
+    reference = likelihub.get_backend("histfactory")(workspace)
+    expected = reference.logpdf(reference.config.init)
+    assert model.logpdf(model.config.init) == pytest.approx(expected, rel=1e-12)

@@ -11,8 +11,9 @@ The reading path: :mod:`.document` (the file, its components by name, which like
 :mod:`.hf_convert` with :mod:`.hf_modifiers` and :mod:`.conventions` (``histfactory_dist`` to a
 pyhf workspace, built by the ``histfactory`` backend), :mod:`.generic` with :mod:`.functions`
 and :mod:`.expressions` (Gaussian, Poisson and product distributions in NumPy); :mod:`.factory`
-is the registered ``hs3`` factory. :mod:`.writer` writes pyhf workspaces as HS3; :mod:`.cli` the
-commands ``likelihub pyhf2hs3`` and ``likelihub hs32pyhf``; :mod:`.cli_format` the file format.
+is the registered ``hs3`` factory (and ``hs3_to_pyhf``). :mod:`.writer` writes pyhf workspaces
+as HS3; :mod:`.cli` the commands ``likelihub pyhf2hs3`` and ``likelihub hs32pyhf``;
+:mod:`.cli_format` the file format.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def __getattr__(name: str):
 
         return write_hs3
     if name == "hs3_to_pyhf":
-        from .convert import hs3_to_pyhf
+        from .factory import hs3_to_pyhf
 
         return hs3_to_pyhf
     raise AttributeError(name)

@@ -58,7 +58,7 @@ def pyhf2hs3_command(workspace, patches, output, normsys_code, histosys_code, sh
 def hs32pyhf_command(source, analysis, likelihood, output, shapesys_vals, staterror_constraint):
     """Write an HS3 HistFactory likelihood as a pyhf JSON workspace (per-bin parameters renamed
     to pyhf's name[i]: the names are listed on standard error)."""
-    from .convert import hs3_to_pyhf
+    from .factory import hs3_to_pyhf
 
     with reporting_errors():
         conversion = hs3_to_pyhf(source, analysis=analysis, likelihood=likelihood,

@@ -37,9 +37,9 @@ from likelihub.plugin import arguments
 
 from .document import Document
 from .generic import GenericBackend
-from .hf_convert import to_pyhf
+from .hf_convert import Conversion, to_pyhf
 
-__all__ = ["hs3", "SHAPESYS_VALS", "STATERROR_CONSTRAINTS"]
+__all__ = ["hs3", "hs3_to_pyhf", "SHAPESYS_VALS", "STATERROR_CONSTRAINTS"]
 
 #: What ``shapesys_vals=`` may say.
 SHAPESYS_VALS = ("auto", "relative", "absolute")
@@ -84,36 +84,17 @@ def hs3(source, *, analysis: str | None = None, likelihood=None, poi: str | None
         An unreadable file, a reference to nothing, a bin count that does not match, an unknown or
         unsupported distribution, function or modifier type; the message names the file and where.
     """
-    for value, argument in ((analysis, "analysis"), (poi, "poi"), (parameter_point, "parameter_point"),
-                            (name, "name")):
-        if value is not None and not isinstance(value, str):
-            raise InvalidArgumentError(f"must be a name or None, got {type(value).__name__}",
-                                       argument=argument)
-    arguments.choice(shapesys_vals, argument="shapesys_vals", choices=SHAPESYS_VALS)
-    arguments.choice(staterror_constraint, argument="staterror_constraint", choices=STATERROR_CONSTRAINTS)
+    if name is not None and not isinstance(name, str):
+        raise InvalidArgumentError(f"must be a name or None, got {type(name).__name__}", argument="name")
     if fit_options is not None and not isinstance(fit_options, Mapping):
         raise InvalidArgumentError(f"must be a mapping of fit keywords, got {type(fit_options).__name__}",
                                    argument="fit_options")
-    document = Document.load(source)
-    choice = document.choose(analysis=analysis, likelihood=likelihood)
-    point = document.parameter_point(choice, parameter_point)
-    pois = [poi] if poi is not None else list(choice.pois)
-    types = {document.distribution(d, referrer="the likelihood").get("type")
-             for d in choice.likelihood["distributions"]}
-    if "histfactory_dist" in types and len(types) > 1:
-        others = sorted(types - {"histfactory_dist"})
-        raise InvalidModelError(f"likelihood {choice.name!r} mixes histfactory_dist with {others}; this "
-                                "reader builds either kind alone", file=document.file)
-    if "histfactory_dist" not in types:
+    document, choice, point, pois, histfactory = _read(
+        source, analysis, likelihood, poi, parameter_point, shapesys_vals, staterror_constraint)
+    if not histfactory:
         return StatisticalModel(GenericBackend(document, choice, point, pois), name=name,
                                 fit_options=fit_options)
-    root = document.written_by_root
-    conversion = to_pyhf(
-        document, choice, point,
-        shapesys_vals=document.shapesys_convention() if shapesys_vals == "auto" else shapesys_vals,
-        staterror_constraint=(("Poisson" if root else "Gauss") if staterror_constraint == "auto"
-                              else staterror_constraint),
-        poi=pois[0] if pois else None)
+    conversion = _convert(document, choice, point, pois, shapesys_vals, staterror_constraint)
     import likelihub
 
     try:
@@ -129,6 +110,57 @@ def hs3(source, *, analysis: str | None = None, likelihood=None, poi: str | None
     if shapesys_vals == "auto" and staterror_constraint == "auto":
         _check_taus(backend, document)
     return StatisticalModel(backend, name=name, fit_options=model.fit_options)
+
+
+def hs3_to_pyhf(source, *, analysis: str | None = None, likelihood=None, poi: str | None = None,
+                parameter_point: str | None = None, shapesys_vals: str = "auto",
+                staterror_constraint: str = "auto") -> Conversion:
+    """The pyhf workspace of an HS3 HistFactory likelihood (arguments as :func:`hs3`).
+
+    The workspace (``.workspace``, schema 1.0.0) has the likelihood of :func:`hs3`'s model, its
+    measurement the POI and, for each parameter (set) whose every component the parameter point
+    values, the initial values, bounds and ``fixed`` flag. Per-bin parameters take pyhf's names
+    ``<modifier>[i]``: ``.names`` maps pyhf's names to HS3's. pyhf workspaces have no place for
+    interpolation codes: ``.interpolation_codes`` gives them.
+    """
+    document, choice, point, pois, histfactory = _read(
+        source, analysis, likelihood, poi, parameter_point, shapesys_vals, staterror_constraint)
+    if not histfactory:
+        raise InvalidModelError(f"likelihood {choice.name!r} has no histfactory_dist: it has no pyhf "
+                                "workspace", file=document.file)
+    return _convert(document, choice, point, pois, shapesys_vals, staterror_constraint)
+
+
+def _read(source, analysis, likelihood, poi, parameter_point, shapesys_vals, staterror_constraint):
+    """The document, the likelihood chosen, its parameter point and POIs, and whether it is a
+    HistFactory likelihood (arguments checked)."""
+    for value, argument in ((analysis, "analysis"), (poi, "poi"), (parameter_point, "parameter_point")):
+        if value is not None and not isinstance(value, str):
+            raise InvalidArgumentError(f"must be a name or None, got {type(value).__name__}",
+                                       argument=argument)
+    arguments.choice(shapesys_vals, argument="shapesys_vals", choices=SHAPESYS_VALS)
+    arguments.choice(staterror_constraint, argument="staterror_constraint", choices=STATERROR_CONSTRAINTS)
+    document = Document.load(source)
+    choice = document.choose(analysis=analysis, likelihood=likelihood)
+    point = document.parameter_point(choice, parameter_point)
+    pois = [poi] if poi is not None else list(choice.pois)
+    types = {document.distribution(d, referrer="the likelihood").get("type")
+             for d in choice.likelihood["distributions"]}
+    if "histfactory_dist" in types and len(types) > 1:
+        others = sorted(types - {"histfactory_dist"})
+        raise InvalidModelError(f"likelihood {choice.name!r} mixes histfactory_dist with {others}; this "
+                                "reader builds either kind alone", file=document.file)
+    return document, choice, point, pois, "histfactory_dist" in types
+
+
+def _convert(document, choice, point, pois, shapesys_vals: str, staterror_constraint: str) -> Conversion:
+    """:func:`.hf_convert.to_pyhf` with the conventions resolved (``"auto"``: module docstring)."""
+    if shapesys_vals == "auto":
+        shapesys_vals = document.shapesys_convention()
+    if staterror_constraint == "auto":
+        staterror_constraint = "Poisson" if document.written_by_root else "Gauss"
+    return to_pyhf(document, choice, point, shapesys_vals=shapesys_vals,
+                   staterror_constraint=staterror_constraint, poi=pois[0] if pois else None)
 
 
 def _configured(config, conversion, document, choice, point: dict, pois: list):

@@ -14,6 +14,7 @@ when they share parameters), each group a pyhf modifier named after the HS3 modi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -328,9 +329,34 @@ def to_pyhf(document, choice, point: dict, *, shapesys_vals: str, staterror_cons
     if measurement_poi is None:
         raise InvalidModelError("the model has no scalar parameter (a normfactor, normsys or histosys) "
                                 "to be its parameter of interest", file=document.file)
-    workspace = {
+    conversion = Conversion({}, converter.names, codes, poi, converter.fixed)
+    configured = converter.config
+    sets: dict[str, list[str]] = {}
+    for component in converter.names:
+        base = component.split("[")[0] if component.endswith("]") else component
+        sets.setdefault(base, []).append(component)
+    for name, components in sets.items():
+        settings = _settings(components, conversion, point, document.bounds(choice))
+        if settings:
+            configured.setdefault(name, {"name": name}).update(settings)
+    conversion.workspace = {
         "channels": channels, "observations": observations, "version": "1.0.0",
         "measurements": [{"name": choice.name, "config": {
-            "poi": measurement_poi, "parameters": list(converter.config.values())}}],
+            "poi": measurement_poi, "parameters": list(configured.values())}}],
     }
-    return Conversion(workspace, converter.names, codes, poi, converter.fixed)
+    return conversion
+
+
+def _settings(components: list[str], conversion: Conversion, point: dict, domain: dict) -> dict:
+    """The measurement's settings of one pyhf parameter set from its components' HS3 names: where
+    the parameter point gives every component's value, those initial values, the domains' bounds
+    (if finite for all) and ``fixed`` (pyhf's schema: one flag per set) where every one is fixed."""
+    hs3 = [conversion.names[c] for c in components]
+    if not all(h in point for h in hs3):
+        return {}
+    entry: dict = {"inits": [float(point[h]["value"]) for h in hs3]}
+    if all(h in domain and all(map(math.isfinite, domain[h])) for h in hs3):
+        entry["bounds"] = [list(domain[h]) for h in hs3]
+    if all(bool(point[h].get("const", False)) or h in conversion.fixed for h in hs3):
+        entry["fixed"] = True
+    return entry

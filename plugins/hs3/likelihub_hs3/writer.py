@@ -7,9 +7,10 @@ Each channel becomes a ``histfactory_dist`` named ``model_<channel>`` with one r
 ``obs_x_<channel>`` (bins of width 1, as ROOT writes pyhf's channels), its observations the
 ``binned`` data ``obsData_<channel>``; each measurement a likelihood, an analysis (its POI), a
 domain (every parameter's bounds) and a parameter point (initial values, ``const`` where fixed),
-all named after the measurement. Parameters keep pyhf's names, the per-bin ones ``name[i]``
-(listed in each modifier's ``parameters``; a staterror acting on several channels numbers its
-bins across the channels in sorted order, as pyhf does). Modifiers:
+all named after the measurement (a measurement whose parameter of interest is no parameter, as in a
+background-only workspace, has an analysis without one). Parameters keep pyhf's names, the
+per-bin ones ``name[i]`` (listed in each modifier's ``parameters``; a staterror acting on several
+channels numbers its bins across the channels in sorted order, as pyhf does). Modifiers:
 
 - ``normfactor``, ``normsys`` (``constraint: Gauss``), ``histosys`` (``hi``/``lo`` contents),
   ``shapefactor``: as HS3 spells them; interpolation codes other than pyhf's defaults are
@@ -187,8 +188,19 @@ def write_hs3(workspace, path=None, *, patches: Sequence = (), interpolation_cod
     spec = read_workspace(workspace, patches)
     codes = {"normsys": "4", "histosys": "4p", **dict(interpolation_codes or {})}
     factory = likelihub.get_backend("histfactory")
-    models = {m["name"]: factory(spec, measurement=m["name"], interpolation_codes=codes,
-                                 unused_parameters="ignore") for m in spec["measurements"]}
+    modifiers = [m["name"] for c in spec["channels"] for s in c["samples"] for m in s.get("modifiers", [])
+                 if m["type"] in ("normfactor", "normsys", "histosys", "lumi")]
+    models, pois = {}, {}
+    for measurement in spec["measurements"]:
+        mname, poi = measurement["name"], measurement["config"].get("poi")
+        built = spec
+        if poi not in modifiers and modifiers:
+            # a background-only workspace's POI is no parameter: built around another, written without
+            built = copy.deepcopy(spec)
+            next(m for m in built["measurements"] if m["name"] == mname)["config"]["poi"] = modifiers[0]
+        models[mname] = factory(built, measurement=mname, interpolation_codes=codes,
+                                unused_parameters="ignore")
+        pois[mname] = list(models[mname].config.poi_names) if built is spec else []
     configs = {m["name"]: {p["name"]: p for p in m["config"].get("parameters", [])}
                for m in spec["measurements"]}
     lumi, lumi_dists = _lumi_constraints(spec, configs)
@@ -229,7 +241,7 @@ def write_hs3(workspace, path=None, *, patches: Sequence = (), interpolation_cod
             {"name": p, "value": float(x), **({"const": True} if f else {})}
             for p, x, f in zip(config.parameter_names, config.init, config.fixed, strict=True)]})
         document["analyses"].append({"name": mname, "likelihood": mname,
-                                     "parameters_of_interest": list(config.poi_names),
+                                     "parameters_of_interest": pois[mname],
                                      "domains": [f"{mname}_domain"], "init": f"{mname}_init"})
     if path is not None:
         text = json.dumps(document, indent=indent) + "\n"
