@@ -2,16 +2,17 @@
 model, compile what is compiled) and -log L evaluation.
 
 Run by hand (not a test): ``python benchmarks/bench_hs3.py [--repeats 200] [--large]
-[--large-timeout 1800]``.
+[--large-timeout 900] [--cases NAME ...]``.
 
 Files: the HS3 files of ../shared/data/hs3 that both read (pyhs3's two simplemodel files, ROOT's
 0.1a12 export, the Combine counting card without systematics, evaluated as its ``model_s``), and
-with ``--large`` the sbottom region A workspace (ATLAS pallet, signal patch 1300_205_60) written
-by likelihub's writer *without its staterror modifiers*: pyhs3 0.4.2 cannot evaluate a pyhf-style
-(Barlow-Beeston lite) staterror through ``Workspace.model`` (its model builder asks every staterror
-for BB-full data), and every ATLAS pallet has staterrors. The two read the same file; the
-derived model is not a published likelihood, only a realistic size (2 channels, 18 samples, 58
-parameters).
+with ``--large`` two ATLAS pallets written as HS3 by likelihub's writer: the 3L eRJR workspace
+(signal ERJR_350p0_0p0: 4 one-bin channels, 24 samples, 489 normsys and histosys modifiers, no
+staterror) and the sbottom region A workspace (signal 1300_205_60) *without its staterror
+modifiers*: pyhs3 0.4.2 cannot evaluate a pyhf-style (Barlow-Beeston lite) staterror through
+``Workspace.model`` (its model builder asks every staterror for BB-full data). The derived sbottom
+model is not a published likelihood, only a realistic size (2 channels, 18 samples, 58
+parameters). Each engine's process is limited to 8 GiB of address space.
 
 Each engine runs in a fresh subprocess (OPENBLAS/OMP threads 1): "import" is importing the
 package, "load" reading the file and building the model (likelihub: ``get_backend("hs3")(file)``,
@@ -44,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PEERS = Path("/root/.cache/likelihub-peers/bin/python")
 COMBINE = {"distributions": ["model_s"], "data": ["data_obs"]}
+#: Address-space limit of each engine's process (pyhs3's compile of a large model grows past 14 GB).
+MEMORY_LIMIT = 8 * 2**30
 CASES = {  # name: (file under shared/data/hs3, likelihub keywords, pyhs3 target)
     "simplemodel-uncorrelated": ("simplemodel_uncorrelated-background_hs3.json", {}, "simPdf_obsData"),
     "simplemodel-correlated": ("simplemodel_correlated-background_hs3.json", {}, "simPdf_obsData"),
@@ -82,6 +85,8 @@ from pytensor.graph.traversal import explicit_graph_inputs
 t1 = time.perf_counter()
 path, target, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ws = pyhs3.Workspace.load(path)
+analysis = ws.analyses[target] if target != "model_s" else None
+parameter_set = None if analysis is not None and analysis.init else "default_values"
 if target == "model_s":  # no likelihood in the file: the distribution at its one observation
     model = ws.model(0, progress=False)
     names = model.pars(target)
@@ -90,7 +95,7 @@ if target == "model_s":  # no likelihood in the file: the distribution at its on
     evaluate = lambda: model.logpdf(target, **values)
     evaluate()   # pyhs3 compiles on the first call
 else:
-    model = ws.model(ws.analyses[target], progress=False, parameter_set="default_values")
+    model = ws.model(analysis, progress=False, parameter_set=parameter_set)
     log_prob = model.log_prob
     inputs = list(explicit_graph_inputs(log_prob))
     function = pytensor.function(inputs, log_prob)
@@ -108,11 +113,17 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "first": t3 - t2, "warm": 
 """
 
 
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def run(python, script: str, args: list[str], timeout: float) -> dict:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     try:
         done = subprocess.run([str(python), "-c", script, *map(str, args)], capture_output=True, text=True,
-                              env=env, timeout=timeout)
+                              env=env, timeout=timeout, preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     if done.returncode != 0:
@@ -120,41 +131,60 @@ def run(python, script: str, args: list[str], timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def large_case(folder: Path) -> Path:
-    """sbottom region A, patched, without staterror modifiers, written as HS3 (module docstring)."""
+def _pallet(archive: str, member: str, patch: str | tuple[str, str]) -> dict:
     import tarfile
 
     import jsonpatch
 
+    with tarfile.open(SHARED / "histfactory" / archive) as pallet:
+        workspace = json.load(pallet.extractfile(member))
+        if isinstance(patch, tuple):
+            patchset = json.load(pallet.extractfile(patch[0]))
+            operations = next(p["patch"] for p in patchset["patches"] if p["metadata"]["name"] == patch[1])
+        else:
+            operations = json.load(pallet.extractfile(patch))
+    return jsonpatch.apply_patch(workspace, operations)
+
+
+def large_cases(folder: Path) -> dict[str, Path]:
+    """The 3L eRJR pallet (ERJR_350p0_0p0; it has no staterror) and sbottom region A without its
+    staterrors (module docstring), written as HS3 by likelihub."""
     from likelihub_hs3 import write_hs3
 
-    with tarfile.open(SHARED / "histfactory" / "atlas-susy-2018-31-sbottom.tar.gz") as pallet:
-        workspace = json.load(pallet.extractfile("RegionA/BkgOnly.json"))
-        patch = json.load(pallet.extractfile("RegionA/patch.sbottom_1300_205_60.json"))
-    workspace = jsonpatch.apply_patch(workspace, patch)
-    for channel in workspace["channels"]:
+    three_l = _pallet("atlas-susy-2018-06-3L-eRJR.tar.gz", "BkgOnly.json",
+                      ("patchset.json", "ERJR_350p0_0p0"))
+    sbottom = _pallet("atlas-susy-2018-31-sbottom.tar.gz", "RegionA/BkgOnly.json",
+                      "RegionA/patch.sbottom_1300_205_60.json")
+    for channel in sbottom["channels"]:
         for sample in channel["samples"]:
             sample["modifiers"] = [m for m in sample["modifiers"] if m["type"] != "staterror"]
-    path = folder / "sbottomA_nostaterror_hs3.json"
-    write_hs3(workspace, path)
-    return path
+    paths = {"3L-eRJR": folder / "3L_eRJR_hs3.json",
+             "sbottom-A without staterror": folder / "sbottomA_hs3.json"}
+    write_hs3(three_l, paths["3L-eRJR"])
+    write_hs3(sbottom, paths["sbottom-A without staterror"])
+    return paths
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--large", action="store_true", help="add the sbottom-A case (pyhs3: minutes)")
-    parser.add_argument("--large-timeout", type=float, default=1800.0)
+    parser.add_argument("--large", action="store_true", help="add two ATLAS-sized cases (pyhs3: minutes)")
+    parser.add_argument("--large-timeout", type=float, default=900.0)
+    parser.add_argument("--cases", nargs="*", default=None, help="only these cases (names as printed)")
     options = parser.parse_args()
     cases = {name: (SHARED / "hs3" / file, kw, target, 600.0) for name, (file, kw, target) in CASES.items()}
     with tempfile.TemporaryDirectory() as folder:
         if options.large:
-            cases["sbottom-A without staterror"] = (large_case(Path(folder)), {}, "meas",
-                                                    options.large_timeout)
+            for name, path in large_cases(Path(folder)).items():
+                analysis = json.loads(path.read_text())["analyses"][0]["name"]
+                cases[name] = (path, {"parameter_point": f"{analysis}_init"}, analysis, options.large_timeout)
         print(f"{'case':28} {'engine':9} {'import s':>9} {'load s':>9} {'first ms':>9} {'warm us':>9} "
               f"{'log L':>20}")
         for name, (path, keywords, target, timeout) in cases.items():
-            ours = run(sys.executable, LIKELIHUB_SCRIPT, [path, json.dumps(keywords), options.repeats], timeout)
+            if options.cases and name not in options.cases:
+                continue
+            ours = run(sys.executable, LIKELIHUB_SCRIPT, [path, json.dumps(keywords), options.repeats],
+                       timeout)
             rows = [("likelihub", ours)]
             if target is not None:
                 theirs = (run(PEERS, PYHS3_SCRIPT, [path, target, options.repeats], timeout) if PEERS.exists()
@@ -164,12 +194,12 @@ def main() -> None:
                 if "error" in row:
                     print(f"{name:28} {engine:9} {row['error']}")
                     continue
-                print(f"{name:28} {engine:9} {row['import']:9.2f} {row['load']:9.3f} {row['first'] * 1e3:9.3f} "
-                      f"{row['warm'] * 1e6:9.1f} {row['logpdf']:20.12f}")
+                print(f"{name:28} {engine:9} {row['import']:9.2f} {row['load']:9.3f} "
+                      f"{row['first'] * 1e3:9.3f} {row['warm'] * 1e6:9.1f} {row['logpdf']:20.12f}")
             if len(rows) == 2 and "error" not in rows[0][1] and "error" not in rows[1][1]:
                 a, b = rows[0][1], rows[1][1]
-                print(f"{'':28} {'ratio':9} {'':9} {b['load'] / a['load']:9.1f} {b['first'] / a['first']:9.1f} "
-                      f"{b['warm'] / a['warm']:9.1f}   (pyhs3 / likelihub)")
+                print(f"{'':28} {'ratio':9} {'':9} {b['load'] / a['load']:9.1f} "
+                      f"{b['first'] / a['first']:9.1f} {b['warm'] / a['warm']:9.1f}   (pyhs3 / likelihub)")
 
 
 if __name__ == "__main__":

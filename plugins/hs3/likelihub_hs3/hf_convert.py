@@ -335,8 +335,9 @@ def to_pyhf(document, choice, point: dict, *, shapesys_vals: str, staterror_cons
     for component in converter.names:
         base = component.split("[")[0] if component.endswith("]") else component
         sets.setdefault(base, []).append(component)
+    domain = document.bounds(choice)
     for name, components in sets.items():
-        settings = _settings(components, conversion, point, document.bounds(choice))
+        settings = _settings(components, conversion, point, domain)
         if settings:
             configured.setdefault(name, {"name": name}).update(settings)
     conversion.workspace = {
