@@ -16,12 +16,17 @@ a correct estimator would fail once in 1.7 million seeds):
   gives k-hat = 1 with variance 1/n (the Poisson curvature n / k^2), so the signal region's
   background has mean 10, variance 100 / n = 1 and no third moment (k is Gaussian); fitting
   every channel (10 more observed events) gives the variance 100 / 110.
+
+On a real patch of sbottom region A the simplified CLs at mu = 1 is the generated validation
+table's (docs/simplify-validation.json, the same toys) and within the table's worst difference from
+the full model's among the patches keeping at least 90% of their signal in the signal region.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,6 +183,9 @@ def test_errors_name_what_is_wrong():
     with pytest.raises(InvalidArgumentError) as error:
         simplify(_control_workspace(), n_toys=5)
     assert error.value.location["argument"] == "n_toys"
+    with pytest.raises(InvalidArgumentError) as error:
+        simplify(_control_workspace(), interpolation_codes="4", n_toys=10)
+    assert error.value.location["argument"] == "interpolation_codes"
     # k free and unconstrained, the control region not fitted (kept): nothing determines it
     with pytest.raises(InvalidModelError, match="nothing determines it") as error:
         simplify(_control_workspace(), channels=["CR", "SR"], n_toys=10)
@@ -203,3 +211,31 @@ def test_cli_writes_the_json(tmp_path):
     np.testing.assert_array_equal(written.covariance, direct.covariance)
     result = CliRunner().invoke(command, [str(workspace), "--channel", "nope"])
     assert result.exit_code == 1 and "names no channel" in result.output
+
+
+#: The generated validation table (docs/simplify_validation.py): its rows are this test's origin.
+TABLE = Path(__file__).resolve().parents[2] / "docs" / "simplify-validation.json"
+
+
+def test_sbottom_patch_cls_within_the_tables_accuracy(shared_data):
+    """sbottom region A, sbottom_1000_995_60 (97% of its signal in the signal region): the simplified
+    CLs(mu = 1) is within the table's worst difference for such patches of the full model's, and
+    is the table's value (the same toys: seed 0, 20000 draws) -- the committed page is current."""
+    rows = {r["patch"]: r for r in json.loads(TABLE.read_text())["rows"] if r["analysis"] == "sbottom"}
+    row = rows["sbottom_1000_995_60"]
+    # the accuracy the table states for patches keeping >= 90% of their signal (its summary)
+    worst = max(abs(r[kind]["cls_obs"] - r["full"]["cls_obs"]) for r in rows.values()
+                if r["signal_fraction_kept"] >= 0.9 and "cls_obs" in r["full"]
+                for kind in ("correlated_background", "third_moment_expansion"))
+    assert worst < 0.03  # the page's statement: |Delta CLs(1) obs| <= 0.028 for these 23 patches
+    archive = shared_data / "histfactory" / "atlas-susy-2018-31-sbottom.tar.gz"
+    options = {"member": "RegionA/BkgOnly.json", "patches": ["RegionA/patch.sbottom_1000_995_60.json"]}
+    full = lh.get_backend("histfactory")(str(archive), **options).cls(1.0).cls_obs
+    sl = simplify(str(archive), **options)
+    assert sl.metadata["signal_fraction_kept"] == pytest.approx(row["signal_fraction_kept"], rel=1e-12)
+    # the full model's CLs: the table's to the fits' precision (EDM <= 1e-10: CLs to ~1e-6)
+    assert full == pytest.approx(row["full"]["cls_obs"], abs=1e-6)
+    for kind in ("correlated_background", "third_moment_expansion"):
+        cls = sl.model(kind).cls(1.0).cls_obs
+        assert cls == pytest.approx(row[kind]["cls_obs"], abs=1e-6)  # same toys, same fits
+        assert abs(cls - full) <= worst

@@ -20,7 +20,8 @@ The convention (``docs/simplify.md`` says why):
    N(theta-hat, H^-1); parameters the fit does not see (those acting on the kept channels alone:
    their staterror and shapesys parameters, their own systematics) from their constraint terms
    (Gaussian: N(aux, sigma); Poisson: the Gaussian of its curvature, N(a / tau, sqrt(a) / tau));
-   fixed parameters stay at their values. Draws are clipped to the parameters' bounds.
+   fixed parameters stay at their values. Draws are clipped to the parameters' bounds; draws
+   whose background is negative in a bin (additive histosys shifts) are kept and counted.
 4. **Moments**: the background *expected* in each kept bin at each draw (no Poisson noise: the
    simplified likelihood's own Poisson term holds that) gives m1 (mean), m2 (covariance, 1/(N-1))
    and m3 (third central moment, the unbiased k-statistic N / ((N-1)(N-2)) sum d^3).
@@ -43,7 +44,7 @@ from likelihub.plugin import arguments
 from . import __version__
 from .backend import HistFactoryBackend
 from .compile import compile_model
-from .factory import FIT_OPTIONS
+from .factory import FIT_OPTIONS, _check_arguments
 from .simplified_json import DEFAULT_TOYS, FITS, SimplifiedLikelihood
 from .spec.model_spec import load_model_spec
 
@@ -82,6 +83,9 @@ def simplify(workspace, patches: Sequence = (), measurement: str | None = None, 
         For a model whose POI scales no sample, a fit whose Hessian is not positive definite, or
         a free unconstrained parameter that only the kept channels would determine (each names it).
     """
+    patches = _check_arguments(patches=patches, measurement=measurement, patch_name=patch_name,
+                               interpolation_codes=interpolation_codes, member=member, poi=None,
+                               unused_parameters=unused_parameters, device="cpu")
     arguments.choice(fit, argument="fit", choices=FITS)
     n_toys = arguments.whole_number(n_toys, argument="n_toys", minimum=10)
     if seed is not None:
@@ -116,6 +120,7 @@ def simplify(workspace, patches: Sequence = (), measurement: str | None = None, 
         [f"patch {patch_name}"] if patch_name is not None else [])])
     metadata = {"source": label, "poi": poi, "fit": fit, "fit_channels": fit_channels,
                 "kept_channels": kept, "n_toys": n_toys, "seed": seed, "clipped_toys": clipped,
+                "negative_toys": int(np.sum(np.any(yields < 0, axis=1))),
                 "signal_fraction_kept": float(signal[bins].sum() / signal.sum()) if signal.sum() > 0 else 0.0,
                 "fitted_parameters": draws.n_fitted, "constraint_parameters": draws.n_constraint,
                 "likelihub_histfactory": __version__}
