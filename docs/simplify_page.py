@@ -113,8 +113,14 @@ def write_page(done: dict) -> str:
                   "spey-pyhf 0.2.2 (`pyhf.simplify`, 1000 samples) keeps every channel, fits every "
                   "channel, and its toys are Poisson counts; likelihub with `channels=` every channel and "
                   "`fit=\"all\"` (\"all\") is its convention less the Poisson noise, which the spey "
-                  "columns have subtracted (Var(n) - E[b]). See `docs/simplify_peer.py` for what spey-pyhf "
-                  "needed to run.", "", *peer_table(done["peer"]), ""]
+                  "columns have subtracted (Var(n) - E[b]); both reject draws with a negative mean "
+                  "(spey-pyhf's in the Poisson sampler). With 1000 samples spey-pyhf's sigma has a "
+                  "statistical error of ~2% (more where the Poisson variance dominates). The CLs: "
+                  "likelihub's default simplified likelihood, likelihub's in spey-pyhf's convention, "
+                  "likelihub's correlated-background model on spey-pyhf's moments, and spey's own "
+                  "CLs of its model (its Asimov data keep the global observables at nominal). See "
+                  "`docs/simplify_peer.py` for what spey-pyhf needed to run.", "",
+                  *peer_table(done["peer"]), ""]
     for analysis, title in (("sbottom", "ATLAS-SUSY-2018-31 sbottom, region A"),
                             ("1Lbb", "ATLAS-SUSY-2019-08 1Lbb")):
         lines += [f"## {title}", "", *patch_table(rows, analysis), ""]

@@ -120,7 +120,7 @@ def run_case(case: tuple[str, str, dict]) -> dict:
     start = time.perf_counter()
     sl = simplify(workspace, **options)
     row["seconds"]["simplify"] = time.perf_counter() - start
-    row["clipped_toys"] = sl.metadata["clipped_toys"]
+    row["rejected_fraction"] = sl.metadata["rejected_fraction"]
     row["signal_fraction_kept"] = sl.metadata["signal_fraction_kept"]
     start = time.perf_counter()
     for kind in KINDS:
@@ -149,18 +149,14 @@ def run_all(jobs: int, limit: int | None) -> dict:
 
 def run_peer() -> None:
     """spey-pyhf's simplification of PEER_PATCHES beside likelihub's of the same convention."""
-    import likelihub as lh
-    from likelihub_histfactory.simplify import simplify
-
     warnings.simplefilter("ignore")
     by_name = {(a, p): o for a, p, o in cases()}
     rows = []
     for analysis, patch in PEER_PATCHES:
         options = dict(by_name[(analysis, patch)])
         archive = str(SHARED / options.pop("archive"))
-        full = lh.get_backend("histfactory")(archive, **options).backend.compiled
-        mine = simplify(archive, **options)
-        controls = [c for c in full.channel_names if c not in mine.metadata["kept_channels"]]
+        mine, alike, seconds = _likelihub_conversions(analysis, patch)
+        controls = [c for c in alike.metadata["kept_channels"] if c not in mine.metadata["kept_channels"]]
         member = options["patches"][0] if "patches" in options else options["patchset"]
         out = Path("/tmp") / f"likelihub-spey-{patch}.npz"
         command = [str(PEERS), "-O", str(ROOT / "docs" / "simplify_peer.py"), archive, options["member"],
@@ -168,10 +164,6 @@ def run_peer() -> None:
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         spey = json.loads(next(line for line in result.stdout.splitlines()
                                if line.startswith("RESULT "))[len("RESULT "):])
-        # likelihub in spey-pyhf's convention: every channel kept, every channel fitted
-        start = time.perf_counter()
-        alike = simplify(archive, **options, channels=list(full.channel_names), fit="all")
-        seconds = time.perf_counter() - start
         rows.append(_peer_row(analysis, patch, mine, alike, spey, seconds))
         print(f"peer {analysis} {patch}", file=sys.stderr)
     PEER_OUTPUT.write_text(json.dumps(rows, indent=1) + "\n")
@@ -220,6 +212,18 @@ def run_systematics() -> None:
     SYSTEMATICS_OUTPUT.write_text(json.dumps(rows, indent=1) + "\n")
 
 
+def _likelihub_side(mine, alike, seconds: float) -> dict:
+    """likelihub's numbers of a peer row: the moments in spey-pyhf's convention, and both CLs."""
+    row = {"bins": alike.region_names, "likelihub_all_background": alike.background.tolist(),
+           "likelihub_all_sigma": np.sqrt(np.diag(alike.covariance)).tolist(),
+           "likelihub_all_m3": alike.third_moment.tolist(), "likelihub_all_seconds": seconds}
+    for name, sl in (("likelihub_all", alike), ("likelihub", mine)):
+        model = sl.model("correlated_background")
+        row[name] = {"cls_obs": float(model.cls(1.0).cls_obs),
+                     "ul_obs": float(model.upper_limit(expected="observed").observed)}
+    return row
+
+
 def _peer_row(analysis, patch, mine, alike, spey, seconds) -> dict:
     import likelihub as lh
 
@@ -230,24 +234,42 @@ def _peer_row(analysis, patch, mine, alike, spey, seconds) -> dict:
     m3 = np.asarray(spey["third_moment"])[index]
     # spey-pyhf's toys are Poisson counts: Var(n) = Var(b) + E[b], k3(n) = k3(b) + 3 Var(b) + E[b]
     var_b = np.diag(cov) - b
-    row = {"analysis": analysis, "patch": patch, "bins": alike.region_names,
-           "likelihub_all_background": alike.background.tolist(), "spey_background": b.tolist(),
-           "likelihub_all_sigma": np.sqrt(np.diag(alike.covariance)).tolist(),
+    row = {"analysis": analysis, "patch": patch, "spey_background": b.tolist(),
            "spey_sigma_without_poisson": np.sqrt(np.maximum(var_b, 0)).tolist(),
-           "likelihub_all_m3": alike.third_moment.tolist(),
-           "spey_m3_without_poisson": (m3 - 3 * var_b - b).tolist(),
-           "spey_seconds": spey["seconds"], "likelihub_all_seconds": seconds,
-           "spey_cls_obs": spey["spey_cls_obs"], "spey_ul_obs": spey["spey_upper_limit_obs"]}
+           "spey_m3_without_poisson": (m3 - 3 * var_b - b).tolist(), "spey_seconds": spey["seconds"],
+           "spey_cls_obs": spey["spey_cls_obs"], "spey_ul_obs": spey["spey_upper_limit_obs"],
+           **_likelihub_side(mine, alike, seconds)}
     spey_model = lh.get_backend("simplified.correlated_background")(
         signal_yields=np.asarray(spey["signal"])[index], background_yields=b,
         data=np.asarray(spey["data"])[index], covariance_matrix=cov)
     row["likelihub_on_spey_inputs"] = {"cls_obs": float(spey_model.cls(1.0).cls_obs),
                                        "ul_obs": float(spey_model.upper_limit(expected="observed").observed)}
-    for name, sl in (("likelihub_all", alike), ("likelihub", mine)):
-        model = sl.model("correlated_background")
-        row[name] = {"cls_obs": float(model.cls(1.0).cls_obs),
-                     "ul_obs": float(model.upper_limit(expected="observed").observed)}
     return row
+
+
+def refresh_peer() -> None:
+    """likelihub's side of docs/simplify-peer.json again (after a change of simplify), spey-pyhf's kept."""
+    rows = json.loads(PEER_OUTPUT.read_text())
+    for row in rows:
+        mine, alike, seconds = _likelihub_conversions(row["analysis"], row["patch"])
+        assert _likelihub_side(mine, alike, seconds)["bins"] == row["bins"]
+        row.update(_likelihub_side(mine, alike, seconds))
+    PEER_OUTPUT.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def _likelihub_conversions(analysis: str, patch: str) -> tuple:
+    """likelihub's simplification of a patch with its defaults, and in spey-pyhf's convention (every
+    channel kept, every channel fitted) with the seconds it took."""
+    import likelihub as lh
+    from likelihub_histfactory.simplify import simplify
+
+    options = dict({(a, p): o for a, p, o in cases()}[(analysis, patch)])
+    archive = str(SHARED / options.pop("archive"))
+    channels = list(lh.get_backend("histfactory")(archive, **options).backend.compiled.channel_names)
+    mine = simplify(archive, **options)
+    start = time.perf_counter()
+    alike = simplify(archive, **options, channels=channels, fit="all")
+    return mine, alike, time.perf_counter() - start
 
 
 def main() -> None:
@@ -255,14 +277,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--peer", action="store_true")
+    parser.add_argument("--peer-refresh", action="store_true")
     parser.add_argument("--signal-systematics", action="store_true")
     parser.add_argument("--page-only", action="store_true")
     args = parser.parse_args()
     if args.peer:
         run_peer()
+    if args.peer_refresh:
+        refresh_peer()
     if args.signal_systematics:
         run_systematics()
-    skip = args.page_only or args.peer or args.signal_systematics
+    skip = args.page_only or args.peer or args.peer_refresh or args.signal_systematics
     done = json.loads(OUTPUT.read_text()) if skip else run_all(args.jobs, args.limit)
     if PEER_OUTPUT.is_file():
         done["peer"] = json.loads(PEER_OUTPUT.read_text())

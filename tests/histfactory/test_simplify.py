@@ -119,6 +119,26 @@ def test_control_region_fit_gives_the_poisson_extrapolation(fit, observed_in_fit
     assert sl.third_moment[0] == pytest.approx(0.0, abs=5 * math.sqrt(6 / N_TOYS) * sigma ** 3)
 
 
+def test_draws_outside_the_domain_are_rejected():
+    # background 10 + 5 alpha (a histosys, code 4p: linear for symmetric variations), negative for
+    # alpha < -2: the draws are alpha ~ N(0, 1) truncated to alpha >= -2, whose moments are
+    # E = 10 + 5 r, Var = 25 (1 + a r - r^2) with a = -2, r = phi(a) / (1 - Phi(a)); the fraction
+    # rejected is Phi(-2) (a binomial fraction of the ~N draws)
+    workspace = _lognormal_workspace()
+    workspace["channels"][0]["samples"][1] = {"name": "background", "data": [10.0, 20.0], "modifiers": [
+        {"name": "shift", "type": "histosys", "data": {"hi_data": [15.0, 20.0], "lo_data": [5.0, 20.0]}}]}
+    sl = simplify(workspace, n_toys=N_TOYS, seed=3)
+    a = -2.0
+    tail = 0.5 * math.erfc(-a / math.sqrt(2))  # Phi(-2)
+    r = math.exp(-a * a / 2) / math.sqrt(2 * math.pi) / (1 - tail)
+    mean, variance = 10 + 5 * r, 25 * (1 + a * r - r * r)
+    assert sl.background[0] == pytest.approx(mean, abs=5 * math.sqrt(variance / N_TOYS))
+    # the truncated normal's excess kurtosis is below 0.2: SE(variance) < variance sqrt(2.2 / N)
+    assert sl.covariance[0, 0] == pytest.approx(variance, abs=5 * variance * math.sqrt(2.2 / N_TOYS))
+    assert sl.metadata["rejected_fraction"] == pytest.approx(tail, abs=5 * math.sqrt(tail / N_TOYS))
+    assert sl.covariance[1, 1] == 0.0 and sl.background[1] == 20.0  # no modifier acts on bin 2
+
+
 def test_seeds_reproduce_and_differ():
     first = simplify(_lognormal_workspace(), n_toys=2000, seed=7)
     again = simplify(_lognormal_workspace(), n_toys=2000, seed=7)
@@ -154,15 +174,14 @@ def test_json_loads_in_the_simplified_backends(tmp_path, shared_data):
         assert model.cls(1.0).cls_obs == pytest.approx(made.cls(1.0).cls_obs, abs=1e-12)
 
 
-def test_batch_of_bins_equals_the_single_evaluations():
+def test_batch_equals_the_single_evaluations():
     backend = lh.get_backend("histfactory")(_control_workspace()).backend
     pars = np.array([[1.0, 0.5], [0.0, 2.0], [3.0, 0.9]])  # (mu, k) in the model's order
     assert list(backend.config.parameter_names) == ["k", "mu"]
     rows = np.array([backend.expected_main(p) for p in pars])
     np.testing.assert_array_equal(backend.expected_main_batch(pars), rows)
-    np.testing.assert_array_equal(backend.expected_main_batch(pars, [1]), rows[:, [1]])
-    with pytest.raises(lh.errors.InvalidDataError, match="bins"):
-        backend.expected_main_batch(pars, [2])
+    with pytest.raises(lh.errors.InvalidDataError, match="expected"):
+        backend.expected_main_batch(pars[:, :1])
 
 
 def test_default_channels_are_the_signal_regions():

@@ -64,7 +64,6 @@ class HistFactoryBackend:
                               c.term_coefficients)
         self._aux_arrays = (c.aux_parameter, c.aux_is_poisson, c.aux_width)
         self._kernel_arrays = (c.n_main, *self._model_arrays, *self._aux_arrays)
-        self._bins_cache: tuple = (None, None)
 
     # -- the contract --------------------------------------------------------------------------
     def _pars(self, pars) -> np.ndarray:
@@ -85,36 +84,14 @@ class HistFactoryBackend:
         """Expected counts of the main measurements."""
         return kernels.expected_main(self._pars(pars), self.compiled.n_main, *self._model_arrays)
 
-    def expected_main_batch(self, pars, bins=None) -> np.ndarray:
+    def expected_main_batch(self, pars) -> np.ndarray:
         """Expected counts of the main measurements (N, n_main) for N parameter sets (N, P), in one
-        compiled loop (toys of the nuisance parameters: :mod:`likelihub_histfactory.simplify`);
-        with ``bins`` (indices), only those bins' counts (N, len(bins)), only their entries evaluated."""
+        compiled loop (toys of the nuisance parameters: :mod:`likelihub_histfactory.simplify`)."""
         pars = np.ascontiguousarray(pars, dtype=np.float64)
         if pars.ndim != 2 or pars.shape[1] != self.compiled.n_parameters:
             raise InvalidDataError(f"parameters have shape {pars.shape}; expected (N, "
                                    f"{self.compiled.n_parameters})", argument="pars")
-        if bins is None:
-            return kernels.expected_main_batch(pars, self.compiled.n_main, *self._model_arrays)
-        return kernels.expected_main_batch(pars, *self._bin_arrays(tuple(int(b) for b in bins)))
-
-    def _bin_arrays(self, bins: tuple[int, ...]) -> tuple:
-        """The kernel's model arrays restricted to the entries of ``bins`` (renumbered 0..len-1)."""
-        if self._bins_cache[0] != bins:
-            c = self.compiled
-            if not bins or min(bins) < 0 or max(bins) >= c.n_main or len(set(bins)) != len(bins):
-                raise InvalidDataError(f"bins must be distinct indices of the {c.n_main} main bins, got "
-                                       f"{list(bins)}", argument="bins")
-            number = np.full(c.n_main, -1)
-            number[list(bins)] = np.arange(len(bins))
-            entries = np.flatnonzero(number[c.entry_bin] >= 0)
-            lengths = c.term_start[entries + 1] - c.term_start[entries]
-            terms = np.concatenate([np.arange(c.term_start[e], c.term_start[e + 1]) for e in entries]
-                                   + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
-            arrays = (len(bins), number[c.entry_bin[entries]].astype(np.int64), c.entry_nominal[entries],
-                      np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), c.term_kind[terms],
-                      c.term_parameter[terms], np.ascontiguousarray(c.term_coefficients[terms]))
-            self._bins_cache = (bins, arrays)
-        return self._bins_cache[1]
+        return kernels.expected_main_batch(pars, self.compiled.n_main, *self._model_arrays)
 
     def expected_data(self, pars) -> np.ndarray:
         """Expected main counts then auxiliary data (theta, or tau theta for Poisson constraints)."""

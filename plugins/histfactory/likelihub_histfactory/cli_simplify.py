@@ -62,7 +62,8 @@ def simplify_command(workspace, member, patches, patchset, patch_name, measureme
     meta = result.metadata
     click.echo(f"kept {', '.join(meta['kept_channels'])}; background-only fit of "
                f"{', '.join(meta['fit_channels']) or 'no channel (constraint terms only)'}; "
-               f"{meta['n_toys']} toys (seed {meta['seed']}, {meta['clipped_toys']} clipped to bounds)",
+               f"{meta['n_toys']} toys (seed {meta['seed']}; {meta['rejected_fraction']:.1%} of the draws "
+               "rejected, outside the model's domain)",
                err=True)
     rows = [[name, f"{n:g}", f"{b:.4g}", f"{s:.3g}", f"{m3:.3g}", f"{sig:.4g}"]
             for name, n, b, s, m3, sig in zip(result.region_names, result.observed, result.background,

@@ -20,8 +20,10 @@ The convention (``docs/simplify.md`` says why):
    N(theta-hat, H^-1); parameters the fit does not see (those acting on the kept channels alone:
    their staterror and shapesys parameters, their own systematics) from their constraint terms
    (Gaussian: N(aux, sigma); Poisson: the Gaussian of its curvature, N(a / tau, sqrt(a) / tau));
-   fixed parameters stay at their values. Draws are clipped to the parameters' bounds; draws
-   whose background is negative in a bin (additive histosys shifts) are kept and counted.
+   fixed parameters stay at their values. Draws outside the model's domain -- a parameter beyond
+   its bounds, or a negative expected count in some bin (additive histosys shifts) -- are drawn
+   again (the Gaussian truncated to where the full likelihood is defined, as spey-pyhf rejects
+   draws with a negative Poisson mean).
 4. **Moments**: the background *expected* in each kept bin at each draw (no Poisson noise: the
    simplified likelihood's own Poisson term holds that) gives m1 (mean), m2 (covariance, 1/(N-1))
    and m3 (third central moment, the unbiased k-statistic N / ((N-1)(N-2)) sum d^3).
@@ -107,7 +109,7 @@ def simplify(workspace, patches: Sequence = (), measurement: str | None = None, 
             source), device="cpu")
         draws.fit(control, poi)
     draws.constraints(bins)
-    yields, clipped = draws.background(n_toys, np.random.default_rng(seed), bins)
+    yields, rejected = draws.background(n_toys, np.random.default_rng(seed), bins)
     m1, m2, m3 = moments(yields)
     nominal = full.compiled.init.copy()
     nominal[full.compiled.poi_index] = 1.0
@@ -119,8 +121,7 @@ def simplify(workspace, patches: Sequence = (), measurement: str | None = None, 
     label = " + ".join([source or "workspace", *_patch_labels(patches), *(
         [f"patch {patch_name}"] if patch_name is not None else [])])
     metadata = {"source": label, "poi": poi, "fit": fit, "fit_channels": fit_channels,
-                "kept_channels": kept, "n_toys": n_toys, "seed": seed, "clipped_toys": clipped,
-                "negative_toys": int(np.sum(np.any(yields < 0, axis=1))),
+                "kept_channels": kept, "n_toys": n_toys, "seed": seed, "rejected_fraction": rejected,
                 "signal_fraction_kept": float(signal[bins].sum() / signal.sum()) if signal.sum() > 0 else 0.0,
                 "fitted_parameters": draws.n_fitted, "constraint_parameters": draws.n_constraint,
                 "likelihub_histfactory": __version__}
@@ -279,9 +280,10 @@ class _Draws:
         expected = self.full.expected_main
         return bool(np.any(expected(moved)[bins] != expected(self.centre)[bins]))
 
-    def background(self, n_toys: int, rng: np.random.Generator, bins: np.ndarray) -> tuple[np.ndarray, int]:
-        """The background expected in ``bins`` (n_toys, bins) at n_toys draws, and how many draws
-        had a parameter clipped to its bounds."""
+    def background(self, n_toys: int, rng: np.random.Generator, bins: np.ndarray) -> tuple[np.ndarray, float]:
+        """The background expected in ``bins`` (n_toys, bins) at n_toys draws in the model's domain,
+        and the fraction of draws rejected: a parameter beyond its bounds, or a negative expected
+        count in some bin of the model (where the full likelihood is not defined)."""
         c = self.full.compiled
         indices = [i for block, _ in self.blocks for i in block]
         matrix = np.zeros((len(indices), len(indices)))
@@ -290,12 +292,21 @@ class _Draws:
             matrix[start:start + len(block), start:start + len(block)] = square
             start += len(block)
         out = np.empty((n_toys, bins.size))
-        clipped = 0
-        for first in range(0, n_toys, _CHUNK):
-            rows = min(_CHUNK, n_toys - first)
-            pars = np.repeat(self.centre[None, :], rows, axis=0)
-            pars[:, indices] += rng.standard_normal((rows, len(indices))) @ matrix.T
-            inside = np.clip(pars, c.bounds[:, 0], c.bounds[:, 1])
-            clipped += int(np.sum(np.any(inside != pars, axis=1)))
-            out[first:first + rows] = self.full.expected_main_batch(inside, bins)
-        return out, clipped
+        filled = drawn = good = 0
+        while filled < n_toys:
+            if drawn >= 100 * max(n_toys, _CHUNK):
+                raise InvalidModelError(
+                    f"fewer than 1% of {drawn} draws of the parameters lie in the model's domain (within "
+                    "their bounds, no negative expected count): the Gaussian of the fit does not describe "
+                    "this model", file=self.source)
+            pars = np.repeat(self.centre[None, :], _CHUNK, axis=0)
+            pars[:, indices] += rng.standard_normal((_CHUNK, len(indices))) @ matrix.T
+            drawn += _CHUNK
+            pars = pars[np.all((pars >= c.bounds[:, 0]) & (pars <= c.bounds[:, 1]), axis=1)]
+            expected = self.full.expected_main_batch(pars)
+            accepted = expected[np.all(expected >= 0.0, axis=1)]
+            good += len(accepted)
+            accepted = accepted[:n_toys - filled, bins]
+            out[filled:filled + len(accepted)] = accepted
+            filled += len(accepted)
+        return out, 1.0 - good / drawn
