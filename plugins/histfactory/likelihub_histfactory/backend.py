@@ -84,6 +84,15 @@ class HistFactoryBackend:
         """Expected counts of the main measurements."""
         return kernels.expected_main(self._pars(pars), self.compiled.n_main, *self._model_arrays)
 
+    def expected_main_batch(self, pars) -> np.ndarray:
+        """Expected counts of the main measurements (N, n_main) for N parameter sets (N, P), in one
+        compiled loop (toys of the nuisance parameters: :mod:`likelihub_histfactory.simplify`)."""
+        pars = np.ascontiguousarray(pars, dtype=np.float64)
+        if pars.ndim != 2 or pars.shape[1] != self.compiled.n_parameters:
+            raise InvalidDataError(f"parameters have shape {pars.shape}; expected (N, "
+                                   f"{self.compiled.n_parameters})", argument="pars")
+        return kernels.expected_main_batch(pars, self.compiled.n_main, *self._model_arrays)
+
     def expected_data(self, pars) -> np.ndarray:
         """Expected main counts then auxiliary data (theta, or tau theta for Poisson constraints)."""
         pars = self._pars(pars)

@@ -108,5 +108,11 @@ def inspect_patchset_command(patchset, member):
     click.echo("\n".join(text_table([[p.name, *p.values] for p in patches], ["name", *patches.labels])))
 
 
+def _simplify_command():
+    from .cli_simplify import simplify_command
+
+    return simplify_command
+
+
 #: click commands registered under ``likelihub`` by the plugin's hook.
-commands: list = [patchset_group]
+commands: list = [patchset_group, _simplify_command()]

@@ -27,7 +27,7 @@ def likelihub_register_backends(register):
 
 @likelihub.hookimpl
 def likelihub_register_commands(register):
-    """Register the HistFactory command-line command ``likelihub patchset``."""
+    """Register the HistFactory command-line commands ``likelihub patchset`` and ``likelihub simplify``."""
     from .cli import commands
 
     for command in commands:

@@ -29,8 +29,8 @@ import numpy as np
 from .. import interpolation
 from . import scalars
 
-__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "entry_products", "JIT_OPTIONS",
-           "SCALAR_JIT_OPTIONS", "term", "term_second", "is_shift", "poisson_nll_offset"]
+__all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "expected_main_batch", "entry_products",
+           "JIT_OPTIONS", "SCALAR_JIT_OPTIONS", "term", "term_second", "is_shift", "poisson_nll_offset"]
 
 #: numba options of every CPU kernel: cached on disk; IEEE semantics for a division by zero
 #: (``error_model="numpy"``) instead of Python's ``ZeroDivisionError``.
@@ -80,6 +80,17 @@ def expected_main(pars, n_main, entry_bin, entry_nominal, term_start, term_kind,
     """Expected counts of the main measurements at ``pars``."""
     return entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
                           term_coefficients)[3]
+
+
+@numba.njit(**JIT_OPTIONS)
+def expected_main_batch(pars, n_main, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+                        term_coefficients):
+    """Expected counts of the main measurements (N, n_main) at each row of ``pars`` (N, P)."""
+    out = np.empty((pars.shape[0], n_main))
+    for i in range(pars.shape[0]):
+        out[i] = entry_products(pars[i], n_main, entry_bin, entry_nominal, term_start, term_kind,
+                                term_parameter, term_coefficients)[3]
+    return out
 
 
 @numba.njit(**JIT_OPTIONS)
