@@ -15,7 +15,7 @@ from likelihub_simplified import (
 )
 from likelihub_simplified.shifts import VariableGaussianShift
 
-from .inputs import ARGUMENTS, COVARIANCE, THIRD_MOMENT
+from .inputs import ARGUMENTS, COVARIANCE, THIRD_MOMENT, assert_batches_are_rows
 
 SIGNAL = np.array([2.0, 3.0, 1.5])
 BACKGROUND = np.array([5.0, 6.0, 4.0])
@@ -62,15 +62,7 @@ def test_batch_kernels_agree_with_single_evaluations(name):
     rng = np.random.default_rng(3)
     pars = np.stack([away_from_nominal(build(name, signal_uncertainties=SIGNAL_UNCERTAINTIES), rng)
                      for _ in range(4)])
-    data = backend.sample(pars[0], 4, rng)
-    values, grads = backend.value_and_grad_batch(pars, data)
-    hessians = backend.hessian_batch(pars, data)
-    for k in range(4):
-        value, grad = backend.value_and_grad(pars[k], data[k])
-        # Same arithmetic, vectorised: agreement to rounding.
-        assert values[k] == pytest.approx(value, rel=1e-12)
-        np.testing.assert_allclose(grads[k], grad, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(hessians[k], backend.hessian(pars[k], data[k]), rtol=1e-12, atol=1e-12)
+    assert_batches_are_rows(backend, pars, backend.sample(pars[0], 4, rng))
 
 
 def test_poisson_is_the_product_of_poisson_pmfs():

@@ -14,7 +14,7 @@ import likelihub as lh
 from likelihub.backend.checks import check_backend
 from likelihub.errors import InvalidModelError
 
-from .inputs import ARGUMENTS
+from .inputs import ARGUMENTS, assert_batches_are_rows, assert_summed_signal
 
 SIGNAL_A = np.array([2.0, 0.5, 1.5])
 SIGNAL_B = np.array([0.4, 3.0, 1.0])
@@ -51,17 +51,8 @@ def test_parameters_and_exact_derivatives(name):
     # check_backend: gradient and Hessian against central finite differences (rtol 1e-5 of the largest
     # entry), so every mu-eta, theta-eta and eta-eta term of the closed-form Hessian is checked
     check_backend(model.backend, pars=pars)
-    # the batched kernels are the single evaluations row by row (the same arithmetic: 1e-12)
-    backend = model.backend
     batch = np.array([pars, np.r_[-0.2, 2.0, pars[2:] * 0.5]])
-    data = backend.sample(pars, 2, rng)
-    values, grads = backend.value_and_grad_batch(batch, data)
-    hessians = backend.hessian_batch(batch, data)
-    for k in range(2):
-        value, grad = backend.value_and_grad(batch[k], data[k])
-        assert values[k] == pytest.approx(value, rel=1e-12)
-        np.testing.assert_allclose(grads[k], grad, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(hessians[k], backend.hessian(batch[k], data[k]), rtol=1e-12, atol=1e-12)
+    assert_batches_are_rows(model.backend, batch, model.backend.sample(pars, 2, rng))
 
 
 @pytest.mark.parametrize("name", WITH_NUISANCES)
@@ -76,17 +67,7 @@ def test_a_shared_uncertainty_at_equal_strengths_is_the_summed_signal(name):
     for mu in (-0.2, 0.6, 2.0):
         nuisances = rng.normal(0.0, 0.5, summed.config.init.size - 1)
         pars2, pars1 = np.r_[mu, mu, nuisances], np.r_[mu, nuisances]
-        # the same likelihood, to rounding (1e-12 relative: sums regrouped)
-        assert model.logpdf(pars2) == pytest.approx(summed.logpdf(pars1), rel=1e-12, abs=1e-12)
-        # chain rule: d/dmu = d/dmu_a + d/dmu_b, the nuisances' derivatives equal (1e-10: rounding)
-        grad2 = model.backend.value_and_grad(pars2, model.backend.data)[1]
-        grad1 = summed.backend.value_and_grad(pars1, summed.backend.data)[1]
-        np.testing.assert_allclose(np.r_[grad2[0] + grad2[1], grad2[2:]], grad1, rtol=1e-10, atol=1e-10)
-        hess2 = model.backend.hessian(pars2, model.backend.data)
-        hess1 = summed.backend.hessian(pars1, summed.backend.data)
-        assert hess2[:2, :2].sum() == pytest.approx(hess1[0, 0], rel=1e-10)
-        np.testing.assert_allclose(hess2[0, 2:] + hess2[1, 2:], hess1[0, 1:], rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(hess2[2:, 2:], hess1[1:, 1:], rtol=1e-10, atol=1e-12)
+        assert_summed_signal(model, summed, pars2, pars1)
 
 
 @pytest.mark.parametrize("name", ["correlated_background", "third_moment_expansion"])
