@@ -28,6 +28,7 @@ from packaging.version import Version
 
 from likelihub.errors import PluginError, PluginWarning, UnknownBackendError
 from likelihub.registry import hookspecs
+from likelihub.registry.factories import wrap_factory
 from likelihub.registry.formats import FormatInfo
 from likelihub.registry.offers import ExampleInfo, PointSourceInfo
 
@@ -50,6 +51,9 @@ KNOWN_DISTRIBUTIONS = {
     "histfactory": "likelihub-histfactory",
     "simplified": "likelihub-simplified",
     "combiner": "likelihub-combiner",
+    "combine": "likelihub-combine",
+    "onnx": "likelihub-onnx",
+    "hs3": "likelihub-hs3",
 }
 
 
@@ -110,31 +114,6 @@ class BackendInfo:
                 "author": self.author, "description": self.description,
                 "references": list(self.references), "core_versions": self.core_versions,
                 "factory": factory}
-
-
-def _wrap_factory(info: BackendInfo) -> Callable:
-    """A factory that builds the backend and wraps it in a StatisticalModel."""
-
-    def factory(*args, fit_options=None, name=None, **kwargs):
-        from likelihub.model import StatisticalModel
-
-        built = info.load_factory()(*args, **kwargs)
-        if isinstance(built, StatisticalModel):
-            if fit_options is not None:
-                built.fit_options = {**built.fit_options, **fit_options}
-            if name is not None:
-                built.name = name
-            return built
-        return StatisticalModel(built, name=name, fit_options=fit_options)
-
-    factory.__name__ = info.name.replace(".", "_")
-    factory.__qualname__ = factory.__name__
-    factory.__doc__ = (
-        f"Build a {info.name!r} model ({info.plugin} {info.version}).\n\n{info.description or ''}\n\n"
-        "Every factory also takes ``fit_options`` (keywords for every fit of the model: ``method``, "
-        "``edm_max``, ``max_calls``) and ``name`` (a label for the model).")
-    factory.info = info
-    return factory
 
 
 class Registry:
@@ -263,8 +242,14 @@ class Registry:
             raise UnknownBackendError(self._unknown_message(name)) from None
 
     def get(self, name: str) -> Callable:
-        """The factory of ``name``; calling it returns a StatisticalModel."""
-        return _wrap_factory(self.metadata(name))
+        """The factory of ``name`` (imported now); calling it returns a StatisticalModel.
+
+        Its signature and docstring are the plugin factory's with the core's ``fit_options`` and
+        ``name`` added; an unknown keyword is an InvalidArgumentError listing the valid ones
+        (:mod:`likelihub.registry.factories`).
+        """
+        info = self.metadata(name)
+        return wrap_factory(info, info.load_factory())
 
     def _unknown_message(self, name: str) -> str:
         installed = ", ".join(sorted(self.backends)) or "none"
@@ -303,10 +288,35 @@ def refresh_backends() -> None:
 def get_backend(name: str) -> Callable:
     """The factory of the backend ``name``: calling it builds a :class:`StatisticalModel`.
 
+    The factory's signature (``inspect.signature``, ``help()``) and docstring are the plugin's
+    own, with the core's keyword-only ``fit_options`` and ``name`` added.
+
+    Parameters
+    ----------
+    name
+        The dotted backend name (``"histfactory"``, ``"simplified.correlated_background"``);
+        :func:`available_backends` lists the installed ones.
+
+    Returns
+    -------
+    Callable
+        The factory; calling it with an unknown keyword, or without a required argument, raises
+        an :class:`~likelihub.errors.InvalidArgumentError` naming it and listing the valid ones.
+
     Raises
     ------
     UnknownBackendError
         Listing the installed backends, and naming the distribution to install for a known name.
+    PluginError
+        The plugin's factory cannot be imported.
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.poisson")(signal_yields=[5.0], background_yields=[10.0],
+    ...                                              data=[12])
+    >>> round(model.fit()["mu"], 3)  # closed form: (n - b) / s
+    0.4
     """
     return default_registry().get(name)
 

@@ -45,16 +45,86 @@ FIT_OPTIONS = {"edm_max": 1e-10}
 
 
 def build_model(workspace, patches: Sequence = (), measurement: str | None = None, *,
-                fit_options: Mapping | None = None, **options) -> StatisticalModel:
+                patchset=None, patch_name: str | None = None,
+                interpolation_codes: Mapping[str, str] | None = None, member: str | None = None,
+                poi: str | None = None, pois: Sequence[str] | None = None,
+                unused_parameters: str = "warn", device: str = "auto",
+                sample_cache: SampleCache | None = None,
+                fit_options: Mapping | None = None) -> StatisticalModel:
     """The HistFactory model of a pyhf JSON workspace, ready for inference (the registered factory).
 
-    Takes the arguments of :func:`build_backend`, and ``fit_options`` for every fit (defaults
-    :data:`FIT_OPTIONS`, see :func:`likelihub.fits.engine.fit`).
+    Parameters
+    ----------
+    workspace
+        A workspace dictionary, a JSON file, a HEPData pallet (``.tar.gz``) with ``member``, or a
+        :class:`~.spec.workspace.Workspace` (already validated: not validated again).
+    patches
+        JSON patches to apply in order: lists of operations, pyhf patch objects
+        (``{"metadata": ..., "patch": [...]}``), :class:`~.spec.patches.Patch` objects, or paths
+        (members of the same pallet where ``workspace`` is one).
+    measurement
+        Name of the measurement (the first one by default).
+    patchset
+        A pyhf patchset (dictionary, path, member of the pallet, or :class:`~.spec.patchset.PatchSet`);
+        its digests must match the background-only workspace.
+    patch_name
+        The name (or tuple of label values) of the patchset's patch to apply.
+    interpolation_codes
+        ``{"normsys": "1" | "4", "histosys": "0" | "2" | "4p"}``; pyhf's defaults are 4 and 4p.
+    member
+        The workspace's member name in a pallet archive.
+    poi
+        Override the measurement's parameter of interest.
+    pois
+        Several parameters of interest, e.g. ``["mu_ggH", "mu_VBF"]``: the first is the tested
+        one; the others are POIs too (``model.pois``; ``model.with_poi(name)`` tests one).
+    unused_parameters
+        Settings of parameters the model does not have: ``"warn"`` (default), ``"ignore"`` or
+        ``"error"``.
+    device
+        Where batched evaluations (toys, scans) run: ``"auto"`` (a GPU if there is one), ``"cpu"``
+        or ``"cuda"``.
+    sample_cache
+        Keeps what was compiled of each sample for the next model built from the same
+        :class:`~.spec.workspace.Workspace` (a scan: only the signal samples are compiled anew).
+    fit_options
+        Keywords for every fit (defaults :data:`FIT_OPTIONS`, see :func:`likelihub.fits.engine.fit`).
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model; its backend is a :class:`~.backend.HistFactoryBackend`.
+
+    Raises
+    ------
+    likelihub.errors.InvalidArgumentError
+        An argument of the wrong type or an unknown choice, before any file is read.
+    likelihub.errors.InvalidModelError
+        For an unreadable or invalid workspace, a patch that does not apply, an unknown patch or
+        measurement, a patchset made for another workspace, or an invalid patched model; the
+        message names the file, channel, sample, modifier and bin at fault.
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> from likelihub_histfactory.example import EXAMPLE_WORKSPACE
+    >>> model = lh.get_backend("histfactory")(str(EXAMPLE_WORKSPACE))
+    >>> model.config.poi_name
+    'mu'
+
+    A signal point of a HEPData pallet::
+
+        model = lh.get_backend("histfactory")(
+            "atlas-susy-2019-08-1Lbb.tar.gz", member="BkgOnly.json",
+            patchset="patchset.json", patch_name="C1N2_Wh_hbb_900_250")
     """
     if fit_options is not None and not isinstance(fit_options, Mapping):
         raise InvalidArgumentError(f"must be a mapping of fit keywords, got "
                                    f"{type(fit_options).__name__}", argument="fit_options")
-    backend = build_backend(workspace, patches, measurement, **options)
+    backend = build_backend(workspace, patches, measurement, patchset=patchset, patch_name=patch_name,
+                            interpolation_codes=interpolation_codes, member=member, poi=poi, pois=pois,
+                            unused_parameters=unused_parameters, device=device,
+                            sample_cache=sample_cache)
     return StatisticalModel(backend, fit_options={**FIT_OPTIONS, **(fit_options or {})})
 
 

@@ -14,19 +14,18 @@ not supported together with several components.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from likelihub import StatisticalModel
-from likelihub.errors import InvalidArgumentError, InvalidModelError
+from likelihub.errors import InvalidModelError
 
 from .counting import CountingBackend
+from .factory_inputs import Signal, bin_names_of, check_poi_names, poi_bounds, signal_inputs
 from .gaussian import GaussianBackend
 from .moments import covariance_to_correlation, third_moment_expansion
 from .shifts import LinearShift, QuadraticShift, VariableGaussianShift
 from .signal_uncertainties import SignalUncertainties, parse_signal_uncertainties
-from .validation import as_correlation, as_counts, as_covariance, as_positive, as_yields
+from .validation import as_correlation, as_covariance, as_positive
 
 __all__ = [
     "poisson",
@@ -39,86 +38,12 @@ __all__ = [
     "poi_bounds",
 ]
 
-def poi_bounds(signal: np.ndarray, background: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
-    """(low, high) bounds of mu: the lowest mu with non-negative yields, and a far upper bound."""
-    positive = signal > 0
-    total = float(signal[positive].sum())
-    if total == 0:
-        return -10.0, 10.0
-    low = -float(np.min(background[positive] / signal[positive]))
-    high = 10.0 * max(float(np.sum(np.abs(observed))), float(np.sum(background)), 1.0) / total
-    return low, high
-
-
-class Signal:
-    """The validated signal: one component ``mu`` (``yields`` shape (N,)) or several (K, N)."""
-
-    def __init__(self, names: tuple[str, ...], yields: np.ndarray):
-        self.names = names
-        self.yields = yields
-
-    @property
-    def components(self) -> np.ndarray:
-        """(K, N): one row per component."""
-        return np.atleast_2d(self.yields)
-
-    def bounds(self, background: np.ndarray, observed: np.ndarray) -> list[tuple[float, float]]:
-        """:func:`poi_bounds` of each component alone."""
-        return [poi_bounds(s, background, observed) for s in self.components]
-
-
-def _signal(signal_yields, n: int) -> Signal:
-    """``signal_yields``: one array (POI "mu") or a mapping {poi_name: yields} of two or more components."""
-    if not isinstance(signal_yields, Mapping):
-        return Signal(("mu",), as_yields(signal_yields, "signal_yields", n))
-    if len(signal_yields) < 2:
-        raise InvalidArgumentError(
-            f"a mapping of signal components needs two or more {{poi_name: yields}} entries, got "
-            f"{len(signal_yields)}; pass one component as an array (its POI is 'mu')",
-            argument="signal_yields")
-    names = []
-    for name in signal_yields:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise InvalidArgumentError(f"POI names must be identifiers (strings), got {name!r}",
-                                       argument="signal_yields")
-        names.append(name)
-    rows = [as_yields(values, f"signal_yields[{name!r}]", n) for name, values in signal_yields.items()]
-    return Signal(tuple(names), np.array(rows))
-
-
-def _check_names(signal: Signal, others) -> None:
-    """POI names must not be those of other parameters."""
-    clash = sorted(set(signal.names) & set(others))
-    if clash:
-        raise InvalidArgumentError(f"POI names {clash} are also names of other parameters of the model",
-                                   argument="signal_yields")
-
-
-def _inputs(signal_yields, background_yields, data, counts: bool = True):
-    background = as_yields(background_yields, "background_yields")
-    n = background.size
-    if n == 0:
-        raise InvalidModelError("no bins", argument="background_yields")
-    signal = _signal(signal_yields, n)
-    observed = as_counts(data, "data", n) if counts else as_yields(data, "data", n)
-    return signal, background, observed
-
-
-def _bin_names(bin_names, n: int) -> list[str] | None:
-    if bin_names is None:
-        return None
-    names = [str(b) for b in bin_names]
-    if len(names) != n:
-        raise InvalidModelError(f"has {len(names)} names for {n} bins", argument="bin_names")
-    return names
-
-
 def _counting(signal: Signal, background, observed, *, shift, correlation, signal_uncertainties, bin_names,
               label):
-    names = _bin_names(bin_names, background.size)
+    names = bin_names_of(bin_names, background.size)
     nuisances = parse_signal_uncertainties(signal_uncertainties, signal.names, signal.components)
     if shift is not None:
-        _check_names(signal, [f"theta_{b}" for b in (names or range(background.size))])
+        check_poi_names(signal, [f"theta_{b}" for b in (names or range(background.size))])
     backend = CountingBackend(
         signal.yields, background, observed, background_shift=shift, correlation=correlation,
         signal_nuisances=nuisances, bin_names=names, poi_bounds=signal.bounds(background, observed),
@@ -145,8 +70,27 @@ def poisson(signal_yields, background_yields, data, *, bin_names=None) -> Statis
         Observed counts per bin.
     bin_names
         Optional names of the bins.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component).
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values; the message names
+        the argument (``InvalidArgumentError`` for a wrong type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.poisson")(signal_yields=[5.0], background_yields=[10.0],
+    ...                                              data=[12])
+    >>> round(model.fit()["mu"], 3)  # closed form: (n - b) / s
+    0.4
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data)
     return _counting(signal, background, observed, shift=None, correlation=None, signal_uncertainties=None,
                      bin_names=bin_names, label="Poisson counting")
 
@@ -161,8 +105,27 @@ def normal(signal_yields, background_yields, data, absolute_uncertainties) -> St
         yields (data need not be counts).
     absolute_uncertainties
         sigma_i per bin (positive).
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component).
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values; the message names
+        the argument (``InvalidArgumentError`` for a wrong type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.normal")(signal_yields=[5.0], background_yields=[10.0],
+    ...                                             data=[12], absolute_uncertainties=[2.0])
+    >>> round(model.fit()["mu"], 3)  # closed form: (n - b) / s
+    0.4
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data, counts=False)
     sigma = as_positive(absolute_uncertainties, "absolute_uncertainties", background.size)
     return _gaussian(signal, background, observed, np.diag(sigma**2), "normal")
 
@@ -180,8 +143,29 @@ def multivariate_normal(signal_yields, background_yields, data, covariance_matri
         Sigma, symmetric positive definite.
     regularize_covariance
         Explicit opt-in: add this fraction of the diagonal to Sigma.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component).
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values (a covariance that is not
+        positive definite); the message names the argument (``InvalidArgumentError`` for a wrong
+        type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.multivariate_normal")(
+    ...     signal_yields=[5.0, 5.0], background_yields=[10.0, 10.0], data=[12, 14],
+    ...     covariance_matrix=[[4.0, 0.0], [0.0, 4.0]])
+    >>> round(model.fit()["mu"], 3)  # closed form: sum s (n - b) / sum s^2 (equal variances)
+    0.6
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data, counts=False)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data, counts=False)
     covariance = as_covariance(covariance_matrix, "covariance_matrix", background.size, regularize_covariance)
     return _gaussian(signal, background, observed, covariance, "multivariate normal")
 
@@ -202,8 +186,27 @@ def uncorrelated_background(signal_yields, background_yields, data, absolute_unc
         (up, down) pairs, "name": str}: absolute signal uncertainties, each a constrained nuisance.
     bin_names
         Optional names of the bins.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component), then ``theta_<bin>``.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values; the message names
+        the argument (``InvalidArgumentError`` for a wrong type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.uncorrelated_background")(
+    ...     signal_yields=[5.0], background_yields=[10.0], data=[12], absolute_uncertainties=[2.0])
+    >>> model.config.parameter_names
+    ('mu', 'theta_0')
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data)
     sigma = as_positive(absolute_uncertainties, "absolute_uncertainties", background.size)
     return _counting(signal, background, observed, shift=LinearShift(sigma), correlation=None,
                      signal_uncertainties=signal_uncertainties, bin_names=bin_names,
@@ -231,8 +234,29 @@ def correlated_background(signal_yields, background_yields, data, covariance_mat
         Optional names of the bins.
     regularize_covariance
         Explicit opt-in: add this fraction of the diagonal to Sigma.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component), then ``theta_<bin>``.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values (a covariance that is not
+        positive definite); the message names the argument (``InvalidArgumentError`` for a wrong
+        type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.correlated_background")(
+    ...     signal_yields=[5.0, 5.0], background_yields=[10.0, 10.0], data=[12, 14],
+    ...     covariance_matrix=[[4.0, 1.0], [1.0, 4.0]])
+    >>> model.config.parameter_names
+    ('mu', 'theta_0', 'theta_1')
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data)
     covariance = as_covariance(covariance_matrix, "covariance_matrix", background.size, regularize_covariance)
     sigma = np.sqrt(np.diag(covariance))
     return _counting(signal, background, observed, shift=LinearShift(sigma),
@@ -264,8 +288,29 @@ def third_moment_expansion_model(signal_yields, background_yields, data, covaria
         m3, the third central moment of each bin's background.
     signal_uncertainties, bin_names
         As for :func:`correlated_background`.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component), then ``theta_<bin>``.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values (bins whose third moment is
+        too large for their variance); the message names the argument (``InvalidArgumentError``
+        for a wrong type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.third_moment_expansion")(
+    ...     signal_yields=[5.0, 5.0], background_yields=[10.0, 10.0], data=[12, 14],
+    ...     covariance_matrix=[[4.0, 1.0], [1.0, 4.0]], third_moment=[1.0, 1.0])
+    >>> model.config.parameter_names
+    ('mu', 'theta_0', 'theta_1')
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data)
     expansion = third_moment_expansion(background, covariance_matrix, third_moment)
     shift = QuadraticShift(offset=expansion.A - background, linear=expansion.B, quadratic=expansion.C)
     return _counting(signal, background, observed, shift=shift, correlation=expansion.rho,
@@ -297,8 +342,29 @@ def effective_sigma(signal_yields, background_yields, data, correlation_matrix,
         (sigma+, sigma-) per bin: shape (N, 2), positive.
     signal_uncertainties, bin_names
         As for :func:`correlated_background`.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model: POI ``mu`` (or one per signal component), then ``theta_<bin>``.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Inputs of the wrong shape, with non-finite or invalid values; the message names
+        the argument (``InvalidArgumentError`` for a wrong type or an invalid choice).
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> model = lh.get_backend("simplified.effective_sigma")(
+    ...     signal_yields=[5.0, 5.0], background_yields=[10.0, 10.0], data=[12, 14],
+    ...     correlation_matrix=[[1.0, 0.25], [0.25, 1.0]],
+    ...     absolute_uncertainty_envelopes=[[2.5, 1.5], [2.5, 1.5]])
+    >>> model.config.parameter_names
+    ('mu', 'theta_0', 'theta_1')
     """
-    signal, background, observed = _inputs(signal_yields, background_yields, data)
+    signal, background, observed = signal_inputs(signal_yields, background_yields, data)
     n = background.size
     envelopes = np.array(absolute_uncertainty_envelopes, dtype=float)
     if envelopes.shape != (n, 2):
