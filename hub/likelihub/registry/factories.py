@@ -17,11 +17,12 @@ import difflib
 import functools
 import inspect
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from likelihub.errors import InvalidArgumentError
 
-__all__ = ["CORE_PARAMETERS", "wrap_factory", "factory_signature", "merge_docstring", "check_call"]
+__all__ = ["CORE_PARAMETERS", "wrap_factory", "factory_signature", "merge_docstring", "check_call",
+           "documented_parameters"]
 
 #: The keywords every factory takes from the core, and their documentation (numpydoc entries).
 CORE_PARAMETERS = {
@@ -54,7 +55,9 @@ def factory_signature(target: Callable) -> inspect.Signature:
     tail = [p for p in kept if p.kind is inspect.Parameter.VAR_KEYWORD]
     core = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None)
             for name in CORE_PARAMETERS]
-    return own.replace(parameters=[*head, *core, *tail])
+    from likelihub.model import StatisticalModel
+
+    return own.replace(parameters=[*head, *core, *tail], return_annotation=StatisticalModel)
 
 
 def _keywords(signature: inspect.Signature) -> list[str]:
@@ -92,9 +95,39 @@ def check_call(backend: str, signature: inspect.Signature, args: tuple, kwargs: 
                                    argument=missing[0] if missing else None) from None
 
 
-def _core_entries() -> str:
+def _core_entries(documented: set[str]) -> str:
     return "\n".join(f"{head}\n    {textwrap.fill(text, 92, subsequent_indent='    ')}"
-                     for head, text in CORE_PARAMETERS.values())
+                      for name, (head, text) in CORE_PARAMETERS.items() if name not in documented)
+
+
+def documented_parameters(doc: str | None) -> list[str]:
+    """The names of the entries of ``doc``'s numpydoc Parameters section (``a, b : type`` names
+    both ``a`` and ``b``; ``*args``, ``**kwargs`` without their stars); [] where it has none."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    start, end = _parameters_section(lines)
+    if start is None:
+        return []
+    names = []
+    for line in lines[start + 2:end]:
+        if line.strip() and not line.startswith(" "):
+            names += [part.strip().lstrip("*") for part in line.split(" : ")[0].split(",")]
+    return [name for name in names if name]
+
+
+def _parameters_section(lines: list[str]) -> tuple[int | None, int]:
+    """(index of the "Parameters" line, index past the section's last non-blank line)."""
+    start = next((i for i in range(len(lines) - 1)
+                  if lines[i].strip() == "Parameters" and lines[i + 1].strip().startswith("---")), None)
+    if start is None:
+        return None, len(lines)
+    end = len(lines)
+    for i in range(start + 2, len(lines) - 1):
+        if lines[i].strip() and not lines[i].startswith(" ") and lines[i + 1].strip().startswith("---"):
+            end = i
+            break
+    while end > start + 2 and not lines[end - 1].strip():
+        end -= 1
+    return start, end
 
 
 def merge_docstring(backend: str, header: str, doc: str | None) -> str:
@@ -102,19 +135,11 @@ def merge_docstring(backend: str, header: str, doc: str | None) -> str:
     to its numpydoc Parameters section (a Parameters section is made where it has none)."""
     body = inspect.cleandoc(doc) if doc else f"The factory of backend {backend!r}."
     lines = body.splitlines()
-    entries = _core_entries().splitlines()
-    start = next((i for i in range(len(lines) - 1)
-                  if lines[i].strip() == "Parameters" and lines[i + 1].strip().startswith("---")), None)
+    entries = _core_entries(set(documented_parameters(body))).splitlines()
+    start, end = _parameters_section(lines)
     if start is None:
         lines += ["", "Parameters", _SECTION_UNDERLINE, *entries]
     else:
-        end = len(lines)
-        for i in range(start + 2, len(lines) - 1):
-            if lines[i].strip() and not lines[i].startswith(" ") and lines[i + 1].strip().startswith("---"):
-                end = i
-                break
-        while end > start + 2 and not lines[end - 1].strip():
-            end -= 1
         lines[end:end] = entries
     return f"{header}\n\n" + "\n".join(lines)
 
@@ -130,6 +155,12 @@ def wrap_factory(info, target: Callable) -> Callable:
         from likelihub.model import StatisticalModel
 
         check_call(info.name, signature, args, {**kwargs, "fit_options": fit_options, "name": name})
+        if fit_options is not None and not isinstance(fit_options, Mapping):
+            raise InvalidArgumentError(f"must be a mapping of fit keywords, got {type(fit_options).__name__}",
+                                       argument="fit_options")
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgumentError(f"must be a name (a string) or None, got {type(name).__name__}",
+                                       argument="name")
         built = target(*args, **kwargs)
         if isinstance(built, StatisticalModel):
             if fit_options is not None:

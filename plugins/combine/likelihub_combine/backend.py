@@ -355,13 +355,24 @@ def datacard(
         GPU if numba.cuda finds one, the CPU otherwise), ``"cpu"`` or ``"cuda"`` (a
         CapabilityError where no GPU is usable). See :mod:`likelihub_combine.devices`.
 
+    Returns
+    -------
+    CombineDatacard
+        The backend (POI ``r``); ``get_backend("combine.datacard")`` returns it as a StatisticalModel.
+
     Raises
     ------
-    InvalidModelError
+    likelihub.errors.InvalidModelError
         A malformed card or a missing template, naming the file and line, channel, process and
         systematic; cards that disagree on a systematic, naming both.
-    InvalidArgumentError
+    likelihub.errors.InvalidArgumentError
         An option naming no parameter, a map pattern matching no process, and the like.
+
+    Examples
+    --------
+    ``combine -M AsymptoticLimits card.txt -m 125 --rMax 10`` (Combine's band: ``band="percentiles"``)::
+
+        print(likelihub.get_backend("combine.datacard")("card.txt", mass=125, r_range=(0, 10)).upper_limit())
     """
     from .shapes import read_templates
 

@@ -315,8 +315,43 @@ class UncorrelatedCombination:
         return "\n".join(lines)
 
 
-def combine_uncorrelated(models: Sequence, names: Sequence[str] | None = None,
+def combine_uncorrelated(models: Sequence, names: Sequence[str] | None = None, *,
                          signal_scales: Sequence[float] | Mapping[str, float] | None = None
                          ) -> UncorrelatedCombination:
-    """Factory of ``combiner.uncorrelated``: see :class:`UncorrelatedCombination`."""
+    """Factory of ``combiner.uncorrelated``: the product of likelihoods sharing one signal strength
+    and nothing else (see :class:`UncorrelatedCombination`; ``likelihub.combine`` calls it).
+
+    Parameters
+    ----------
+    models
+        The components: StatisticalModels or backends, from any plugins.
+    names
+        A name per component, the prefix of its parameter names (``"atlas/alpha_JES"``); by
+        default the model's name, or ``model0``, ``model1``, ...
+    signal_scales
+        Per component (a sequence, or a mapping from name to scale; 1 by default): the
+        component's POI is ``scale * mu``, for components whose POI is in other units.
+
+    Returns
+    -------
+    UncorrelatedCombination
+        The backend; ``likelihub.get_backend("combiner.uncorrelated")`` wraps it in a
+        :class:`likelihub.StatisticalModel`.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Components that cannot be combined: no POI or a fixed one, disjoint POI bounds, or one
+        likelihood given twice (its data would count twice); names that clash.
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> poisson = lh.get_backend("simplified.poisson")
+    >>> a = poisson(signal_yields=[5.0], background_yields=[10.0], data=[12])
+    >>> b = poisson(signal_yields=[2.0], background_yields=[4.0], data=[5])
+    >>> both = lh.get_backend("combiner.uncorrelated")(models=[a, b], names=["a", "b"])
+    >>> both.config.parameter_names
+    ('mu',)
+    """
     return UncorrelatedCombination(models, names=names, signal_scales=signal_scales)

@@ -215,13 +215,66 @@ class CorrelatedCombination(UncorrelatedCombination):
                 f"{self.config.parameter_names[c.parameter_index[config.poi_index]]!r}")
 
 
-def combine_correlated(models: Sequence, names: Sequence[str] | None = None,
+def combine_correlated(models: Sequence, names: Sequence[str] | None = None, *,
                        signal_scales: Sequence[float] | Mapping[str, float] | None = None, correlate=None,
                        shared_poi: bool = True, correlation: Mapping[tuple[str, str], float] | None = None
                        ) -> StatisticalModel:
-    """Factory of ``combiner.correlated``: see :class:`CorrelatedCombination`. The model fits to
-    the smallest ``edm_max`` its components' models ask for (HistFactory's 1e-10), so that a split
-    and recombined model fits as its original."""
+    """Factory of ``combiner.correlated``: likelihoods sharing parameters, each shared constraint
+    counted once (see :class:`CorrelatedCombination`).
+
+    The model fits to the smallest ``edm_max`` its components' models ask for (HistFactory's
+    1e-10), so that a split and recombined model fits as its original.
+
+    Parameters
+    ----------
+    models
+        The components: StatisticalModels or backends, from any plugins; a component may lack a
+        POI (a control region).
+    names
+        A name per component, the prefix of its parameter names (``"atlas/lumi"``).
+    signal_scales
+        Per component (a sequence, or a mapping from name to scale): its POI is ``scale * mu``.
+    correlate
+        Which parameters are one: ``"names"`` (equal names, as pyhf's ``Workspace.combine`` and
+        ``combineCards.py``), a list of names, or a mapping ``{"atlas/lumi": "cms/lumi"}``; None:
+        none but the POIs.
+    shared_poi
+        True (default): the components' POIs are one, ``s_k mu``; False: the combination's POI is
+        the first component's, the others' POIs are ordinary parameters.
+    correlation
+        ``{("atlas/jes", "cms/jes"): 0.5}``: pairs of Gaussian-constrained parameters whose
+        constraints become one bivariate normal.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The model of the :class:`CorrelatedCombination`.
+
+    Raises
+    ------
+    likelihub.errors.InvalidModelError
+        Components that cannot be combined (as for ``combiner.uncorrelated``), shared parameters
+        whose constraints or bounds differ, a correlation of parameters that are not Gaussian.
+    likelihub.errors.InvalidArgumentError
+        ``correlate`` or ``correlation`` naming no parameter.
+    likelihub.errors.CapabilityError
+        A shared parameter of a component that does not declare its constraint terms.
+
+    Examples
+    --------
+    >>> import likelihub as lh
+    >>> poisson = lh.get_backend("simplified.poisson")
+    >>> a = poisson(signal_yields=[5.0], background_yields=[10.0], data=[12])
+    >>> b = poisson(signal_yields=[2.0], background_yields=[4.0], data=[5])
+    >>> both = lh.get_backend("combiner.correlated")(models=[a, b], names=["a", "b"],
+    ...                                              shared_poi=False)
+    >>> both.config.parameter_names  # the first component's POI is tested
+    ('a/mu', 'b/mu')
+
+    Sharing nuisance parameters by name (HistFactory models declare their constraint terms)::
+
+        lh.get_backend("combiner.correlated")(models=[sr, cr], names=["sr", "cr"], correlate="names")
+    """
     backend = CorrelatedCombination(models, names=names, signal_scales=signal_scales, correlate=correlate,
                                     shared_poi=shared_poi, correlation=correlation)
     tolerances = [m.fit_options["edm_max"] for m in models

@@ -78,11 +78,27 @@ def hs3(source, *, analysis: str | None = None, likelihood=None, poi: str | None
     device
         Where batches of a HistFactory model run (``"auto"``, ``"cpu"``, ``"cuda"``).
 
+    Returns
+    -------
+    likelihub.StatisticalModel
+        A HistFactory model (histfactory_dist likelihoods) or a NumPy model of the other
+        distributions, with HS3's parameter names, values, bounds and POIs.
+
     Raises
     ------
     likelihub.errors.InvalidModelError
         An unreadable file, a reference to nothing, a bin count that does not match, an unknown or
         unsupported distribution, function or modifier type; the message names the file and where.
+    likelihub.errors.InvalidArgumentError
+        An unknown convention, a ``name`` or ``fit_options`` of the wrong type.
+
+    Examples
+    --------
+    An HS3 file written by ROOT's ``RooJSONFactoryWSTool`` or pyhs3::
+
+        import likelihub as lh
+        model = lh.get_backend("hs3")("workspace_hs3.json", analysis="simPdf_obsData")
+        print(model.upper_limit())
     """
     if name is not None and not isinstance(name, str):
         raise InvalidArgumentError(f"must be a name or None, got {type(name).__name__}", argument="name")

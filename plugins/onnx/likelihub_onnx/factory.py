@@ -88,6 +88,33 @@ def onnx_likelihood(model, *, output: str | None = None, parameters: Sequence | 
         Relative finite-difference step of the gradient (default eps^(1/3) of the network's type).
     threads
         onnxruntime's threads per network.
+
+    Returns
+    -------
+    likelihub.StatisticalModel
+        The learned likelihood (an :class:`~likelihub_onnx.backend.OnnxLikelihood` backend).
+
+    Raises
+    ------
+    likelihub.errors.InvalidArgumentError
+        An unknown choice, an output or input that the network does not have, inputs given both as
+        parameters and as yields, or neither; a network whose output kind is not said.
+    likelihub.errors.InvalidModelError
+        An unreadable ONNX file or a network whose inputs do not match.
+
+    Examples
+    --------
+    A network of two parameters ``(mu, theta)`` that computes -ln L::
+
+        import likelihub as lh
+        model = lh.get_backend("onnx")("likelihood.onnx", output="nll",
+                                       parameters=["mu", {"name": "theta", "bounds": [-5, 5]}],
+                                       poi="mu")
+        print(model.fit())
+
+    SModelS's ML models (observed and expected networks, their metadata)::
+
+        model = lh.get_backend("onnx")("model.onnx", layout="smodels", signal_yields=yields)
     """
     precision = check.choice(precision, argument="precision", choices=PRECISIONS)
     if layout not in LAYOUTS:

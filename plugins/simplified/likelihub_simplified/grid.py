@@ -35,6 +35,7 @@ component held at 0, ``model.with_poi(poi, fixed=...)``.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -139,12 +140,12 @@ class SignalGridSource(PointSource):
         _check_shapes(bins, inputs)
         arguments = {SHARED[name]: np.asarray(value, dtype=float).tolist() for name, value in inputs.items()}
         builder = GridModels(str(backend), arguments, poi)
-        try:  # what every point shares would fail every point: say so once
-            builder(points[0])
-        except TypeError as error:
+        mismatch = _signature_mismatch(str(backend), arguments)
+        if mismatch:  # what every point shares would fail every point: say so once
             raise InvalidArgumentError(f"{backend} cannot be built from the shared inputs "
-                                       f"{', '.join(inputs) or '(none)'}: {error}",
-                                       argument="backend") from None
+                                       f"{', '.join(inputs) or '(none)'}: {mismatch}", argument="backend")
+        try:
+            builder(points[0])
         except InvalidArgumentError as error:
             if error.location.get("argument") in ("poi", "signal_yields"):  # the POIs: every point's
                 raise InvalidArgumentError(f"{error.reason} (at the first point, {points[0].name!r})",
@@ -196,3 +197,15 @@ def _check_shapes(bins: int, inputs: Mapping) -> None:
         if shape != expected:
             raise InvalidArgumentError(f"shape {shape}, expected {expected} ({bins} bins, as the "
                                        "signal yields)", argument=name)
+
+
+def _signature_mismatch(backend: str, arguments: Mapping[str, Any]) -> str:
+    """What the factory of ``backend`` lacks or misses among ``arguments`` (besides ``signal_yields``):
+    "" where they fit its signature."""
+    parameters = inspect.signature(likelihub.get_backend(backend)).parameters
+    unknown = [name for name in arguments if name not in parameters]
+    missing = [p.name for p in parameters.values() if p.default is inspect.Parameter.empty
+               and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               and p.name not in arguments and p.name != "signal_yields"]
+    return "; ".join([*([f"it takes no {unknown}"] if unknown else []),
+                      *([f"it needs {missing}"] if missing else [])])
