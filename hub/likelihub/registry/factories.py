@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from likelihub.errors import InvalidArgumentError
 
 __all__ = ["CORE_PARAMETERS", "wrap_factory", "factory_signature", "merge_docstring", "check_call",
-           "documented_parameters"]
+           "documented_parameters", "closest_keyword"]
 
 #: The keywords every factory takes from the core, and their documentation (numpydoc entries).
 CORE_PARAMETERS = {
@@ -66,6 +66,19 @@ def _keywords(signature: inspect.Signature) -> list[str]:
             if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
 
 
+def closest_keyword(keyword: str, valid: list[str]) -> list[str]:
+    """The valid keyword ``keyword`` most likely meant, as a list of none or one: one that contains
+    it or is contained in it (ignoring case and underscores: ``freezeParameters`` -> ``freeze``),
+    else the closest by :func:`difflib.get_close_matches`."""
+    def plain(text: str) -> str:
+        return text.replace("_", "").lower()
+
+    nested = [v for v in valid if plain(v) in plain(keyword) or plain(keyword) in plain(v)]
+    if nested:
+        return [max(nested, key=lambda v: difflib.SequenceMatcher(None, keyword, v).ratio())]
+    return difflib.get_close_matches(keyword, valid, n=1)
+
+
 def check_call(backend: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> None:
     """Refuse keywords ``signature`` does not take, and arguments that do not bind to it.
 
@@ -79,7 +92,7 @@ def check_call(backend: str, signature: inspect.Signature, args: tuple, kwargs: 
     if not accepts_any:
         for keyword in kwargs:
             if keyword not in valid:
-                close = difflib.get_close_matches(keyword, valid, n=1)
+                close = closest_keyword(keyword, valid)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise InvalidArgumentError(
                     f"backend {backend!r} takes no keyword {keyword!r}{hint} Its keywords: "
