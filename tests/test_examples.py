@@ -157,8 +157,11 @@ def test_exclusion_contour_example(shared_data, tmp_path):
 
 def test_documentation_builds_strictly(tmp_path):
     pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings_handlers.python")  # the API reference (docs/api)
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
                           "--site-dir", str(tmp_path / "site")],
                          cwd=REPOSITORY, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "site" / "backends" / "combiner" / "index.html").is_file()
+    api_page = tmp_path / "site" / "api" / "backends" / "index.html"
+    assert "third_moment_expansion_model" in api_page.read_text()

@@ -56,8 +56,9 @@ class InvalidModelError(LikelihubError, ValueError):
     ----------
     message
         What is wrong.
-    file, channel, sample, modifier, bin, argument
-        Where it is wrong; those given are named in front of the message.
+    **location
+        Where it is wrong: ``file``, ``channel``, ``sample``, ``modifier``, ``bin``,
+        ``argument``; those given are named in front of the message.
     """
 
     def __init__(self, message: str, **location):
