@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import likelihub
-from likelihub.errors import InvalidModelError
+from likelihub.errors import InvalidArgumentError, InvalidModelError
 
 DATA = Path(__file__).parent / "data"
 
@@ -224,8 +224,11 @@ def test_unreadable_inputs(tmp_path):
     assert "not a tar archive" in error.reason
 
 
-def test_unknown_option_is_a_type_error():
-    with pytest.raises(TypeError, match="interpolation_code"):
+def test_unknown_option_is_named_with_the_valid_ones():
+    # issue 17: an InvalidArgumentError naming the keyword and the closest valid one (was a TypeError)
+    with pytest.raises(InvalidArgumentError, match="argument 'interpolation_code': backend 'histfactory' "
+                                                   "takes no keyword 'interpolation_code'; did you mean "
+                                                   "'interpolation_codes'"):
         build(workspace(), interpolation_code={"normsys": "1"})
 
 
