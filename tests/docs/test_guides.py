@@ -74,6 +74,13 @@ def test_readme_quickstart_runs_as_pasted(shared_data, tmp_path, monkeypatch, ca
     assert "95% CL upper limit" in capsys.readouterr().out
 
 
+def test_the_documentation_home_page_runs(shared_data, tmp_path, monkeypatch):
+    blocks = python_blocks((REPOSITORY / "docs" / "index.md").read_text())
+    where = link(tmp_path, shared_data / "histfactory" / "atlas-susy-2018-31-sbottom.tar.gz")
+    namespace = run_blocks(blocks, where, "docs-index", monkeypatch)
+    assert namespace["combined"].config.poi_name == "mu"
+
+
 def test_coming_from_pyhf_runs(shared_data, tmp_path, monkeypatch):
     blocks = python_blocks((REPOSITORY / "docs" / "coming-from-pyhf.md").read_text())
     where = link(tmp_path, shared_data / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz")
