@@ -148,6 +148,8 @@ class HypothesisTests:
             The a-priori expected band only, from the pre-fit Asimov data, the data unused
             (Combine's ``--run blind``; see the module docstring).
 
+        Notes
+        -----
         ``mu`` must be finite and at or above the POI's lower bound (0 for q~_mu). It may lie
         above the upper bound, except where that bound caps mu-hat: for toys, and where the
         observed mu-hat sits at the bound (see :func:`likelihub.infer.limits.capped_by_upper_bound`).
