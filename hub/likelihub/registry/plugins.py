@@ -137,6 +137,7 @@ class Registry:
         self.formats: dict[str, FormatInfo] = {}
         self.commands: list = []
         self.failed: dict[str, str] = {}
+        self._factories: dict[str, tuple[BackendInfo, Callable]] = {}
         self.plugins: dict[str, object] = {}
         self._manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._manager.add_hookspecs(hookspecs)
@@ -249,7 +250,9 @@ class Registry:
         (:mod:`likelihub.registry.factories`).
         """
         info = self.metadata(name)
-        return wrap_factory(info, info.load_factory())
+        if self._factories.get(name, (None,))[0] is not info:  # wrapped once per registration
+            self._factories[name] = (info, wrap_factory(info, info.load_factory()))
+        return self._factories[name][1]
 
     def _unknown_message(self, name: str) -> str:
         installed = ", ".join(sorted(self.backends)) or "none"
