@@ -75,6 +75,9 @@ CASES = [
     ("error_combine_merge_none", "combine", [MULTI, PARTNER], ["--merge-channels"]),
     ("error_combine_bad_join", "combine", [MULTI, PARTNER], ["-j", "inner"]),
     ("error_digest_algorithm", "digest", [MULTI], ["-a", "nosuch"]),
+    # name clashes: pyhf prints a workspace with two channels (samples) of one name; likelihub refuses
+    ("clash_rename_channel", "rename", [MULTI], ["-c", "control_region", "signal_region"]),
+    ("clash_rename_sample", "rename", [MULTI], ["-s", "wjets", "ttbar"]),
     # the published workspaces of ../shared/data
     ("real_digest_1Lbb", "digest", [LBB], ["-a", "sha256", "-a", "md5"]),
     ("real_digest_3L", "digest", [L3], ["--json"]),

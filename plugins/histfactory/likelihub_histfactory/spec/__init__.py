@@ -21,5 +21,6 @@ module                   what it owns
 
 Imports go one way: ``io`` and ``schema`` <- ``checks`` and ``patches`` <- ``workspace`` <-
 ``patchset`` <- ``model_spec``; ``readxml_root`` <- ``readxml`` -> ``workspace``; ``checks`` asks
-the modifier modules for their rules (:mod:`likelihub_histfactory.modifiers`). Nothing here imports numba or compiles a model.
+the modifier modules for their rules (:mod:`likelihub_histfactory.modifiers`). Nothing here
+imports numba or compiles a model.
 """
