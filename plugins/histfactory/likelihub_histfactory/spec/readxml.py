@@ -27,6 +27,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class _Reader:
         self.progress = progress
         self.where: dict = {}
 
-    def fail(self, element: ET.Element | None, message: str):
+    def fail(self, element: ET.Element | None, message: str) -> NoReturn:
         prefix = f"element {_describe(element)}: " if element is not None else ""
         raise InvalidModelError(prefix + message, **self.where)
 
@@ -121,7 +122,7 @@ class _Reader:
     # -- channels ------------------------------------------------------------------------------
     def channel(self, label: str, entry: str) -> tuple[str, list, list, list]:
         root = self.parse(self.resolve(label), label, "Channel",
-                          f"; an <Input> of {entry}, relative to --basedir")
+                          f"; an <Input> of {entry}, relative to the base directory, --basedir")
         name = self.attribute(root, "Name")
         self.where = {"file": label, "channel": name}
         inputfile = root.attrib.get("InputFile", "")
