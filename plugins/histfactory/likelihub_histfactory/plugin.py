@@ -27,7 +27,8 @@ def likelihub_register_backends(register):
 
 @likelihub.hookimpl
 def likelihub_register_commands(register):
-    """Register the HistFactory command-line commands ``likelihub patchset`` and ``likelihub simplify``."""
+    """Register the HistFactory command-line commands ``likelihub patchset``, ``likelihub simplify``,
+    pyhf's workspace commands ``digest``, ``combine``, ``prune``, ``rename``, ``sort`` and ``xml2json``."""
     from .cli import commands
 
     for command in commands:
