@@ -27,6 +27,7 @@ and finding the one that recognises a file, is :mod:`likelihub.registry.catalogu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -35,6 +36,7 @@ from likelihub.errors import PluginError
 from likelihub.registry.offers import load_object
 
 __all__ = ["FormatInfo", "file_head"]
+_log = logging.getLogger(__name__)
 
 
 def file_head(path: str | PathLike, size: int = 4096) -> bytes:
@@ -139,6 +141,8 @@ class FormatInfo:
         from likelihub.registry.plugins import get_backend
 
         opener = self._load(self.open, "open") if self.open is not None else get_backend(self.backend)
+        _log.info("reading %s as one of the %s (format %s, plugin %s)", path, self.title, self.name,
+                  self.plugin)
         model = opener(path, **options)
         if not isinstance(model, StatisticalModel):
             raise PluginError(f"format {self.name!r} of plugin {self.plugin!r}: open returned a "
