@@ -6,6 +6,10 @@ No traceback reaches a user: likelihub's errors are one line naming what is wron
 status 1), bad options are usage errors (exit status 2), and any other exception, a bug or an
 unexpected failure, is one line with its type and message, and how to see the traceback
 (``likelihub --traceback ...`` or ``LIKELIHUB_TRACEBACK=1``).
+
+``likelihub -v`` (``-vv``) shows info (and debug) messages of the ``likelihub`` loggers, ``--quiet``
+only results and errors; warnings are one line each (:mod:`likelihub.cli.verbosity`).
+``likelihub fetch`` downloads HEPData likelihoods (:mod:`likelihub.cli.fetch`).
 """
 
 from __future__ import annotations
