@@ -3,7 +3,7 @@
 An identifier is
 
 - an INSPIRE record, ``ins1755298`` (or ``1755298``): HEPData's record
-  ``<hepdata>/record/ins1755298?format=json&light=true`` is read, and every resource it lists
+  ``<hepdata>/record/ins1755298?format=json`` is read, and every resource it lists
   (any entry naming an address ``/record/resource/<id>``) whose ``type`` is HistFactory, HS3 or
   Combine, or whose description or file name says likelihood, HistFactory, pyhf, workspace or
   statistical model (HEPData's own trigger words), is downloaded from
@@ -183,7 +183,7 @@ def _sources(identifier: Identifier, timeout: float) -> list[tuple[str, str, str
     if identifier.kind == "doi":
         return [(f"{_base(DOI_URL_VARIABLE, DOI_URL)}/{identifier.value}", ARCHIVE_ACCEPT, "")]
     base = _base(HEPDATA_URL_VARIABLE, HEPDATA_URL)
-    url = f"{base}/record/ins{identifier.value}?format=json&light=true"
+    url = f"{base}/record/ins{identifier.value}?format=json"
     try:
         record = json.loads(download(url, accept="application/json", timeout=timeout).body)
     except ValueError:
@@ -323,6 +323,8 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             _log.info("downloading %s", url)
             body, content_type, disposition, final = download(url, accept=accept, timeout=timeout)
             name = _file_name(final, disposition, suggested, body)
+            if any(f.name == name for f in fetched.files):  # two resources of one name
+                name = f"{len(fetched.files) + 1}_{name}"
             _check(url, name, body, content_type)
             path = folder / name
             partial = path.with_name(path.name + ".part")

@@ -42,9 +42,9 @@ def hepdata(tmp_path, monkeypatch):
         gzip = {"Content-Type": "application/gzip",
                 "Content-Disposition": 'attachment; filename="Likelihoods.tar.gz"'}
         server.routes.update({
-            "/record/ins1234567?format=json&light=true": (200, {}, json.dumps(record).encode()),
-            "/record/ins7654321?format=json&light=true": (200, {}, json.dumps(nothing).encode()),
-            "/record/ins1111111?format=json&light=true": (200, {}, b"<html>maintenance</html>"),
+            "/record/ins1234567?format=json": (200, {}, json.dumps(record).encode()),
+            "/record/ins7654321?format=json": (200, {}, json.dumps(nothing).encode()),
+            "/record/ins1111111?format=json": (200, {}, b"<html>maintenance</html>"),
             "/record/resource/101?view=true": (200, gzip, tgz),
             "/record/resource/102?view=true": (200, {"Content-Type": "application/json"}, SIMPLIFIED),
             f"/doi/{DOI}/r1": (302, {"Location": "/record/resource/101?view=true"}, b""),
@@ -74,7 +74,7 @@ def test_an_inspire_record_brings_its_likelihoods_into_the_cache(hepdata, tmp_pa
         "BkgOnly.json", "README.md", "patchset.json"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert [f["sha256"] for f in manifest["files"]] == [pallet_file.sha256, simplified.sha256]
-    assert hepdata.requests[0] == ("/record/ins1234567?format=json&light=true", "application/json")
+    assert hepdata.requests[0] == ("/record/ins1234567?format=json", "application/json")
 
 
 def test_the_cache_is_read_again_and_force_downloads_again(hepdata):
@@ -123,6 +123,15 @@ def test_an_archive_member_cannot_land_outside_its_folder(hepdata, tmp_path):
     file = fetch(f"{DOI}/r4").files[0]
     assert [p.name for p in file.unpacked.rglob("*")] == ["inside.json"]
     assert not (file.path.parent / "escaped.json").exists()
+
+
+def test_two_resources_of_one_name_are_both_kept(hepdata):
+    twins = {"resources": [{"url": f"/record/resource/{n}", "type": "HistFactory"} for n in (101, 104)]}
+    hepdata.routes["/record/ins2222222?format=json"] = (200, {}, json.dumps(twins).encode())
+    hepdata.routes["/record/resource/104?view=true"] = hepdata.routes["/record/resource/101?view=true"]
+    files = fetch("ins2222222").files
+    assert [f.name for f in files] == ["Likelihoods.tar.gz", "2_Likelihoods.tar.gz"]
+    assert [f.unpacked.name for f in files] == ["Likelihoods", "2_Likelihoods"]
 
 
 def _closed_port() -> int:
