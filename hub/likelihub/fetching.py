@@ -28,11 +28,13 @@ naming the address.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
+import shutil
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
@@ -246,23 +248,25 @@ def _unpack(path: Path) -> Path:
         if name.lower().endswith(suffix):
             name = name[:-len(suffix)]
     target = path.parent / (name or "unpacked")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            members = [(m.filename, archive.read(m)) for m in archive.infolist() if not m.is_dir()]
-    else:
-        with tarfile.open(path, mode="r:*") as archive:
-            members = [(m.name, archive.extractfile(m).read()) for m in archive.getmembers() if m.isfile()]
-    members = [(m, data) for m, data in members if "__MACOSX" not in Path(m).parts]  # macOS's leftovers
-    tops = {Path(member).parts[0] for member, _ in members if Path(member).parts}
-    if len(tops) == 1 and all(len(Path(member).parts) > 1 for member, _ in members):
-        members = [(str(Path(*Path(member).parts[1:])), data) for member, data in members]  # one folder
-    root = target.resolve()
-    for member, data in members:
-        destination = (target / member).resolve()
-        if root not in destination.parents:
-            continue  # an absolute path, or a way out (..)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
+    with contextlib.ExitStack() as stack:
+        if zipfile.is_zipfile(path):
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            members = {m.filename: m for m in archive.infolist() if not m.is_dir()}
+            read = archive.open
+        else:
+            archive = stack.enter_context(tarfile.open(path, mode="r:*"))
+            members = {m.name: m for m in archive.getmembers() if m.isfile()}
+            read = archive.extractfile
+        names = [m for m in members if "__MACOSX" not in Path(m).parts]  # macOS's leftovers
+        drop = int(len({Path(m).parts[0] for m in names}) == 1 and all(len(Path(m).parts) > 1 for m in names))
+        root = target.resolve()
+        for member in names:
+            destination = (target / Path(*Path(member).parts[drop:])).resolve()
+            if root not in destination.parents:
+                continue  # an absolute path, or a way out (..)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with read(members[member]) as source, open(destination, "wb") as sink:
+                shutil.copyfileobj(source, sink)
     return target
 
 
