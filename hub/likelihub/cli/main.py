@@ -86,8 +86,8 @@ def _remember_traceback(ctx: click.Context, param, value: bool) -> bool:
               callback=_remember_traceback,
               help=f"Show the traceback of an unexpected error (also: {TRACEBACK_VARIABLE}=1).")
 @click.option("-v", "--verbose", count=True,
-              help="Say more on standard error: -v info messages (files read, fits falling back, scan "
-                   "chunks), -vv debug messages too.")
+              help="Say more on standard error: -v info messages (files read, limits found, scans, "
+                   "downloads), -vv debug messages too (each CLs, fits falling back, scan chunks).")
 @click.option("-q", "--quiet", is_flag=True,
               help="Say nothing but the results and errors: no info messages, warnings or progress bars.")
 @click.pass_context
