@@ -21,6 +21,7 @@ import click
 
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
 from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, emit_json, reporting_errors
+from likelihub.cli.verbosity import progress_choice
 
 __all__ = ["cls_command", "limit_command", "fit_command", "PLOT_EXTRA"]
 
@@ -127,7 +128,8 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
     model = _open(ctx, file, format_name, poi)
     _check_mu(model, mu, test_stat)
     with reporting_errors():
-        result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind)
+        result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind,
+                           progress=progress_choice(ctx))
     emit_json({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
     if plot_file:
         def draw():
@@ -156,7 +158,8 @@ def limit_command(ctx: click.Context, file: str, format_name: str | None, output
     """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (--band)."""
     model = _open(ctx, file, format_name, poi)
     with reporting_errors():
-        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind)
+        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind,
+                                   progress=progress_choice(ctx))
     emit_json({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
     if plot_file:

@@ -46,4 +46,5 @@ def likelihub_register_formats(register):
     ``register(name, backend=..., detect=..., options=..., open=..., inspect=..., label=...,
     description=...)``, where ``detect(path) -> bool`` recognises a file cheaply, ``options`` are
     the click options its files take and ``open(path, **options)`` returns a
-    :class:`likelihub.model.StatisticalModel` (see :mod:`likelihub.registry.formats`)."""
+    :class:`likelihub.model.StatisticalModel`; the optional ``summary=`` says in one line what a
+    file holds (see :mod:`likelihub.registry.formats`)."""

@@ -61,6 +61,7 @@ def likelihub_register_formats(register):
              options="likelihub_histfactory.cli_format:OPTIONS",
              open="likelihub_histfactory.cli_format:open_workspace",
              inspect="likelihub_histfactory.cli_format:inspect_workspace",
+             summary="likelihub_histfactory.cli_summary:summarise",
              label="HistFactory workspaces", version=__version__,
              description="pyhf JSON workspaces (a .json file, - for standard input) and HEPData "
                          "pallets (.tar.gz)", core_versions=">=0.1,<0.2")
