@@ -106,6 +106,8 @@ def test_grids_start_at_zero_and_sample_the_limits_finely():
     for limit in (0.77, 1.31):
         near = [mu for mu in refined if abs(mu - limit) <= 0.5 * step + 1e-12]
         assert len(near) >= len(EXTRA) - 1 and min(abs(mu - limit) for mu in near) < 1e-12
+    # a POI bounded above 0 (Combine's --rMin 0.5): the grid starts at the bound
+    assert even_grid(2.0, start=0.5)[0] == 0.5 and limit_grid(2.0, [0.4, 1.0], start=0.5)[0] == 0.5
 
 
 def test_refined_scan_adds_points_around_the_crossings(path):

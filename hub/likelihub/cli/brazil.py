@@ -1,6 +1,6 @@
-"""The signal strengths of the Brazil plots of ``likelihub cls|limit --plot``: from mu = 0, as the
-API's examples draw them, evenly spaced, with extra points near the limits, where the curves
-cross CLs = 1 - cl and the eye looks.
+"""The signal strengths of the Brazil plots of ``likelihub cls|limit --plot``: from mu = 0 (or the
+POI's lower bound, where it lies above 0), as the API's examples draw them, evenly spaced, with
+extra points near the limits, where the curves cross CLs = 1 - cl and the eye looks.
 
 :func:`limit_grid` adds them around limits already known (``likelihub limit``); :func:`refined_scan`
 finds them first on the even grid (``likelihub cls``), then scans only the extra points, and
@@ -24,18 +24,19 @@ POINTS = 31
 EXTRA = (-0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5)
 
 
-def even_grid(top: float, points: int = POINTS) -> list[float]:
-    """``points`` signal strengths from 0 to ``top`` (1 where ``top`` is not a positive number)."""
-    top = top if math.isfinite(top) and top > 0 else 1.0
-    return np.linspace(0.0, top, points).tolist()
+def even_grid(top: float, points: int = POINTS, start: float = 0.0) -> list[float]:
+    """``points`` signal strengths from ``start`` (0, or the POI's lower bound where it is above)
+    to ``top`` (``start`` + 1 where ``top`` is not above ``start``)."""
+    top = top if math.isfinite(top) and top > start else start + 1.0
+    return np.linspace(start, top, points).tolist()
 
 
-def _extra(limits: Iterable[float | None], top: float, step: float) -> list[float]:
+def _extra(limits: Iterable[float | None], start: float, top: float, step: float) -> list[float]:
     extra = []
     for limit in limits:
-        if limit is None or not math.isfinite(limit) or not 0 < limit <= top:
+        if limit is None or not math.isfinite(limit) or not start < limit <= top:
             continue
-        extra += [limit + f * step for f in EXTRA if 0 < limit + f * step <= top]
+        extra += [limit + f * step for f in EXTRA if start < limit + f * step <= top]
     return extra
 
 
@@ -49,11 +50,12 @@ def _merged(grid: Sequence[float], extra: Sequence[float], step: float) -> list[
     return points
 
 
-def limit_grid(top: float, limits: Iterable[float | None], points: int = POINTS) -> list[float]:
-    """The even grid from 0 to ``top``, with points around each of ``limits`` (within the grid)."""
-    grid = even_grid(top, points)
+def limit_grid(top: float, limits: Iterable[float | None], points: int = POINTS,
+               start: float = 0.0) -> list[float]:
+    """The even grid from ``start`` to ``top``, with points around each of ``limits`` (within it)."""
+    grid = even_grid(top, points, start)
     step = grid[1] - grid[0]
-    return _merged(grid, _extra(limits, grid[-1], step), step)
+    return _merged(grid, _extra(limits, grid[0], grid[-1], step), step)
 
 
 def crossings(scan: CLsScanResult, alpha: float) -> list[float]:
@@ -87,12 +89,12 @@ def _join(first: CLsScanResult, second: CLsScanResult) -> CLsScanResult:
 
 
 def refined_scan(scan: Callable[[list[float]], CLsScanResult], top: float, alpha: float,
-                 points: int = POINTS) -> CLsScanResult:
-    """``scan`` of the even grid from 0 to ``top``, then of extra points around the crossings of
-    ``alpha`` it shows: one scan of both, sorted by mu."""
-    grid = even_grid(top, points)
+                 points: int = POINTS, start: float = 0.0) -> CLsScanResult:
+    """``scan`` of the even grid from ``start`` to ``top``, then of extra points around the
+    crossings of ``alpha`` it shows: one scan of both, sorted by mu."""
+    grid = even_grid(top, points, start)
     coarse = scan(grid)
     step = grid[1] - grid[0]
-    extra = [mu for mu in _merged(grid, _extra(crossings(coarse, alpha), grid[-1], step), step)
+    extra = [mu for mu in _merged(grid, _extra(crossings(coarse, alpha), grid[0], grid[-1], step), step)
              if mu not in grid]
     return coarse if not extra else _join(coarse, scan(extra))

@@ -72,6 +72,13 @@ def _plot(draw, plot_file: str, output_file: str | None) -> None:
     _save(ax, plot_file)
 
 
+def _plot_start(model, test_stat: str) -> float:
+    """Where the Brazil plot starts: mu = 0, or the POI's lower bound where it lies above 0."""
+    from likelihub.infer.profile import poi_bounds_for
+
+    return max(0.0, float(poi_bounds_for(model.config, test_stat)[model.config.require_poi()][0]))
+
+
 def _brazil_plot(scan, limit, cl):
     """The Brazil band of the CLs scan ``scan`` drawn into a new figure (no pyplot, no GUI)."""
     from matplotlib.figure import Figure
@@ -135,7 +142,8 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
                 return model.cls_scan(mus, test_statistic=test_stat, band=band, blind=blind,
                                       **calculator_arguments(calculator, ntoys, seed))
 
-            ax = _brazil_plot(refined_scan(scan, 2.0 * mu, 0.05), None, 0.95)
+            ax = _brazil_plot(refined_scan(scan, 2.0 * mu, 0.05, start=_plot_start(model, test_stat)),
+                              None, 0.95)
             ax.axvline(mu, color="grey", ls="-.", lw=1, label=rf"tested $\mu$ = {mu:g}")
             ax.legend(loc="upper right", fontsize="small")
             return ax
@@ -172,7 +180,8 @@ def limit_command(ctx: click.Context, file: str, format_name: str | None, output
         top = 1.25 * max(limits) if limits else 10.0
 
         def draw():
-            scan = model.cls_scan(limit_grid(top, limits), test_statistic=test_stat, band=band, blind=blind,
+            grid = limit_grid(top, limits, start=_plot_start(model, test_stat))
+            scan = model.cls_scan(grid, test_statistic=test_stat, band=band, blind=blind,
                                   **calculator_arguments(calculator, ntoys, seed))
             return _brazil_plot(scan, result, cl)
 
