@@ -150,6 +150,11 @@ def test_bad_files_are_one_line_naming_the_file_and_key(tmp_path):
                           "whole numbers")
     path.write_text(json.dumps({**SYNTHETIC, "third_moment": None, "covariance": None}))
     assert_one_line_error(run("cls", path, "--signal", "1,2,3", code=1), str(path), "--model poisson")
+    path.write_text(json.dumps({**SYNTHETIC, "covariance": None}))  # third moments need a covariance
+    assert_one_line_error(run("cls", path, "--signal", "1,2,3", code=1), "third_moment_expansion",
+                          "needs covariance, which")
+    assert_one_line_error(run("cls", path, "--signal", "1,2,3", "--model", "correlated", code=1),
+                          "(chosen by --model) needs covariance")
     path.write_text(json.dumps({"observed": [1], "background": [1.0], "background_m1": [1.0]}))
     assert_one_line_error(run("cls", path, "--signal", "1", code=1), "background twice")
 

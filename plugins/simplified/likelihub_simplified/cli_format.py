@@ -46,8 +46,11 @@ MODELS = {
 }
 
 #: What each backend needs of the file besides the background and observed counts.
-_NEEDS = {"simplified.multivariate_normal": "covariance", "simplified.correlated_background": "covariance",
-          "simplified.third_moment_expansion": "third_moment"}
+_NEEDS = {"simplified.multivariate_normal": ("covariance",),
+          "simplified.correlated_background": ("covariance",),
+          "simplified.third_moment_expansion": ("covariance", "third_moment")}
+#: Backends that take one uncertainty per bin: sqrt(covariance_ii), else background_uncertainty.
+_PER_BIN = ("simplified.normal", "simplified.uncorrelated_background")
 
 _OBSERVED = re.compile(rb'"observed"\s*:')
 _BACKGROUND = re.compile(rb'"background(_m1)?"\s*:')
@@ -97,24 +100,25 @@ def choose_model(inputs: SimplifiedFile, model: str | None = None) -> str:
     likelihub.errors.InvalidArgumentError
         ``model`` is none of the simplified likelihoods, or needs what the file lacks.
     """
-    if model is None:
-        if inputs.third_moment is not None:
-            return MODELS["third_moment"]
-        if inputs.covariance is not None:
-            return MODELS["correlated"]
-        if inputs.background_uncertainty is not None:
-            return MODELS["uncorrelated"]
+    if model is not None:
+        backend = _backend_name(model)
+    elif inputs.third_moment is not None:
+        backend = MODELS["third_moment"]
+    elif inputs.covariance is not None:
+        backend = MODELS["correlated"]
+    elif inputs.background_uncertainty is not None:
+        backend = MODELS["uncorrelated"]
+    else:
         raise InvalidModelError("has no covariance, third moments or background_uncertainty: name "
                                 "--model poisson for a likelihood without background uncertainties",
                                 file=inputs.path)
-    backend = _backend_name(model)
-    need = _NEEDS.get(backend)
-    if backend in ("simplified.normal", "simplified.uncorrelated_background"):
-        need = None if inputs.covariance is not None or inputs.background_uncertainty is not None \
-            else "covariance or background_uncertainty"
-    if need is not None and getattr(inputs, need.split(" ")[0]) is None:
-        raise InvalidArgumentError(f"{backend} needs {need}, which {inputs.path} does not hold",
-                                   argument="model")
+    missing = [key for key in _NEEDS.get(backend, ()) if getattr(inputs, key) is None]
+    if backend in _PER_BIN and inputs.covariance is None and inputs.background_uncertainty is None:
+        missing = ["covariance or background_uncertainty"]
+    if missing:
+        chosen = "--model" if model is not None else "the third moments"
+        raise InvalidArgumentError(f"{backend} (chosen by {chosen}) needs {' and '.join(missing)}, which "
+                                   f"{inputs.path} does not hold", argument="model")
     return backend
 
 
@@ -127,7 +131,7 @@ def _uncertainties(inputs: SimplifiedFile):
 def _arguments(backend: str, inputs: SimplifiedFile) -> dict:
     """The factory's arguments besides the signal, from the file."""
     arguments = {"background_yields": inputs.background, "data": inputs.observed}
-    if backend in ("simplified.normal", "simplified.uncorrelated_background"):
+    if backend in _PER_BIN:
         arguments["absolute_uncertainties"] = _uncertainties(inputs)
     if backend in _NEEDS:
         arguments["covariance_matrix"] = inputs.covariance
