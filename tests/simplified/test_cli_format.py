@@ -183,3 +183,16 @@ def test_scan_of_a_signal_grid_with_the_likelihoods_file(synthetic, tmp_path):
         limit = expected.upper_limit()
         assert row["upper_limit_obs"] == pytest.approx(limit.observed, rel=REL)
         assert row["upper_limit_exp"] == pytest.approx(list(limit.expected), rel=REL)
+
+
+def test_several_signal_components_and_poi(synthetic, tmp_path):
+    # {poi: yields} in a signal file: one POI each; --poi tests another (the API's with_poi)
+    components = {"mu_a": [2.0, 0.5, 1.5], "mu_b": [0.4, 3.0, 1.0]}
+    (tmp_path / "components.json").write_text(json.dumps(components))
+    model = api_model(SYNTHETIC, components, "simplified.third_moment_expansion")
+    signal = tmp_path / "components.json"
+    output = json.loads(run("cls", synthetic, "--signal", signal, "--poi", "mu_b").output)
+    assert output["CLs_obs"] == pytest.approx(model.with_poi("mu_b").cls(1.0).cls_obs, rel=REL)
+    output = json.loads(run("significance", synthetic, "--signal", signal).output)
+    assert output["poi"] == "mu_a"
+    assert output["Z_obs"] == pytest.approx(model.significance().z_obs, rel=REL)
