@@ -37,7 +37,7 @@ PUBLISHED = [
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
     "one_line", "write_output", "emit_json", "text_table",
-    "file_head",
+    "file_head", "open_model",
     "plot",
     "PointSource", "PointFamily", "ScanPoint", "settings_of", "ModelEvaluator", "ScanResult",
 ]

@@ -28,6 +28,7 @@ from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.options import one_line
 from likelihub.cli.profile import scan_profile_command
 from likelihub.cli.scan import scan_command
+from likelihub.cli.significance import significance_command
 from likelihub.cli.verbosity import cli_output
 from likelihub.errors import LikelihubError
 from likelihub.registry.plugins import available_backends, default_registry
@@ -148,7 +149,7 @@ def plugins_command():
 
 
 for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command,
-                 scan_profile_command, fetch_command):
+                 scan_profile_command, fetch_command, significance_command):
     cli.add_command(_command)
 
 

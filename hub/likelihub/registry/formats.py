@@ -19,10 +19,14 @@ A plugin registers a format through the hook ``likelihub_register_formats``
 - ``open(path, **options) -> StatisticalModel`` builds the model (by default, the ``backend``'s
   factory called with the path and the options);
 - ``inspect(path, *, as_json, **options) -> str``, optional, is what ``likelihub inspect`` prints
-  (by default, the model's ``describe()`` and a table of its parameters).
+  (by default, the model's ``describe()`` and a table of its parameters);
 - ``summary(path) -> str | None``, optional, says in one line what the file holds (``"HistFactory
   patchset: 125 patches, labels m1, m2"``), or None where it is no file of the format after all;
-  ``likelihub fetch`` describes what it downloaded so, format by format.
+  ``likelihub fetch`` describes what it downloaded so, format by format;
+- ``fallback=True`` says that ``detect`` claims files by their suffix alone (the HistFactory
+  format claims every ``.json`` file): such a format is chosen only where no other format
+  recognises the file, so that formats that recognise a ``.json`` file by its content (HS3,
+  simplified likelihoods, combinations) need no ``--format``.
 
 Each may be given as ``"package.module:attribute"``, imported on first use. Looking formats up,
 and finding the one that recognises a file, is :mod:`likelihub.registry.catalogue`'s.
@@ -69,6 +73,9 @@ class FormatInfo:
         What its files are, a plural noun phrase for messages (``"Combine datacards"``).
     plugin, version, description, core_versions
         The plugin that registered it, and as the plugin declares them.
+    fallback
+        Whether ``detect`` claims files by their suffix alone: the format is then chosen only where
+        no other format recognises the file.
     """
 
     name: str
@@ -83,6 +90,7 @@ class FormatInfo:
     description: str = ""
     core_versions: str = ""
     summary: Callable | str | None = field(default=None, repr=False)
+    fallback: bool = False
 
     kind = "format"
 

@@ -64,4 +64,5 @@ def likelihub_register_formats(register):
              summary="likelihub_histfactory.cli_summary:summarise",
              label="HistFactory workspaces", version=__version__,
              description="pyhf JSON workspaces (a .json file, - for standard input) and HEPData "
-                         "pallets (.tar.gz)", core_versions=">=0.1,<0.2")
+                         "pallets (.tar.gz)", core_versions=">=0.1,<0.2",
+             fallback=True)  # it claims every .json file: formats that read the content come first
