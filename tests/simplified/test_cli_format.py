@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import likelihub as lh
 from likelihub.cli.inspect import inspect_command
 from likelihub.cli.main import cli
-from likelihub.registry.catalogue import find_format
+from likelihub.registry.catalogue import find_format, get_format
 
 REL = 1e-10
 
@@ -196,3 +196,14 @@ def test_several_signal_components_and_poi(synthetic, tmp_path):
     output = json.loads(run("significance", synthetic, "--signal", signal).output)
     assert output["poi"] == "mu_a"
     assert output["Z_obs"] == pytest.approx(model.significance().z_obs, rel=REL)
+
+
+def test_the_format_summarises_a_file_for_fetch(synthetic, tmp_path):
+    # what `likelihub fetch` prints for the file: its bins (the file's 3), the inputs it holds, the
+    # model `likelihub cls` chooses for it (a covariance and third moments: the third-moment expansion)
+    summary = find_format(str(synthetic)).summariser()(str(synthetic))
+    assert summary.startswith("simplified likelihood: 3 bins, observed and background, covariance")
+    assert summary.endswith("model simplified.third_moment_expansion")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"observed": [1]}))  # no background: not a simplified likelihood
+    assert get_format("simplified").summariser()(str(other)) is None

@@ -218,3 +218,19 @@ def inspect_simplified(path: str, *, as_json: bool = False, signal: str | None =
             for i in range(inputs.n_bins)]
     lines = [f"Simplified likelihood {inputs.path}: {inputs.n_bins} bins, model {backend}", ""]
     return "\n".join(lines + text_table(rows, list(columns)))
+
+
+def summarise_simplified(path: str) -> str | None:
+    """One line on what the simplified likelihood's file ``path`` holds (``likelihub fetch``):
+    its bins, the inputs it has and the model ``likelihub cls`` would choose; None where it is no
+    such file."""
+    if not is_simplified(path):
+        return None
+    try:
+        inputs = read_simplified_file(path)
+    except InvalidModelError:
+        return None
+    has = [name.replace("_", " ") for name in ("covariance", "third_moment", "signal")
+           if getattr(inputs, name) is not None]
+    return (f"simplified likelihood: {inputs.n_bins} bins, observed and background"
+            f"{''.join(', ' + name for name in has)}; model {choose_model(inputs)}")

@@ -62,6 +62,7 @@ def likelihub_register_formats(register):
              options="likelihub_simplified.cli_format:OPTIONS",
              open="likelihub_simplified.cli_format:open_simplified",
              inspect="likelihub_simplified.cli_format:inspect_simplified",
+             summary="likelihub_simplified.cli_format:summarise_simplified",
              label="simplified likelihoods", version=__version__,
              description="a JSON object with observed, background, covariance, third_moment (or null), "
                          "region_names and optionally signal (the SModelS/CMS layout)",
