@@ -291,7 +291,7 @@ def exclusion_contour(x, y: Sequence[float] | None = None, cls_obs: Sequence[flo
     ----------
     x, y
         Coordinates of the signal points (e.g. the masses in a patchset's labels); or ``x`` a
-        :class:`~likelihub.ScanResult` of CLs (``likelihub.scan``), whose first two labels (or
+        :class:`~likelihub.plugin.ScanResult` of CLs (``likelihub.scan``), whose first two labels (or
         ``columns``) are the axes and whose rows give the CLs (failed rows left out).
     cls_obs
         Observed CLs at each point (at mu = 1).
