@@ -222,20 +222,21 @@ def interpolate_on_grid(x, y, values, *, method: str = "thin_plate", smoothing: 
     if np.unique(points, axis=0).shape[0] < points.shape[0]:
         raise InvalidArgumentError("two signal points lie at the same place", argument="x, y")
     try:
-        triangles = Delaunay(points)
+        convex_hull = ConvexHull(points)
     except QhullError:
         raise InvalidArgumentError("the signal points lie on one line: they cover no area",
                                    argument="x, y") from None
     axis = np.linspace(0.0, 1.0, resolution)
     nodes = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
-    inside = triangles.find_simplex(nodes) >= 0
+    # inside: on the inner side of every edge (the hull's outward normals, unit length), to rounding
+    inside = np.all(nodes @ convex_hull.equations[:, :2].T + convex_hull.equations[:, 2] <= 1e-12, axis=1)
     if method == "linear":
-        grid = LinearNDInterpolator(triangles, values)(nodes)
+        grid = LinearNDInterpolator(Delaunay(points), values)(nodes)
         grid[~inside] = NearestNDInterpolator(points, values)(nodes[~inside])
     else:
         spline = RBFInterpolator(points, values, kernel="thin_plate_spline", smoothing=smoothing, degree=1)
         grid = spline(nodes)
-    hull = points[ConvexHull(points).vertices]  # counterclockwise in two dimensions
+    hull = points[convex_hull.vertices]  # counterclockwise in two dimensions
     hull = origin + span * np.vstack([hull, hull[:1]])
     return GridField(origin[0] + span[0] * axis, origin[1] + span[1] * axis,
                      grid.reshape(resolution, resolution, *values.shape[1:]), hull,
