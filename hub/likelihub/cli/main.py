@@ -18,6 +18,7 @@ import click
 
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
+from likelihub.cli.diagnostics import COMMANDS as DIAGNOSTICS_COMMANDS
 from likelihub.cli.inspect import inspect_command
 from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.options import one_line
@@ -130,7 +131,7 @@ def plugins_command():
 
 
 for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command,
-                 scan_profile_command):
+                 scan_profile_command, *DIAGNOSTICS_COMMANDS):
     cli.add_command(_command)
 
 
