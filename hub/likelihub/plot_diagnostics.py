@@ -68,7 +68,9 @@ def pulls_plot(result, *, ax=None, include_unconstrained: bool = False):
         ax.legend(fontsize="x-small", loc="upper right")
     ax.set_yticks(y, names, fontsize="x-small")
     ax.set_ylim(-0.5, len(names) - 0.5)
-    limit = max(3.0, float(np.nanmax(np.abs(pull[finite]) + constraint[finite])) + 0.5) if finite.any() else 3.0
+    limit = 3.0
+    if finite.any():
+        limit = max(limit, float(np.nanmax(np.abs(pull[finite]) + constraint[finite])) + 0.5)
     ax.set_xlim(-limit, limit)
     ax.set_xlabel(r"$(\hat\theta - \theta_0) / \Delta\theta$")
     return ax
@@ -170,10 +172,12 @@ def ranking_plot(result, *, top: int | None = 20, ax=None):
     n = len(shown.parameters)
     ax = _axes(ax, height=max(3.0, 0.3 * n + 1.5))
     y = np.arange(n)[::-1]
-    ax.barh(y, shown.postfit_up, color="tab:blue", alpha=0.7, label=r"post-fit impact $\hat\theta + \Delta\hat\theta$")
-    ax.barh(y, shown.postfit_down, color="tab:cyan", alpha=0.7, label=r"post-fit impact $\hat\theta - \Delta\hat\theta$")
-    ax.barh(y, shown.prefit_up, fill=False, edgecolor="tab:blue", label=r"pre-fit impact $\hat\theta + \Delta\theta$")
-    ax.barh(y, shown.prefit_down, fill=False, edgecolor="tab:cyan", label=r"pre-fit impact $\hat\theta - \Delta\theta$")
+    for values, colour, sign in ((shown.postfit_up, "tab:blue", "+"), (shown.postfit_down, "tab:cyan", "-")):
+        ax.barh(y, values, color=colour, alpha=0.7,
+                label=rf"post-fit impact $\hat\theta {sign} \Delta\hat\theta$")
+    for values, colour, sign in ((shown.prefit_up, "tab:blue", "+"), (shown.prefit_down, "tab:cyan", "-")):
+        ax.barh(y, values, fill=False, edgecolor=colour,
+                label=rf"pre-fit impact $\hat\theta {sign} \Delta\theta$")
     ax.axvline(0, color="grey", lw=1)
     ax.set_yticks(y, shown.parameters, fontsize="x-small")
     ax.set_ylim(-0.5, n - 0.5)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import click
 
 from likelihub.cli.formats import FormatCommand
-from likelihub.cli.models import _model_options, _open, _plot, _save
+from likelihub.cli.models import _model_options, _open, _plot
 from likelihub.cli.options import FiniteFloat, OutputFile, emit_json, reporting_errors
 
 __all__ = ["pulls_command", "correlations_command", "yields_command", "ranking_command", "COMMANDS"]

@@ -77,9 +77,9 @@ class RankingResult(_Serialisable):
     def top(self, n: int) -> RankingResult:
         """The ``n`` parameters of largest post-fit impact."""
         keep = slice(0, n)
+        arrays = ("bestfit", "uncertainty", "prefit_centre", "prefit_width", *IMPACTS, "converged")
         return RankingResult(self.poi, self.poi_bestfit, self.poi_uncertainty, self.parameters[keep],
-                             *(getattr(self, k)[keep] for k in ("bestfit", "uncertainty", "prefit_centre", "prefit_width",
-                                                                *IMPACTS, "converged")))
+                             *(getattr(self, k)[keep] for k in arrays))
 
     def to_dict(self) -> dict:
         """``{"poi", "poi_bestfit", "poi_uncertainty", "parameters": [{name, bestfit, uncertainty,
@@ -114,7 +114,8 @@ def _selected(parameters, config, poi: int) -> list[int]:
     for name in parameters:
         name, index = check.free_parameter(name, config=config, argument="parameters")
         if index == poi:
-            raise InvalidArgumentError(f"{name!r} is the POI: it has no impact on itself", argument="parameters")
+            raise InvalidArgumentError(f"{name!r} is the POI: it has no impact on itself",
+                                       argument="parameters")
         if index not in out:
             out.append(index)
     return out
