@@ -13,12 +13,16 @@ Tolerances, by origin:
   parameters): 3% relative and 0.03 absolute against cabinetry's own numbers (seen 1.7%).
 - ranking with cabinetry's fit (the same held values theta-hat +- sigma): each conditional mu-hat
   of cabinetry is within ~sqrt(2 EDM) sigma_mu of its minimum at its ranking tolerance 1e-4
-  (EDM < 2e-7): 1e-3 absolute on impacts up to 0.16 (seen 2e-4). With likelihub's own fit the
-  post-fit shifts are the Hessian's sigma, not HESSE's: 5% relative plus 2e-3 absolute.
+  (EDM < 2e-7): 1e-3 absolute on impacts up to 0.16 (seen 1.2e-4). With likelihub's own fit the
+  post-fit shifts are the Hessian's sigma, up to 1.7% away from HESSE's: 3% relative plus 1e-3
+  absolute (seen 1.8e-3 on an impact of 0.155).
 - yields: pre-fit yields and bands involve no fit (the same +-1 sigma variations of the same
-  model): 1e-9 relative. Post-fit: against cabinetry's yield_stdev with the finite-difference
-  covariance (the minima differ by ~4e-5 sigma): 1e-4 relative; against cabinetry's own post-fit
-  bands (HESSE): 3% relative.
+  model): 1e-8 relative (seen 4e-10). Post-fit with cabinetry's fit (values, HESSE uncertainties
+  and correlations) given: the same arithmetic on the same inputs, 1e-8 relative (seen 3e-9).
+  Post-fit with likelihub's fit: its minimum is within 2e-5 of cabinetry's, which moves a small
+  sample's yield by up to 4e-4 of itself: 1e-4 of the bin's total (seen 6e-6); its bands against
+  cabinetry's yield_stdev with the finite-difference covariance: 1e-3 relative (seen 6e-5), and
+  against cabinetry's own (HESSE): 3% relative (seen 0.9%).
 """
 
 from __future__ import annotations
@@ -113,7 +117,7 @@ def test_ranking_from_cabinetry_fit_matches_cabinetry(model):
 def test_ranking_from_likelihubs_fit(model, fit):
     names, expected = _reference_impacts()
     result = diagnostics.ranking(model, fit)
-    np.testing.assert_allclose(_impacts(result, names), expected, rtol=5e-2, atol=2e-3)
+    np.testing.assert_allclose(_impacts(result, names), expected, rtol=3e-2, atol=1e-3)
     biggest = names[int(np.argmax(np.abs(expected[:, 2:]).max(axis=1)))]
     assert result.parameters[0] == biggest  # the same parameter ranks first
 
@@ -125,7 +129,8 @@ def test_impact_fits_in_lock_step_equal_fits_made_alone(model, fit):
     for name in result.parameters:
         i = model.config.parameter_names.index(name)
         alone = model.fit(fixed={name: fit.values[i] + fit.uncertainties[i]}, uncertainties=False)
-        assert result.impact(name)["postfit_up"] == pytest.approx(alone.values[poi] - fit.values[poi], abs=1e-6)
+        shift = alone.values[poi] - fit.values[poi]
+        assert result.impact(name)["postfit_up"] == pytest.approx(shift, abs=1e-6)
 
 
 def _yields_in_reference_layout(result):
@@ -133,26 +138,36 @@ def _yields_in_reference_layout(result):
     assert list(result.samples) == REFERENCE["yields"]["samples"]
     slices = result.layout.slices()
     yields = [result.yields[:, slices[c]] for c in result.channels]
-    stdev = [np.vstack([result.stdev[:, slices[c]], result.total_stdev[None, slices[c]]]) for c in result.channels]
+    stdev = [np.vstack([result.stdev[:, slices[c]], result.total_stdev[None, slices[c]]])
+             for c in result.channels]
     per_channel = np.vstack([result.channel_stdev, result.channel_total_stdev[None, :]]).T
-    return yields, stdev, per_channel
+    totals = [result.total[slices[c]] for c in result.channels]
+    return yields, stdev, per_channel, totals
+
+
+def _compare(ours, theirs, **close):
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, reference, **close)
 
 
 @pytest.mark.parametrize("label", ["prefit", "postfit"])
-def test_yields_and_bands(model, fit, label):
+def test_yields_and_bands_as_cabinetrys(model, label):
+    # pre-fit, and post-fit from cabinetry's own fit: the same inputs, the same arithmetic
     reference = REFERENCE["yields"][label]
-    result = diagnostics.yields(model, fit, prefit=label == "prefit")
-    yields, stdev, per_channel = _yields_in_reference_layout(result)
-    close = {"rtol": 1e-9, "atol": 1e-12} if label == "prefit" else {"rtol": 1e-4, "atol": 1e-9}
-    for ours, theirs in zip(yields, reference["yields"], strict=True):
-        np.testing.assert_allclose(ours, theirs, **close)
-    if label == "prefit":
-        for ours, theirs in zip(stdev, reference["stdev_bins"], strict=True):
-            np.testing.assert_allclose(ours, theirs, **close)
-        np.testing.assert_allclose(per_channel, reference["stdev_channels"], **close)
-        return
+    result = (diagnostics.yields(model, prefit=True) if label == "prefit"
+              else diagnostics.yields(model, cabinetry_fit(model)))
+    yields, stdev, per_channel, _ = _yields_in_reference_layout(result)
+    _compare(yields, reference["yields"], rtol=1e-8, atol=1e-12)
+    _compare(stdev, reference["stdev_bins"], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(per_channel, reference["stdev_channels"], rtol=1e-8)
+
+
+def test_postfit_yields_and_bands_of_likelihubs_fit(model, fit):
+    reference = REFERENCE["yields"]["postfit"]
+    yields, stdev, per_channel, totals = _yields_in_reference_layout(diagnostics.yields(model, fit))
+    for mine, theirs, total in zip(yields, reference["yields"], totals, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-4 * float(total.max()))
     exact = REFERENCE["yields"]["postfit_hessian"]
-    for ours, theirs, hesse in zip(stdev, exact["stdev_bins"], reference["stdev_bins"], strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-9)
-        np.testing.assert_allclose(ours, hesse, rtol=3e-2, atol=1e-9)
-    np.testing.assert_allclose(per_channel, exact["stdev_channels"], rtol=1e-4, atol=1e-9)
+    _compare(stdev, exact["stdev_bins"], rtol=1e-3, atol=1e-12)
+    np.testing.assert_allclose(per_channel, exact["stdev_channels"], rtol=1e-3)
+    _compare(stdev, reference["stdev_bins"], rtol=3e-2, atol=1e-12)
