@@ -134,3 +134,23 @@ def test_results_convert_to_json(model):
         assert "NaN" not in text
         json.loads(text)
         assert str(result)
+
+
+class WrongLayout(TinyBackend):
+    def yield_layout(self):
+        from likelihub.plugin import YieldLayout
+
+        return YieldLayout(("SR",), (3,), ("signal",))  # 3 bins; the model has 2 main measurements
+
+
+class WrongYields(TinyBackend):
+    def expected_yields(self, pars):
+        return np.zeros((3, 2))  # 3 samples; the layout has 2
+
+
+@pytest.mark.parametrize("backend, what", [(WrongLayout, "yield_layout"), (WrongYields, "expected_yields")])
+def test_a_backend_breaking_the_yields_contract_is_named(backend, what):
+    from likelihub.errors import InvalidModelError
+
+    with pytest.raises(InvalidModelError, match=f"{backend.__name__}.{what}"):
+        diagnostics.yields(lh.StatisticalModel(backend()))
