@@ -64,8 +64,10 @@ from likelihub.backend.contract import (
     SupportsStacking,
     SupportsWarmUp,
     SupportsWarmUpModel,
+    SupportsYields,
 )
 from likelihub.backend.stacking import BackendStack, StackMember
+from likelihub.backend.yields import YieldLayout
 from likelihub.cli.options import (
     CONFIDENCE_LEVEL,
     EXECUTOR,
@@ -112,6 +114,8 @@ __all__ = [
     "SupportsSampling",
     "SupportsDescribe",
     "SupportsConstraintTerms",
+    "SupportsYields",
+    "YieldLayout",
     "ConstraintTerm",
     "ConstraintSet",
     "SupportsEvaluateMany",

@@ -28,7 +28,7 @@ PUBLISHED = [
     "ModelConfig", "DataLayout", "Backend", "SupportsGradient", "SupportsHessian",
     "SupportsBatchDerivatives", "SupportsStacking", "Stack", "SupportsSampling", "SupportsDescribe",
     "SupportsConstraintTerms", "ConstraintTerm", "ConstraintSet", "SupportsEvaluateMany", "SupportsWarmUp",
-    "SupportsWarmUpModel", "capabilities", "Capabilities", "optional_method",
+    "SupportsWarmUpModel", "SupportsYields", "YieldLayout", "capabilities", "Capabilities", "optional_method",
     "check_backend", "StatisticalModel",
     "BackendStack", "StackMember",
     "draw_toys",

@@ -22,6 +22,7 @@ import click
 
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
+from likelihub.cli.diagnostics import COMMANDS as DIAGNOSTICS_COMMANDS
 from likelihub.cli.fetch import fetch_command
 from likelihub.cli.inspect import inspect_command
 from likelihub.cli.models import cls_command, fit_command, limit_command
@@ -149,7 +150,7 @@ def plugins_command():
 
 
 for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command,
-                 scan_profile_command, fetch_command, significance_command):
+                 scan_profile_command, fetch_command, significance_command, *DIAGNOSTICS_COMMANDS):
     cli.add_command(_command)
 
 
