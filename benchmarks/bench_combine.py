@@ -35,9 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
+from peers import PEERS, SHARED  # benchmarks/peers.py: on sys.path
+
 CARDS = {  # short name: (path under datacards/, mass)
     "sus": ("cms_sus_20_004/2DTChiHH600_LSP150.txt", None),
     **{name.removeprefix("counting-"): (f"combine_benchmarks/{name}.txt", None) for name in (

@@ -17,18 +17,14 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import statistics
-import time
-from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from peers import SHARED, median_time  # benchmarks/peers.py: on sys.path
 
 import likelihub as lh  # noqa: E402
 from likelihub_histfactory.spec.io import read_json  # noqa: E402
 from likelihub_histfactory.spec.patchset import PatchSet  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def models():
@@ -43,15 +39,6 @@ def models():
         parts.append(lh.get_backend("histfactory")(part, unused_parameters="ignore"))
     return lh.get_backend("histfactory")(spec), lh.combine(*parts, names=["sr", "cr"], correlate="names")
 
-
-def median_time(call, repeats: int) -> float:
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -70,8 +57,8 @@ def main() -> None:
     print(f"{'task':<16} {'original':>12} {'recombined':>12} {'ratio':>7}")
     for name, task in tasks.items():
         repeats = args.repeats if name not in ("fit", "cls(1) + band") else max(3, args.repeats // 4)
-        first = median_time(lambda task=task: task(original), repeats)
-        second = median_time(lambda task=task: task(recombined), repeats)
+        first, _ = median_time(lambda task=task: task(original), repeats, warm_up=True)
+        second, _ = median_time(lambda task=task: task(recombined), repeats, warm_up=True)
         unit, scale = ("ms", 1e3) if first > 1e-3 else ("us", 1e6)
         print(f"{name:<16} {first * scale:>9.3g} {unit} {second * scale:>9.3g} {unit} {second / first:>7.2f}")
 

@@ -38,9 +38,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from peers import ROOT, SHARED  # benchmarks/peers.py: on sys.path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 TINY = ROOT / "tests" / "histfactory" / "data" / "all_modifiers.json"
 MODELS = {
     "3L": ("atlas-susy-2018-06-3L-eRJR.tar.gz", {"member": "BkgOnly.json", "patchset": "patchset.json",

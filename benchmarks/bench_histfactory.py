@@ -18,11 +18,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
+from peers import PEERS, SHARED  # benchmarks/peers.py: on sys.path
+
 CASES = {
     "1Lbb": ("atlas-susy-2019-08-1Lbb.tar.gz", "BkgOnly.json", "patchset.json", "C1N2_Wh_hbb_900_250"),
     "staus": ("atlas-susy-2018-04-staus.tar.gz", "Region-combined/BkgOnly.json",

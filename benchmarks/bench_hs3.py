@@ -41,9 +41,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
+from peers import PEERS, SHARED  # benchmarks/peers.py: on sys.path
+
 COMBINE = {"distributions": ["model_s"], "data": ["data_obs"]}
 #: Address-space limit of each engine's process (pyhs3's compile of a large model grows past 14 GB).
 MEMORY_LIMIT = 8 * 2**30

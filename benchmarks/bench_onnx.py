@@ -20,10 +20,9 @@ Medians of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
+from peers import median_time  # benchmarks/peers.py: on sys.path
 
 
 def network(mean: np.ndarray, hidden: int, seed: int = 1):
@@ -58,14 +57,6 @@ def network(mean: np.ndarray, hidden: int, seed: int = 1):
     onnx.checker.check_model(model)
     return model
 
-
-def median_time(function, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

@@ -30,20 +30,19 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from peers import PYHF_PALLET_MODEL  # benchmarks/peers.py: this script's folder is on sys.path
+from peers import (  # benchmarks/peers.py: this script's folder is on sys.path
+    PEERS,
+    PYHF_PALLET_MODEL,
+    SHARED,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
 ARCHIVE = SHARED / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz"
 POINT = "C1N2_Wh_hbb_300_150"
 RANGES = {"mu_SIG": (0.0, 2.0), "mu_W": (0.6, 1.9)}

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peers import median_time  # benchmarks/peers.py: on sys.path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LIKELIHUB_SHARED_DATA", REPOSITORY.parent / "shared" / "data")) / "simplified"
@@ -43,14 +44,6 @@ def inputs(n_bins: int) -> dict:
                 background_yields=background.tolist(), data=model["observed"][:n_bins],
                 covariance_matrix=covariance.tolist())
 
-
-def median_time(function, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def run_likelihub(arguments: dict, repeat: int) -> dict:

@@ -28,11 +28,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
+from peers import PEERS, SHARED  # benchmarks/peers.py: on sys.path
 
 #: case -> (archive, background-only member, patch member, patch name in a patchset or None)
 HISTFACTORY = {

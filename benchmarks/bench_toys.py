@@ -26,13 +26,10 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
+from peers import PEERS, SHARED  # benchmarks/peers.py: on sys.path
 
-PEERS = Path("/root/.cache/likelihub-peers/bin/python")
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LIKELIHUB_SHARED_DATA", ROOT.parent / "shared" / "data"))
 MODELS = {
     "1Lbb": ("atlas-susy-2019-08-1Lbb.tar.gz", "BkgOnly.json",
              {"patchset": "patchset.json", "patch_name": "C1N2_Wh_hbb_900_250"}),

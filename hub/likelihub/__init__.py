@@ -15,6 +15,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import logging as _logging
+
 from likelihub import errors
 from likelihub.backend.config import DataLayout, ModelConfig
 from likelihub.fits.engine import FitResult
@@ -23,6 +25,10 @@ from likelihub.profile_results import ProfileScanResult
 from likelihub.registry.hookspecs import hookimpl
 from likelihub.registry.plugins import available_backends, backend_metadata, get_backend, refresh_backends
 from likelihub.results import CLsResult, CLsScanResult, IntervalResult, SignificanceResult, UpperLimitResult
+
+# Library convention: likelihub's loggers (``likelihub.*``) print nothing unless the application
+# configures logging (the command line does, for -v/--verbose: likelihub.cli.verbosity).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __all__ = [
     "__version__",

@@ -26,6 +26,7 @@ __all__ = [
     "ExecutorError",
     "ScanOutputError",
     "CapabilityError",
+    "FetchError",
     "PluginWarning",
 ]
 
@@ -126,6 +127,11 @@ class ScanOutputError(LikelihubError, OSError):
 
 class CapabilityError(LikelihubError, TypeError):
     """The backend lacks an optional capability that the requested method needs."""
+
+
+class FetchError(LikelihubError, OSError):
+    """A download (``likelihub fetch``) failed: no network, a timeout, an HTTP error status, or a
+    file that is not what it claims (an HTML page, a broken archive); the message names the URL."""
 
 
 class PluginWarning(RuntimeWarning):

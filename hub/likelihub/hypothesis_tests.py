@@ -196,7 +196,9 @@ class HypothesisTests:
         """Upper limit on mu at confidence level ``cl`` (CLs = 1 - cl), observed and expected band.
 
         Root finding with scipy's TOMS 748 on each curve (see :mod:`likelihub.infer.limits`);
-        the other parameters are those of :meth:`cls`. The bracket's upper end doubles until CLs
+        the other parameters are those of :meth:`cls`. ``progress`` shows a bar of the limits found
+        (and, for toys, one of the toys of each tested mu): None (default) on a terminal, True,
+        False, or the caller's bar (:mod:`likelihub.progress`). The bracket's upper end doubles until CLs
         falls below 1 - cl; a :class:`~likelihub.errors.LimitError` says why where it never does
         (CLs flat in mu, or the POI's upper bound capping mu-hat).
         """
@@ -207,5 +209,5 @@ class HypothesisTests:
                                ntoys, rng, executor, progress, band=band, blind=blind)
         poi = self.config.require_poi()
         bounds = poi_bounds_for(self.config, test_statistic)[poi]
-        limit = upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol)
+        limit = upper_limit(calc, bounds, cl=cl, expected=expected, rtol=rtol, progress=progress)
         return dataclasses.replace(limit, poi=self.config.poi_name)

@@ -295,7 +295,7 @@ class StatisticalModel(HypothesisTests):
                                 bounds=tuple(self.config.bounds[index]))
 
     def profile_scan(self, grid: Mapping[str, Sequence[float] | tuple[float, float, int]], *,
-                     data: Sequence[float] | None = None) -> ProfileScanResult:
+                     data: Sequence[float] | None = None, progress=None) -> ProfileScanResult:
         """Profile-likelihood scan of one or two parameters: -2 Delta ln L on a grid, each point a
         conditional fit (the scanned parameters held, all others profiled) warm-started from a
         neighbouring point, in lock-step batches where the backend has batch derivatives. See
@@ -309,6 +309,9 @@ class StatisticalModel(HypothesisTests):
             sequence of strictly increasing values, within the parameter's bounds.
         data
             Data to fit; the observed data by default.
+        progress
+            A progress bar of the grid points fitted: None (default) on a terminal, True, False,
+            or the caller's bar (:mod:`likelihub.progress`).
 
         Returns
         -------
@@ -317,4 +320,5 @@ class StatisticalModel(HypothesisTests):
             ``crossings(cl)`` of a 1D scan and ``contours(levels)`` of a 2D one.
         """
         axes = scan_axes(grid, config=self.config)
-        return profile_scan(self.backend, self._data(data), axes, fit_options=self.fit_options)
+        return profile_scan(self.backend, self._data(data), axes, fit_options=self.fit_options,
+                            progress=progress)

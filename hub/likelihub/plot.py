@@ -7,6 +7,7 @@
     lp.profile_likelihood_scan(model.profile_scan({"theta": (-3, 3, 31)}))  # any parameter
     lp.profile_scan_2d(model.profile_scan({"mu": (0, 3, 31), "theta": (-3, 3, 31)}))  # contours
     lp.exclusion_contour(m1, m2, cls_obs, cls_exp)            # over a grid of signal points
+    lp.exclusion_contour(lh.scan(workspace, patchset))        # axes from the scan's labels, [GeV]
     lp.save(ax, "brazil.png")
 
 Every function draws into ``ax`` (a new figure's Axes when None) and returns the Axes. The
@@ -17,14 +18,22 @@ expected band follows the convention of :class:`~likelihub.CLsResult`: CLs at n_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from likelihub.contour_interpolation import (
+    DEFAULT_RESOLUTION,
+    DEFAULT_SMOOTHING,
+    exclusion_lines,
+    expected_crossing_sigma,
+)
 from likelihub.errors import CapabilityError, InvalidArgumentError
 from likelihub.profile_results import ONE_SIGMA, ProfileScanResult, wilks_threshold
 from likelihub.results import CLsScanResult, UpperLimitResult
+from likelihub.running.scan_formats import ScanResult
 
 __all__ = [
     "brazil_band",
@@ -32,6 +41,7 @@ __all__ = [
     "profile_scan_2d",
     "exclusion_contour",
     "expected_crossing_sigma",
+    "axis_label",
     "save",
     "BAND_COLOURS",
 ]
@@ -236,45 +246,53 @@ def profile_scan_2d(scan: ProfileScanResult, *, levels: Sequence[float] = (ONE_S
     return ax
 
 
-def expected_crossing_sigma(cls_exp: np.ndarray, alpha: float, clip: float = 5.0) -> np.ndarray:
-    """Where each point's expected band crosses ``alpha``, in standard deviations.
-
-    For every row of ``cls_exp`` (CLs at n_sigma = -2..2, ascending), the n at which the
-    expected CLs equals alpha, interpolated linearly in log CLs (and extrapolated from the
-    outer pair beyond +-2, up to +-``clip``). A point is excluded at the median expectation where
-    this is positive, and lies within the +-1 sigma band of the expected contour where it is
-    within (-1, 1).
-    """
-    band = np.log(np.clip(np.atleast_2d(np.asarray(cls_exp, dtype=float)), 1e-300, None))
-    target = np.log(alpha)
-    n_sigma = np.arange(-2.0, 3.0)
-    out = np.empty(band.shape[0])
-    for i, row in enumerate(band):
-        if row[0] <= target <= row[-1]:
-            out[i] = np.interp(target, row, n_sigma)
-            continue
-        low, high = (0, 1) if target < row[0] else (3, 4)
-        slope = row[high] - row[low]
-        if slope > 0:
-            out[i] = n_sigma[low] + (target - row[low]) / slope
-        else:
-            out[i] = -np.inf if target < row[0] else np.inf
-    return np.clip(out, -clip, clip)
+#: Label names that are masses (drawn with [GeV]): ``m`` or ``mass``, alone or followed by a digit,
+#: an underscore, or up to three letters and digits (m1, m2, mst, mn2, msb, m_stop, mass_C1), but
+#: not names starting with ``mu`` (a signal strength).
+MASS_LABEL = re.compile(r"^(?!mu)(m|mass)(\d.*|_.*|[a-z]{1,3}\d*)?$", re.IGNORECASE)
 
 
-def exclusion_contour(x: Sequence[float], y: Sequence[float], cls_obs: Sequence[float] | None = None,
+def axis_label(name: str, *, units: Mapping[str, str] | None = None) -> str:
+    """The axis label of a label name, with its unit: ``units[name]`` where given (``""`` for
+    none), else GeV for a mass (:data:`MASS_LABEL`): ``axis_label("m1")`` is ``"m1 [GeV]"``."""
+    unit = (units or {}).get(name, "GeV" if MASS_LABEL.match(name) else "")
+    return f"{name} [{unit}]" if unit else name
+
+
+def _scan_columns(table: ScanResult, columns: Sequence[str] | None) -> tuple:
+    """x, y, cls_obs, cls_exp and the two label names of a CLs scan's rows (failed rows left out)."""
+    if table.what != "cls":
+        raise InvalidArgumentError(f"is a scan of {table.what!r}; an exclusion contour needs CLs "
+                                   "(likelihub.scan(..., what='cls'))", argument="x")
+    names = list(columns) if columns is not None else table.labels[:2]
+    if len(names) != 2 or any(n not in table.labels for n in names):
+        raise InvalidArgumentError(f"needs two of the scan's labels {table.labels} (columns=...); the "
+                                   "points of a scan without labels have no coordinates", argument="columns")
+    at = [table.labels.index(n) for n in names]
+    rows = [r for r in table.rows if not r.get("error")]
+    x, y = ([float(r["values"][k]) for r in rows] for k in at)
+    return x, y, [r["cls_obs"] for r in rows], [r["cls_exp"] for r in rows], names
+
+
+def exclusion_contour(x, y: Sequence[float] | None = None, cls_obs: Sequence[float] | None = None,
                       cls_exp: Sequence[Sequence[float]] | None = None, *, cl: float = 0.95,
-                      xlabel: str = "", ylabel: str = "", show_points: bool = True, ax=None):
+                      xlabel: str | None = None, ylabel: str | None = None,
+                      columns: Sequence[str] | None = None, units: Mapping[str, str] | None = None,
+                      method: str = "thin_plate", smoothing: float = DEFAULT_SMOOTHING,
+                      resolution: int = DEFAULT_RESOLUTION, show_points: bool = True, ax=None):
     """Exclusion contours over a two-dimensional grid of signal points (e.g. two masses).
 
     The observed contour is where CLs = 1 - cl; the expected contour where the median expected
-    CLs = 1 - cl, with the +-1 and +-2 sigma bands filled. The points may be scattered: the
-    contours are drawn on their Delaunay triangulation.
+    CLs = 1 - cl, with the +-1 and +-2 sigma bands filled. The points may be scattered: CLs is
+    interpolated as a significance onto a fine grid by a smoothing thin-plate spline, and the
+    contours are clipped to the points' convex hull (:mod:`likelihub.contour_interpolation`).
 
     Parameters
     ----------
     x, y
-        Coordinates of the signal points (e.g. the masses in a patchset's labels).
+        Coordinates of the signal points (e.g. the masses in a patchset's labels); or ``x`` a
+        :class:`~likelihub.plugin.ScanResult` of CLs (``likelihub.scan``), whose first two labels (or
+        ``columns``) are the axes and whose rows give the CLs (failed rows left out).
     cls_obs
         Observed CLs at each point (at mu = 1).
     cls_exp
@@ -282,7 +300,15 @@ def exclusion_contour(x: Sequence[float], y: Sequence[float], cls_obs: Sequence[
     cl
         Confidence level of the contours.
     xlabel, ylabel
-        Axis labels.
+        Axis labels; for a scan, by default its label names with units (:func:`axis_label`).
+    columns
+        The two labels of a scan to draw (its first two by default).
+    units
+        Units of label names, overriding the rule of :func:`axis_label` (``{"m1": "TeV"}``).
+    method, smoothing, resolution
+        The interpolation (:func:`likelihub.contour_interpolation.interpolate_on_grid`):
+        ``"thin_plate"`` with ``smoothing`` (0: through every point) or ``"linear"``, on a
+        ``resolution`` x ``resolution`` grid.
     show_points
         Mark the signal points.
     ax
@@ -292,41 +318,43 @@ def exclusion_contour(x: Sequence[float], y: Sequence[float], cls_obs: Sequence[
     -------
     matplotlib.axes.Axes
     """
-    from matplotlib.tri import Triangulation
+    from matplotlib.patches import Polygon
 
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1 or x.size < 3:
-        raise ValueError(f"x and y must be two 1-D arrays of the same length >= 3, got shapes "
-                         f"{x.shape} and {y.shape}")
-    alpha = 1.0 - cl
-    triangulation = Triangulation(x, y)
+    names = None
+    if isinstance(x, ScanResult):
+        x, y, cls_obs, cls_exp, names = _scan_columns(x, columns)
+    elif y is None:
+        raise ValueError("exclusion_contour needs the points' coordinates x and y (or a ScanResult)")
+    lines = exclusion_lines(x, y, cls_obs, cls_exp, cl=cl, method=method, smoothing=smoothing,
+                            resolution=resolution)
     ax = _axes(ax)
-    if cls_exp is not None:
-        cls_exp = np.asarray(cls_exp, dtype=float)
-        if cls_exp.shape != (x.size, 5):
-            raise ValueError(f"cls_exp must have shape ({x.size}, 5), got {cls_exp.shape}")
-        sigma = expected_crossing_sigma(cls_exp, alpha)
-        ax.tricontourf(triangulation, sigma, levels=[-2, -1, 1, 2],
-                       colors=[BAND_COLOURS[2], BAND_COLOURS[1], BAND_COLOURS[2]])
-        if sigma.min() < 0 < sigma.max():
-            ax.tricontour(triangulation, sigma, levels=[0], colors="black", linestyles="--")
+    if lines.band is not None:
+        band = lines.band
+        filled = ax.contourf(band.x, band.y, band.values.T, levels=[-2, -1, 1, 2],
+                             colors=[BAND_COLOURS[2], BAND_COLOURS[1], BAND_COLOURS[2]])
+        _clip(filled, Polygon(band.hull, closed=True, transform=ax.transData))
+        for line in lines.expected:
+            ax.plot(line[:, 0], line[:, 1], color="black", ls="--")
         ax.fill_between([], [], color=BAND_COLOURS[1], label=r"expected $\pm 1\sigma$")
         ax.fill_between([], [], color=BAND_COLOURS[2], label=r"expected $\pm 2\sigma$")
         ax.plot([], [], color="black", ls="--", label="expected")
     if cls_obs is not None:
-        log_cls = np.log(np.clip(np.asarray(cls_obs, dtype=float), 1e-300, None))
-        if log_cls.shape != x.shape:
-            raise ValueError(f"cls_obs must have {x.size} values, got shape {log_cls.shape}")
-        if log_cls.min() < np.log(alpha) < log_cls.max():
-            ax.tricontour(triangulation, log_cls, levels=[np.log(alpha)], colors="red",
-                          linestyles="solid")
+        for line in lines.observed:
+            ax.plot(line[:, 0], line[:, 1], color="red", ls="-")
         ax.plot([], [], color="red", label="observed")
     if show_points:
         ax.plot(x, y, ls="none", marker=".", color="grey", ms=3, label="signal points")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    default = [axis_label(n, units=units) for n in names] if names else ["", ""]
+    ax.set_xlabel(default[0] if xlabel is None else xlabel)
+    ax.set_ylabel(default[1] if ylabel is None else ylabel)
     ax.legend(loc="best", fontsize="small", title=f"{100 * cl:g}% CL exclusion")
     return ax
+
+
+def _clip(contour_set, patch) -> None:
+    """Clip a filled contour set to ``patch`` (one artist since matplotlib 3.8, one per level before)."""
+    for artist in [contour_set] if hasattr(contour_set, "set_clip_path") else contour_set.collections:
+        artist.set_clip_path(patch)
 
 
 def save(ax, path: str | Path, dpi: int = 150) -> Path:

@@ -35,7 +35,8 @@ What is here, by concern:
   :func:`write_output`, :func:`text_table`;
 - file formats (the files ``likelihub cls|limit|fit|inspect FILE`` read, registered with the hook
   ``likelihub_register_formats``: see :mod:`likelihub.registry.formats`): :func:`file_head`, the
-  first bytes of a file for a format's ``detect``;
+  first bytes of a file for a format's ``detect``; :func:`open_model`, the model of a file of any
+  installed format (what a combination of files reads);
 - plots: :mod:`plot <likelihub.plot>` (matplotlib is imported only when a plot is drawn);
 - scans: :class:`PointSource` and :class:`PointFamily` (what a plugin's point source, registered
   with the hook ``likelihub_register_point_sources``, gives :func:`likelihub.scan`: see
@@ -63,8 +64,10 @@ from likelihub.backend.contract import (
     SupportsStacking,
     SupportsWarmUp,
     SupportsWarmUpModel,
+    SupportsYields,
 )
 from likelihub.backend.stacking import BackendStack, StackMember
+from likelihub.backend.yields import YieldLayout
 from likelihub.cli.options import (
     CONFIDENCE_LEVEL,
     EXECUTOR,
@@ -89,6 +92,7 @@ from likelihub.devices import (
 from likelihub.infer.profile import poi_bounds_for
 from likelihub.infer.toys import draw_toys
 from likelihub.model import StatisticalModel
+from likelihub.registry.catalogue import open_model
 from likelihub.registry.formats import file_head
 from likelihub.registry.hookspecs import hookimpl
 from likelihub.running.points import PointFamily, PointSource, settings_of
@@ -110,6 +114,8 @@ __all__ = [
     "SupportsSampling",
     "SupportsDescribe",
     "SupportsConstraintTerms",
+    "SupportsYields",
+    "YieldLayout",
     "ConstraintTerm",
     "ConstraintSet",
     "SupportsEvaluateMany",
@@ -149,6 +155,7 @@ __all__ = [
     "text_table",
     # file formats
     "file_head",
+    "open_model",
     # plots
     "plot",
     # scans

@@ -60,7 +60,8 @@ def test_commands_are_registered():
     names = {c.name for c in commands}
     # `likelihub scan` is the core's command (issue 12), with this plugin's point-source options;
     # so are cls, limit, fit and inspect (issue 13), with the options of this plugin's format.
-    assert names == {"patchset", "simplify"}  # simplify: issue 16
+    assert names == {"patchset", "simplify",  # simplify: issue 16
+                     "digest", "combine", "prune", "rename", "sort", "xml2json"}  # issue 17
     assert {"cls", "limit", "fit", "inspect", "scan"} <= set(cli.commands)
     registry = likelihub.registry.plugins.Registry()
     assert names <= {c.name for c in registry.commands}

@@ -7,8 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 import likelihub as lh
+from likelihub.running.scan_formats import ScanResult
 
 from .counting import CountingBackend
 
@@ -105,16 +107,11 @@ def test_profile_likelihood_scan_is_the_closed_form(model):
 def grid():
     x, y = np.meshgrid(np.linspace(0, 10, 11), np.linspace(0, 10, 11))
     x, y = x.ravel(), y.ravel()
-    # log CLs linear in x + y, so each contour is the straight line x + y = const
-    log_cls = np.log(0.5) - 0.3 * (x + y)
-    cls_exp = np.exp(log_cls[:, None] - 0.2 + 0.4 * np.arange(-2, 3)[None, :])
-    return x, y, np.exp(log_cls), cls_exp
-
-
-def contour_sums(contour_set):
-    """x + y along the one contour line of a set with one level."""
-    assert len(contour_set.levels) == 1
-    return contour_set.get_paths()[0].vertices.sum(axis=1)
+    # the significance Z = Phi^-1(1 - CLs) linear in x + y, so each contour is the straight line
+    # x + y = const, which the interpolation reproduces exactly (test_contour_interpolation.py)
+    z = 2.5 - 0.3 * (x + y)
+    cls_exp = norm.sf(z[:, None] - 0.2 - 0.4 * np.arange(-2, 3)[None, :])
+    return x, y, norm.sf(z), cls_exp
 
 
 def test_expected_crossing_sigma():
@@ -126,20 +123,50 @@ def test_expected_crossing_sigma():
     assert lp.expected_crossing_sigma([[1.0] * 5], 0.05)[0] == -5.0
 
 
+def drawn_lines(ax, colour):
+    return [line for line in ax.lines if line.get_color() == colour and len(line.get_xdata())]
+
+
 def test_exclusion_contour_lies_where_cls_is_alpha():
     x, y, cls_obs, cls_exp = grid()
     ax = lp.exclusion_contour(x, y, cls_obs, cls_exp, xlabel="m1", ylabel="m2")
-    contours = [c for c in ax.collections if hasattr(c, "levels")]
-    filled, median, observed = contours
+    (filled,) = [c for c in ax.collections if hasattr(c, "levels")]
     np.testing.assert_array_equal(filled.levels, [-2, -1, 1, 2])
-    assert observed.levels[0] == pytest.approx(np.log(0.05), rel=1e-15)
-    assert median.levels[0] == 0.0
-    # observed: log 0.5 - 0.3 (x + y) = log 0.05  =>  x + y = ln 10 / 0.3
-    np.testing.assert_allclose(contour_sums(observed), np.log(10) / 0.3, rtol=1e-9)
-    # expected at n sigma: x + y = (ln 10 - 0.2 + 0.4 n) / 0.3
-    np.testing.assert_allclose(contour_sums(median), (np.log(10) - 0.2) / 0.3, rtol=1e-9)
+    (observed,) = drawn_lines(ax, "red")
+    (median,) = drawn_lines(ax, "black")
+    z95 = norm.ppf(0.95)
+    # observed: 2.5 - 0.3 (x + y) = Z95  =>  x + y = (2.5 - Z95) / 0.3
+    np.testing.assert_allclose(observed.get_xdata() + observed.get_ydata(), (2.5 - z95) / 0.3, rtol=1e-8)
+    # expected median (n = 0): 2.5 - 0.2 - 0.3 (x + y) = Z95
+    np.testing.assert_allclose(median.get_xdata() + median.get_ydata(), (2.3 - z95) / 0.3, rtol=1e-8)
     assert ax.get_xlabel() == "m1" and ax.get_ylabel() == "m2"
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"observed", "expected"}
+
+
+def test_exclusion_contour_of_a_scan_labels_its_axes_with_units():
+    x, y, cls_obs, cls_exp = grid()
+    rows = [{"name": f"p{k}", "values": [a, b], "cls_obs": o, "cls_exp": list(e)}
+            for k, (a, b, o, e) in enumerate(zip(x, y, cls_obs, cls_exp, strict=True))]
+    rows.append({"name": "failed", "values": [3.5, 3.5], "error": "FitError: ..."})  # left out
+    table = ScanResult(rows, labels=["mst", "mu_scale"], what="cls", mu=1.0)
+    ax = lp.exclusion_contour(table)
+    # the rule of lp.MASS_LABEL: mst is a mass, mu_scale is not
+    assert ax.get_xlabel() == "mst [GeV]" and ax.get_ylabel() == "mu_scale"
+    ax = lp.exclusion_contour(table, units={"mst": "TeV", "mu_scale": "pb"}, ylabel="scale")
+    assert ax.get_xlabel() == "mst [TeV]" and ax.get_ylabel() == "scale"
+    (observed,) = drawn_lines(ax, "red")
+    np.testing.assert_allclose(observed.get_xdata() + observed.get_ydata(), (2.5 - norm.ppf(0.95)) / 0.3,
+                               rtol=1e-8)
+    with pytest.raises(lh.errors.InvalidArgumentError, match="two of the scan's labels"):
+        lp.exclusion_contour(ScanResult(rows, labels=[], what="cls"))
+
+
+@pytest.mark.parametrize("name, label", [("m1", "m1 [GeV]"), ("mst", "mst [GeV]"), ("mn2", "mn2 [GeV]"),
+                                         ("m_stop", "m_stop [GeV]"), ("mass", "mass [GeV]"),
+                                         ("Mass_C1", "Mass_C1 [GeV]"), ("mu", "mu"), ("mu_sig", "mu_sig"),
+                                         ("width", "width"), ("model", "model")])
+def test_axis_labels_of_masses_have_gev(name, label):
+    assert lp.axis_label(name) == label
 
 
 def test_exclusion_contour_rejects_bad_shapes():

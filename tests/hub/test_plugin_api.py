@@ -28,7 +28,7 @@ PUBLISHED = [
     "ModelConfig", "DataLayout", "Backend", "SupportsGradient", "SupportsHessian",
     "SupportsBatchDerivatives", "SupportsStacking", "Stack", "SupportsSampling", "SupportsDescribe",
     "SupportsConstraintTerms", "ConstraintTerm", "ConstraintSet", "SupportsEvaluateMany", "SupportsWarmUp",
-    "SupportsWarmUpModel", "capabilities", "Capabilities", "optional_method",
+    "SupportsWarmUpModel", "SupportsYields", "YieldLayout", "capabilities", "Capabilities", "optional_method",
     "check_backend", "StatisticalModel",
     "BackendStack", "StackMember",
     "draw_toys",
@@ -37,7 +37,7 @@ PUBLISHED = [
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
     "one_line", "write_output", "emit_json", "text_table",
-    "file_head",
+    "file_head", "open_model",
     "plot",
     "PointSource", "PointFamily", "ScanPoint", "settings_of", "ModelEvaluator", "ScanResult",
 ]

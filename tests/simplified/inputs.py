@@ -46,3 +46,15 @@ def assert_batches_are_rows(backend, pars, data) -> None:
         assert values[k] == pytest.approx(value, rel=1e-12)
         np.testing.assert_allclose(grads[k], grad, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(hessians[k], backend.hessian(pars[k], data[k]), rtol=1e-12, atol=1e-12)
+
+
+def assert_same_inference(mine, theirs, mus=(1.0,)) -> None:
+    """Two models of the same likelihood give the same asymptotic CLs at ``mus`` and the same upper
+    limits (1e-9: the same fits, to their tolerance)."""
+    for mu in mus:
+        cls_mine, cls_theirs = mine.cls(mu), theirs.cls(mu)
+        assert cls_mine.cls_obs == pytest.approx(cls_theirs.cls_obs, rel=1e-9, abs=1e-12)
+        np.testing.assert_allclose(cls_mine.cls_exp, cls_theirs.cls_exp, rtol=1e-9, atol=1e-12)
+    limit_mine, limit_theirs = mine.upper_limit(), theirs.upper_limit()
+    assert limit_mine.observed == pytest.approx(limit_theirs.observed, rel=1e-9)
+    np.testing.assert_allclose(limit_mine.expected, limit_theirs.expected, rtol=1e-9)

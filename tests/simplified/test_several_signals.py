@@ -12,7 +12,7 @@ import likelihub as lh
 from likelihub.backend.checks import check_backend
 from likelihub.errors import InvalidArgumentError, InvalidModelError
 
-from .inputs import ARGUMENTS, assert_summed_signal
+from .inputs import ARGUMENTS, assert_same_inference, assert_summed_signal
 
 SIGNAL_A = np.array([2.0, 0.5, 1.5])
 SIGNAL_B = np.array([0.4, 3.0, 1.0])
@@ -82,14 +82,8 @@ def test_other_poi_with_the_first_fixed_at_zero_is_its_component_alone(name):
     view = two(name).with_poi("mu_b", fixed={"mu_a": 0.0})
     alone = build(name, SIGNAL_B)
     assert view.config.poi_name == "mu_b"
-    # the same likelihood, so the same asymptotic CLs and limits (1e-9: the same fits, to their tolerance)
-    for mu in (0.5, 1.5):
-        mine, theirs = view.cls(mu), alone.cls(mu)
-        assert mine.cls_obs == pytest.approx(theirs.cls_obs, rel=1e-9, abs=1e-12)
-        np.testing.assert_allclose(mine.cls_exp, theirs.cls_exp, rtol=1e-9, atol=1e-12)
-    mine, theirs = view.upper_limit(), alone.upper_limit()
-    assert mine.observed == pytest.approx(theirs.observed, rel=1e-9)
-    np.testing.assert_allclose(mine.expected, theirs.expected, rtol=1e-9)
+    # the same likelihood, so the same asymptotic CLs and limits
+    assert_same_inference(view, alone, mus=(0.5, 1.5))
 
 
 def test_other_poi_profiles_the_first():

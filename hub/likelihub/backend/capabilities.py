@@ -38,6 +38,7 @@ from likelihub.backend.contract import (
     SupportsStacking,
     SupportsWarmUp,
     SupportsWarmUpModel,
+    SupportsYields,
 )
 
 __all__ = ["Capabilities", "EvaluatorCapabilities", "capabilities", "evaluator_capabilities",
@@ -64,6 +65,7 @@ _STACKING = _methods(SupportsStacking)
 _SAMPLING = _methods(SupportsSampling)
 _DESCRIBE = _methods(SupportsDescribe)
 _CONSTRAINT_TERMS = _methods(SupportsConstraintTerms)
+_YIELDS = _methods(SupportsYields)
 _EVALUATE_MANY = _methods(SupportsEvaluateMany)
 _WARM_UP = _methods(SupportsWarmUp)
 _WARM_UP_MODEL = _methods(SupportsWarmUpModel)
@@ -109,6 +111,9 @@ class Capabilities(_Described):
     constraint_terms
         ``constraint_terms`` (:class:`~likelihub.backend.contract.SupportsConstraintTerms`): a
         combination may share the backend's constrained parameters with another likelihood's.
+    yields
+        ``yield_layout`` and ``expected_yields`` (:class:`~likelihub.backend.contract.SupportsYields`):
+        yields per channel, sample and bin.
     """
 
     gradient: bool
@@ -119,6 +124,7 @@ class Capabilities(_Described):
     toys: bool
     describe: bool
     constraint_terms: bool = False
+    yields: bool = False
 
     #: What the core does where a capability is absent.
     FALLBACKS: ClassVar[Mapping[str, str]] = MappingProxyType({
@@ -136,6 +142,8 @@ class Capabilities(_Described):
         "describe": "the model's repr (StatisticalModel.describe), its class name in messages",
         "constraint_terms": "none: a combination cannot share the backend's constrained parameters "
                             "(lh.combine(..., correlate=...) names the component); unshared, it combines",
+        "yields": "the main measurements as one channel of one sample, 'total' "
+                  "(likelihub.diagnostics.yields)",
     })
 
 
@@ -190,6 +198,7 @@ def capabilities(backend: object) -> Capabilities:
         toys=sampling or getattr(config, "data_layout", None) is not None,
         describe=_offers(backend, _DESCRIBE),
         constraint_terms=_offers(backend, _CONSTRAINT_TERMS),
+        yields=_offers(backend, _YIELDS),
     )
 
 

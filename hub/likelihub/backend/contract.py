@@ -14,7 +14,9 @@ all inference on top of it. What to implement:
 - for ``likelihub inspect`` and messages, :class:`SupportsDescribe`;
 - for combinations that share parameters (``lh.combine(..., correlate=...)``),
   :class:`SupportsConstraintTerms` (``constraint_terms()``: each constrained parameter's term,
-  :class:`~likelihub.backend.constraints.ConstraintTerm`).
+  :class:`~likelihub.backend.constraints.ConstraintTerm`);
+- for yields per channel, sample and bin (``likelihub.diagnostics.yields``),
+  :class:`SupportsYields` (``yield_layout()`` and ``expected_yields(pars)``).
 
 The function that evaluates the points of a scan (:func:`likelihub.scan`) may offer
 :class:`SupportsEvaluateMany` and :class:`SupportsWarmUp`.
@@ -42,6 +44,7 @@ import numpy as np
 if TYPE_CHECKING:
     from likelihub.backend.config import ModelConfig
     from likelihub.backend.constraints import ConstraintTerm
+    from likelihub.backend.yields import YieldLayout
 
 __all__ = [
     "Backend",
@@ -53,6 +56,7 @@ __all__ = [
     "SupportsSampling",
     "SupportsDescribe",
     "SupportsConstraintTerms",
+    "SupportsYields",
     "SupportsEvaluateMany",
     "SupportsWarmUp",
 ]
@@ -153,6 +157,22 @@ class SupportsConstraintTerms(Protocol):
         (its index, the index of its auxiliary datum, kind, width or scale), each normalised in
         ``logpdf`` exactly as :mod:`likelihub.backend.constraints` states; parameters without one
         are unconstrained. Fixed for the backend's lifetime."""
+
+
+@runtime_checkable
+class SupportsYields(Protocol):
+    """A backend that splits its expected main measurements into channels, bins and samples, so
+    that diagnostics show yields per sample with uncertainty bands (pre-fit and post-fit)."""
+
+    def yield_layout(self) -> YieldLayout:
+        """The channels (each with its number of bins, in the order of the main measurements) and
+        the sample names (:class:`~likelihub.backend.yields.YieldLayout`). Fixed for the
+        backend's lifetime."""
+
+    def expected_yields(self, pars: np.ndarray) -> np.ndarray:
+        """Expected yield of every sample in every bin at ``pars``: shape (n_samples, n_main),
+        zero where a sample is absent from a channel; the sum over samples is the expected main
+        data (``expected_data(pars)[:n_main]``)."""
 
 
 @runtime_checkable

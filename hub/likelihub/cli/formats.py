@@ -96,11 +96,12 @@ class FormatCommand(click.Command):
 
 
 def file_argument(function):
-    """FILE (default ``-``, standard input) and ``--format NAME``."""
+    """FILE (default ``-``, standard input) and ``--format NAME`` (or ``--backend NAME``: the name
+    of a format, or of the backend a format builds)."""
     function = click.option(
-        "--format", "format_name", default=None, metavar="NAME",
-        help="The format of FILE (`likelihub plugins` lists them); by default, the one that "
-             "recognises it.")(function)
+        "--format", "--backend", "format_name", default=None, metavar="NAME",
+        help="The format of FILE, or the backend its files build (`likelihub plugins` lists them); "
+             "by default, the one that recognises it.")(function)
     return click.argument("file", default="-")(function)
 
 
@@ -131,7 +132,7 @@ def chosen_format(ctx: click.Context, path: str, format_name: str | None) -> tup
         try:
             info = get_format(format_name)
         except InvalidArgumentError as error:
-            raise click.BadParameter(error.reason, ctx=ctx, param_hint="--format") from None
+            raise click.BadParameter(error.reason, ctx=ctx, param_hint="--format/--backend") from None
     else:
         info = find_format(path)
     own = command.options_of_format.get(info.name, set())

@@ -6,6 +6,10 @@ No traceback reaches a user: likelihub's errors are one line naming what is wron
 status 1), bad options are usage errors (exit status 2), and any other exception, a bug or an
 unexpected failure, is one line with its type and message, and how to see the traceback
 (``likelihub --traceback ...`` or ``LIKELIHUB_TRACEBACK=1``).
+
+``likelihub -v`` (``-vv``) shows info (and debug) messages of the ``likelihub`` loggers, ``--quiet``
+only results and errors; warnings are one line each (:mod:`likelihub.cli.verbosity`).
+``likelihub fetch`` downloads HEPData likelihoods (:mod:`likelihub.cli.fetch`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ import click
 
 from likelihub import __version__
 from likelihub.cli.demo import demo_command
+from likelihub.cli.diagnostics import COMMANDS as DIAGNOSTICS_COMMANDS
+from likelihub.cli.fetch import fetch_command
 from likelihub.cli.inspect import inspect_command
 from likelihub.cli.models import cls_command, fit_command, limit_command
 from likelihub.cli.options import one_line
 from likelihub.cli.profile import scan_profile_command
 from likelihub.cli.scan import scan_command
+from likelihub.cli.significance import significance_command
+from likelihub.cli.verbosity import cli_output
 from likelihub.errors import LikelihubError
 from likelihub.registry.plugins import available_backends, default_registry
 
@@ -49,6 +57,10 @@ class GuardedGroup(click.Group):
     exception become one line (exit status 1), unless the traceback is asked for."""
 
     def invoke(self, ctx: click.Context):
+        with cli_output(verbose=ctx.params.get("verbose", 0), quiet=ctx.params.get("quiet", False)):
+            return self._invoke_guarded(ctx)
+
+    def _invoke_guarded(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
@@ -75,8 +87,16 @@ def _remember_traceback(ctx: click.Context, param, value: bool) -> bool:
 @click.option("--traceback", is_flag=True, expose_value=False, is_eager=True,
               callback=_remember_traceback,
               help=f"Show the traceback of an unexpected error (also: {TRACEBACK_VARIABLE}=1).")
-def cli():
-    pass
+@click.option("-v", "--verbose", count=True,
+              help="Say more on standard error: -v info messages (files read, limits found, scans, "
+                   "downloads), -vv debug messages too (each CLs, fits falling back, scan chunks).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Say nothing but the results and errors: no info messages, warnings or progress bars.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool):
+    if verbose and quiet:
+        raise click.UsageError("-v/--verbose and -q/--quiet contradict each other: give one", ctx=ctx)
+    ctx.meta["likelihub.quiet"] = quiet
 
 
 @cli.command("backends")
@@ -130,7 +150,7 @@ def plugins_command():
 
 
 for _command in (cls_command, limit_command, fit_command, inspect_command, demo_command, scan_command,
-                 scan_profile_command):
+                 scan_profile_command, fetch_command, significance_command, *DIAGNOSTICS_COMMANDS):
     cli.add_command(_command)
 
 
@@ -143,11 +163,13 @@ def _add_plugin_commands(group: click.Group) -> None:
 def main(args=None) -> None:
     """Entry point of the ``likelihub`` script: the command group, with a last-resort guard
     against tracebacks where the group's own guard cannot act (e.g. a plugin's option type)."""
+    arguments = sys.argv[1:] if args is None else list(args)
     try:
-        _add_plugin_commands(cli)
+        with cli_output(quiet="-q" in arguments or "--quiet" in arguments):  # plugins' warnings
+            _add_plugin_commands(cli)
         cli.main(args=args, prog_name="likelihub")
     except Exception as error:
-        if _traceback_wanted() or "--traceback" in (sys.argv[1:] if args is None else args):
+        if _traceback_wanted() or "--traceback" in arguments:
             raise
         click.echo(f"Error: {_unexpected(error)}", err=True)
         sys.exit(1)

@@ -3,13 +3,15 @@
     likelihub cls BkgOnly.json -p patch.json --mu 1.0          # {"CLs_exp": [...], "CLs_obs": ...}
     likelihub cls 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --patch-name NAME
     likelihub limit datacard.txt -m 125 --plot brazil.png      # observed and expected upper limits
+    likelihub limit model.json --calculator toys --ntoys 2000 --seed 1   # from toys, reproducibly
     likelihub fit datacard.txt --freeze lumi                   # best-fit parameters, -2 log L
 
 FILE is read by the installed format that recognises it (or the one ``--format`` names:
 :mod:`likelihub.cli.formats`), with the options of that format; the output is pyhf's (``pyhf cls``,
 ``pyhf fit --value``) whatever the format. Options are checked before any work (output
 directories, finite numbers, --cl within (0, 1), --mu within the POI's bounds once the model is
-read); errors print one line and exit 1.
+read); errors print one line and exit 1. ``--calculator``, ``--ntoys`` and ``--seed``:
+:mod:`likelihub.cli.calculator`; the Brazil plots' grids: :mod:`likelihub.cli.brazil`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ import re
 
 import click
 
+from likelihub.cli.brazil import limit_grid, refined_scan
+from likelihub.cli.calculator import calculator_arguments, calculator_options
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
 from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, emit_json, reporting_errors
+from likelihub.cli.verbosity import progress_choice
 
 __all__ = ["cls_command", "limit_command", "fit_command", "PLOT_EXTRA"]
 
@@ -68,20 +73,20 @@ def _plot(draw, plot_file: str, output_file: str | None) -> None:
     _save(ax, plot_file)
 
 
-def _grid(top: float, points: int = 30) -> list[float]:
-    """Signal strengths from top / points to top (CLs at mu = 0 is 1 by construction)."""
-    top = top if math.isfinite(top) and top > 0 else 1.0
-    return [top * (i + 1) / points for i in range(points)]
+def _plot_start(model, test_stat: str) -> float:
+    """Where the Brazil plot starts: mu = 0, or the POI's lower bound where it lies above 0."""
+    from likelihub.infer.profile import poi_bounds_for
+
+    return max(0.0, float(poi_bounds_for(model.config, test_stat)[model.config.require_poi()][0]))
 
 
-def _brazil_plot(model, mus, test_stat, limit, cl, band="sigma", blind=False):
-    """The Brazil band of ``model`` on ``mus`` drawn into a new figure (no pyplot, no GUI)."""
+def _brazil_plot(scan, limit, cl):
+    """The Brazil band of the CLs scan ``scan`` drawn into a new figure (no pyplot, no GUI)."""
     from matplotlib.figure import Figure
 
     from likelihub import plot
 
     ax = Figure(figsize=(6.4, 4.8)).subplots()
-    scan = model.cls_scan(mus, test_statistic=test_stat, band=band, blind=blind)
     return plot.brazil_band(scan, limit=limit, cl=cl, ax=ax)
 
 
@@ -116,22 +121,31 @@ def _band_options(command):
               help="Tested signal strength (finite, within the POI's bounds).")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
 @_band_options
+@calculator_options
 @click.option("--plot", "plot_file", type=OutputFile(), default=None,
-              help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked) into "
-                   "this image file (PNG, PDF, ... by its suffix).")
+              help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked; more points "
+                   "where the curves cross 0.05) into this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def cls_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                mu: float, test_stat: str, band: str, blind: bool, poi: str | None,
-                plot_file: str | None, **format_options):
-    """CLs of the signal strength --mu, observed and expected band (asymptotic), as `pyhf cls`."""
+                mu: float, test_stat: str, band: str, blind: bool, poi: str | None, calculator: str,
+                ntoys: int | None, seed: int | None, plot_file: str | None, **format_options):
+    """CLs of the signal strength --mu, observed and expected band (asymptotic, or --calculator
+    toys), as `pyhf cls`."""
+    calculation = calculator_arguments(calculator, ntoys, seed)
     model = _open(ctx, file, format_name, poi)
     _check_mu(model, mu, test_stat)
     with reporting_errors():
-        result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind)
+        result = model.cls(mu, test_statistic=test_stat, band=band, blind=blind,
+                           progress=progress_choice(ctx), **calculation)
     emit_json({"CLs_obs": result.cls_obs, "CLs_exp": list(result.cls_exp)}, output_file)
     if plot_file:
         def draw():
-            ax = _brazil_plot(model, _grid(2.0 * mu), test_stat, None, 0.95, band, blind)
+            def scan(mus):
+                return model.cls_scan(mus, test_statistic=test_stat, band=band, blind=blind,
+                                      **calculator_arguments(calculator, ntoys, seed))
+
+            ax = _brazil_plot(refined_scan(scan, 2.0 * mu, 0.05, start=_plot_start(model, test_stat)),
+                              None, 0.95)
             ax.axvline(mu, color="grey", ls="-.", lw=1, label=rf"tested $\mu$ = {mu:g}")
             ax.legend(loc="upper right", fontsize="small")
             return ax
@@ -146,25 +160,36 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
               help="Confidence level, between 0 and 1.")
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
 @_band_options
+@calculator_options
 @click.option("--plot", "plot_file", type=OutputFile(), default=None,
-              help="Also draw the Brazil band (CLs versus mu, expected band, limits marked) into "
-                   "this image file (PNG, PDF, ... by its suffix).")
+              help="Also draw the Brazil band (CLs versus mu from 0, expected band, limits marked, more "
+                   "points near them) into this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
 def limit_command(ctx: click.Context, file: str, format_name: str | None, output_file: str | None,
-                  cl: float, test_stat: str, band: str, blind: bool, poi: str | None,
-                  plot_file: str | None, **format_options):
-    """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (--band)."""
+                  cl: float, test_stat: str, band: str, blind: bool, poi: str | None, calculator: str,
+                  ntoys: int | None, seed: int | None, plot_file: str | None, **format_options):
+    """Upper limit on the signal strength (CLs = 1 - cl), observed and expected band (--band),
+    asymptotic or from toys (--calculator toys)."""
+    calculation = calculator_arguments(calculator, ntoys, seed)
     model = _open(ctx, file, format_name, poi)
     with reporting_errors():
-        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind)
+        result = model.upper_limit(cl=cl, test_statistic=test_stat, band=band, blind=blind,
+                                   progress=progress_choice(ctx), **calculation)
     emit_json({"observed": result.observed, "expected": list(result.expected), "cl": cl,
            "poi": model.config.poi_name}, output_file)
     if plot_file:
-        limits = [v for v in (result.observed, *result.expected) if v is not None and math.isfinite(v)]
+        limits = [v for v in (result.observed, *(result.expected or ()))
+                  if v is not None and math.isfinite(v)]
         top = 1.25 * max(limits) if limits else 10.0
+
+        def draw():
+            grid = limit_grid(top, limits, start=_plot_start(model, test_stat))
+            scan = model.cls_scan(grid, test_statistic=test_stat, band=band, blind=blind,
+                                  **calculator_arguments(calculator, ntoys, seed))
+            return _brazil_plot(scan, result, cl)
+
         with reporting_errors():
-            _plot(lambda: _brazil_plot(model, _grid(top), test_stat, result, cl, band, blind), plot_file,
-                  output_file)
+            _plot(draw, plot_file, output_file)
 
 
 def _grouped(names, values) -> dict[str, list[float]]:

@@ -23,6 +23,7 @@ import click
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
 from likelihub.cli.models import _plot
 from likelihub.cli.options import FINITE, OutputFile, emit_json, reporting_errors, write_output
+from likelihub.cli.verbosity import progress_choice
 from likelihub.profile_results import ONE_SIGMA
 
 __all__ = ["scan_profile_command", "rows_csv"]
@@ -108,7 +109,7 @@ def scan_profile_command(ctx: click.Context, file: str, format_name: str | None,
     if parameter2 is not None:
         grid.update(_grid(ctx, model, parameter2, range2, points2 or points, "2"))
     with reporting_errors():
-        result = model.profile_scan(grid)
+        result = model.profile_scan(grid, progress=progress_choice(ctx))
     if output_file and output_file.endswith(".csv"):
         write_output(rows_csv(result.rows()), output_file)
     else:

@@ -131,8 +131,10 @@ def scan_command(ctx: click.Context, source: str, kind: str | None, mu: float, w
                  workers: int | None, progress: bool | None, **source_options):
     """CLs (or upper limits) of every point of SOURCE (a workspace and its patchset, a signal
     grid, ...), on local processes or a Dask cluster."""
+    from likelihub.cli.verbosity import progress_choice
     from likelihub.running.scan import scan
 
+    progress = progress_choice(ctx) if progress is None else progress  # --quiet: no bar
     if resume and not output_file:
         raise click.BadParameter("needs --output, the file of the scan to resume", param_hint="--resume")
     given = {name: value for name, value in source_options.items() if value is not None and value != ()}

@@ -26,6 +26,7 @@ alone would ignore what the bin's events say about parameters it shares with oth
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -59,6 +60,7 @@ from likelihub.fits.result import FitResult, FitResults
 
 __all__ = ["FitResult", "FitResults", "fit", "NegativeLogLikelihood", "DEFAULT_EDM_MAX", "finite_start",
            "model_label"]
+_log = logging.getLogger(__name__)
 
 #: The largest accepted estimated distance to the minimum, in units of -log L.
 DEFAULT_EDM_MAX = 1e-8
@@ -367,11 +369,12 @@ def _minimise_with_retries(objective, x0, bounds, method, edm_max) -> _Attempt:
         if good(kink):
             return kink
         attempts.append(kink)
+        _log.debug("Newton's method stalled (edm %.3g): falling back to MIGRAD", kink.edm)
     first = (_run_minuit(objective, x0, bounds, 0, edm_max) if method == "minuit"
              else _run_scipy(objective, x0, bounds, edm_max))
     attempts.append(first)
-    if not good(first):
-        # Continue from where the first attempt stopped, more carefully.
+    if not good(first):  # continue from where it stopped, more carefully (then other starts)
+        _log.debug("fit did not converge at first (%s, edm %.3g): retrying", first.method, first.edm)
         attempts.append(_run_minuit(objective, first.x, bounds, 2, edm_max))
     if not any(good(a) for a in attempts):
         polished = _run_scipy(objective, x0, bounds, edm_max)

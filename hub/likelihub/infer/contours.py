@@ -77,9 +77,14 @@ def contour_lines(x, y, z, level: float) -> list[np.ndarray]:
     """
     x, y, z = np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)
     pieces = []
-    for i in range(len(x) - 1):
-        for j in range(len(y) - 1):
-            pieces.extend(_cell_pieces(z, i, j, level))
+    # only the cells that the level cuts (corners on both sides, all finite), in the order i, then j
+    below, finite = z < level, np.isfinite(z)
+    corners = [(slice(None, -1), slice(None, -1)), (slice(1, None), slice(None, -1)),
+               (slice(1, None), slice(1, None)), (slice(None, -1), slice(1, None))]
+    cut = np.any([below[c] != below[corners[0]] for c in corners[1:]], axis=0)
+    cut &= np.all([finite[c] for c in corners], axis=0)
+    for i, j in zip(*np.nonzero(cut), strict=True):
+        pieces.extend(_cell_pieces(z, int(i), int(j), level))
     at_edge: dict[tuple, list[int]] = defaultdict(list)
     for number, piece in enumerate(pieces):
         for edge in piece:

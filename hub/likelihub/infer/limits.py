@@ -22,6 +22,8 @@ and for toys above the bound (the signal-plus-background toys' fits would cap th
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy.optimize import brentq, toms748
 from scipy.special import ndtr, ndtri
@@ -30,9 +32,12 @@ from likelihub.arguments import choice, probability
 from likelihub.errors import LimitError
 from likelihub.infer.asymptotic import AsymptoticCalculator, asymptotic_pvalues
 from likelihub.infer.toys import ToyCalculator
+from likelihub.progress import progress_bar
 from likelihub.results import BANDS, N_SIGMA, UpperLimitResult, band_n_sigma
 
 __all__ = ["upper_limit", "CLsCurve", "capped_by_upper_bound"]
+
+_log = logging.getLogger(__name__)
 
 #: How often the upper end of the bracket may double before the search gives up (2**40 ~ 1e12).
 MAX_DOUBLINGS = 40
@@ -80,10 +85,12 @@ def capped_by_upper_bound(calculator, mu: float, observed: bool = True) -> str |
 class CLsCurve:
     """CLs(mu) of one calculator, cached: column 0 observed, columns 1..5 the expected band."""
 
-    def __init__(self, calculator):
+    def __init__(self, calculator, on_value=None):
         self.calculator = calculator
         self.separate_expected = isinstance(calculator, AsymptoticCalculator)
         self.cache: dict[tuple[float, bool], np.ndarray] = {}
+        #: Called with (mu, the number of CLs computations so far) after each new computation.
+        self.on_value = on_value
 
     def value(self, mu: float, column: int) -> float:
         """CLs of ``column`` at ``mu``; a :class:`LimitError` where the POI's bound caps mu-hat."""
@@ -96,6 +103,9 @@ class CLsCurve:
             result = self.calculator.cls(float(mu), expected="all" if observed else "expected")
             obs = np.nan if result.cls_obs is None else result.cls_obs
             self.cache[key] = np.array([obs, *result.cls_exp], dtype=float)
+            _log.debug("CLs at mu = %.6g: %s", mu, self.cache[key].tolist())
+            if self.on_value is not None:
+                self.on_value(float(mu), len(self.cache))
         return float(self.cache[key][column])
 
     def name(self, column: int) -> str:
@@ -173,8 +183,8 @@ def _bracket_by_doubling(curve: CLsCurve, column: int, alpha: float, low: float,
 
 
 def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
-                expected: str = "all", rtol: float = 1e-6, max_doublings: int = MAX_DOUBLINGS
-                ) -> UpperLimitResult:
+                expected: str = "all", rtol: float = 1e-6, max_doublings: int = MAX_DOUBLINGS,
+                progress=None) -> UpperLimitResult:
     """Upper limit on mu at confidence level ``cl`` from ``calculator.cls``.
 
     Parameters
@@ -191,6 +201,9 @@ def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
         Relative tolerance on each limit.
     max_doublings
         How often the upper end of the bracket may double before giving up.
+    progress
+        A progress bar of the limits found, the last tested mu beside it (:mod:`likelihub.progress`:
+        None, the default, on a terminal; True; False; or the caller's bar).
 
     Raises
     ------
@@ -202,10 +215,27 @@ def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
     cl = probability(cl, argument="cl")
     expected = choice(expected, argument="expected", choices=("observed", "expected", "all"))
     alpha = 1.0 - cl
-    curve = CLsCurve(calculator)
+    columns = {"observed": [0], "expected": [1, 2, 3, 4, 5], "all": [0, 1, 2, 3, 4, 5]}[expected]
+    with progress_bar(progress, total=len(columns), unit="limit", desc="upper limits") as bar:
+        def shown(mu: float, n: int) -> None:
+            bar.set_postfix_str(f"CLs at mu = {mu:.4g} ({n} computed)")
+
+        limits = _solve(CLsCurve(calculator, on_value=shown), poi_bounds, alpha, columns, rtol, max_doublings,
+                        bar)
+    return UpperLimitResult(
+        observed=None if expected == "expected" else float(limits[0]),
+        expected=None if expected == "observed" else limits[1:].tolist(),
+        cl=cl, test_statistic=calculator.test_statistic, calculator=calculator.name,
+        band=getattr(calculator, "band", "sigma"),
+    )
+
+
+def _solve(curve: CLsCurve, poi_bounds, alpha: float, columns: list[int], rtol: float, max_doublings: int,
+           bar) -> np.ndarray:
+    """The limits of ``columns`` (NaN for the others), each curve's root found in turn."""
+    calculator = curve.calculator
     low = max(float(poi_bounds[0]), 0.0)
     high = float(poi_bounds[1]) if np.isfinite(poi_bounds[1]) and poi_bounds[1] > low else low + 1.0
-    columns = {"observed": [0], "expected": [1, 2, 3, 4, 5], "all": [0, 1, 2, 3, 4, 5]}[expected]
     guesses = None
     if curve.separate_expected:
         guesses = _asymptotic_guesses(calculator, 0.5 * (low + high) if high > 0 else 1.0, alpha)
@@ -218,9 +248,7 @@ def upper_limit(calculator, poi_bounds: tuple[float, float], cl: float = 0.95,
             bracket = _bracket_by_doubling(curve, column, alpha, low, high, max_doublings)
         limits[column] = toms748(lambda m, c=column: curve.value(m, c) - alpha, *bracket,
                                  xtol=1e-12, rtol=max(rtol, 4 * np.finfo(float).eps))
-    return UpperLimitResult(
-        observed=None if expected == "expected" else float(limits[0]),
-        expected=None if expected == "observed" else limits[1:].tolist(),
-        cl=cl, test_statistic=calculator.test_statistic, calculator=calculator.name,
-        band=getattr(calculator, "band", "sigma"),
-    )
+        _log.info("%s upper limit: mu = %.6g (%d CLs computations so far)", curve.name(column),
+                  limits[column], len(curve.cache))
+        bar.update(1)
+    return limits

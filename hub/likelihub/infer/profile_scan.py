@@ -32,6 +32,7 @@ lower minimum, the scan is redone from it (once); the result says so (``best_fit
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -46,9 +47,10 @@ from likelihub.fits.budget import deadline_from
 from likelihub.fits.engine import DEFAULT_EDM_MAX, fit
 from likelihub.infer.intervals import TOLERANCE
 from likelihub.profile_results import ProfileScanResult
+from likelihub.progress import progress_bar
 
 __all__ = ["ScanAxis", "scan_axes", "profile_scan", "TOLERANCE"]
-
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,9 @@ def _start(point: tuple, origin: tuple | None, best, values: np.ndarray, nll: np
     return np.clip(2.0 * values[origin] - values[beyond], bounds[:, 0], bounds[:, 1])
 
 
-def _fit_points(backend, data, axes, best, options, deadline):
-    """The conditional fits at every grid point: (values, nll, converged, edm, methods)."""
+def _fit_points(backend, data, axes, best, options, deadline, bar):
+    """The conditional fits at every grid point: (values, nll, converged, edm, methods); ``bar``
+    advanced by the points of each batch."""
     shape = tuple(len(a.values) for a in axes)
     n_par = backend.config.n_parameters
     values = np.full((*shape, n_par), np.nan)
@@ -187,6 +190,7 @@ def _fit_points(backend, data, axes, best, options, deadline):
         for (point, _), result in zip(wave, results, strict=True):
             values[point], nll[point], edm[point] = result.values, result.nll, result.edm
             converged[point], methods[point] = result.converged, result.method
+        bar.update(len(wave))
     return values, nll, converged, edm, methods
 
 
@@ -212,7 +216,7 @@ def _lower(first, second):
 
 
 def profile_scan(backend, data: np.ndarray, axes: Sequence[ScanAxis], *,
-                 fit_options: Mapping | None = None) -> ProfileScanResult:
+                 fit_options: Mapping | None = None, progress=None) -> ProfileScanResult:
     """The profile-likelihood scan of ``backend`` on ``data`` over the grid of ``axes``.
 
     Parameters
@@ -226,6 +230,10 @@ def profile_scan(backend, data: np.ndarray, axes: Sequence[ScanAxis], *,
     fit_options
         Keywords of every fit (:func:`likelihub.fits.engine.fit`); ``time_limit`` bounds the
         whole scan (:mod:`likelihub.fits.budget`).
+    progress
+        A progress bar of the grid points fitted (:mod:`likelihub.progress`: None, the default, on
+        a terminal; True; False; or the caller's bar); a second pass from a better free fit adds
+        its points to the bar's total.
 
     Returns
     -------
@@ -238,14 +246,21 @@ def profile_scan(backend, data: np.ndarray, axes: Sequence[ScanAxis], *,
     best = fit(backend, data, uncertainties=True, deadline=deadline,
                description="free fit of the profile scan", **options)
     best_from = None
-    points = _fit_points(backend, data, axes, best, options, deadline)
-    for rescan in (True, False):
-        refit, lowest = _refit_from_below(backend, data, best, points, options, deadline)
-        if refit is None:
-            break
-        best, best_from = refit, tuple(float(a.values[k]) for a, k in zip(axes, lowest, strict=True))
-        if rescan:  # warm starts from the better free fit; each point keeps its lower minimum
-            points = _lower(points, _fit_points(backend, data, axes, best, options, deadline))
+    size = int(np.prod([len(a.values) for a in axes]))
+    _log.info("profile scan of %s: %d grid points", ", ".join(a.name for a in axes), size)
+    with progress_bar(progress, total=size, unit="fit", desc="profile scan") as bar:
+        points = _fit_points(backend, data, axes, best, options, deadline, bar)
+        for rescan in (True, False):
+            refit, lowest = _refit_from_below(backend, data, best, points, options, deadline)
+            if refit is None:
+                break
+            best, best_from = refit, tuple(float(a.values[k]) for a, k in zip(axes, lowest, strict=True))
+            if rescan:  # warm starts from the better free fit; each point keeps its lower minimum
+                _log.info("profile scan: a grid point lies below the free fit; scanning again from "
+                          "the better minimum at %s", best_from)
+                bar.total += size
+                bar.refresh()
+                points = _lower(points, _fit_points(backend, data, axes, best, options, deadline, bar))
     values, nll, converged, edm, methods = points
     return ProfileScanResult(
         parameters=tuple(a.name for a in axes), grid=tuple(np.array(a.values) for a in axes),

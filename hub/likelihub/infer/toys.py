@@ -325,7 +325,8 @@ class ToyCalculator:
         if self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=2 * self.ntoys, unit="toy", desc=f"toys at mu = {mu:g}")
+            # leave=None: a bar nested in another (an upper limit's) goes when done
+            bar = tqdm(total=2 * self.ntoys, unit="toy", desc=f"toys at mu = {mu:g}", leave=None)
         try:
             return self._distribution(mu, mu, 0, bar), self._distribution(mu, 0.0, 1, bar)
         finally:

@@ -4,8 +4,9 @@
     get_point_source("simplified.signal_grid")   # the PointSource
     find_point_source("grid.csv")                # the one source that recognises the input
     get_example()                                # the first installed example model
-    get_format("combine.datacard")               # a FormatInfo
+    get_format("combine.datacard")               # a FormatInfo (by its name, or its backend's)
     find_format("card.txt")                      # the one format that recognises the file
+    open_model("card.txt", mass=125)             # its model, with the format's options
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from likelihub.registry.offers import ExampleInfo, PointSourceInfo
 
 __all__ = ["available_point_sources", "get_point_source", "point_source_metadata",
            "find_point_source", "available_examples", "get_example", "available_formats",
-           "get_format", "find_format", "known_formats"]
+           "get_format", "find_format", "known_formats", "open_model"]
 
 
 def available_point_sources() -> dict[str, PointSourceInfo]:
@@ -115,18 +116,27 @@ def known_formats() -> str:
 
 
 def get_format(name: str) -> FormatInfo:
-    """The installed format ``name``.
+    """The installed format ``name``, or the one format whose files build the backend ``name``
+    (``--format`` and ``--backend`` on the command line take either).
 
     Raises
     ------
     InvalidArgumentError
-        No such format; the message lists the installed ones.
+        No such format; the message lists the installed ones (and says so where ``name`` is a
+        backend no format builds by default: the format's options choose it).
     """
     formats = available_formats()
-    if name not in formats:
-        raise InvalidArgumentError(f"no file format called {name!r}; installed: {known_formats()}",
-                                   argument="format")
-    return formats[name]
+    if name in formats:
+        return formats[name]
+    building = [info for info in formats.values() if info.backend == name]
+    if len(building) == 1:
+        return building[0]
+    hint = ""
+    if name in plugins.default_registry().backends:
+        hint = (f" ({name!r} is a backend, not the default of a file format: a format's options may "
+                "choose it, see `likelihub cls --help`)")
+    raise InvalidArgumentError(f"no file format called {name!r}{hint}; installed: {known_formats()}",
+                               argument="format")
 
 
 def find_format(path: str) -> FormatInfo:
@@ -137,8 +147,13 @@ def find_format(path: str) -> FormatInfo:
     InvalidModelError
         None or several recognise it, or there is no such file: the message names the file and
         lists the installed formats (name one with ``--format``).
+
+    A format registered with ``fallback=True`` (it claims files by their suffix alone) is chosen
+    only where no other format recognises the file.
     """
     willing = [info for info in available_formats().values() if info.recognises(path)]
+    if len(willing) > 1 and not all(info.fallback for info in willing):  # content wins over suffix
+        willing = [info for info in willing if not info.fallback]
     if len(willing) == 1:
         return willing[0]
     if willing:
@@ -149,3 +164,43 @@ def find_format(path: str) -> FormatInfo:
         raise InvalidModelError("no such file", file=path)
     raise InvalidModelError(f"not a file of a known format (known: {known_formats()}); name one with "
                             "--format", file=path)
+
+
+def open_model(path: str, *, format: str | None = None, **options):
+    """The model of the file ``path``: read by the format ``format`` (a name as
+    :func:`get_format` takes), else by the one that recognises the file (:func:`find_format`),
+    with that format's ``options``: keyed by their Python names, as its ``open`` takes them
+    (``member``, ``patches``, ``patch_name``, ``signal``), or by their flags, with or without the
+    dashes (``--patch``, ``patch-name``); an option given many times on the command line (``--patch``) may
+    be one value or a list. What ``likelihub cls FILE --format NAME ...`` reads, for code (the
+    components of a combination file: ``likelihub.plugin.open_model``).
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``format`` names no installed format, or an option is not one of the format's (the
+        message lists its options).
+    InvalidModelError
+        No format recognises the file, or the format's ``open`` refuses it.
+    """
+    info = find_format(path) if format is None else get_format(format)
+    known, by_key = info.load_options(), {}
+    for option in known:
+        for key in (option.name, *(flag.lstrip("-") for flag in (*option.opts, *option.secondary_opts))):
+            by_key.setdefault(key, option)
+    unknown = sorted(key for key in options if str(key).lstrip("-") not in by_key)
+    if unknown:
+        names = ", ".join(sorted(option.name for option in known)) or "none"
+        raise InvalidArgumentError(f"{', '.join(map(repr, unknown))}: not an option of {info.title} "
+                                   f"(the format {info.name!r} takes {names})", argument="options",
+                                   file=str(path))
+    given = {}
+    for key, value in options.items():
+        option = by_key[str(key).lstrip("-")]
+        if option.name in given:
+            raise InvalidArgumentError(f"the option {option.name!r} is given twice", argument="options",
+                                       file=str(path))
+        if option.multiple and not isinstance(value, (list, tuple)):
+            value = (value,)
+        given[option.name] = tuple(value) if option.multiple else value
+    return info.open_model(path, **given)

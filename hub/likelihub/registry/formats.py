@@ -19,7 +19,14 @@ A plugin registers a format through the hook ``likelihub_register_formats``
 - ``open(path, **options) -> StatisticalModel`` builds the model (by default, the ``backend``'s
   factory called with the path and the options);
 - ``inspect(path, *, as_json, **options) -> str``, optional, is what ``likelihub inspect`` prints
-  (by default, the model's ``describe()`` and a table of its parameters).
+  (by default, the model's ``describe()`` and a table of its parameters);
+- ``summary(path) -> str | None``, optional, says in one line what the file holds (``"HistFactory
+  patchset: 125 patches, labels m1, m2"``), or None where it is no file of the format after all;
+  ``likelihub fetch`` describes what it downloaded so, format by format;
+- ``fallback=True`` says that ``detect`` claims files by their suffix alone (the HistFactory
+  format claims every ``.json`` file): such a format is chosen only where no other format
+  recognises the file, so that formats that recognise a ``.json`` file by its content (HS3,
+  simplified likelihoods, combinations) need no ``--format``.
 
 Each may be given as ``"package.module:attribute"``, imported on first use. Looking formats up,
 and finding the one that recognises a file, is :mod:`likelihub.registry.catalogue`'s.
@@ -27,6 +34,7 @@ and finding the one that recognises a file, is :mod:`likelihub.registry.catalogu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -35,6 +43,7 @@ from likelihub.errors import PluginError
 from likelihub.registry.offers import load_object
 
 __all__ = ["FormatInfo", "file_head"]
+_log = logging.getLogger(__name__)
 
 
 def file_head(path: str | PathLike, size: int = 4096) -> bytes:
@@ -57,13 +66,16 @@ class FormatInfo:
         The format's name (``--format NAME``), by convention the backend's (``"combine.datacard"``).
     backend
         The backend its files build.
-    detect, open, options, inspect
+    detect, open, options, inspect, summary
         As registered (callables, a sequence of click options, or ``"package.module:attribute"``);
         see the module docstring. ``open`` and ``inspect`` may be None (the defaults).
     label
         What its files are, a plural noun phrase for messages (``"Combine datacards"``).
     plugin, version, description, core_versions
         The plugin that registered it, and as the plugin declares them.
+    fallback
+        Whether ``detect`` claims files by their suffix alone: the format is then chosen only where
+        no other format recognises the file.
     """
 
     name: str
@@ -77,6 +89,8 @@ class FormatInfo:
     version: str = ""
     description: str = ""
     core_versions: str = ""
+    summary: Callable | str | None = field(default=None, repr=False)
+    fallback: bool = False
 
     kind = "format"
 
@@ -96,7 +110,8 @@ class FormatInfo:
         PluginError
             A part cannot be imported, or an option is not a :class:`click.Option`.
         """
-        for target, part in ((self.detect, "detect"), (self.open, "open"), (self.inspect, "inspect")):
+        for target, part in ((self.detect, "detect"), (self.open, "open"), (self.inspect, "inspect"),
+                             (self.summary, "summary")):
             if target is not None:
                 self._load(target, part)
         self.load_options()
@@ -139,6 +154,8 @@ class FormatInfo:
         from likelihub.registry.plugins import get_backend
 
         opener = self._load(self.open, "open") if self.open is not None else get_backend(self.backend)
+        _log.info("reading %s as one of the %s (format %s, plugin %s)", path, self.title, self.name,
+                  self.plugin)
         model = opener(path, **options)
         if not isinstance(model, StatisticalModel):
             raise PluginError(f"format {self.name!r} of plugin {self.plugin!r}: open returned a "
@@ -148,6 +165,10 @@ class FormatInfo:
     def inspector(self) -> Callable | None:
         """The format's ``inspect``, or None (then ``likelihub inspect`` describes the model)."""
         return None if self.inspect is None else self._load(self.inspect, "inspect")
+
+    def summariser(self) -> Callable | None:
+        """The format's ``summary`` (one line on what a file holds), or None."""
+        return None if self.summary is None else self._load(self.summary, "summary")
 
     def to_dict(self) -> dict:
         """The metadata as a plain dictionary."""

@@ -44,6 +44,9 @@ def likelihub_register_examples(register):
 def likelihub_register_formats(register):
     """Register file formats of the commands ``likelihub cls|limit|fit|inspect FILE``:
     ``register(name, backend=..., detect=..., options=..., open=..., inspect=..., label=...,
-    description=...)``, where ``detect(path) -> bool`` recognises a file cheaply, ``options`` are
-    the click options its files take and ``open(path, **options)`` returns a
-    :class:`likelihub.model.StatisticalModel` (see :mod:`likelihub.registry.formats`)."""
+    description=..., fallback=False)``, where ``detect(path) -> bool`` recognises a file cheaply,
+    ``options`` are the click options its files take and ``open(path, **options)`` returns a
+    :class:`likelihub.model.StatisticalModel`; the optional ``summary=`` says in one line what
+    a file holds; ``fallback=True``: ``detect`` claims files by their
+    suffix alone, and the format is chosen only where no other recognises the file (see
+    :mod:`likelihub.registry.formats`)."""

@@ -180,9 +180,11 @@ class Registry:
 
         def register_format(format_name: str, *, backend: str, detect, open=None, options=(),
                             inspect=None, label: str = "", description: str = "", version: str = "",
-                            core_versions: str = "") -> None:
+                            core_versions: str = "", fallback: bool = False,
+                            summary=None) -> None:
             formats.append(FormatInfo(str(format_name), str(backend), detect, open, options, inspect,
-                                      str(label), name, str(version), description, core_versions))
+                                      str(label), name, str(version), description, core_versions,
+                                      summary=summary, fallback=bool(fallback)))
 
         try:
             self._manager.register(module, name=name)

@@ -31,6 +31,7 @@ waiting for their chunks; pending chunks of other executors are cancelled.
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import multiprocessing
 import os
@@ -48,6 +49,7 @@ from likelihub.running.worker_processes import die_with_parent, terminate_pool
 
 __all__ = ["ScanPoint", "ScanResult", "LocalPool", "run_scan", "executor_problem",
            "SERIAL_CHUNK", "DASK_CHUNK", "MAX_CHUNK", "CONNECT_TIMEOUT"]
+_log = logging.getLogger(__name__)
 
 #: Points evaluated together in a serial scan, and in one task on a Dask cluster (where the
 #: evaluating function has ``evaluate_many``, e.g. fits in lock-step).
@@ -276,6 +278,7 @@ def _collect(futures: list, done, total: int, progress, on_rows) -> list[dict]:
         for future in done(futures):
             rows = future.result()
             finished[future] = rows
+            _log.debug("scan chunk %d of %d done (%d points)", len(finished), len(futures), len(rows))
             if on_rows is not None:
                 on_rows(rows)
             bar(len(rows))
@@ -353,6 +356,7 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     if problem:
         raise ExecutorError(f"executor: {problem}")
     points = list(points)
+    _log.info("scan of %d points, executor %s", len(points), executor or "processes")
     if executor == "serial" or len(points) <= 1:
         return _run_serial(points, evaluate, progress, on_rows)
     if isinstance(executor, str) and executor != "processes" or _is_dask_client(executor):
@@ -390,4 +394,5 @@ def _run_serial(points, evaluate, progress, on_rows) -> list[dict]:
 
 def _run_local(points: list[ScanPoint], pool: LocalPool, progress, on_rows) -> list[dict]:
     futures = [pool.submit(chunk) for chunk in _guided_chunks(points, pool.workers)]
+    _log.debug("%d points in %d chunks on %d processes", len(points), len(futures), pool.workers)
     return _collect(futures, as_completed, len(points), progress, on_rows)

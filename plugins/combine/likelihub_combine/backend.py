@@ -36,6 +36,7 @@ from .kernels import reference
 from .kernels.layout import Constraints, kernel_model
 from .parameter_options import apply_parameter_options
 from .physics_model import physics_model
+from .yields import CombineYieldsMixin
 
 __all__ = ["CombineDatacard", "datacard"]
 
@@ -53,7 +54,7 @@ def _kernel_array(values) -> np.ndarray:
     return values
 
 
-class CombineDatacard:
+class CombineDatacard(CombineYieldsMixin):
     """Combine's likelihood of a parsed datacard (see :func:`datacard` for the factory).
 
     Parameters

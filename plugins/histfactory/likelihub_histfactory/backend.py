@@ -27,10 +27,11 @@ from .devices import BatchEvaluator, select_device
 from .kernels import cpu as kernels
 from .kernels import hessian as hessian_kernels
 from .stacking import HistFactoryStack
+from .yields import YieldsMixin
 
 __all__ = ["HistFactoryBackend"]
 
-class HistFactoryBackend:
+class HistFactoryBackend(YieldsMixin):
     """A HistFactory likelihood (pyhf JSON semantics) with analytic gradients and batched kernels.
 
     Parameters

@@ -1,4 +1,6 @@
-"""The HistFactory plugin's command: ``likelihub patchset extract|apply|verify|inspect``, as pyhf's.
+"""The HistFactory plugin's commands: ``likelihub patchset extract|apply|verify|inspect``, as pyhf's;
+``likelihub digest|combine|prune|rename|sort`` (:mod:`.cli_workspace`) and ``likelihub xml2json``
+(:mod:`.cli_xml`), as pyhf's too; ``likelihub simplify`` (:mod:`.cli_simplify`).
 
     likelihub patchset inspect patchset.json
     likelihub patchset extract patchset.json --name C1N2_Wh_hbb_900_250
@@ -114,5 +116,12 @@ def _simplify_command():
     return simplify_command
 
 
+def _workspace_commands() -> list:
+    from .cli_workspace import workspace_commands
+    from .cli_xml import xml2json_command
+
+    return [*workspace_commands, xml2json_command]
+
+
 #: click commands registered under ``likelihub`` by the plugin's hook.
-commands: list = [patchset_group, _simplify_command()]
+commands: list = [patchset_group, _simplify_command(), *_workspace_commands()]

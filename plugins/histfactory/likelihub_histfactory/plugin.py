@@ -27,7 +27,8 @@ def likelihub_register_backends(register):
 
 @likelihub.hookimpl
 def likelihub_register_commands(register):
-    """Register the HistFactory command-line commands ``likelihub patchset`` and ``likelihub simplify``."""
+    """Register the HistFactory command-line commands ``likelihub patchset``, ``likelihub simplify``,
+    pyhf's workspace commands ``digest``, ``combine``, ``prune``, ``rename``, ``sort`` and ``xml2json``."""
     from .cli import commands
 
     for command in commands:
@@ -60,6 +61,8 @@ def likelihub_register_formats(register):
              options="likelihub_histfactory.cli_format:OPTIONS",
              open="likelihub_histfactory.cli_format:open_workspace",
              inspect="likelihub_histfactory.cli_format:inspect_workspace",
+             summary="likelihub_histfactory.cli_summary:summarise",
              label="HistFactory workspaces", version=__version__,
              description="pyhf JSON workspaces (a .json file, - for standard input) and HEPData "
-                         "pallets (.tar.gz)", core_versions=">=0.1,<0.2")
+                         "pallets (.tar.gz)", core_versions=">=0.1,<0.2",
+             fallback=True)  # it claims every .json file: formats that read the content come first

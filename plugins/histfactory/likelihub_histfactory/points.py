@@ -4,11 +4,15 @@ signal points that patch it, scanned by the core (``likelihub.scan``, ``likelihu
     lh.scan("1Lbb.tar.gz", "patchset.json", member="BkgOnly.json")           # a pyhf patchset
     lh.scan("sbottom.tar.gz", "RegionA/patch.sbottom_*.json", member="RegionA/BkgOnly.json")
     lh.scan("BkgOnly.json", "patches/")                                        # a folder of patch files
+    lh.scan("sbottom.tar.gz", "RegionA/patch.sbottom_*.json", member="RegionA/BkgOnly.json",
+            patch_labels=["msb", "mn2", "mn1"])                                # names of the numbers
     likelihub scan 1Lbb.tar.gz --member BkgOnly.json --patchset patchset.json --patch-name "C1N2_Wh_hbb_1*"
 
 The points: the patches of a pyhf patchset (a file, a dict, a member of the workspace's pallet),
 or one patch file per point (a pattern of files or of the pallet's members, or a folder of JSON
 patch files), optionally only those whose names match ``patch_name`` (names or shell patterns).
+Patch files carry no labels: the numbers in their names are the label values, named m1, m2, ...
+or ``patch_labels`` (:mod:`likelihub_histfactory.patch_names`).
 This module is light (``likelihub scan --help`` loads it); the family itself is
 :class:`likelihub_histfactory.scan.PatchsetFamily`.
 """
@@ -27,7 +31,7 @@ from likelihub.plugin import PointSource, settings_of
 __all__ = ["PatchsetSource", "LOCATION_OPTIONS"]
 
 #: Options that say where the inputs are, not how the models are built (not scan settings).
-LOCATION_OPTIONS = ("member", "patchset", "patchset_member", "patch_name")
+LOCATION_OPTIONS = ("member", "patchset", "patchset_member", "patch_name", "patch_labels")
 
 
 class PatchsetSource(PointSource):
@@ -50,8 +54,9 @@ class PatchsetSource(PointSource):
         return settings_of({k: v for k, v in options.items() if k not in LOCATION_OPTIONS})
 
     def open(self, source, /, *more, patchset=None, member: str | None = None,
-             patchset_member: str | None = None, patch_name=None, **model_options):
-        """Read and validate the workspace once; the points are read by the family's ``points``."""
+             patchset_member: str | None = None, patch_name=None, patch_labels=None, **model_options):
+        """Read and validate the workspace once; the points are read by the family's ``points``.
+        ``patch_labels`` names the numbers in the names of patch files (:mod:`.patch_names`)."""
         from .scan import PatchsetFamily
 
         if more:
@@ -63,7 +68,8 @@ class PatchsetSource(PointSource):
             raise InvalidArgumentError("the scan of a workspace needs its signal points: a patchset, "
                                        "a pattern of patch files or a folder of them", argument="patchset")
         return PatchsetFamily.open(source, patchset, member=member, patchset_member=patchset_member,
-                                   patch_name=patch_name, model_options=model_options)
+                                   patch_name=patch_name, patch_labels=patch_labels,
+                                   model_options=model_options)
 
     def command_options(self) -> list:
         """--patchset, --member, --measurement, --patch-name."""
@@ -77,6 +83,9 @@ class PatchsetSource(PointSource):
                               "workspace."),
             click.Option(["--measurement"], default=None,
                          help="[histfactory] Measurement to use (the first by default)."),
+            click.Option(["--patch-labels", "patch_labels"], default=None,
+                         help="[histfactory] Names of the numbers in the names of patch files, comma "
+                              "separated (e.g. msb,mn2,mn1); m1,m2,... by default."),
             click.Option(["--patch-name", "patch_name"], multiple=True,
                          help="[histfactory] Scan only the points of these names (repeatable; shell "
                               "patterns such as 'C1N2_*' allowed)."),
@@ -93,5 +102,7 @@ class PatchsetSource(PointSource):
                 options["patchset"] = pallet_patchset(options["patchset"], source)
         if "patch_name" in options:
             options["patch_name"] = list(options["patch_name"])
+        if options.get("patch_labels") is not None:
+            options["patch_labels"] = [name.strip() for name in options["patch_labels"].split(",")]
         return (source,), options
 

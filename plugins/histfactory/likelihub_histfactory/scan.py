@@ -32,6 +32,7 @@ from likelihub.plugin import ModelEvaluator, PointFamily, ScanPoint, ScanResult
 
 from .compile import SampleCache
 from .factory import build_model
+from .patch_names import labelled_values
 from .spec.io import archive_members, beside, read_json, read_json_members
 from .spec.patchset import load_patchset
 from .spec.workspace import Workspace
@@ -91,29 +92,34 @@ class PatchsetFamily(PointFamily):
     (after the scan's workers were started)."""
 
     def __init__(self, background: Workspace, patchset, patchset_member: str | None, patch_name,
-                 model_options: Mapping, unused_parameters):
+                 model_options: Mapping, unused_parameters, patch_labels: Sequence[str] | None = None):
         super().__init__(PatchModels(background, model_options))
         self.background = background
         self.patchset = patchset
         self.patchset_member = patchset_member
         self.patch_name = patch_name
+        self.patch_labels = patch_labels
         self.unused_parameters = unused_parameters
         self.measurement = model_options.get("measurement")
 
     @classmethod
     def open(cls, workspace, patchset, *, member: str | None = None, patchset_member: str | None = None,
-             patch_name=None, model_options: Mapping | None = None) -> PatchsetFamily:
-        """Read and validate the background workspace."""
+             patch_name=None, patch_labels: Sequence[str] | None = None,
+             model_options: Mapping | None = None) -> PatchsetFamily:
+        """Read and validate the background workspace; ``patch_labels`` names the numbers in the
+        names of patch files (:mod:`.patch_names`)."""
         options = dict(model_options or {})
         background = Workspace.load(workspace, member=member)
         unused_parameters = options.get("unused_parameters", "warn")
         # Settings of parameters a model lacks are reported once (before_scan), not once per point.
         options["unused_parameters"] = "ignore" if unused_parameters == "warn" else unused_parameters
-        return cls(background, patchset, patchset_member, patch_name, options, unused_parameters)
+        return cls(background, patchset, patchset_member, patch_name, options, unused_parameters,
+                   patch_labels)
 
     def points(self) -> tuple[list[ScanPoint], list[str]]:
-        """The points of the patchset (with its labels) or of the patch files (no labels)."""
-        points, labels = _points(self.patchset, self.patchset_member, self.background)
+        """The points of the patchset (with its labels) or of the patch files (labelled by the
+        numbers in their names, :mod:`.patch_names`)."""
+        points, labels = _points(self.patchset, self.patchset_member, self.background, self.patch_labels)
         if self.patch_name is not None:
             points = _chosen(points, self.patch_name)
         return points, labels
@@ -151,12 +157,16 @@ def _chosen(points: list[ScanPoint], patch_name) -> list[ScanPoint]:
     return chosen
 
 
-def _points(patchset, patchset_member, background) -> tuple[list[ScanPoint], list[str]]:
-    """The points of a patchset (with its labels), or of a pattern or folder of patch files (no labels)."""
+def _points(patchset, patchset_member, background, patch_labels=None) -> tuple[list[ScanPoint], list[str]]:
+    """The points of a patchset (with its labels), or of a pattern or folder of patch files
+    (labelled by the numbers in their names)."""
     if isinstance(patchset, (str, os.PathLike)) and os.path.isdir(patchset):
-        return folder_points(patchset, background.file), []
+        return _labelled(folder_points(patchset, background.file), patch_labels)
     if isinstance(patchset, str) and any(c in patchset for c in PATTERN_CHARACTERS):
-        return patch_file_points(patchset, background.file), []
+        return _labelled(patch_file_points(patchset, background.file), patch_labels)
+    if patch_labels is not None:
+        raise InvalidArgumentError("names the numbers in the names of patch files; a patchset has its "
+                                   "own labels", argument="patch_labels")
     patches = load_patchset(patchset, member=patchset_member, origin=background.file)
     patches.verify(background)
     points = [ScanPoint(p.name, tuple(p.values), payload=list(p.operations)) for p in patches]
@@ -171,7 +181,8 @@ def patch_file_points(pattern: str, origin: str | None) -> list[ScanPoint]:
     """One point per patch file matching ``pattern`` (HEPData pallets that publish one JSON patch
     per signal point, e.g. ATLAS sbottom's ``RegionA/patch.sbottom_*.json``): members of the
     background workspace's pallet where ``origin`` (its label) is one, else files on disk. A
-    point is named after its file, without ``patch.`` and ``.json``; it has no label values.
+    point is named after its file, without ``patch.`` and ``.json``; it has no label values here
+    (the scan gives it those of its name, :mod:`.patch_names`).
     """
     archive, member = beside(pattern, origin)
     if member is not None:
@@ -207,6 +218,12 @@ def _patch_points(names: list[str], documents: list) -> list[ScanPoint]:
         stem = PurePosixPath(name).name.removesuffix(".json").removeprefix("patch.")
         points.append(ScanPoint(stem, (), payload=operations))
     return points
+
+
+def _labelled(points: list[ScanPoint], patch_labels) -> tuple[list[ScanPoint], list[str]]:
+    """Patch-file points with the numbers of their names as label values (:mod:`.patch_names`)."""
+    values, labels = labelled_values([p.name for p in points], patch_labels)
+    return [ScanPoint(p.name, v, payload=p.payload) for p, v in zip(points, values, strict=True)], labels
 
 
 def _warn_of_unused_parameters(background: Workspace, patch, measurement) -> None:

@@ -4,7 +4,8 @@
     likelihub fit model_hs3.json --format hs3 --analysis simPdf_obsData
 
 A ``.json`` file whose first 256 KiB hold ``"distributions"`` or ``"hs3_version"`` is an HS3
-file; as the HistFactory format claims every ``.json`` file, ``--format hs3`` says which.
+file; the HistFactory format, which claims every ``.json`` file, is the fallback where no format
+recognises a file by its content, so ``--format hs3`` is needed no more (it still names it).
 """
 
 from __future__ import annotations

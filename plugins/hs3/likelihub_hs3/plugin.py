@@ -36,8 +36,8 @@ def likelihub_register_commands(register):
 
 @likelihub.hookimpl
 def likelihub_register_formats(register):
-    """Register HS3 files as files of ``likelihub cls|limit|fit|inspect`` (``--format hs3`` where
-    another format also claims a ``.json`` file)."""
+    """Register HS3 files as files of ``likelihub cls|limit|fit|inspect`` (recognised by their
+    content, before the HistFactory format's claim on every ``.json`` file)."""
     register("hs3", backend="hs3",
              detect="likelihub_hs3.cli_format:is_hs3",
              options="likelihub_hs3.cli_format:OPTIONS",

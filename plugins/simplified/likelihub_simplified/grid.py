@@ -5,6 +5,7 @@ per point, scanned by the core (``likelihub.scan``, ``likelihub scan``).
     lh.scan("grid.csv", background=b, data=n, covariance=cov, backend="simplified.correlated_background")
     lh.scan("grid.json", poi="mu_VBF", what="upper_limit")  # points of several signal components
     likelihub scan grid.csv --background b.json --data n.json --covariance cov.json --what upper_limit
+    likelihub scan grid.csv --likelihood CMS-SUS-20-004-eff.json --what upper_limit
 
 The table: a JSON object ``{"points": [{"name": ..., "signal": [s_1, ..., s_N], "values": [...]}, ...],
 "labels": [...], "background": [...], "data": [...], "covariance": [[...]], "third_moments": [...],
@@ -12,7 +13,11 @@ The table: a JSON object ``{"points": [{"name": ..., "signal": [s_1, ..., s_N], 
 ``labels``, ``values`` and the shared inputs are optional there), or a CSV file: a header, then one
 row per point, its name first and one signal yield per bin (columns named by ``label_columns``
 hold label values instead). What every point shares -- background, data, covariance, third
-moments, uncertainties -- comes from the JSON object or from options (which win).
+moments, uncertainties -- comes from the JSON object or from options (which win); ``likelihood=``
+(``--likelihood FILE``) reads them from a simplified likelihood's file, the layout of
+``likelihub cls FILE`` (:mod:`likelihub_simplified.cli_inputs`: observed, background, covariance,
+third_moment, and background_uncertainty where it has no covariance), above the JSON object's and
+below the options'.
 
 Several signal components, each with its own POI (as the factories take them): a point's
 ``"signal"`` is then ``{poi_name: [s_1, ..., s_N], ...}`` (two or more POIs, Python identifiers,
@@ -58,7 +63,7 @@ __all__ = ["SignalGridSource", "GridModels", "SHARED", "DEFAULT_BACKEND"]
 SHARED = {"background": "background_yields", "data": "data", "covariance": "covariance_matrix",
           "third_moments": "third_moment", "uncertainties": "absolute_uncertainties"}
 DEFAULT_BACKEND = "simplified.correlated_background"
-_OPTIONS = {"backend", "label_columns", "poi", *SHARED}
+_OPTIONS = {"backend", "label_columns", "poi", "likelihood", *SHARED}
 
 
 @dataclass
@@ -120,9 +125,10 @@ class SignalGridSource(PointSource):
         return settings
 
     def open(self, source, /, *more, backend: str | None = None, label_columns: Sequence[str] = (),
-             poi: str | None = None, **shared) -> PointFamily:
+             poi: str | None = None, likelihood: str | None = None, **shared) -> PointFamily:
         """Read the table; check that every point has the first point's POIs and bins, and every
-        shared input one number per bin; ``poi``: the parameter each point tests."""
+        shared input one number per bin; ``poi``: the parameter each point tests; ``likelihood``:
+        a simplified likelihood's file holding the shared inputs."""
         if more:
             raise InvalidArgumentError("a signal grid is one table", argument="source")
         unknown = sorted(set(shared) - set(SHARED))
@@ -133,6 +139,8 @@ class SignalGridSource(PointSource):
             raise InvalidArgumentError(f"must be a parameter name, got {poi!r}", argument="poi")
         document, label = read_table(source, list(label_columns))
         inputs = {name: document[name] for name in SHARED if document.get(name) is not None}
+        if likelihood is not None:
+            inputs.update(_likelihood_inputs(likelihood))
         inputs.update({name: value for name, value in shared.items() if value is not None})
         backend = backend or document.get("backend") or (
             "simplified.third_moment_expansion" if "third_moments" in inputs else DEFAULT_BACKEND)
@@ -170,6 +178,10 @@ class SignalGridSource(PointSource):
             shared("covariance", "Background covariance matrix"),
             shared("third_moments", "Third moment of each bin's background"),
             shared("uncertainties", "Absolute background uncertainty per bin"),
+            click.Option(["--likelihood"], default=None, metavar="FILE",
+                         help="[simplified grid] A simplified likelihood's JSON file (observed, background, "
+                              "covariance, third_moment: the layout of `likelihub cls FILE`) holding the "
+                              "shared inputs (the options above win)."),
             click.Option(["--label-columns"], default=None,
                          help="[simplified grid] Columns of a CSV grid holding label values, not "
                               "signal yields (comma-separated)."),
@@ -187,6 +199,20 @@ class SignalGridSource(PointSource):
         if options.get("label_columns") is not None:
             options["label_columns"] = [c.strip() for c in options["label_columns"].split(",") if c.strip()]
         return (source,), options
+
+
+def _likelihood_inputs(path) -> dict:
+    """The shared inputs of the simplified likelihood's file ``path``."""
+    from .cli_inputs import read_simplified_file
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidArgumentError(f"must be the path of a simplified likelihood's file, got {path!r}",
+                                   argument="likelihood")
+    inputs = read_simplified_file(str(path))
+    found = {"background": inputs.background, "data": inputs.observed, "covariance": inputs.covariance,
+             "third_moments": inputs.third_moment,
+             "uncertainties": inputs.background_uncertainty if inputs.covariance is None else None}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _check_shapes(bins: int, inputs: Mapping) -> None:

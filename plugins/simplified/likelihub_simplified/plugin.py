@@ -6,7 +6,8 @@ import likelihub
 
 from . import __version__
 
-__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "BACKENDS"]
+__all__ = ["likelihub_register_backends", "likelihub_register_point_sources", "likelihub_register_formats",
+           "BACKENDS"]
 
 #: name -> (factory function in likelihub_simplified.factories, description, references)
 BACKENDS = {
@@ -49,4 +50,20 @@ def likelihub_register_point_sources(register):
     register("simplified.signal_grid", "likelihub_simplified.grid:SignalGridSource", version=__version__,
              description="a table of signal yields (JSON or CSV) with a shared background, data and "
                          "covariance: one simplified likelihood per point",
+             core_versions=">=0.1,<0.2")
+
+
+@likelihub.hookimpl
+def likelihub_register_formats(register):
+    """Register simplified likelihoods' JSON files (observed, background, covariance, third moments)
+    as files of ``likelihub cls|limit|fit|significance|inspect``, recognised by their keys."""
+    register("simplified", backend="simplified.correlated_background",
+             detect="likelihub_simplified.cli_format:is_simplified",
+             options="likelihub_simplified.cli_format:OPTIONS",
+             open="likelihub_simplified.cli_format:open_simplified",
+             inspect="likelihub_simplified.cli_format:inspect_simplified",
+             summary="likelihub_simplified.cli_format:summarise_simplified",
+             label="simplified likelihoods", version=__version__,
+             description="a JSON object with observed, background, covariance, third_moment (or null), "
+                         "region_names and optionally signal (the SModelS/CMS layout)",
              core_versions=">=0.1,<0.2")

@@ -15,9 +15,12 @@ module                   what it owns
                          observations and measurement in one call (what the factory compiles)
 :mod:`.workspace_edit`   pruning and renaming
 :mod:`.workspace_combine`  combining two workspaces (pyhf's join modes)
+:mod:`.readxml`          HistFactory XML (Combination, Channel) to a workspace, as ``pyhf xml2json``
+:mod:`.readxml_root`     the ROOT histograms of that XML, read by uproot (optional dependency)
 =======================  ==========================================================================
 
 Imports go one way: ``io`` and ``schema`` <- ``checks`` and ``patches`` <- ``workspace`` <-
-``patchset`` <- ``model_spec``; ``checks`` asks the modifier modules for their rules
-(:mod:`likelihub_histfactory.modifiers`). Nothing here imports numba or compiles a model.
+``patchset`` <- ``model_spec``; ``readxml_root`` <- ``readxml`` -> ``workspace``; ``checks`` asks
+the modifier modules for their rules (:mod:`likelihub_histfactory.modifiers`). Nothing here
+imports numba or compiles a model.
 """
