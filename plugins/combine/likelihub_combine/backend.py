@@ -387,15 +387,7 @@ def datacard(
     templates = read_templates(parsed, mass=mass_text) if any(r.file != "FAKE" for r in parsed.shapes) else {}
     built = build_model(parsed, templates, physics=physics)
     pois_indices, groups = apply_parameter_options(
-        built,
-        parsed,
-        r_range=r_range,
-        parameter_ranges=parameter_ranges,
-        set_parameters=set_parameters,
-        pois=pois,
-        float_parameters=float_parameters,
-        freeze=freeze,
-        freeze_groups=freeze_groups,
-    )
+        built, parsed, r_range=r_range, parameter_ranges=parameter_ranges, set_parameters=set_parameters,
+        pois=pois, float_parameters=float_parameters, freeze=freeze, freeze_groups=freeze_groups)
     return CombineDatacard(parsed, built, poi_index=pois_indices[0], pois=pois_indices, groups=groups,
                            device=device)
