@@ -1,4 +1,5 @@
-"""The README's quickstart and the guides "coming from pyhf / spey / Combine" run as pasted.
+"""The README's quickstart, the quickstart page and the guides "coming from pyhf / spey / Combine" run
+as pasted.
 
 Each document's ```python blocks run in order, in one namespace, in a scratch folder holding links
 to the files they name (from ../shared/data; skipped where it is absent). Blocks of the other tool
@@ -142,3 +143,15 @@ def test_coming_from_combine_runs(shared_data, tmp_path, monkeypatch):
     interval = namespace["interval"]
     errors = (interval.low - interval.best_fit, interval.high - interval.best_fit)
     assert errors == pytest.approx((minus, plus), abs=0.005)
+
+
+def test_the_quickstart_page_runs(shared_data, tmp_path, monkeypatch):
+    blocks = python_blocks((REPOSITORY / "docs" / "quickstart.md").read_text())
+    where = link(tmp_path, shared_data / "histfactory" / "atlas-susy-2019-08-1Lbb.tar.gz")
+    namespace = run_blocks(blocks, where, "docs-quickstart", monkeypatch)
+    assert (tmp_path / "brazil.png").read_bytes()[:4] == b"\x89PNG"
+    reference = json.loads((shared_data / "reference" / "histfactory-pyhf.json").read_text())
+    case = next(c for c in reference["cases"] if c["patch"] == "C1N2_Wh_hbb_900_250")
+    # pyhf 0.7.6 (shared reference file); the validation tests hold CLs to 1e-4
+    assert namespace["result"].cls_obs == pytest.approx(case["cls_obs_mu1"], abs=1e-4)
+    assert namespace["combined"].config.poi_name == "mu"
