@@ -6,6 +6,7 @@ reference and to pyhf by ``test_hessian.py`` and ``test_engine_vs_pyhf.py``. Bot
 the same Python functions (``kernels.hessian_rows``) and do the same operations in the same order,
 so they agree to rounding: required 1e-12 relative, or 1e-12 of the row's largest element for
 elements that cancel to near zero. Chunked launches give identical numbers (each row is one thread).
+Toys fitted in lock-step with the GPU's gradients and Hessians reach the CPU fits' minima.
 
 The GPU tests run where numba.cuda is usable: on a machine with a GPU, or under numba's CUDA
 simulator, which :func:`test_cuda_hessian_under_simulator` starts in a subprocess with
@@ -153,6 +154,22 @@ def test_published_hessian_gpu_equals_cpu(shared_data, analysis):
     expected = BatchEvaluator(c, "cpu").hessian_batch(pars, data)
     assert np.all(np.isfinite(expected))
     _assert_agree(BatchEvaluator(c, "cuda").hessian_batch(pars, data), expected)
+
+
+@needs_cuda
+def test_lockstep_toy_fits_on_the_gpu_equal_the_cpu_fits():
+    # toys fitted in lock-step (likelihub.fits.batch.lockstep_newton) with the gradient and Hessian
+    # of every Newton step from the CUDA kernels: the CPU lock-step fits' minima (origin), to 1e-8
+    # on the parameters (the issue's tolerance for rows of a scan) and 1e-10 relative on -log L
+    from likelihub.fits.batch import lockstep_newton
+
+    on_gpu = build_backend(TINY, device="cuda")
+    on_cpu = build_backend(TINY, device="cpu")
+    data = on_cpu.sample(on_cpu.compiled.init, 4, np.random.default_rng(11))
+    gpu, cpu = lockstep_newton(on_gpu, data), lockstep_newton(on_cpu, data)
+    assert np.all(cpu.converged) and np.array_equal(gpu.converged, cpu.converged)
+    np.testing.assert_allclose(gpu.values, cpu.values, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(gpu.nll, cpu.nll, rtol=1e-10, atol=0)
 
 
 def test_cuda_hessian_under_simulator():
