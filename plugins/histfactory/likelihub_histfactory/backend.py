@@ -133,7 +133,10 @@ class HistFactoryBackend(YieldsMixin):
         return -float(nll), -grad, -hessian
 
     def hessian_batch(self, pars, data) -> np.ndarray:
-        """Hessians of log L (N, P, P) for N parameter sets (N, P) and N data sets (N, D), broadcast."""
+        """Hessians of log L (N, P, P) for N parameter sets (N, P) and N data sets (N, D), broadcast;
+        on the GPU where the backend's ``device`` is ``"cuda"`` (:mod:`.kernels.cuda_hessian`)."""
+        if self._gpu is not None:
+            return self._gpu.hessian_batch(pars, data)
         pars, data = self._batch(pars, data)
         grads = np.empty_like(pars)
         hessians = np.empty((pars.shape[0], pars.shape[1], pars.shape[1]))

@@ -4,7 +4,8 @@ What to use when:
 
 - ``device="auto"`` (the default): the GPU where ``numba.cuda.is_available()``, the CPU otherwise.
 - ``device="cpu"``: :func:`likelihub_histfactory.kernels.cpu.nll_and_grad_batch`, always available.
-- ``device="cuda"``: :mod:`.kernels.cuda`; an error where no GPU is usable.
+- ``device="cuda"``: :mod:`.kernels.cuda` (and :mod:`.kernels.cuda_hessian` for Hessians); an
+  error where no GPU is usable.
 
     evaluator = BatchEvaluator(backend.compiled, device="auto")
     logpdf, grad = evaluator.value_and_grad_batch(pars, data)   # (N,), (N, P)
@@ -25,6 +26,7 @@ from likelihub.plugin import BYTES_PER_LAUNCH, DEVICES, cuda_available, rows_in_
 
 from .compile import CompiledModel
 from .kernels import cpu as kernels
+from .kernels import hessian as hessian_kernels
 
 # DEVICES, BYTES_PER_LAUNCH, cuda_available and select_device are the core's (likelihub.plugin),
 # shared with the other plugins' GPU paths; named here too for this module's users.
@@ -120,6 +122,34 @@ class BatchEvaluator:
     def logpdf_batch(self, pars, data) -> np.ndarray:
         """log L for N rows (see :meth:`value_and_grad_batch`)."""
         return self.value_and_grad_batch(pars, data)[0]
+
+    def hessian_batch(self, pars, data) -> np.ndarray:
+        """Hessians of log L for N rows: on the GPU, :mod:`.kernels.cuda_hessian`; on the CPU,
+        :func:`.kernels.hessian.nll_grad_hessian_batch` (the same maths, compiled for each).
+
+        Parameters
+        ----------
+        pars, data
+            As in :meth:`value_and_grad_batch`.
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, P, P); NaN in every element of a row whose data have probability zero.
+        """
+        pars, data, n = self._rows(pars, data)
+        if self.device == "cuda":
+            from .kernels.cuda_hessian import hessian_batch
+
+            hessians = hessian_batch(self._device_model, self.compiled, pars, data, n,
+                                     rows_per_launch=self.rows_per_launch)
+        else:
+            pars = np.ascontiguousarray(np.broadcast_to(pars, (n, self.n_parameters)))
+            data = np.ascontiguousarray(np.broadcast_to(data, (n, self.n_data)))
+            hessians = np.empty((n, self.n_parameters, self.n_parameters))
+            hessian_kernels.nll_grad_hessian_batch(pars, data, self.compiled.n_main, *self._model_arrays,
+                                                   np.empty_like(pars), hessians)
+        return np.negative(hessians, out=hessians)
 
     def _cuda(self, pars: np.ndarray, data: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """-log L and its gradient on the GPU, in chunks of rows; shared rows are sent once."""

@@ -27,10 +27,11 @@ import numba
 import numpy as np
 
 from .. import interpolation
-from . import scalars
+from . import hessian_rows, scalars
 
 __all__ = ["nll_and_grad", "nll_and_grad_batch", "expected_main", "expected_main_batch", "entry_products",
-           "JIT_OPTIONS", "SCALAR_JIT_OPTIONS", "term", "term_second", "is_shift", "poisson_nll_offset"]
+           "JIT_OPTIONS", "SCALAR_JIT_OPTIONS", "term", "term_second", "is_shift", "poisson_nll_offset",
+           "entry_products_into", "hessian_into"]
 
 #: numba options of every CPU kernel: cached on disk; IEEE semantics for a division by zero
 #: (``error_model="numpy"``) instead of Python's ``ZeroDivisionError``.
@@ -43,6 +44,11 @@ SCALAR_JIT_OPTIONS = {"inline": "always", "error_model": "numpy"}
 #: The interpolation codes' scalar functions compiled for the CPU kernels (also of :mod:`.hessian`).
 term, term_second, is_shift = interpolation.compile_terms(numba.njit(**SCALAR_JIT_OPTIONS))
 poisson_nll_offset = numba.njit(**JIT_OPTIONS)(scalars.poisson_nll_offset)
+#: The row functions of the Hessian (:mod:`.hessian_rows`) compiled for the CPU kernels (the CUDA
+#: kernel compiles the same functions, :mod:`.cuda_hessian`): :func:`entry_products` and
+#: :mod:`.hessian` call them.
+entry_products_into, _, hessian_into = hessian_rows.compile_hessian_rows(
+    numba.njit(error_model="numpy"), term, term_second, is_shift)
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -55,22 +61,10 @@ def entry_products(pars, n_main, entry_bin, entry_nominal, term_start, term_kind
     n_entries = entry_bin.size
     bases = np.empty(n_entries)
     factors = np.empty(n_entries)
-    smallest = np.full(n_entries, np.inf)
-    rates = np.zeros(n_main)
-    for e in range(n_entries):
-        base = entry_nominal[e]
-        factor = 1.0
-        for t in range(term_start[e], term_start[e + 1]):
-            kind = term_kind[t]
-            v, _ = term(kind, pars[term_parameter[t]], term_coefficients, t)
-            if is_shift(kind):
-                base += v
-            else:
-                factor *= v
-                smallest[e] = min(smallest[e], abs(v))
-        bases[e] = base
-        factors[e] = factor
-        rates[entry_bin[e]] += base * factor
+    smallest = np.empty(n_entries)
+    rates = np.empty(n_main)
+    entry_products_into(pars, entry_bin, entry_nominal, term_start, term_kind, term_parameter,
+                        term_coefficients, bases, factors, smallest, rates)
     return bases, factors, smallest, rates
 
 
