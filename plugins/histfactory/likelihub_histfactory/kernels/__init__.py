@@ -19,6 +19,6 @@ Every kernel evaluates a term (one modifier on one bin of one sample) through th
 of :mod:`likelihub_histfactory.interpolation`, compiled alike into the CPU and the CUDA kernels.
 The CPU kernels are cached on disk by numba (``cache=True``). numba keys a kernel's cache by its own
 source file only: after editing a module the kernels call into (``interpolation/*.py``,
-:mod:`.hessian_rows`, :mod:`.cpu` from :mod:`.hessian`), delete the ``__pycache__`` folders (or touch the kernel
-modules) so that they are compiled again.
+:mod:`.hessian_rows`, :mod:`.cpu` from :mod:`.hessian`), delete the ``__pycache__`` folders (or
+touch the kernel modules) so that they are compiled again.
 """
