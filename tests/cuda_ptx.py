@@ -1,10 +1,11 @@
 """Compiling CUDA kernels to PTX for a real GPU, without one: shared by the plugins' PTX tests.
 
-``numba.cuda.compile_ptx`` needs only libNVVM and libdevice, no driver and no GPU: the CUDA toolkit
-(``CUDA_HOME``), or the registry's wheel ``nvidia-cuda-nvcc-cu12`` (in the ``test`` extra, so CI has
-it). The architecture is sm_90 (:data:`TARGET_CC`, the H100/H200 the kernels were measured on), or
-the highest the installed NVVM supports below it, printed by the compiling script. Each test compiles
-in a subprocess: without ``NUMBA_ENABLE_CUDASIM`` (the simulator cannot compile) and with the NVVM
+``numba.cuda.compile_ptx`` needs only libNVVM and libdevice (and, with numba-cuda, NVRTC), no driver
+and no GPU: the CUDA toolkit (``CUDA_HOME``), or the registry's wheels ``nvidia-cuda-nvcc-cu12`` and
+``nvidia-cuda-nvrtc-cu12`` (in the ``test`` extra with ``numba-cuda``, so CI has them). The
+architecture is sm_90 (:data:`TARGET_CC`, the H100/H200 the kernels were measured on), or the
+highest the installed NVVM supports below it, printed by the compiling script. Each test compiles in
+a subprocess: without ``NUMBA_ENABLE_CUDASIM`` (the simulator cannot compile) and with the NVVM
 found here.
 """
 
@@ -17,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from likelihub.plugin import cuda_module
 
 REPOSITORY = Path(__file__).parents[1]
 
@@ -34,8 +37,17 @@ cuda = cuda_module()
 from numba.cuda.cudadrv import nvvm
 if not nvvm.is_available():
     print("NO-NVVM"); sys.exit(0)
-cc = max(c for c in nvvm.get_supported_ccs() if c <= {TARGET_CC!r})
-print("CC", cc, "NVVM", nvvm.NVVM().get_version())
+try:  # numba's built-in CUDA target asks NVVM; numba-cuda asks NVRTC (a wheel of its own)
+    from numba.cuda.cudadrv.nvvm import get_supported_ccs
+except ImportError:
+    from numba.cuda.cudadrv.nvrtc import get_supported_ccs
+try:
+    supported = get_supported_ccs()
+except Exception as error:  # numba-cuda without NVRTC: every NVVM of CUDA >= 11.8 compiles sm_90
+    supported = [{TARGET_CC!r}]
+    print("supported architectures unknown:", repr(error)[:200])
+cc = max(c for c in supported if c <= {TARGET_CC!r})
+print("CC", cc, "NVVM", nvvm.NVVM().get_version(), "numba.cuda", getattr(cuda, "implementation", "?"))
 if not cuda.is_available():
     import numba.cuda.dispatcher
     numba.cuda.dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
@@ -60,6 +72,7 @@ def nvvm_home() -> str | None:
 def compile_to_ptx(script: str) -> str:
     """Run :data:`PROLOGUE` then ``script`` in a subprocess; skip where no libNVVM is found, fail
     unless it exits 0 printing ``PTX-OK``. Returns its output."""
+    cuda_module()  # numba.cuda behind the core's numpy shim, as everywhere
     from numba.cuda.cudadrv import nvvm
 
     home = nvvm_home()
@@ -68,9 +81,9 @@ def compile_to_ptx(script: str) -> str:
     env = {**os.environ, **({"CUDA_HOME": home} if home else {})}
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     if home and os.path.isdir(os.path.join(home, "nvvm", "lib64")):
-        # numba's built-in target looks in CUDA_HOME only for a versioned libnvvm.so.N (the wheel's is
-        # libnvvm.so) and then dlopens "libnvvm.so": put the wheel's first on the loader's path, so
-        # the NVVM used is this one, not whatever toolkit the machine may have
+        # numba-cuda finds the wheel's NVVM itself; numba's built-in target looks in CUDA_HOME only for
+        # a versioned libnvvm.so.N (the wheel's is libnvvm.so), then dlopens "libnvvm.so": the
+        # wheel's first on the loader's path, so that NVVM is used, not a toolkit the machine may have
         env["LD_LIBRARY_PATH"] = os.pathsep.join(
             filter(None, [os.path.join(home, "nvvm", "lib64"), env.get("LD_LIBRARY_PATH")]))
     result = subprocess.run([sys.executable, "-c", PROLOGUE + script], cwd=REPOSITORY, env=env,
