@@ -15,11 +15,12 @@ CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba.cuda is first import
 "available": the plugins' tests run their CUDA kernels that way.
 
 Every import of numba.cuda by likelihub and its plugins goes through :func:`cuda_module`, which
-first applies :func:`ensure_numpy_row_stack`: numba-cuda (0.30.4 and older, the CUDA target
-outside numba) registers ``np.row_stack``, which numpy 2.5 removed, so on numpy >= 2.5 its kernels
-fail to compile with an AttributeError. Where numpy lacks ``row_stack`` it is given numpy's own
-documented equivalent, ``numpy.vstack`` (numpy 2.x: "row_stack is an alias for vstack"); numpy is
-left alone where it has it, and nothing is changed at ``import likelihub``.
+first applies :func:`ensure_numpy_row_stack`: numba-cuda (the CUDA target outside numba; 0.30.4,
+the newest release in December 2026) registers ``np.row_stack``, which numpy 2.5 removed, so on
+numpy >= 2.5 its kernels fail to compile with an AttributeError. Where numpy lacks ``row_stack``
+it is given numpy's own documented equivalent, ``numpy.vstack`` (numpy 2.x: "row_stack is an
+alias for vstack"); numpy is left alone where it has it, and nothing is changed at
+``import likelihub``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def ensure_numpy_row_stack(numpy_module: ModuleType | None = None) -> bool:
     """Give numpy ``row_stack`` (as ``numpy.vstack``) where it lacks it; called only by
     :func:`cuda_module`, right before numba.cuda is imported.
 
-    numba-cuda 0.30.x registers its implementation of ``np.row_stack`` unconditionally (numba
+    numba-cuda 0.30.4 registers its implementation of ``np.row_stack`` unconditionally (numba
     itself does so only for numpy < 2.5), and numpy 2.5 removed that alias of ``vstack``: without
     this, ``device="cuda"`` fails with a traceback on numpy >= 2.5. numpy documented ``row_stack``
     as an alias of ``vstack`` (numpy 2.0-2.4), so the alias restores exactly the removed function.
