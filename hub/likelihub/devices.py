@@ -13,18 +13,27 @@ numba is not a dependency of the core: it is imported only by :func:`cuda_availa
 :func:`select_device` with ``"auto"`` or ``"cuda"``), never at import of likelihub. Under numba's
 CUDA simulator (``NUMBA_ENABLE_CUDASIM=1`` set before numba.cuda is first imported) a GPU is
 "available": the plugins' tests run their CUDA kernels that way.
+
+Every import of numba.cuda by likelihub and its plugins goes through :func:`cuda_module`, which
+first applies :func:`ensure_numpy_row_stack`: numba-cuda (the CUDA target outside numba; 0.30.4,
+the newest release in December 2026) registers ``np.row_stack``, which numpy 2.5 removed, so on
+numpy >= 2.5 its kernels fail to compile with an AttributeError. Where numpy lacks ``row_stack``
+it is given numpy's own documented equivalent, ``numpy.vstack`` (numpy 2.x: "row_stack is an
+alias for vstack"); numpy is left alone where it has it, and nothing is changed at
+``import likelihub``.
 """
 
 from __future__ import annotations
 
 import warnings
+from types import ModuleType
 
 import numpy as np
 
 from likelihub.errors import CapabilityError, InvalidModelError
 
 __all__ = ["DEVICES", "BYTES_PER_LAUNCH", "THREADS_PER_BLOCK", "cuda_available", "select_device",
-           "launch_rows", "rows_in_chunks"]
+           "launch_rows", "rows_in_chunks", "cuda_module", "ensure_numpy_row_stack"]
 
 #: Accepted values of a factory's ``device`` argument.
 DEVICES = ("auto", "cpu", "cuda")
@@ -37,11 +46,52 @@ BYTES_PER_LAUNCH = 1 << 30
 THREADS_PER_BLOCK = 128
 
 
+def ensure_numpy_row_stack(numpy_module: ModuleType | None = None) -> bool:
+    """Give numpy ``row_stack`` (as ``numpy.vstack``) where it lacks it; called only by
+    :func:`cuda_module`, right before numba.cuda is imported.
+
+    numba-cuda 0.30.4 registers its implementation of ``np.row_stack`` unconditionally (numba
+    itself does so only for numpy < 2.5), and numpy 2.5 removed that alias of ``vstack``: without
+    this, ``device="cuda"`` fails with a traceback on numpy >= 2.5. numpy documented ``row_stack``
+    as an alias of ``vstack`` (numpy 2.0-2.4), so the alias restores exactly the removed function.
+
+    Parameters
+    ----------
+    numpy_module
+        The module to patch (default: numpy); a stand-in in tests.
+
+    Returns
+    -------
+    bool
+        True where ``row_stack`` was added, False where numpy had it (left alone).
+    """
+    module = np if numpy_module is None else numpy_module
+    if hasattr(module, "row_stack"):
+        return False
+    module.row_stack = module.vstack
+    return True
+
+
+def cuda_module() -> ModuleType:
+    """``numba.cuda``, imported the one way likelihub and its plugins do: after
+    :func:`ensure_numpy_row_stack`.
+
+    Raises
+    ------
+    ImportError
+        numba, or its CUDA target, is not installed.
+    """
+    ensure_numpy_row_stack()
+    from numba import cuda
+
+    return cuda
+
+
 def cuda_available() -> bool:
     """Whether numba.cuda sees a usable GPU (or runs its simulator, NUMBA_ENABLE_CUDASIM=1); False
     where numba or its CUDA target is not installed."""
     try:
-        from numba import cuda
+        cuda = cuda_module()
     except ImportError:  # pragma: no cover - numba absent, or without its CUDA target
         return False
     return bool(cuda.is_available())
@@ -82,6 +132,7 @@ def launch_rows(kernel, n_rows: int, *arguments, threads_per_block: int = THREAD
     A small batch leaves most of the GPU idle and numba warns so (``NumbaPerformanceWarning``):
     expected, not a fault, so silenced here.
     """
+    cuda_module()  # numba.cuda first, behind the shim
     from numba.core.errors import NumbaPerformanceWarning
 
     try:  # numba-cuda (the CUDA target outside numba) warns with its own class
@@ -119,8 +170,7 @@ def rows_in_chunks(launch, rows, n_rows: int, *, n_parameters: int, row_bytes: i
     nll, grads
         Host arrays (N,) and (N, P).
     """
-    from numba import cuda
-
+    cuda = cuda_module()
     chunk = max(1, min(n_rows, bytes_per_launch // row_bytes, rows_per_launch or n_rows))
 
     def columns(array: np.ndarray, start: int, stop: int):

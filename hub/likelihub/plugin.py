@@ -25,7 +25,7 @@ What is here, by concern:
 - batches of same-structure models: :class:`BackendStack`, :class:`StackMember`;
 - toys: :func:`draw_toys` (pseudo-data of any backend: its own sampler or the generic one);
 - devices: :data:`DEVICES`, :func:`select_device`, :func:`cuda_available`, :data:`BYTES_PER_LAUNCH`,
-  :func:`launch_rows`, :func:`rows_in_chunks`, :data:`THREADS_PER_BLOCK` (a factory's
+  :func:`launch_rows`, :func:`rows_in_chunks`, :data:`THREADS_PER_BLOCK`, :func:`cuda_module` (a factory's
   ``device="auto"|"cpu"|"cuda"`` for batches on a GPU, the launch of a one-thread-per-row kernel,
   and batches sent in chunks; numba imported lazily);
 - arguments: :mod:`arguments <likelihub.arguments>`, the checkers that turn bad user input into
@@ -85,6 +85,7 @@ from likelihub.devices import (
     DEVICES,
     THREADS_PER_BLOCK,
     cuda_available,
+    cuda_module,
     launch_rows,
     rows_in_chunks,
     select_device,
@@ -139,6 +140,7 @@ __all__ = [
     "launch_rows",
     "rows_in_chunks",
     "THREADS_PER_BLOCK",
+    "cuda_module",
     # arguments
     "arguments",
     "poi_bounds_for",

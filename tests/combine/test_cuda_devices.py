@@ -6,7 +6,6 @@ The CUDA kernel's numbers are checked by ``test_cuda_kernels.py``, in a subproce
 ``device="auto"`` runs batches on the CPU and ``device="cuda"`` is refused clearly.
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from likelihub_combine.backend import datacard
 import likelihub as lh
 from likelihub.errors import CapabilityError, InvalidArgumentError, InvalidModelError
 from likelihub.plugin import cuda_available
+from tests.cuda_ptx import COMPILER_LINE, compile_to_ptx
 
 HERE = Path(__file__).parent
 REPOSITORY = HERE.parents[1]
@@ -64,35 +64,12 @@ def test_cuda_kernels_under_simulator():
     assert " passed" in output and "no CUDA device" not in output, output[-3000:]
 
 
-def _nvvm_home() -> str | None:
-    """CUDA_HOME for numba: the environment's, or the folder of a pip-installed NVIDIA compiler
-    (``pip install nvidia-cuda-nvcc-cu12``: libnvvm and libdevice, no driver needed)."""
-    if os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH"):
-        return os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
-    try:
-        spec = importlib.util.find_spec("nvidia.cuda_nvcc")
-    except ModuleNotFoundError:
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return list(spec.submodule_search_locations)[0]
-
-
-#: Compiles the kernel for a card with everything (tests/combine/synthetic_cards.py) to PTX. Without
-#: a GPU there is no current device, whose compute capability numba asks when it compiles a device
-#: function: a stand-in answers (8, 0), the architecture the PTX is compiled for.
+#: Compiles the kernel for a card with everything (tests/combine/synthetic_cards.py) to PTX for sm_90
+#: (after tests/cuda_ptx.py's prologue: ``cuda``, ``cc`` and, without a GPU, a stand-in device).
 PTX_SCRIPT = textwrap.dedent("""
-    import sys, tempfile, types
+    import tempfile
     from pathlib import Path
     import numpy as np
-    from numba import cuda
-    from numba.cuda.cudadrv import nvvm
-    if not nvvm.is_available():
-        print("NO-NVVM"); sys.exit(0)
-    if not cuda.is_available():
-        import numba.cuda.dispatcher
-        numba.cuda.dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
-    sys.path.insert(0, sys.argv[1])
     from tests.combine.synthetic_cards import write_everything_card
     from likelihub_combine.backend import datacard
     from likelihub_combine.kernels import buffers, cpu
@@ -100,26 +77,18 @@ PTX_SCRIPT = textwrap.dedent("""
     card = datacard(write_everything_card(Path(tempfile.mkdtemp())), device="cpu")
     sizes = buffers.ints_of(card.kernel_model.ints, buffers.I_SIZES)
     types_ = kernel_types(cpu.scratch_shapes(sizes, np.int64(1)))
-    ptx, _ = cuda.compile_ptx(nll_and_grad_rows.py_func, types_, cc=(8, 0))
-    assert ".entry" in ptx and "nll_and_grad_rows" in ptx
-    print("PTX-OK", len(ptx))
-""")
+    ptx, _ = cuda.compile_ptx(nll_and_grad_rows.py_func, types_, cc=cc)
+    assert ".entry" in ptx and "nll_and_grad_rows" in ptx and f".target sm_{cc[0]}{cc[1]}" in ptx
+    print("compiled nll_and_grad_rows", len(ptx), "characters of PTX for", cc)
+""") + COMPILER_LINE + """
+print("PTX-OK")
+"""
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="compiles for a real GPU")
 def test_the_kernel_compiles_to_ptx():
     """numba.cuda.compile_ptx of the kernel (about 15 s): the code runs on a GPU, not only under the
-    simulator. Needs libnvvm (a CUDA toolkit, or the pip wheel nvidia-cuda-nvcc-cu12); skipped without."""
-    from numba.cuda.cudadrv import nvvm
-
-    home = _nvvm_home()
-    if home is None and not nvvm.is_available():
-        pytest.skip("libnvvm not found (set CUDA_HOME, or pip install nvidia-cuda-nvcc-cu12)")
-    env = {**os.environ, **({"CUDA_HOME": home} if home else {})}
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    result = subprocess.run([sys.executable, "-c", PTX_SCRIPT, str(REPOSITORY)], cwd=REPOSITORY,
-                            env=env, capture_output=True, text=True, timeout=600, check=False)
-    output = result.stdout + result.stderr
-    if "NO-NVVM" in output:
-        pytest.skip("libnvvm not found (set CUDA_HOME, or pip install nvidia-cuda-nvcc-cu12)")
-    assert result.returncode == 0 and "PTX-OK" in output, output[-6000:]
+    simulator. Needs libnvvm (a CUDA toolkit, or the pip wheel nvidia-cuda-nvcc-cu12, in the test
+    extra); skipped without (tests/cuda_ptx.py)."""
+    output = compile_to_ptx(PTX_SCRIPT)
+    assert "compiled nll_and_grad_rows" in output, output[-3000:]

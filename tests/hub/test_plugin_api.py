@@ -34,6 +34,7 @@ PUBLISHED = [
     "draw_toys",
     "DEVICES", "BYTES_PER_LAUNCH", "cuda_available", "select_device", "launch_rows", "rows_in_chunks",
     "THREADS_PER_BLOCK",
+    "cuda_module",
     "arguments", "poi_bounds_for",
     "FINITE", "FiniteFloat", "CONFIDENCE_LEVEL", "OutputFile", "EXECUTOR", "reporting_errors",
     "one_line", "write_output", "emit_json", "text_table",

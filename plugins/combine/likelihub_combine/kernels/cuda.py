@@ -35,16 +35,18 @@ from __future__ import annotations
 import types
 
 import numpy as np
-from numba import cuda
 from numba.core.dispatcher import Dispatcher
 
-from likelihub.plugin import THREADS_PER_BLOCK, launch_rows
+from likelihub.plugin import THREADS_PER_BLOCK, cuda_module, launch_rows
 
 from . import buffers as bf
 from . import cpu
 
 __all__ = ["THREADS_PER_BLOCK", "SCRATCH_DTYPES", "device_function", "evaluate", "nll_and_grad_rows",
            "kernel_types", "DeviceModel", "row_bytes", "launch"]
+
+#: numba.cuda, through the core (after its numpy compatibility shim, :func:`likelihub.plugin.cuda_module`).
+cuda = cuda_module()
 
 
 #: The package whose modules' kernel functions are compiled again for the device.

@@ -35,14 +35,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import cuda
 
-from likelihub.plugin import THREADS_PER_BLOCK, launch_rows
+from likelihub.plugin import THREADS_PER_BLOCK, cuda_module, launch_rows
 
 from .. import interpolation
 from . import scalars
 
-__all__ = ["THREADS_PER_BLOCK", "DeviceModel", "nll_and_grad_rows", "launch"]
+__all__ = ["THREADS_PER_BLOCK", "DeviceModel", "nll_and_grad_rows", "kernel_types", "launch"]
+
+#: numba.cuda, through the core (after its numpy compatibility shim, :func:`likelihub.plugin.cuda_module`).
+cuda = cuda_module()
 
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -176,13 +178,30 @@ class DeviceModel:
         self.n_main = int(compiled.n_main)
         self.n_parameters = int(compiled.n_parameters)
         self.n_data = int(compiled.n_main + compiled.n_aux)
-        # indices as int32 and kinds as int8: every thread reads these, so fewer bytes per term
-        host = (compiled.entry_bin.astype(np.int32), compiled.entry_nominal,
-                compiled.term_start.astype(np.int32), compiled.term_kind.astype(np.int8),
-                compiled.term_parameter.astype(np.int32), compiled.term_coefficients,
-                compiled.aux_parameter.astype(np.int32), compiled.aux_is_poisson.astype(np.uint8),
-                compiled.aux_width)
-        self.arrays = tuple(cuda.to_device(np.ascontiguousarray(a)) for a in host)
+        self.arrays = tuple(cuda.to_device(a) for a in model_arrays(compiled))
+
+
+def model_arrays(compiled) -> tuple[np.ndarray, ...]:
+    """A compiled model's arrays on the host, as :func:`nll_and_grad_rows` takes them (C-contiguous).
+
+    Indices as int32 and kinds as int8: every thread reads these, so fewer bytes per term.
+    """
+    host = (compiled.entry_bin.astype(np.int32), compiled.entry_nominal,
+            compiled.term_start.astype(np.int32), compiled.term_kind.astype(np.int8),
+            compiled.term_parameter.astype(np.int32), compiled.term_coefficients,
+            compiled.aux_parameter.astype(np.int32), compiled.aux_is_poisson.astype(np.uint8),
+            compiled.aux_width)
+    return tuple(np.ascontiguousarray(a) for a in host)
+
+
+def kernel_types(compiled) -> tuple:
+    """The numba types of :func:`nll_and_grad_rows`'s arguments for ``compiled``, as a launch
+    compiles it (row-minor C-contiguous device arrays): for ``numba.cuda.compile_ptx``."""
+    from numba import typeof, types
+
+    rows = types.Array(types.float64, 2, "C")
+    return (rows, rows, types.int64, *(typeof(a) for a in model_arrays(compiled)), rows,
+            types.Array(types.float64, 1, "C"), rows)
 
 
 def launch(model: DeviceModel, pars_columns, data_columns, n_rows: int):
