@@ -183,9 +183,7 @@ def bench_model(name: str, sizes: list[int], repeats: int, cpu_seconds: float, g
 
 def _kernel_rate(evaluator, pars: np.ndarray, data: np.ndarray, repeats: int) -> float:
     """Rows per second of the kernel alone, on rows copied to the device beforehand (one launch)."""
-    from numba import cuda
-
-    from likelihub_histfactory.kernels.cuda import launch
+    from likelihub_histfactory.kernels.cuda import cuda, launch
 
     pars_columns = cuda.to_device(np.ascontiguousarray(pars.T))
     data_columns = cuda.to_device(np.ascontiguousarray(data.T))
@@ -200,8 +198,7 @@ def _kernel_rate(evaluator, pars: np.ndarray, data: np.ndarray, repeats: int) ->
 def _card_kernel_rate(card, pars: np.ndarray, data: np.ndarray, repeats: int) -> float:
     """Rows per second of a card's kernel alone: one launch of the first rows (as many as one
     launch takes), copied to the device beforehand."""
-    from likelihub_combine.kernels.cuda import launch, row_bytes
-    from numba import cuda
+    from likelihub_combine.kernels.cuda import cuda, launch, row_bytes
 
     from likelihub.plugin import BYTES_PER_LAUNCH
 
@@ -247,9 +244,9 @@ def main(argv=None) -> int:
         print("NUMBA_ENABLE_CUDASIM=1: the CUDA simulator is not a GPU; unset it to benchmark")
         return 2
     if gpu:
-        from numba import cuda
+        from likelihub.plugin import cuda_module
 
-        name = cuda.get_current_device().name  # bytes in numba's CUDA target, str in numba-cuda
+        name = cuda_module().get_current_device().name  # bytes in numba's CUDA target, str in numba-cuda
         print(f"GPU: {name.decode() if isinstance(name, bytes) else name}")
     else:
         print("NO GPU: numba.cuda.is_available() is False; only the CPU kernel is timed "

@@ -11,15 +11,14 @@ Toys fitted in lock-step with the GPU's gradients and Hessians reach the CPU fit
 The GPU tests run where numba.cuda is usable: on a machine with a GPU, or under numba's CUDA
 simulator, which :func:`test_cuda_hessian_under_simulator` starts in a subprocess with
 ``NUMBA_ENABLE_CUDASIM=1`` (set before numba.cuda is first imported, so not in this process); the
-simulator is slow, so a handful of rows per case. :func:`test_the_hessian_kernel_compiles_to_ptx`
-compiles the kernel for a real GPU (PTX) where libnvvm is found.
+simulator is slow, so a handful of rows per case. ``test_cuda_ptx.py`` compiles the kernel for a
+real GPU (PTX) where libnvvm is found.
 """
 
 import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -182,70 +181,3 @@ def test_cuda_hessian_under_simulator():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert " passed" in output and "no CUDA device" not in output, output[-3000:]
-
-
-#: Compiles the kernel for the all-modifiers workspace to PTX. Without a GPU there is no current
-#: device, whose compute capability numba asks when it compiles a device function: a stand-in
-#: answers (9, 0), the architecture the PTX is compiled for (sm_90: H100, H200; as
-#: tests/combine/test_cuda_devices.py does for (8, 0)).
-PTX_SCRIPT = textwrap.dedent("""
-    import json, sys, types
-    from pathlib import Path
-    import numba
-    import numpy as np
-    from numba import cuda
-    from numba.cuda.cudadrv import nvvm
-    if not nvvm.is_available():
-        print("NO-NVVM"); sys.exit(0)
-    if not cuda.is_available():
-        import numba.cuda.dispatcher
-        numba.cuda.dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
-    from likelihub_histfactory.factory import build_backend
-    from likelihub_histfactory.kernels.cuda_hessian import hessian_rows, scratch_shapes
-    c = build_backend(json.loads(Path(sys.argv[1]).read_text()), device="cpu").compiled
-    n, p = 2, c.n_parameters
-    model = (c.entry_bin.astype(np.int32), c.entry_nominal, c.term_start.astype(np.int32),
-             c.term_kind.astype(np.int8), c.term_parameter.astype(np.int32), c.term_coefficients,
-             c.aux_parameter.astype(np.int32), c.aux_is_poisson.astype(np.uint8), c.aux_width)
-    scratch = [np.empty(shape, dtype=kind) for shape, kind in scratch_shapes(
-        n_entries=c.entry_bin.size, n_main=c.n_main, n_parameters=p,
-        max_terms=int(np.diff(c.term_start).max()), n_rows=n)]
-    arguments = (np.empty((p, n)), np.empty((c.n_main + c.n_aux, n)), int(c.n_main), *model,
-                 np.empty((p, p, n)), *scratch)
-    signature = tuple(numba.typeof(a) for a in arguments)
-    ptx, _ = cuda.compile_ptx(hessian_rows.py_func, signature, cc=(9, 0))
-    assert ".entry" in ptx and "hessian_rows" in ptx
-    print("PTX-OK", len(ptx))
-""")
-
-
-def _nvvm_home() -> str | None:
-    """CUDA_HOME for numba: the environment's, or the folder of a pip-installed NVIDIA compiler."""
-    import importlib.util
-
-    if os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH"):
-        return os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
-    try:
-        spec = importlib.util.find_spec("nvidia.cuda_nvcc")
-    except ModuleNotFoundError:
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return list(spec.submodule_search_locations)[0]
-
-
-@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="compiles for a real GPU")
-def test_the_hessian_kernel_compiles_to_ptx():
-    """numba.cuda.compile_ptx of the Hessian kernel: the code compiles for a GPU, which the simulator
-    cannot show. Needs libnvvm (a CUDA toolkit, or the pip wheel nvidia-cuda-nvcc-cu12); skipped
-    without."""
-    home = _nvvm_home()
-    env = {**os.environ, **({"CUDA_HOME": home} if home else {})}
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    result = subprocess.run([sys.executable, "-c", PTX_SCRIPT, str(HERE / "data" / "all_modifiers.json")],
-                            cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=600,
-                            check=False)
-    output = result.stdout + result.stderr
-    if "NO-NVVM" in output:
-        pytest.skip("libnvvm not found (set CUDA_HOME, or pip install nvidia-cuda-nvcc-cu12)")
-    assert result.returncode == 0 and "PTX-OK" in output, output[-6000:]

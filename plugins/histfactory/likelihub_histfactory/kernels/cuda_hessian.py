@@ -21,15 +21,16 @@ hessian_batch` is the interface.
 from __future__ import annotations
 
 import numpy as np
-from numba import cuda
 
-from likelihub.plugin import BYTES_PER_LAUNCH, launch_rows
+from likelihub.plugin import BYTES_PER_LAUNCH, cuda_module, launch_rows
 
 from .. import interpolation
-from .cuda import DeviceModel
+from .cuda import DeviceModel, model_arrays
 from .hessian_rows import compile_hessian_rows
 
-__all__ = ["hessian_rows", "scratch_shapes", "hessian_batch"]
+__all__ = ["hessian_rows", "scratch_shapes", "hessian_batch", "kernel_types"]
+
+cuda = cuda_module()
 
 #: The interpolation codes' scalar functions and the Hessian's row functions as device functions
 #: (the CPU kernels compile the same Python functions: :mod:`.cpu`, :mod:`.hessian`).
@@ -82,6 +83,26 @@ def scratch_shapes(*, n_entries: int, n_main: int, n_parameters: int, max_terms:
             ((t, n), np.float64), ((t, n), np.bool_), ((t, n), np.int32))
 
 
+def _sizes(compiled) -> dict:
+    """The model sizes :func:`scratch_shapes` takes (rows aside)."""
+    term_start = np.asarray(compiled.term_start)
+    return {"n_entries": int(compiled.entry_bin.size), "n_main": int(compiled.n_main),
+            "n_parameters": int(compiled.n_parameters),
+            "max_terms": int(np.max(np.diff(term_start), initial=0))}
+
+
+def kernel_types(compiled) -> tuple:
+    """The numba types of :func:`hessian_rows`' arguments for ``compiled``, as a launch compiles it
+    (row-minor C-contiguous device arrays): for ``numba.cuda.compile_ptx``."""
+    from numba import typeof, types
+
+    rows = types.Array(types.float64, 2, "C")
+    scratch = (types.Array(typeof(np.dtype(kind).type()), len(shape), "C")
+               for shape, kind in scratch_shapes(**_sizes(compiled), n_rows=1))
+    return (rows, rows, types.int64, *(typeof(a) for a in model_arrays(compiled)),
+            types.Array(types.float64, 3, "C"), *scratch)
+
+
 def _row_bytes(sizes: dict) -> int:
     """Device memory of one row: its Hessian, scratch, parameters and data."""
     scratch = scratch_shapes(**sizes, n_rows=1)
@@ -112,10 +133,7 @@ def hessian_batch(model: DeviceModel, compiled, pars: np.ndarray, data: np.ndarr
         (N, P, P), the Hessian of -log L of each row; NaN in every element where the row's data
         have probability zero.
     """
-    term_start = np.asarray(compiled.term_start)
-    sizes = {"n_entries": int(compiled.entry_bin.size), "n_main": model.n_main,
-             "n_parameters": model.n_parameters,
-             "max_terms": int(np.max(np.diff(term_start), initial=0))}
+    sizes = _sizes(compiled)
     row_bytes = _row_bytes(sizes) + 8 * (model.n_parameters + model.n_data)
     chunk = max(1, min(n_rows, bytes_per_launch // row_bytes, rows_per_launch or n_rows))
 
