@@ -32,6 +32,7 @@ from likelihub.infer import (
 )
 from likelihub.infer.asymptotic import GLOBAL_OBSERVABLES
 from likelihub.infer.limits import capped_by_upper_bound
+from likelihub.progress import progress_bar
 from likelihub.results import BANDS, CLsResult, CLsScanResult, UpperLimitResult
 
 __all__ = ["HypothesisTests", "CALCULATORS", "TEST_STATISTICS", "EXPECTED", "expected_results"]
@@ -165,8 +166,10 @@ class HypothesisTests:
                  test_statistic: str = "qtilde", expected: str = "all",
                  asimov_global_observables: str = "fitted", data: Sequence[float] | None = None,
                  ntoys: int = 2000, rng: np.random.Generator | None = None,
-                 band: str = "sigma", blind: bool = False) -> CLsScanResult:
-        """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu."""
+                 band: str = "sigma", blind: bool = False, progress: bool | None = None) -> CLsScanResult:
+        """:meth:`cls` on a grid of signal strengths, sharing the fits that do not depend on mu;
+        ``progress`` shows a bar of the signal strengths done (and, with toys, each one's toys):
+        None (on a terminal), True, False, or the caller's bar (:mod:`likelihub.progress`)."""
         expected = self._expected(expected, blind)
         grid = check.numbers_array(mus, argument="mus")
         if grid.ndim != 1 or grid.size == 0:
@@ -175,10 +178,14 @@ class HypothesisTests:
         grid = [self._mu(mu, argument=f"mus[{i}]", calculator=calculator,
                          test_statistic=test_statistic) for i, mu in enumerate(grid.tolist())]
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
-                               ntoys, rng, band=band, blind=blind)
+                               ntoys, rng, progress=progress, band=band, blind=blind)
         for i, mu in enumerate(grid):
             self._refuse_capped(calc, mu, expected, argument=f"mus[{i}]")
-        results = [calc.cls(mu, expected=expected) for mu in grid]
+        results = []
+        with progress_bar(progress, total=len(grid), unit="mu", desc="CLs scan") as bar:
+            for mu in grid:
+                results.append(calc.cls(mu, expected=expected))
+                bar.update(1)
         return CLsScanResult(
             mu=[r.mu for r in results],
             cls_obs=None if expected == "expected" else [r.cls_obs for r in results],

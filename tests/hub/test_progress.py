@@ -88,3 +88,15 @@ def test_a_silent_bar_takes_every_call():
         bar.total += 1
         bar.set_postfix_str("y")
         bar.refresh()
+
+
+def test_the_cls_scan_bar_counts_the_signal_strengths_and_changes_no_number(capsys):
+    mus = [0.5, 1.0, 1.5, 2.0]
+    quiet = model().cls_scan(mus, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = model().cls_scan(mus, progress=True)
+    assert "CLs scan" in capsys.readouterr().err
+    assert shown.to_dict() == quiet.to_dict()
+    counter = Counter()
+    assert model().cls_scan(mus, progress=counter).to_dict() == quiet.to_dict()
+    assert counter.n == len(mus)

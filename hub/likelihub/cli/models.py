@@ -142,6 +142,7 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
         def draw():
             def scan(mus):
                 return model.cls_scan(mus, test_statistic=test_stat, band=band, blind=blind,
+                                      progress=progress_choice(ctx),
                                       **calculator_arguments(calculator, ntoys, seed))
 
             ax = _brazil_plot(refined_scan(scan, 2.0 * mu, 0.05, start=_plot_start(model, test_stat)),
@@ -185,6 +186,7 @@ def limit_command(ctx: click.Context, file: str, format_name: str | None, output
         def draw():
             grid = limit_grid(top, limits, start=_plot_start(model, test_stat))
             scan = model.cls_scan(grid, test_statistic=test_stat, band=band, blind=blind,
+                                  progress=progress_choice(ctx),
                                   **calculator_arguments(calculator, ntoys, seed))
             return _brazil_plot(scan, result, cl)
 
