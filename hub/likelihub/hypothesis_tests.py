@@ -17,6 +17,7 @@ kept in its own module: the calculator behind the tests, and :meth:`~HypothesisT
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +35,8 @@ from likelihub.infer.asymptotic import GLOBAL_OBSERVABLES
 from likelihub.infer.limits import capped_by_upper_bound
 from likelihub.progress import progress_bar
 from likelihub.results import BANDS, CLsResult, CLsScanResult, UpperLimitResult
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["HypothesisTests", "CALCULATORS", "TEST_STATISTICS", "EXPECTED", "expected_results"]
 
@@ -160,7 +163,10 @@ class HypothesisTests:
         calc = self.calculator(calculator, test_statistic, asimov_global_observables, data,
                                ntoys, rng, executor, progress, band=band, blind=blind)
         self._refuse_capped(calc, mu, expected)
-        return calc.cls(mu, expected=expected)
+        result = calc.cls(mu, expected=expected)
+        _log.debug("CLs at mu = %.6g (%s, %s): observed %s, expected %s", mu, calc.name,
+                   calc.test_statistic, result.cls_obs, result.cls_exp)
+        return result
 
     def cls_scan(self, mus: Sequence[float], calculator: str = "asymptotic",
                  test_statistic: str = "qtilde", expected: str = "all",

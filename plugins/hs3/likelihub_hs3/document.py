@@ -195,9 +195,10 @@ class Document:
                 raise InvalidArgumentError(
                     f"the file has {len(entries)} {component} ({sorted(e['name'] for e in entries)}): "
                     f"name one", argument="analysis" if component == "analyses" else "likelihood")
-        raise InvalidModelError("the file defines no likelihood: pass likelihood={'distributions': "
-                                "[...], 'data': [...]} naming its distributions and data",
-                                file=self.file, argument="likelihoods")
+        raise InvalidModelError("the file defines no likelihood (no 'likelihoods' or 'analyses' "
+                                "entry): in Python, pass likelihood={'distributions': [...], 'data': "
+                                "[...]} naming its distributions and data; the command line needs a file "
+                                "that names one", file=self.file, argument="likelihoods")
 
     def _bare(self, entry: dict) -> Choice:
         return Choice(entry["name"], self._checked_likelihood(entry, f"likelihood {entry['name']!r}"))
