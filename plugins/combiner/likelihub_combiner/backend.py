@@ -55,6 +55,13 @@ def _names(models: Sequence, names: Sequence[str] | None) -> list[str]:
     return names
 
 
+def _scale(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidModelError(f"the signal scale of component {name!r} must be a number, got {value!r}",
+                                argument="signal_scales")
+    return float(value)
+
+
 def _scales(names: list[str], signal_scales) -> list[float]:
     if signal_scales is None:
         scales = [1.0] * len(names)
@@ -63,12 +70,19 @@ def _scales(names: list[str], signal_scales) -> list[float]:
         if unknown:
             raise InvalidModelError(f"signal scales given for unknown components {unknown}; "
                                     f"the components are {names}", argument="signal_scales")
-        scales = [float(signal_scales.get(n, 1.0)) for n in names]
+        scales = [_scale(signal_scales.get(n, 1.0), n) for n in names]
     else:
-        scales = [float(s) for s in signal_scales]
-        if len(scales) != len(names):
-            raise InvalidModelError(f"{len(scales)} signal scales for {len(names)} models",
+        try:
+            given = list(signal_scales) if not isinstance(signal_scales, str) else None
+        except TypeError:
+            given = None
+        if given is None:
+            raise InvalidModelError(f"signal scales are a mapping {{name: scale}} or a list, got "
+                                    f"{signal_scales!r}", argument="signal_scales")
+        if len(given) != len(names):
+            raise InvalidModelError(f"{len(given)} signal scales for {len(names)} models",
                                     argument="signal_scales")
+        scales = [_scale(s, n) for s, n in zip(given, names, strict=True)]
     for name, scale in zip(names, scales, strict=True):
         if not np.isfinite(scale) or scale <= 0:
             raise InvalidModelError(f"the signal scale of component {name!r} must be positive "
