@@ -19,12 +19,13 @@ those its components allow (``offered_methods``, decided when it is built, throu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import capabilities, draw_toys, optional_method
+from likelihub.plugin import ConstraintTerm, capabilities, draw_toys, optional_method
 
 from .components import POI_NAME, SEPARATOR, Component, check_component, component_backend, stacked_components
 from .overlap import refuse_overlaps
@@ -170,6 +171,8 @@ class UncorrelatedCombination:
                                   fixed=fixed, n_main=sum(n_mains), data_layout=self._data_layout())
         self.data = self._merge([np.asarray(c.backend.data, dtype=float) for c in self.components])
         self.offered_methods: frozenset[str] = self._offered_methods()
+        if all(capabilities(c.backend).constraint_terms for c in self.components):
+            self.offered_methods |= {"constraint_terms"}
 
     # -- construction helpers -----------------------------------------------------------------
     def _poi_bounds(self) -> tuple[float, float]:
@@ -243,6 +246,14 @@ class UncorrelatedCombination:
         """Sum of the components' full log-likelihoods."""
         return float(sum(c.backend.logpdf(c.component_parameters(pars), c.component_data(data))
                          for c in self.components))
+
+    @optional_method
+    def constraint_terms(self) -> tuple[ConstraintTerm, ...]:
+        """Each component's constraint terms, at the combination's parameter and data indices
+        (offered where every component declares its terms: pulls keep their constraints)."""
+        return tuple(replace(t, parameter=int(c.parameter_index[t.parameter]),
+                             datum=int(c.data_index[t.datum]))
+                     for c in self.components for t in c.backend.constraint_terms())
 
     @optional_method
     def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
