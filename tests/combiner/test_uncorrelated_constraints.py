@@ -1,6 +1,7 @@
 """The uncorrelated combination declares its components' constraint terms (``constraint_terms()``,
 the optional capability of the backend contract), so that ``likelihub pulls`` of a combination
-keeps each constrained parameter's prefit centre and width.
+keeps each constrained parameter's prefit centre and width, and their yields per channel
+(``yield_layout``/``expected_yields``: channels ``"<component>/<channel>"``).
 
 Origin of every value: each component alone (its own ``constraint_terms()`` and data): a
 combination moves a term to the combination's indices and prefixes its parameter's name, it does
@@ -76,3 +77,22 @@ def test_pulls_of_a_combination_keep_the_constraints(cards):
         assert rows[f"a/{name}"]["prefit_centre"] == alone_rows[name]["prefit_centre"]
         assert rows[f"a/{name}"]["prefit_width"] == alone_rows[name]["prefit_width"]
     assert rows["b/other"]["constrained"]
+
+
+def test_yields_of_a_combination_are_the_components_by_channel(cards):
+    # origin: each component's own expected_yields at its own parameters (the combination's mapped
+    # to it): the same numbers, exact (1e-12 relative)
+    models = {n: open_model(str(cards / f"{n}.txt")) for n in ("a", "b")}
+    combined = lh.combine(*models.values(), names=list(models))
+    assert capabilities(combined.backend).yields
+    layout = combined.backend.yield_layout()
+    assert layout.channels == ("a/bin1", "b/bin1") and set(layout.samples) == {"ggh4G", "Bckg"}
+    pars = combined.config.init + 0.3
+    yields = combined.backend.expected_yields(pars)
+    main = combined.expected_data(pars)[:combined.config.n_main]
+    assert yields.sum(axis=0) == pytest.approx(main, rel=1e-12)
+    for component, (name, model) in zip(combined.backend.components, models.items(), strict=True):
+        own = model.backend.expected_yields(component.component_parameters(pars))
+        for i, sample in enumerate(model.backend.yield_layout().samples):
+            assert yields[layout.samples.index(sample), layout.slices()[f"{name}/bin1"]] == pytest.approx(
+                own[i], rel=1e-12)

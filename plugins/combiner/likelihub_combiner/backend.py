@@ -25,10 +25,11 @@ import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import ConstraintTerm, capabilities, draw_toys, optional_method
+from likelihub.plugin import ConstraintTerm, YieldLayout, capabilities, draw_toys, optional_method
 
 from .components import POI_NAME, SEPARATOR, Component, check_component, component_backend, stacked_components
 from .overlap import refuse_overlaps
+from .yields import combined_expected_yields, combined_yield_layout, offers_yields
 
 __all__ = ["UncorrelatedCombination", "combine_uncorrelated", "POI_NAME", "SEPARATOR"]
 
@@ -173,6 +174,8 @@ class UncorrelatedCombination:
         self.offered_methods: frozenset[str] = self._offered_methods()
         if all(capabilities(c.backend).constraint_terms for c in self.components):
             self.offered_methods |= {"constraint_terms"}
+        if offers_yields(self.components):
+            self.offered_methods |= {"yield_layout", "expected_yields"}
 
     # -- construction helpers -----------------------------------------------------------------
     def _poi_bounds(self) -> tuple[float, float]:
@@ -254,6 +257,17 @@ class UncorrelatedCombination:
         return tuple(replace(t, parameter=int(c.parameter_index[t.parameter]),
                              datum=int(c.data_index[t.datum]))
                      for c in self.components for t in c.backend.constraint_terms())
+
+    @optional_method
+    def yield_layout(self) -> YieldLayout:
+        """The components' channels (``"<component>/<channel>"``) and the union of their samples."""
+        return combined_yield_layout(self.components)
+
+    @optional_method
+    def expected_yields(self, pars: np.ndarray) -> np.ndarray:
+        """Each sample's expected yield in every main measurement of the combination."""
+        return combined_expected_yields(self.components, self.yield_layout().samples, pars,
+                                        self.config.n_main)
 
     @optional_method
     def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:
