@@ -107,7 +107,8 @@ def test_a_list_of_names_for_an_option_of_comma_separated_names(folder):
         card(freeze="deltaS,deltaB"), card("b", "card2.txt")]})).output)
     assert listed["CLs_obs"] == pytest.approx(joined["CLs_obs"], rel=REL)
     inspected = run("inspect", write(folder, {"components": [card(freeze=["deltaS"])]})).output
-    assert "deltaS" in inspected
+    row = next(line for line in inspected.splitlines() if line.startswith("a/deltaS"))
+    assert "fixed" in row.split()[3:], inspected
 
 
 def test_the_api_takes_correlation_as_a_list_of_triples(folder):
