@@ -86,7 +86,7 @@ def card(name="a", file="card.txt", **options):
     ({"components": [card(freeze="nosuch")]},
      ["components[0] ('a'): argument 'freeze':", "no parameter 'nosuch'"]),
     ({"components": [card(freeze=["nosuch"])]}, ["components[0] ('a'): argument 'freeze':"]),
-    ({"components": [card(freeze=[1, 2])]}, ["components[0] ('a'): argument 'freeze':", "one value"]),
+    ({"components": [card(freeze=[["x"]])]}, ["components[0] ('a'): argument 'freeze':", "one value"]),
     ({"components": [card(rMin=5.0, rMax=1.0)]}, ["components[0] ('a'): argument 'rMin':"]),
 ])
 def test_bad_values_are_one_line_errors(folder, document, fragments):
@@ -120,3 +120,15 @@ def test_the_api_takes_correlation_as_a_list_of_triples(folder):
     assert listed.cls(1.0).cls_obs == pytest.approx(mapped.cls(1.0).cls_obs, rel=REL)
     with pytest.raises(InvalidModelError, match="argument .correlation.: correlation must be a mapping"):
         lh.combine(a, b, names=["a", "b"], correlation=[("a/deltaB", 0.5)])
+
+
+def test_a_list_of_numbers_for_an_option_of_comma_separated_numbers(folder):
+    # origin: the same component with the option as its flag takes it ("2.0,3.0,1.5"), same code: 1e-12
+    (folder / "s.json").write_text(json.dumps({"observed": [6, 8, 3], "background": [5.0, 6.0, 4.0],
+                                               "covariance": [[1.0, 0.3, -0.2], [0.3, 4.0, 0.5],
+                                                              [-0.2, 0.5, 2.0]]}))
+    listed = json.loads(run("cls", write(folder, {"components": [
+        {"name": "s", "file": "s.json", "options": {"signal": [2.0, 3.0, 1.5]}}]})).output)
+    joined = json.loads(run("cls", write(folder, {"components": [
+        {"name": "s", "file": "s.json", "options": {"signal": "2.0,3.0,1.5"}}]})).output)
+    assert listed["CLs_obs"] == pytest.approx(joined["CLs_obs"], rel=REL)

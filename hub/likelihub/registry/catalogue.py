@@ -218,16 +218,17 @@ def open_model(path: str, *, format: str | None = None, **options):
 
 def _option_value(option, key, value, path: str):
     """``value`` of the format's click ``option`` as its flag would give it: converted by the
-    option's type (``"x"`` for a number is refused); a list of names for an option of
-    comma-separated names is joined with commas; a non-finite number is refused."""
+    option's type (``"x"`` for a number is refused); a list (of names, of numbers) for an option
+    of comma-separated values is joined with commas; a non-finite number is refused."""
     argument = str(key).lstrip("-")
     if option.multiple:
         value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
     elif isinstance(value, (list, tuple)):
-        if not (option.type is click.STRING and all(isinstance(v, str) for v in value)):
+        plain = all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+        if not (option.type is click.STRING and plain):
             raise InvalidArgumentError(f"takes one value, got the list {list(value)!r}", argument=argument,
                                        file=str(path))
-        value = ",".join(value)
+        value = ",".join(map(str, value))
     try:
         converted = option.type_cast_value(click.Context(click.Command("open_model")), value)
     except click.BadParameter as error:
