@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+
+import click
 
 from likelihub.errors import InvalidArgumentError, InvalidModelError, UnknownBackendError
 from likelihub.registry import plugins
@@ -200,7 +203,38 @@ def open_model(path: str, *, format: str | None = None, **options):
         if option.name in given:
             raise InvalidArgumentError(f"the option {option.name!r} is given twice", argument="options",
                                        file=str(path))
-        if option.multiple and not isinstance(value, (list, tuple)):
-            value = (value,)
-        given[option.name] = tuple(value) if option.multiple else value
-    return info.open_model(path, **given)
+        given[option.name] = _option_value(option, key, value, path)
+    try:
+        return info.open_model(path, **given)
+    except click.UsageError as error:  # the format's open refuses an option, as it would a flag
+        hint = getattr(error, "param_hint", None)
+        flag = hint if isinstance(hint, str) else None
+        named = next((option.name for option in known if flag in (*option.opts, *option.secondary_opts)),
+                     None)
+        argument = next((str(key).lstrip("-") for key in options if named is not None
+                         and by_key[str(key).lstrip("-")].name == named), (flag or "options").lstrip("-"))
+        raise InvalidArgumentError(error.message, argument=argument, file=str(path)) from None
+
+
+def _option_value(option, key, value, path: str):
+    """``value`` of the format's click ``option`` as its flag would give it: converted by the
+    option's type (``"x"`` for a number is refused); a list (of names, of numbers) for an option
+    of comma-separated values is joined with commas; a non-finite number is refused."""
+    argument = str(key).lstrip("-")
+    if option.multiple:
+        value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    elif isinstance(value, (list, tuple)):
+        plain = all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+        if not (option.type is click.STRING and plain):
+            raise InvalidArgumentError(f"takes one value, got the list {list(value)!r}", argument=argument,
+                                       file=str(path))
+        value = ",".join(map(str, value))
+    try:
+        converted = option.type_cast_value(click.Context(click.Command("open_model")), value)
+    except click.BadParameter as error:
+        raise InvalidArgumentError(error.message, argument=argument, file=str(path)) from None
+    for item in converted if option.multiple else (converted,):
+        if isinstance(item, float) and not math.isfinite(item):
+            raise InvalidArgumentError(f"must be a finite number, got {item}", argument=argument,
+                                       file=str(path))
+    return converted

@@ -19,15 +19,17 @@ those its components allow (``offered_methods``, decided when it is built, throu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from likelihub import DataLayout, ModelConfig, StatisticalModel
 from likelihub.errors import InvalidModelError
-from likelihub.plugin import capabilities, draw_toys, optional_method
+from likelihub.plugin import ConstraintTerm, YieldLayout, capabilities, draw_toys, optional_method
 
 from .components import POI_NAME, SEPARATOR, Component, check_component, component_backend, stacked_components
 from .overlap import refuse_overlaps
+from .yields import combined_expected_yields, combined_yield_layout, offers_yields
 
 __all__ = ["UncorrelatedCombination", "combine_uncorrelated", "POI_NAME", "SEPARATOR"]
 
@@ -55,6 +57,13 @@ def _names(models: Sequence, names: Sequence[str] | None) -> list[str]:
     return names
 
 
+def _scale(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidModelError(f"the signal scale of component {name!r} must be a number, got {value!r}",
+                                argument="signal_scales")
+    return float(value)
+
+
 def _scales(names: list[str], signal_scales) -> list[float]:
     if signal_scales is None:
         scales = [1.0] * len(names)
@@ -63,12 +72,19 @@ def _scales(names: list[str], signal_scales) -> list[float]:
         if unknown:
             raise InvalidModelError(f"signal scales given for unknown components {unknown}; "
                                     f"the components are {names}", argument="signal_scales")
-        scales = [float(signal_scales.get(n, 1.0)) for n in names]
+        scales = [_scale(signal_scales.get(n, 1.0), n) for n in names]
     else:
-        scales = [float(s) for s in signal_scales]
-        if len(scales) != len(names):
-            raise InvalidModelError(f"{len(scales)} signal scales for {len(names)} models",
+        try:
+            given = list(signal_scales) if not isinstance(signal_scales, str) else None
+        except TypeError:
+            given = None
+        if given is None:
+            raise InvalidModelError(f"signal scales are a mapping {{name: scale}} or a list, got "
+                                    f"{signal_scales!r}", argument="signal_scales")
+        if len(given) != len(names):
+            raise InvalidModelError(f"{len(given)} signal scales for {len(names)} models",
                                     argument="signal_scales")
+        scales = [_scale(s, n) for s, n in zip(given, names, strict=True)]
     for name, scale in zip(names, scales, strict=True):
         if not np.isfinite(scale) or scale <= 0:
             raise InvalidModelError(f"the signal scale of component {name!r} must be positive "
@@ -156,6 +172,10 @@ class UncorrelatedCombination:
                                   fixed=fixed, n_main=sum(n_mains), data_layout=self._data_layout())
         self.data = self._merge([np.asarray(c.backend.data, dtype=float) for c in self.components])
         self.offered_methods: frozenset[str] = self._offered_methods()
+        if all(capabilities(c.backend).constraint_terms for c in self.components):
+            self.offered_methods |= {"constraint_terms"}
+        if offers_yields(self.components):
+            self.offered_methods |= {"yield_layout", "expected_yields"}
 
     # -- construction helpers -----------------------------------------------------------------
     def _poi_bounds(self) -> tuple[float, float]:
@@ -229,6 +249,25 @@ class UncorrelatedCombination:
         """Sum of the components' full log-likelihoods."""
         return float(sum(c.backend.logpdf(c.component_parameters(pars), c.component_data(data))
                          for c in self.components))
+
+    @optional_method
+    def constraint_terms(self) -> tuple[ConstraintTerm, ...]:
+        """Each component's constraint terms, at the combination's parameter and data indices
+        (offered where every component declares its terms: pulls keep their constraints)."""
+        return tuple(replace(t, parameter=int(c.parameter_index[t.parameter]),
+                             datum=int(c.data_index[t.datum]))
+                     for c in self.components for t in c.backend.constraint_terms())
+
+    @optional_method
+    def yield_layout(self) -> YieldLayout:
+        """The components' channels (``"<component>/<channel>"``) and the union of their samples."""
+        return combined_yield_layout(self.components)
+
+    @optional_method
+    def expected_yields(self, pars: np.ndarray) -> np.ndarray:
+        """Each sample's expected yield in every main measurement of the combination."""
+        return combined_expected_yields(self.components, self.yield_layout().samples, pars,
+                                        self.config.n_main)
 
     @optional_method
     def value_and_grad(self, pars: np.ndarray, data: np.ndarray) -> tuple[float, np.ndarray]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 
 import likelihub
@@ -55,6 +56,9 @@ COMPONENT_KEYS = ("name", "file", "format", "options")
 
 #: A combination file's files take no command-line option: the file says everything.
 OPTIONS: list = []
+
+#: The combination files being opened, outermost first (a component naming one of them is a cycle).
+_OPENING: ContextVar[tuple[Path, ...]] = ContextVar("likelihub_combiner_opening", default=())
 
 _COMPONENTS = re.compile(rb'"components"\s*:\s*\[')
 
@@ -116,11 +120,24 @@ def _component(index: int, entry, folder: Path, path: str):
     if not isinstance(options, Mapping):
         raise InvalidModelError(f"{where} ({name!r}): \"options\" must be an object", file=path)
     target = str(folder / file) if not Path(file).is_absolute() else file
+    if Path(target).resolve() in _OPENING.get():
+        raise InvalidModelError(f"{where} ({name!r}): \"file\" {file!r} is a combination that includes "
+                                "this component: a cycle", file=path)
     try:
         given = {str(key): _resolved(value, folder) for key, value in options.items()}
         return name, open_model(target, format=format_name, **given)
-    except InvalidModelError as error:  # say which component
-        raise type(error)(f"{where} ({name!r}): {error}", file=path) from None
+    except InvalidModelError as error:  # say which component (its file is said once, by "file")
+        raise type(error)(f"{where} ({name!r}): {_inner(error, target)}", file=path) from None
+
+
+def _inner(error: InvalidModelError, target: str) -> str:
+    """``error``'s message without its location ``file``, where that is the component's ``target``."""
+    location = getattr(error, "location", {})
+    if location.get("file") not in (target, str(target)):
+        return str(error)
+    keys = ("channel", "sample", "modifier", "bin", "argument")
+    where = ", ".join(f"{key} {location[key]!r}" for key in keys if location.get(key) is not None)
+    return f"{where}: {error.reason}" if where else error.reason
 
 
 def _correlation(value, path: str):
@@ -150,7 +167,16 @@ def open_combination(path: str):
     """
     document = _document(path)
     folder = Path(path).resolve().parent
-    components = [_component(i, entry, folder, str(path)) for i, entry in enumerate(document["components"])]
+    opening = _OPENING.get()
+    if Path(path).resolve() in opening:
+        chain = " -> ".join(str(p) for p in (*opening, Path(path).resolve()))
+        raise InvalidModelError(f"the combination includes itself ({chain})", file=str(path))
+    token = _OPENING.set((*opening, Path(path).resolve()))
+    try:
+        components = [_component(i, entry, folder, str(path))
+                      for i, entry in enumerate(document["components"])]
+    finally:
+        _OPENING.reset(token)
     options = {}
     if document.get("signal_scales") is not None:
         options["signal_scales"] = document["signal_scales"]

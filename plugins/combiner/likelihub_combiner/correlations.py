@@ -75,12 +75,24 @@ class CorrelatedPair:
         toys[:, d2] = pars[p2] + s2 * (r * u + math.sqrt(1.0 - r * r) * v)
 
 
+def _as_mapping(correlation) -> dict:
+    """A list of ``(name, name, rho)`` triples (the combination file's form) as ``{(name, name): rho}``."""
+    if isinstance(correlation, (list, tuple)) and all(
+            isinstance(t, (list, tuple)) and len(t) == 3 and all(isinstance(n, str) for n in t[:2])
+            for t in correlation):
+        return {(a, b): rho for a, b, rho in correlation}
+    raise InvalidModelError(f"correlation must be a mapping {{(name, name): rho}} or a list of "
+                            f"(name, name, rho), got {correlation!r}", argument="correlation")
+
+
 def correlated_pairs(correlation: Mapping, names: Sequence[str], configs: Sequence, index_of: Mapping,
                      config, combined_term: Callable) -> tuple[CorrelatedPair, ...]:
     """The :class:`CorrelatedPair` of each ``{(first, second): rho}`` item: names of the combination
     (``config.parameter_names``) or ``"component/parameter"``; each a symmetric Gaussian constraint
     (``combined_term(position)``), in one pair at most."""
     pairs, seen = [], set()
+    if not isinstance(correlation, Mapping):
+        correlation = _as_mapping(correlation)
     for key, rho in correlation.items():
         if not (isinstance(key, tuple) and len(key) == 2):
             raise InvalidModelError(f"correlation keys are pairs of parameter names, got {key!r}",

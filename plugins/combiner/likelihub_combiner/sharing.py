@@ -128,6 +128,10 @@ def sharing_groups(configs: Sequence, names: Sequence[str], correlate, shared_po
                                             argument="correlate")
                 union.join(first, other)
     else:
+        if not isinstance(correlate, (list, tuple)) or not all(isinstance(p, str) for p in correlate):
+            raise InvalidModelError(f"correlate must be 'names', a list of parameter names or a mapping "
+                                    f"{{'a{SEPARATOR}x': 'b{SEPARATOR}y'}}, got {correlate!r}",
+                                    argument="correlate")
         for parameter in correlate:
             members = [(k, c.parameter_names.index(parameter)) for k, c in enumerate(configs)
                        if parameter in c.parameter_names]
