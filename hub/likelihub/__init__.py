@@ -70,10 +70,13 @@ def combine(*models: StatisticalModel, names=None, correlate=None, shared_poi: b
         names, as pyhf's ``Workspace.combine`` and Combine's ``combineCards.py``), a list of names,
         or a mapping across components ``{"atlas/lumi": "cms/lumi"}``. None: nothing shared.
     shared_poi
-        True: the POIs are one (``mu``); False: the first component's POI is the combination's,
-        the others' are ordinary parameters.
+        True: the POIs are one: ``mu`` for an uncorrelated combination; with ``correlate`` or
+        ``correlation``, the components' common POI name where they share one (``r``, ``mu_SIG``:
+        a workspace split and recombined by name is the original), else ``mu``. False: the first
+        component's POI is the combination's, the others' are ordinary parameters.
     correlation
-        ``{("atlas/jes", "cms/jes"): 0.5}``: Gaussian constraints made one bivariate normal.
+        ``{("atlas/jes", "cms/jes"): 0.5}`` or ``[("atlas/jes", "cms/jes", 0.5)]``: Gaussian
+        constraints made one bivariate normal.
     **options
         Passed on to the combiner backend (e.g. ``signal_scales``).
     """
