@@ -115,3 +115,12 @@ def test_format_and_backend_given_together(synthetic):
     assert output["CLs_obs"] == pytest.approx(expected.cls_obs, rel=REL)
     result = run("cls", synthetic, "--backend", "simplified.third_moment_expansion", code=2)
     assert_one_line_error(result, "is a backend", "--format simplified", "--model")
+
+
+def test_diagnostics_without_matplotlib_quote_the_extra(synthetic, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # `from matplotlib.figure import` fails
+    result = CliRunner().invoke(cli, ["pulls", str(synthetic), "--signal", "2,3,1.5", "--plot",
+                                      str(tmp_path / "pulls.png")])
+    assert_one_line_error(result, "pip install 'likelihub[plot]'")
