@@ -59,7 +59,7 @@ def _axes(ax):
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - matplotlib is a test dependency
-        raise CapabilityError("likelihub.plot needs matplotlib: pip install likelihub[plot]") from error
+        raise CapabilityError("likelihub.plot needs matplotlib: pip install 'likelihub[plot]'") from error
     return plt.subplots()[1]
 
 

@@ -30,7 +30,7 @@ def _figure(**options):
     try:
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - matplotlib is a test dependency
-        raise CapabilityError("likelihub.plot_diagnostics needs matplotlib: pip install likelihub[plot]") \
+        raise CapabilityError("likelihub.plot_diagnostics needs matplotlib: pip install 'likelihub[plot]'") \
             from error
     return Figure(layout="constrained", **options)
 

@@ -77,3 +77,26 @@ def test_open_model_takes_options_by_name_or_flag(registry, both):
         open_model(str(both), flavour="up")
     with pytest.raises(InvalidArgumentError, match="given twice"):
         open_model(str(both), **{"scale": 2.0, "--scale": 3.0})
+
+
+def test_format_and_backend_given_with_different_values_are_refused(registry, both):
+    result = run(cls_command, both, "--format", "toy.counting", "--backend", "toy.anything")
+    assert_one_line_error(result, 2, "--format/--backend", "different values", "toy.counting, toy.anything")
+    output = json.loads(run(cls_command, both, "--format", "toy.counting", "--backend",
+                            "toy.counting_backend", "--format", "toy.counting").output)
+    assert output["CLs_obs"] == pytest.approx(cls_closed_form(1.0, 10.0), abs=2e-6)
+
+
+def test_standard_input_is_recognised_by_content_and_named(registry, both):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cls_command, ["-"], input=both.read_text())
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["CLs_obs"] == pytest.approx(cls_closed_form(1.0, 10.0), abs=2e-6)
+    result = CliRunner().invoke(cls_command, ["-"], input="")  # recognised by none
+    assert_one_line_error(result, 1, "'standard input'", "not a file of a known format")
+
+
+def test_a_directory_is_named_as_one(registry, tmp_path):
+    with pytest.raises(Exception, match="is a directory"):
+        find_format(str(tmp_path))

@@ -165,7 +165,7 @@ def test_backend_names_the_format(synthetic):
     assert output["CLs_obs"] == pytest.approx(
         api_model(SYNTHETIC, SIGNAL, "simplified.third_moment_expansion").cls(1.0).cls_obs, rel=REL)
     result = run("cls", synthetic, "--backend", "simplified.poisson", code=2)
-    assert_one_line_error(result, "is a backend", "options may choose it")
+    assert_one_line_error(result, "is a backend", "its options (e.g. --model) choose")
 
 
 def test_scan_of_a_signal_grid_with_the_likelihoods_file(synthetic, tmp_path):

@@ -13,13 +13,16 @@ given on the command line::
 from __future__ import annotations
 
 import copy
+import sys
+import tempfile
 import warnings
+from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from likelihub.cli.options import one_line
-from likelihub.errors import InvalidArgumentError, PluginWarning
+from likelihub.errors import InvalidArgumentError, InvalidModelError, PluginWarning
 from likelihub.registry.formats import FormatInfo
 
 __all__ = ["FormatCommand", "file_argument", "chosen_format", "open_file"]
@@ -99,10 +102,29 @@ def file_argument(function):
     """FILE (default ``-``, standard input) and ``--format NAME`` (or ``--backend NAME``: the name
     of a format, or of the backend a format builds)."""
     function = click.option(
-        "--format", "--backend", "format_name", default=None, metavar="NAME",
+        "--format", "--backend", "format_name", multiple=True, metavar="NAME", callback=_one_format,
         help="The format of FILE, or the backend its files build (`likelihub plugins` lists them); "
              "by default, the one that recognises it.")(function)
     return click.argument("file", default="-")(function)
+
+
+def _one_format(ctx: click.Context, param: click.Parameter, values: tuple) -> str | None:
+    """The one format ``--format``/``--backend`` name (given more than once: the same format)."""
+    names = list(dict.fromkeys(values))
+    if len(names) > 1 and len({_format_of(name) for name in names}) > 1:
+        raise click.UsageError(f"--format/--backend given with different values ({', '.join(names)}): "
+                               "name one format (or the backend its files build)", ctx=ctx)
+    return names[0] if names else None
+
+
+def _format_of(name: str) -> str:
+    """The format ``name`` names (a format's or its backend's name), else ``name`` itself."""
+    from likelihub.registry.catalogue import get_format
+
+    try:
+        return get_format(name).name
+    except InvalidArgumentError:
+        return name
 
 
 def _flag(option: click.Option) -> str:
@@ -147,6 +169,36 @@ def chosen_format(ctx: click.Context, path: str, format_name: str | None) -> tup
 
 
 def open_file(ctx: click.Context, path: str, format_name: str | None):
-    """The model of FILE: :func:`chosen_format`, then the format's ``open`` with its options."""
-    info, options = chosen_format(ctx, path, format_name)
-    return info.open_model(path, **options)
+    """The model of FILE: :func:`chosen_format`, then the format's ``open`` with its options.
+
+    ``-`` (standard input) is read once into a temporary file, so that its format is recognised
+    by content as a file's; errors name it "standard input"."""
+    if path != "-":
+        info, options = chosen_format(ctx, path, format_name)
+        return info.open_model(path, **options)
+    stream = getattr(sys.stdin, "buffer", None)
+    content = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    with tempfile.TemporaryDirectory(prefix="likelihub-stdin-") as folder:
+        temporary = Path(folder) / "standard-input"
+        temporary.write_bytes(content)
+        try:
+            info, options = chosen_format(ctx, str(temporary), format_name)
+            return info.open_model(str(temporary), **options)
+        except (InvalidModelError, click.ClickException) as error:
+            raise _on_standard_input(error, str(temporary)) from None
+
+
+def _on_standard_input(error: Exception, temporary: str) -> Exception:
+    """``error`` naming "standard input" instead of the temporary file holding it."""
+    def renamed(text) -> str:
+        return str(text).replace(temporary, "standard input")
+
+    if isinstance(error, InvalidModelError):
+        try:
+            return type(error)(renamed(error.reason), **{key: renamed(value) if value == temporary else value
+                                                         for key, value in error.location.items()})
+        except TypeError:  # a subclass with another signature: its text, renamed
+            return InvalidModelError(renamed(error))
+    if isinstance(error, click.UsageError):
+        return click.UsageError(renamed(error.message), ctx=error.ctx)
+    return click.ClickException(renamed(error.message))

@@ -136,8 +136,12 @@ def get_format(name: str) -> FormatInfo:
         return building[0]
     hint = ""
     if name in plugins.default_registry().backends:
-        hint = (f" ({name!r} is a backend, not the default of a file format: a format's options may "
-                "choose it, see `likelihub cls --help`)")
+        prefix = name.split(".")[0] + "."
+        hosts = [info.name for info in formats.values() if str(info.backend).startswith(prefix)]
+        where = (f"name the format with --format {' or '.join(hosts)}; its options (e.g. --model) choose "
+                 "the backend" if hosts else "a format's options may choose it")
+        hint = (f" ({name!r} is a backend, not the default of a file format: {where}, see "
+                "`likelihub cls --help`)")
     raise InvalidArgumentError(f"no file format called {name!r}{hint}; installed: {known_formats()}",
                                argument="format")
 
@@ -165,6 +169,8 @@ def find_format(path: str) -> FormatInfo:
                                 file=path)
     if path != "-" and not Path(path).exists():
         raise InvalidModelError("no such file", file=path)
+    if path != "-" and Path(path).is_dir():
+        raise InvalidModelError("is a directory, not a file: name a file in it", file=path)
     raise InvalidModelError(f"not a file of a known format (known: {known_formats()}); name one with "
                             "--format", file=path)
 

@@ -208,8 +208,11 @@ def inspect_simplified(path: str, *, as_json: bool = False, signal: str | None =
         yields = inputs.signal
     sigma = _uncertainties(inputs)
     columns = {"bin": [inputs.bin_label(i) for i in range(inputs.n_bins)], "observed": inputs.observed,
-               "background": inputs.background, "uncertainty": sigma, "third_moment": inputs.third_moment,
-               "signal": yields if isinstance(yields, list) else None}
+               "background": inputs.background, "uncertainty": sigma, "third_moment": inputs.third_moment}
+    if isinstance(yields, dict):  # several components: one column each, named by its POI
+        columns.update({f"signal {name}": list(values) for name, values in yields.items()})
+    elif isinstance(yields, list):
+        columns["signal"] = yields
     columns = {name: values for name, values in columns.items() if values is not None}
     if as_json:
         return json.dumps({"file": inputs.path, "model": backend, "bins": inputs.n_bins,

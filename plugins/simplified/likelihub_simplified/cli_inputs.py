@@ -43,7 +43,7 @@ KEYS = {
     "signal": ("signal",),
 }
 
-_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+_NUMBER = re.compile(r"\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|nan|inf|infinity)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,10 @@ def _text_signal(text: str, source: str) -> list[float]:
 
 
 def _json_signal(document, source: str):
+    file = None if source == "--signal" else source
+    if isinstance(document, dict) and not document:
+        raise InvalidArgumentError('is an empty JSON object: no signal (give a list of yields, '
+                                   '{"signal": [...]}, or {poi: [...], ...})', argument="signal", file=file)
     if isinstance(document, dict) and "signal" in document:
         document = document["signal"]
     if isinstance(document, list):
@@ -176,9 +180,10 @@ def read_signal(value: str) -> tuple[list | dict, str]:
         return numbers, "--signal"
     if text.startswith("["):
         try:
-            return _json_signal(json.loads(text), "--signal"), "--signal"
+            document = json.loads(text)
         except ValueError as error:
             raise InvalidArgumentError(f"{text!r} is not a JSON array ({error})", argument="signal") from None
+        return _json_signal(document, "--signal"), "--signal"
     path = Path(text)
     if not path.is_file():
         raise InvalidArgumentError(f"{text!r} is neither comma-separated yields (1.2,0.4,0) nor a file",
@@ -190,9 +195,10 @@ def read_signal(value: str) -> tuple[list | dict, str]:
                                    file=text) from None
     if path.suffix.lower() == ".json" or content.lstrip()[:1] in ("[", "{"):
         try:
-            return _json_signal(json.loads(content), text), text
+            document = json.loads(content)
         except ValueError as error:
             raise InvalidArgumentError(f"is not JSON ({error})", argument="signal", file=text) from None
+        return _json_signal(document, text), text
     return _text_signal(content, text), text
 
 
@@ -202,6 +208,9 @@ def _check_yields(yields, inputs: SimplifiedFile, source: str, component: str = 
     if not isinstance(yields, list):
         raise InvalidArgumentError(f"{what}must be a list of yields, not {type(yields).__name__}",
                                    argument="signal", file=source)
+    if any(isinstance(value, (list, dict)) for value in yields):
+        raise InvalidArgumentError(f"{what}must be a flat list of numbers (one yield per bin), not a "
+                                   "nested list", argument="signal", file=source)
     if len(yields) != inputs.n_bins:
         raise InvalidArgumentError(f"{what}has {len(yields)} yields, but {inputs.path} has "
                                    f"{inputs.n_bins} bins", argument="signal", file=source)

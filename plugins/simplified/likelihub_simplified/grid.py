@@ -32,9 +32,11 @@ singular.
 
 Each point's model is ``get_backend(backend)(signal_yields=signal, background_yields=background,
 data=data, covariance_matrix=covariance, ...)``, the shared inputs passed under the backend's
-argument names: by default ``simplified.correlated_background``, or
-``simplified.third_moment_expansion`` where third moments are given; then, with ``poi=`` or a
-component held at 0, ``model.with_poi(poi, fixed=...)``.
+argument names: by default, the rule of ``likelihub cls FILE``,
+``simplified.third_moment_expansion`` where third moments are given, else
+``simplified.correlated_background`` with a covariance, else ``simplified.uncorrelated_background``
+with uncertainties (inputs of ``likelihood=`` the backend takes no argument for are left out);
+then, with ``poi=`` or a component held at 0, ``model.with_poi(poi, fixed=...)``.
 """
 
 from __future__ import annotations
@@ -139,11 +141,11 @@ class SignalGridSource(PointSource):
             raise InvalidArgumentError(f"must be a parameter name, got {poi!r}", argument="poi")
         document, label = read_table(source, list(label_columns))
         inputs = {name: document[name] for name in SHARED if document.get(name) is not None}
-        if likelihood is not None:
-            inputs.update(_likelihood_inputs(likelihood))
+        from_file = _likelihood_inputs(likelihood) if likelihood is not None else {}
+        inputs.update(from_file)
         inputs.update({name: value for name, value in shared.items() if value is not None})
-        backend = backend or document.get("backend") or (
-            "simplified.third_moment_expansion" if "third_moments" in inputs else DEFAULT_BACKEND)
+        backend = str(backend or document.get("backend") or _default_backend(inputs))
+        inputs = _taken(backend, inputs, {name for name in from_file if shared.get(name) is None})
         points, bins = grid_points(document, label)
         _check_shapes(bins, inputs)
         arguments = {SHARED[name]: np.asarray(value, dtype=float).tolist() for name, value in inputs.items()}
@@ -171,8 +173,10 @@ class SignalGridSource(PointSource):
 
         return [
             click.Option(["--backend"], default=None,
-                         help=f"[simplified grid] The backend of each point (default: {DEFAULT_BACKEND}, "
-                              "or simplified.third_moment_expansion with third moments)."),
+                         help="[simplified grid] The backend of each point (default, as `likelihub cls "
+                              "FILE`: simplified.third_moment_expansion with third moments, else "
+                              "simplified.correlated_background with a covariance, else "
+                              "simplified.uncorrelated_background with uncertainties)."),
             shared("background", "Background yield per bin"),
             shared("data", "Observed count per bin"),
             shared("covariance", "Background covariance matrix"),
@@ -209,10 +213,33 @@ def _likelihood_inputs(path) -> dict:
         raise InvalidArgumentError(f"must be the path of a simplified likelihood's file, got {path!r}",
                                    argument="likelihood")
     inputs = read_simplified_file(str(path))
+    uncertainties = inputs.background_uncertainty
+    if inputs.covariance is not None:  # as `likelihub cls FILE`: sqrt(covariance_ii) where there is one
+        uncertainties = np.sqrt(np.clip(np.diag(np.asarray(inputs.covariance, dtype=float)), 0.0, None))
     found = {"background": inputs.background, "data": inputs.observed, "covariance": inputs.covariance,
-             "third_moments": inputs.third_moment,
-             "uncertainties": inputs.background_uncertainty if inputs.covariance is None else None}
+             "third_moments": inputs.third_moment, "uncertainties": uncertainties}
     return {name: value for name, value in found.items() if value is not None}
+
+
+def _default_backend(inputs: Mapping) -> str:
+    """The rule of ``likelihub cls FILE`` (:func:`likelihub_simplified.cli_format.choose_model`):
+    the third-moment expansion with third moments, else the correlated background with a
+    covariance, else uncorrelated background uncertainties with uncertainties per bin."""
+    if "third_moments" in inputs:
+        return "simplified.third_moment_expansion"
+    if "covariance" in inputs:
+        return "simplified.correlated_background"
+    if "uncertainties" in inputs:
+        return "simplified.uncorrelated_background"
+    return DEFAULT_BACKEND
+
+
+def _taken(backend: str, inputs: Mapping, optional: set) -> dict:
+    """``inputs`` less those of ``optional`` (read from ``--likelihood``'s file) that the factory of
+    ``backend`` takes no argument for: the file's covariance is not an error of the uncorrelated model."""
+    parameters = inspect.signature(likelihub.get_backend(backend)).parameters
+    return {name: value for name, value in inputs.items()
+            if name not in optional or SHARED[name] in parameters}
 
 
 def _check_shapes(bins: int, inputs: Mapping) -> None:
