@@ -100,3 +100,16 @@ def test_standard_input_is_recognised_by_content_and_named(registry, both):
 def test_a_directory_is_named_as_one(registry, tmp_path):
     with pytest.raises(Exception, match="is a directory"):
         find_format(str(tmp_path))
+
+
+def test_inspect_reads_standard_input_by_content(shared_data):
+    # the same summary as of the file, the file's name replaced by "standard input"
+    from click.testing import CliRunner
+
+    from likelihub.cli.main import cli
+
+    path = shared_data / "simplified" / "CMS-NOTE-2017-001.json"
+    of_file = CliRunner().invoke(cli, ["inspect", str(path)])
+    of_input = CliRunner().invoke(cli, ["inspect", "-"], input=path.read_text())
+    assert of_file.exit_code == 0 and of_input.exit_code == 0, of_input.output
+    assert of_input.output == of_file.output.replace(str(path), "standard input")

@@ -12,10 +12,12 @@ given on the command line::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -25,7 +27,7 @@ from likelihub.cli.options import one_line
 from likelihub.errors import InvalidArgumentError, InvalidModelError, PluginWarning
 from likelihub.registry.formats import FormatInfo
 
-__all__ = ["FormatCommand", "file_argument", "chosen_format", "open_file"]
+__all__ = ["FormatCommand", "file_argument", "chosen_format", "open_file", "readable_file"]
 
 
 class FormatCommand(click.Command):
@@ -168,24 +170,31 @@ def chosen_format(ctx: click.Context, path: str, format_name: str | None) -> tup
     return info, {name: ctx.params[name] for name in sorted(own)}
 
 
-def open_file(ctx: click.Context, path: str, format_name: str | None):
-    """The model of FILE: :func:`chosen_format`, then the format's ``open`` with its options.
-
-    ``-`` (standard input) is read once into a temporary file, so that its format is recognised
-    by content as a file's; errors name it "standard input"."""
+@contextlib.contextmanager
+def readable_file(path: str) -> Iterator[str]:
+    """The path to read FILE from: itself, or for ``-`` (standard input) a temporary file holding
+    what standard input gave (read once), so that its format is recognised by content as a file's;
+    errors raised inside the block name it "standard input"."""
     if path != "-":
-        info, options = chosen_format(ctx, path, format_name)
-        return info.open_model(path, **options)
+        yield path
+        return
     stream = getattr(sys.stdin, "buffer", None)
     content = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
     with tempfile.TemporaryDirectory(prefix="likelihub-stdin-") as folder:
         temporary = Path(folder) / "standard-input"
         temporary.write_bytes(content)
         try:
-            info, options = chosen_format(ctx, str(temporary), format_name)
-            return info.open_model(str(temporary), **options)
+            yield str(temporary)
         except (InvalidModelError, click.ClickException) as error:
             raise _on_standard_input(error, str(temporary)) from None
+
+
+def open_file(ctx: click.Context, path: str, format_name: str | None):
+    """The model of FILE (``-``: standard input, :func:`readable_file`): :func:`chosen_format`,
+    then the format's ``open`` with its options."""
+    with readable_file(path) as readable:
+        info, options = chosen_format(ctx, readable, format_name)
+        return info.open_model(readable, **options)
 
 
 def _on_standard_input(error: Exception, temporary: str) -> Exception:

@@ -13,7 +13,7 @@ import math
 
 import click
 
-from likelihub.cli.formats import FormatCommand, chosen_format, file_argument
+from likelihub.cli.formats import FormatCommand, chosen_format, file_argument, readable_file
 from likelihub.cli.options import reporting_errors
 from likelihub.cli.tables import text_table
 
@@ -49,11 +49,12 @@ def model_summary(model, *, as_json: bool = False) -> str:
 def inspect_command(ctx: click.Context, file: str, format_name: str | None, as_json: bool,
                     **format_options):
     """Summarise FILE: its channels, samples and parameters (what its format tells)."""
-    with reporting_errors():
-        info, options = chosen_format(ctx, file, format_name)
+    with reporting_errors(), readable_file(file) as readable:
+        info, options = chosen_format(ctx, readable, format_name)
         inspect = info.inspector()
         if inspect is not None:
-            text = inspect(file, as_json=as_json, **options)
+            text = inspect(readable, as_json=as_json, **options)
         else:
-            text = model_summary(info.open_model(file, **options), as_json=as_json)
+            text = model_summary(info.open_model(readable, **options), as_json=as_json)
+        text = text.replace(readable, "standard input") if file == "-" else text
     click.echo(text)
