@@ -28,21 +28,26 @@ naming the address.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import gzip
 import hashlib
+import io
 import json
 import logging
+import lzma
 import os
 import re
 import shutil
 import tarfile
+import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from likelihub.downloading import download
-from likelihub.errors import FetchError, InvalidArgumentError
+from likelihub.errors import FetchError, InvalidArgumentError, one_line
 
 __all__ = ["fetch", "parse_identifier", "cache_folder", "Identifier", "Fetched", "FetchedFile",
            "HEPDATA_URL_VARIABLE", "DOI_URL_VARIABLE", "CACHE_VARIABLE", "ARCHIVE_SUFFIXES"]
@@ -73,6 +78,12 @@ class Identifier:
     kind: str
     value: str
     key: str
+
+    @property
+    def shown(self) -> str:
+        """The identifier as a user names it: ``ins<number>`` for an INSPIRE record (``5``,
+        ``ins5`` and ``inspire:5`` alike), else its value."""
+        return self.key if self.kind == "inspire" else self.value
 
 
 @dataclass
@@ -133,7 +144,16 @@ def cache_folder(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def _base(variable: str, default: str) -> str:
-    return (os.environ.get(variable) or default).rstrip("/")
+    """The address in ``$variable`` (else ``default``), refused where it is no http(s) address."""
+    base = (os.environ.get(variable) or default).rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError as error:
+        raise FetchError(f"${variable}={base!r} is not a valid address: {error}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise FetchError(f"${variable}={base!r} is not a valid address (http(s)://host[:port][/path])")
+    return base
 
 
 def _sha256(path: Path) -> str:
@@ -186,8 +206,9 @@ def _sources(identifier: Identifier, timeout: float) -> list[tuple[str, str, str
         return [(f"{_base(DOI_URL_VARIABLE, DOI_URL)}/{identifier.value}", ARCHIVE_ACCEPT, "")]
     base = _base(HEPDATA_URL_VARIABLE, HEPDATA_URL)
     url = f"{base}/record/ins{identifier.value}?format=json"
+    body = download(url, accept="application/json", timeout=timeout).body
     try:
-        record = json.loads(download(url, accept="application/json", timeout=timeout).body)
+        record = json.loads(body)
     except ValueError:
         raise FetchError(f"{url}: HEPData's record is not JSON (is {identifier.key} a HEPData "
                          "record?)") from None
@@ -223,20 +244,48 @@ def _check(url: str, name: str, body: bytes, content_type: str) -> None:
                          "resource, 10.17182/hepdata.<record>.v<version>/r<n>)")
     lower = name.lower()
     if lower.endswith(ARCHIVE_SUFFIXES) or "tar" in content_type or "zip" in content_type:
-        import io
-
         try:
-            if zipfile.is_zipfile(io.BytesIO(body)):
-                return
-            with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as archive:
-                archive.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as error:
-            raise FetchError(f"{url}: {name} is not an archive that opens (tar or zip): {error}") from None
+            _read_archive(body)
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError, lzma.LZMAError) as error:
+            raise FetchError(f"{url}: {name} is not an archive that opens (tar or zip): "
+                             f"{one_line(error) or type(error).__name__}") from None
     elif lower.endswith(".json"):
         try:
             json.loads(body)
         except ValueError as error:
             raise FetchError(f"{url}: {name} is not valid JSON: {error}") from None
+
+
+def _read_archive(body: bytes) -> None:
+    """Read the whole archive ``body``, every member to its end, so that a damaged one raises.
+
+    A zip archive's members are checked against their CRC (``testzip``). A tar archive is
+    decompressed whole first (gzip, bzip2, xz: their own CRC and length checks), its members read,
+    and what follows the last member must be the zero blocks that end a tar archive: tarfile
+    stops quietly at a damaged header, which would drop the members after it.
+    """
+    if zipfile.is_zipfile(io.BytesIO(body)):
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            bad = archive.testzip()
+        if bad is not None:
+            raise zipfile.BadZipFile(f"member {bad} fails its CRC check")
+        return
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    elif body[:3] == b"BZh":
+        body = bz2.decompress(body)
+    elif body[:6] == b"\xfd7zXZ\x00":
+        body = lzma.decompress(body)
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+        for member in archive:
+            if member.isfile():
+                with archive.extractfile(member) as source:
+                    if len(source.read()) != member.size:
+                        raise tarfile.ReadError(f"member {member.name} is cut short")
+        end = archive.offset
+    if body[end:].strip(b"\x00"):
+        raise tarfile.ReadError(f"a damaged header at byte {end} of the tar stream (the members "
+                                "after it would be lost)")
 
 
 def _unpack(path: Path) -> Path:
@@ -289,6 +338,22 @@ def _cached(identifier: Identifier, folder: Path) -> Fetched | None:
     return Fetched(identifier, folder, files, downloaded=False)
 
 
+def _discard(folder: Path, written: list[Path], *, remove_folder: bool) -> None:
+    """After a failed fetch: remove what it wrote (files, unpacked folders), and ``folder`` itself
+    where it made it (else only where it is left empty); failures to remove are ignored."""
+    for path in written:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+    if remove_folder:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only where empty
+
+
 def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force: bool = False,
           timeout: float = 60.0) -> Fetched:
     """Download the likelihoods of ``identifier`` into the cache (see the module docstring).
@@ -320,6 +385,8 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             _log.info("%s: in the cache, %s", parsed.key, folder)
             return cached
     fetched = Fetched(parsed, folder)
+    existed = folder.is_dir()
+    written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MANIFEST).unlink(missing_ok=True)  # until every file is in
@@ -332,20 +399,23 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             _check(url, name, body, content_type)
             path = folder / name
             partial = path.with_name(path.name + ".part")
+            written += [partial, path]
             partial.write_bytes(body)
             os.replace(partial, path)
             file = FetchedFile(name, path, url, len(body), hashlib.sha256(body).hexdigest())
             if name.lower().endswith(ARCHIVE_SUFFIXES) or zipfile.is_zipfile(path) or \
                     tarfile.is_tarfile(path):
                 file.unpacked = _unpack(path)
+                written.append(file.unpacked)
             fetched.files.append(file)
         manifest = {"identifier": parsed.value, "kind": parsed.kind,
                     "fetched": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "files": [{"name": f.name, "url": f.url, "size": f.size, "sha256": f.sha256,
                                "unpacked": f.unpacked.name if f.unpacked else None} for f in fetched.files]}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    except OSError as error:
-        if isinstance(error, FetchError):
+    except BaseException as error:
+        _discard(folder, written, remove_folder=not existed)
+        if isinstance(error, FetchError) or not isinstance(error, OSError):
             raise
         raise FetchError(f"cannot write the cache {folder}: {error.strerror or error}") from None
     return fetched
