@@ -28,14 +28,10 @@ naming the address.
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import hashlib
-import io
 import json
 import logging
-import lzma
 import os
 import re
 import shutil
@@ -46,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from likelihub.archives import ARCHIVE_ERRORS, ARCHIVE_SUFFIXES, read_archive, unpack
 from likelihub.downloading import download
 from likelihub.errors import FetchError, InvalidArgumentError, one_line
 
@@ -63,7 +60,6 @@ DOI_URL = "https://doi.org"
 
 #: pyhf's ``Accept`` header for a resource behind a DOI (pyhf.contrib.utils.download).
 ARCHIVE_ACCEPT = "application/x-tar, application/zip"
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 #: Resource types and words that mark a HEPData resource as a likelihood.
 LIKELIHOOD_TYPES = ("histfactory", "hs3", "combine")
 LIKELIHOOD_WORDS = ("likelihood", "histfactory", "pyhf", "workspace", "statistical model")
@@ -245,8 +241,8 @@ def _check(url: str, name: str, body: bytes, content_type: str) -> None:
     lower = name.lower()
     if lower.endswith(ARCHIVE_SUFFIXES) or "tar" in content_type or "zip" in content_type:
         try:
-            _read_archive(body)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError, lzma.LZMAError) as error:
+            read_archive(body)
+        except ARCHIVE_ERRORS as error:
             raise FetchError(f"{url}: {name} is not an archive that opens (tar or zip): "
                              f"{one_line(error) or type(error).__name__}") from None
     elif lower.endswith(".json"):
@@ -254,69 +250,6 @@ def _check(url: str, name: str, body: bytes, content_type: str) -> None:
             json.loads(body)
         except ValueError as error:
             raise FetchError(f"{url}: {name} is not valid JSON: {error}") from None
-
-
-def _read_archive(body: bytes) -> None:
-    """Read the whole archive ``body``, every member to its end, so that a damaged one raises.
-
-    A zip archive's members are checked against their CRC (``testzip``). A tar archive is
-    decompressed whole first (gzip, bzip2, xz: their own CRC and length checks), its members read,
-    and what follows the last member must be the zero blocks that end a tar archive: tarfile
-    stops quietly at a damaged header, which would drop the members after it.
-    """
-    if zipfile.is_zipfile(io.BytesIO(body)):
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            bad = archive.testzip()
-        if bad is not None:
-            raise zipfile.BadZipFile(f"member {bad} fails its CRC check")
-        return
-    if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    elif body[:3] == b"BZh":
-        body = bz2.decompress(body)
-    elif body[:6] == b"\xfd7zXZ\x00":
-        body = lzma.decompress(body)
-    with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
-        for member in archive:
-            if member.isfile():
-                with archive.extractfile(member) as source:
-                    if len(source.read()) != member.size:
-                        raise tarfile.ReadError(f"member {member.name} is cut short")
-        end = archive.offset
-    if body[end:].strip(b"\x00"):
-        raise tarfile.ReadError(f"a damaged header at byte {end} of the tar stream (the members "
-                                "after it would be lost)")
-
-
-def _unpack(path: Path) -> Path:
-    """Unpack the archive ``path`` next to itself, in the folder of its name without suffix (the
-    archive's own top folder, where all members lie in one, dropped as pyhf does for zip files);
-    regular files only, none outside that folder."""
-    name = path.name
-    for suffix in ARCHIVE_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[:-len(suffix)]
-    target = path.parent / (name or "unpacked")
-    with contextlib.ExitStack() as stack:
-        if zipfile.is_zipfile(path):
-            archive = stack.enter_context(zipfile.ZipFile(path))
-            members = {m.filename: m for m in archive.infolist() if not m.is_dir()}
-            read = archive.open
-        else:
-            archive = stack.enter_context(tarfile.open(path, mode="r:*"))
-            members = {m.name: m for m in archive.getmembers() if m.isfile()}
-            read = archive.extractfile
-        names = [m for m in members if "__MACOSX" not in Path(m).parts]  # macOS's leftovers
-        drop = int(len({Path(m).parts[0] for m in names}) == 1 and all(len(Path(m).parts) > 1 for m in names))
-        root = target.resolve()
-        for member in names:
-            destination = (target / Path(*Path(member).parts[drop:])).resolve()
-            if root not in destination.parents:
-                continue  # an absolute path, or a way out (..)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with read(members[member]) as source, open(destination, "wb") as sink:
-                shutil.copyfileobj(source, sink)
-    return target
 
 
 def _cached(identifier: Identifier, folder: Path) -> Fetched | None:
@@ -334,7 +267,7 @@ def _cached(identifier: Identifier, folder: Path) -> Fetched | None:
                          "again", identifier.key, file.name)
             return None
         if file.unpacked is not None and not file.unpacked.is_dir():
-            file.unpacked = _unpack(file.path)
+            file.unpacked = unpack(file.path)
     return Fetched(identifier, folder, files, downloaded=False)
 
 
@@ -405,7 +338,7 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             file = FetchedFile(name, path, url, len(body), hashlib.sha256(body).hexdigest())
             if name.lower().endswith(ARCHIVE_SUFFIXES) or zipfile.is_zipfile(path) or \
                     tarfile.is_tarfile(path):
-                file.unpacked = _unpack(path)
+                file.unpacked = unpack(path)
                 written.append(file.unpacked)
             fetched.files.append(file)
         manifest = {"identifier": parsed.value, "kind": parsed.kind,
