@@ -49,9 +49,9 @@ def download(url: str, *, accept: str = "*/*", timeout: float = 60.0) -> Respons
 
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(f"{url}: not an http(s) address")
-    request = urllib.request.Request(url, headers={"Accept": accept,
-                                                   "User-Agent": f"likelihub/{__version__}"})
     try:
+        request = urllib.request.Request(url, headers={"Accept": accept,
+                                                       "User-Agent": f"likelihub/{__version__}"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()
             headers, final = response.headers, response.geturl()

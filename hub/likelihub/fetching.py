@@ -36,13 +36,15 @@ import os
 import re
 import shutil
 import tarfile
+import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from likelihub.archives import ARCHIVE_ERRORS, ARCHIVE_SUFFIXES, read_archive, unpack
 from likelihub.downloading import download
-from likelihub.errors import FetchError, InvalidArgumentError
+from likelihub.errors import FetchError, InvalidArgumentError, one_line
 
 __all__ = ["fetch", "parse_identifier", "cache_folder", "Identifier", "Fetched", "FetchedFile",
            "HEPDATA_URL_VARIABLE", "DOI_URL_VARIABLE", "CACHE_VARIABLE", "ARCHIVE_SUFFIXES"]
@@ -58,7 +60,6 @@ DOI_URL = "https://doi.org"
 
 #: pyhf's ``Accept`` header for a resource behind a DOI (pyhf.contrib.utils.download).
 ARCHIVE_ACCEPT = "application/x-tar, application/zip"
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 #: Resource types and words that mark a HEPData resource as a likelihood.
 LIKELIHOOD_TYPES = ("histfactory", "hs3", "combine")
 LIKELIHOOD_WORDS = ("likelihood", "histfactory", "pyhf", "workspace", "statistical model")
@@ -73,6 +74,12 @@ class Identifier:
     kind: str
     value: str
     key: str
+
+    @property
+    def shown(self) -> str:
+        """The identifier as a user names it: ``ins<number>`` for an INSPIRE record (``5``,
+        ``ins5`` and ``inspire:5`` alike), else its value."""
+        return self.key if self.kind == "inspire" else self.value
 
 
 @dataclass
@@ -133,7 +140,16 @@ def cache_folder(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def _base(variable: str, default: str) -> str:
-    return (os.environ.get(variable) or default).rstrip("/")
+    """The address in ``$variable`` (else ``default``), refused where it is no http(s) address."""
+    base = (os.environ.get(variable) or default).rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(base)
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError as error:
+        raise FetchError(f"${variable}={base!r} is not a valid address: {error}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise FetchError(f"${variable}={base!r} is not a valid address (http(s)://host[:port][/path])")
+    return base
 
 
 def _sha256(path: Path) -> str:
@@ -186,8 +202,9 @@ def _sources(identifier: Identifier, timeout: float) -> list[tuple[str, str, str
         return [(f"{_base(DOI_URL_VARIABLE, DOI_URL)}/{identifier.value}", ARCHIVE_ACCEPT, "")]
     base = _base(HEPDATA_URL_VARIABLE, HEPDATA_URL)
     url = f"{base}/record/ins{identifier.value}?format=json"
+    body = download(url, accept="application/json", timeout=timeout).body
     try:
-        record = json.loads(download(url, accept="application/json", timeout=timeout).body)
+        record = json.loads(body)
     except ValueError:
         raise FetchError(f"{url}: HEPData's record is not JSON (is {identifier.key} a HEPData "
                          "record?)") from None
@@ -223,51 +240,16 @@ def _check(url: str, name: str, body: bytes, content_type: str) -> None:
                          "resource, 10.17182/hepdata.<record>.v<version>/r<n>)")
     lower = name.lower()
     if lower.endswith(ARCHIVE_SUFFIXES) or "tar" in content_type or "zip" in content_type:
-        import io
-
         try:
-            if zipfile.is_zipfile(io.BytesIO(body)):
-                return
-            with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as archive:
-                archive.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as error:
-            raise FetchError(f"{url}: {name} is not an archive that opens (tar or zip): {error}") from None
+            read_archive(body)
+        except ARCHIVE_ERRORS as error:
+            raise FetchError(f"{url}: {name} is not an archive that opens (tar or zip): "
+                             f"{one_line(error) or type(error).__name__}") from None
     elif lower.endswith(".json"):
         try:
             json.loads(body)
         except ValueError as error:
             raise FetchError(f"{url}: {name} is not valid JSON: {error}") from None
-
-
-def _unpack(path: Path) -> Path:
-    """Unpack the archive ``path`` next to itself, in the folder of its name without suffix (the
-    archive's own top folder, where all members lie in one, dropped as pyhf does for zip files);
-    regular files only, none outside that folder."""
-    name = path.name
-    for suffix in ARCHIVE_SUFFIXES:
-        if name.lower().endswith(suffix):
-            name = name[:-len(suffix)]
-    target = path.parent / (name or "unpacked")
-    with contextlib.ExitStack() as stack:
-        if zipfile.is_zipfile(path):
-            archive = stack.enter_context(zipfile.ZipFile(path))
-            members = {m.filename: m for m in archive.infolist() if not m.is_dir()}
-            read = archive.open
-        else:
-            archive = stack.enter_context(tarfile.open(path, mode="r:*"))
-            members = {m.name: m for m in archive.getmembers() if m.isfile()}
-            read = archive.extractfile
-        names = [m for m in members if "__MACOSX" not in Path(m).parts]  # macOS's leftovers
-        drop = int(len({Path(m).parts[0] for m in names}) == 1 and all(len(Path(m).parts) > 1 for m in names))
-        root = target.resolve()
-        for member in names:
-            destination = (target / Path(*Path(member).parts[drop:])).resolve()
-            if root not in destination.parents:
-                continue  # an absolute path, or a way out (..)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with read(members[member]) as source, open(destination, "wb") as sink:
-                shutil.copyfileobj(source, sink)
-    return target
 
 
 def _cached(identifier: Identifier, folder: Path) -> Fetched | None:
@@ -285,8 +267,24 @@ def _cached(identifier: Identifier, folder: Path) -> Fetched | None:
                          "again", identifier.key, file.name)
             return None
         if file.unpacked is not None and not file.unpacked.is_dir():
-            file.unpacked = _unpack(file.path)
+            file.unpacked = unpack(file.path)
     return Fetched(identifier, folder, files, downloaded=False)
+
+
+def _discard(folder: Path, written: list[Path], *, remove_folder: bool) -> None:
+    """After a failed fetch: remove what it wrote (files, unpacked folders), and ``folder`` itself
+    where it made it (else only where it is left empty); failures to remove are ignored."""
+    for path in written:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+    if remove_folder:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only where empty
 
 
 def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force: bool = False,
@@ -320,6 +318,8 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             _log.info("%s: in the cache, %s", parsed.key, folder)
             return cached
     fetched = Fetched(parsed, folder)
+    existed = folder.is_dir()
+    written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MANIFEST).unlink(missing_ok=True)  # until every file is in
@@ -332,20 +332,23 @@ def fetch(identifier: str, *, cache_dir: str | os.PathLike | None = None, force:
             _check(url, name, body, content_type)
             path = folder / name
             partial = path.with_name(path.name + ".part")
+            written += [partial, path]
             partial.write_bytes(body)
             os.replace(partial, path)
             file = FetchedFile(name, path, url, len(body), hashlib.sha256(body).hexdigest())
             if name.lower().endswith(ARCHIVE_SUFFIXES) or zipfile.is_zipfile(path) or \
                     tarfile.is_tarfile(path):
-                file.unpacked = _unpack(path)
+                file.unpacked = unpack(path)
+                written.append(file.unpacked)
             fetched.files.append(file)
         manifest = {"identifier": parsed.value, "kind": parsed.kind,
                     "fetched": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "files": [{"name": f.name, "url": f.url, "size": f.size, "sha256": f.sha256,
                                "unpacked": f.unpacked.name if f.unpacked else None} for f in fetched.files]}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    except OSError as error:
-        if isinstance(error, FetchError):
+    except BaseException as error:
+        _discard(folder, written, remove_folder=not existed)
+        if isinstance(error, FetchError) or not isinstance(error, OSError):
             raise
         raise FetchError(f"cannot write the cache {folder}: {error.strerror or error}") from None
     return fetched

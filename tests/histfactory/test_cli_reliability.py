@@ -270,20 +270,22 @@ def test_the_pallet_member_wins_over_a_file_of_its_name_and_says_so(tmp_path, pa
     monkeypatch.chdir(tmp_path)
     stale(PATCHSET, tmp_path / "patchset.json")
     stale(PATCH, tmp_path / "patch.json")
-    note = re.compile(r"note: --(patchset|patch) (patchset|patch)\.json: read the member "
-                      r"'tiny/(patchset|patch)\.json' of .*tiny\.tar\.gz, not the file")
+    # a warning, one line through the command group (hidden by --quiet)
+    note = re.compile(r"Warning: --(patchset|patch) (patchset|patch)\.json: read the member "
+                      r"'tiny/(patchset|patch)\.json' of .*tiny\.tar\.gz, not the file .*\[UserWarning\]$")
     for source in (["--patchset", "patchset.json", "--patch-name", "signal_300_10"], ["-p", "patch.json"]):
-        result = run(cls_command, pallet, "--member", "BkgOnly.json", *source)
+        result = run(cli, "cls", pallet, "--member", "BkgOnly.json", *source)
         assert result.exit_code == 0, result.output
         assert note.match(result.stderr), result.stderr
         # the member's signal: pyhf 0.7.6's CLs of two_bin_signal_patch.json
         assert json.loads(result.stdout)["CLs_obs"] == pytest.approx(PYHF_TWO_BIN_CLS_OBS, abs=1e-5)
         # ./NAME is the file: twice the signal, a stronger exclusion, and no note
         explicit = [f"./{a}" if a.endswith(".json") else a for a in source]
-        result = run(cls_command, pallet, "--member", "BkgOnly.json", *explicit)
+        result = run(cli, "cls", pallet, "--member", "BkgOnly.json", *explicit)
         assert result.exit_code == 0 and result.stderr == ""
+        assert run(cli, "-q", "cls", pallet, "--member", "BkgOnly.json", *source).stderr == ""
         assert json.loads(result.stdout)["CLs_obs"] < PYHF_TWO_BIN_CLS_OBS / 2
-    result = run(scan_command, pallet, "--member", "BkgOnly.json", "--patchset", "patchset.json",
+    result = run(cli, "scan", pallet, "--member", "BkgOnly.json", "--patchset", "patchset.json",
                  "--executor", "serial", "--output", tmp_path / "rows.json")
     assert result.exit_code == 0 and note.match(result.stderr)
     rows = json.loads((tmp_path / "rows.json").read_text())

@@ -106,3 +106,12 @@ def test_quiet_turns_the_progress_bars_off():
     assert progress_choice(group) is None  # a bar where standard error is a terminal
     group.meta["likelihub.quiet"] = True
     assert progress_choice(click.Context(cli, parent=group)) is False
+
+
+def test_verbose_scan_names_its_executor_readably(tmp_path):
+    # a patchset of 3 points (tests/histfactory/data), two local worker processes
+    result = run("-v", "scan", str(BACKGROUND), "--patchset", str(DATA / "two_bin_signal_points.json"),
+                 "--workers", "2", "--output", str(tmp_path / "rows.json"))
+    assert result.exit_code == 0, result.output
+    assert "info: scan of 3 points, executor 2 local processes" in result.stderr, result.stderr
+    assert " object at 0x" not in result.stderr

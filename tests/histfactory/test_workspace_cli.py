@@ -152,3 +152,35 @@ def test_missing_file_and_bad_json_are_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     result = CliRunner().invoke(combine_command, [], input="{}")  # both from standard input
     assert result.exit_code == 2 and "standard input" in result.stderr
+
+
+def test_a_directory_is_named_as_one(tmp_path):
+    for command, args in ((digest_command, [str(tmp_path)]),
+                          (combine_command, [str(tmp_path), str(DATA / "multi_channel.json")])):
+        result = CliRunner().invoke(command, args)
+        assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+        assert "is a directory" in result.stderr and "no such file" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_combine_reads_pallet_members(tmp_path):
+    # two pallets of one member each; combining a workspace with itself (--join outer: identical
+    # items) gives the workspace back, as combining the two JSON files does (same digest)
+    source = DATA / "multi_channel.json"
+    pallets = []
+    for name in ("one", "two"):
+        pallets.append(tmp_path / f"{name}.tar.gz")
+        with tarfile.open(pallets[-1], "w:gz") as archive:
+            archive.add(source, arcname=f"{name}/BkgOnly.json")
+    expected = CliRunner().invoke(combine_command, [str(source), str(source), "--join", "outer"])
+    assert expected.exit_code == 0, expected.output
+    for args in ([str(pallets[0]), str(source), "--member", "BkgOnly.json"],
+                 [str(source), str(pallets[1]), "--member", "BkgOnly.json"],
+                 [*map(str, pallets), "--member", "BkgOnly.json"],
+                 [*map(str, pallets), "--member", "one/BkgOnly.json", "--member", "two/BkgOnly.json"]):
+        result = CliRunner().invoke(combine_command, [*args, "--join", "outer"])
+        assert result.exit_code == 0 and result.stdout == expected.stdout, (args, result.output)
+    result = CliRunner().invoke(combine_command, [str(source), str(source), "--member", "BkgOnly.json"])
+    assert result.exit_code == 2 and "neither workspace is a pallet" in result.stderr
+    result = CliRunner().invoke(combine_command, [*map(str, pallets), *["--member", "BkgOnly.json"] * 3])
+    assert result.exit_code == 2 and "--member is given 3 times" in result.stderr

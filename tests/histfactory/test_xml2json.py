@@ -25,17 +25,20 @@ from click.testing import CliRunner
 
 pytest.importorskip("uproot")
 
-from likelihub_histfactory.cli_xml import xml2json_command  # noqa: E402
+from likelihub.cli.main import _add_plugin_commands, cli  # noqa: E402
 from likelihub_histfactory.spec.readxml import XMLWarning, read_xml  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 XML = DATA / "xml"
 REFERENCE = json.loads((DATA / "pyhf_xml2json.json").read_text())
+_add_plugin_commands(cli)  # the `likelihub` group as the script builds it (xml2json among them)
 ORIGINALS = {"json2xml_all_modifiers": "all_modifiers.json", "json2xml_multi_channel": "multi_channel.json"}
 
 
-def _convert(*args):
-    return CliRunner().invoke(xml2json_command, [str(a) for a in args])
+def _convert(*args, options=()):
+    """``likelihub [options] xml2json args``: through the command group, which shows warnings as
+    ``Warning: <message> [<category>]`` lines (and none under --quiet)."""
+    return CliRunner().invoke(cli, [*options, "xml2json", *[str(a) for a in args]])
 
 
 @pytest.mark.parametrize("fixture", sorted(REFERENCE["entry"]))
@@ -53,8 +56,8 @@ def test_as_pyhf_xml2json(fixture, tmp_path):
 def test_what_pyhf_json_cannot_hold_is_warned_in_one_line_each():
     folder = XML / "handmade"
     result = _convert(folder / "config/Combination.xml", "--basedir", folder, "--hide-progress")
-    lines = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(lines) == 5, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(lines) == 5 and all(line.endswith(" [XMLWarning]") for line in lines), result.stderr
     for word in ["StatErrorConfig ConstraintType='Poisson'", "shapesys 'qcd_shape'", "<StatError>",
                  "<HistoFactor Name='w_shape'>", "<ConstraintTerm Type='Gamma'>"]:
         assert sum(word in line for line in lines) == 1, word
@@ -132,7 +135,7 @@ def test_bad_xml_is_one_line_naming_file_and_element(handmade, name, old, new, w
     result = _convert(handmade / "config/Combination.xml", "--basedir", handmade, "--hide-progress")
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    errors = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("Warning: ")]
     assert len(errors) == 1 and errors[0].startswith("Error: "), result.stderr
     for word in words:
         assert word in errors[0], (word, errors[0])
@@ -145,7 +148,7 @@ def test_validation_as_warning(handmade):
     result = _convert(entry, "--basedir", handmade, "--hide-progress")
     assert result.exit_code == 1 and "channel 'SR'" in result.stderr and "jes" in result.stderr
     result = _convert(entry, "--basedir", handmade, "--hide-progress", "--validation-as-warning")
-    assert result.exit_code == 0 and "warning: the workspace is invalid" in result.stderr
+    assert result.exit_code == 0 and "Warning: the workspace is invalid" in result.stderr
     ttbar = json.loads(result.stdout)["channels"][0]["samples"][1]
     assert ttbar["modifiers"][2]["data"]["hi_data"] == [104.0, 47.0]  # make_pyhf_xml.HISTS CR/ttbar_jes_up
 
@@ -170,3 +173,16 @@ def test_without_uproot_one_line(monkeypatch):
     folder = XML / "handmade"
     result = _convert(folder / "config/Combination.xml", "--basedir", folder, "--hide-progress")
     assert result.exit_code == 1 and "pip install 'likelihub-histfactory[xmlio]'" in result.stderr
+
+
+def test_quiet_hides_warnings_and_bars_and_bars_show_only_where_asked(tmp_path):
+    folder = XML / "handmade"
+    entry, out = folder / "config/Combination.xml", tmp_path / "ws.json"
+    expected = REFERENCE["workspaces"]["handmade"]
+    result = _convert(entry, "--basedir", folder, "--output-file", out, options=["-q"])
+    assert result.exit_code == 0 and result.output == "" and json.loads(out.read_text()) == expected
+    # standard error is no terminal here: no bar unless --track-progress (tqdm's "channels" bar)
+    result = _convert(entry, "--basedir", folder, "--output-file", out)
+    assert result.exit_code == 0 and "channels" not in result.stderr and "Warning: " in result.stderr
+    result = _convert(entry, "--basedir", folder, "--output-file", out, "--track-progress")
+    assert result.exit_code == 0 and "channels" in result.stderr

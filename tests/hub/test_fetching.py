@@ -6,8 +6,11 @@ the bytes the server sent."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
+import re
 import socket
 import tarfile
 
@@ -190,7 +193,7 @@ def test_the_command_prints_what_it_fetched_and_where(hepdata, tmp_path):
     result = runner.invoke(cli, ["fetch", "ins1234567", "--cache-dir", str(tmp_path / "mine")])
     assert result.exit_code == 0, result.output
     folder = tmp_path / "mine" / "hepdata" / "ins1234567"
-    assert result.stdout.startswith(f"1234567: 2 files in {folder} (downloaded)")
+    assert result.stdout.startswith(f"ins1234567: 2 files in {folder} (downloaded)")
     assert "README.md" in result.stdout and "text, 1 line" in result.stdout
     # the simplified likelihood is described by its format where that plugin is installed (its 3
     # bins, the third moments served), else by its keys (the generic description)
@@ -214,3 +217,66 @@ def test_the_command_fails_on_one_line(hepdata):
     assert "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["-v", "fetch", "nonsense"])
     assert result.exit_code == 1 and "argument 'identifier'" in result.stderr
+
+
+def _damaged_header(tgz: bytes) -> bytes:
+    """The pallet with its second member's header overwritten (at byte 2048 of the tar stream:
+    the first member, 481 bytes of data, fills blocks 512 to 1023 and a tar header is 512 bytes;
+    tarfile's listing of it stops quietly after the first member), gzipped again (a valid gzip)."""
+    raw = bytearray(gzip.decompress(tgz))
+    assert tarfile.open(fileobj=io.BytesIO(bytes(raw))).getmembers()[1].offset == 2048
+    raw[2048 + 10:2048 + 18] = b"\xff" * 8
+    return gzip.compress(bytes(raw))
+
+
+def _flipped(data: bytes) -> bytes:
+    """``data`` with 4 bytes in its middle inverted (gzip's CRC-32, zip's member CRC fail)."""
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 4]) + data[middle + 4:]
+
+
+@pytest.mark.parametrize("damage, name", [("flipped", "Likelihoods.tar.gz"), ("header", "Likelihoods.tar.gz"),
+                                          ("zip", "Likelihoods.zip")])
+def test_a_damaged_archive_is_refused_and_leaves_nothing_in_the_cache(hepdata, tmp_path, damage, name):
+    body = {"flipped": lambda: _flipped(hepdata.tgz), "header": lambda: _damaged_header(hepdata.tgz),
+            "zip": lambda: _flipped(hepdata.zip)}[damage]()
+    hepdata.routes[f"/doi/{DOI}/r4"] = (200, {"Content-Disposition": f"attachment; filename={name}"}, body)
+    with pytest.raises(FetchError, match=f"/r4: {re.escape(name)} is not an archive that opens") as error:
+        fetch(f"{DOI}/r4")
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "cache" / "hepdata" / "10.17182_hepdata.1234.v1_r4").exists()
+    result = CliRunner().invoke(cli, ["fetch", f"{DOI}/r4"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: http://") and len(result.stderr.splitlines()) == 1
+
+
+def test_a_failure_after_a_first_file_removes_it_and_the_new_folder(hepdata, tmp_path):
+    # resource 101 (the pallet) is written and unpacked, then 102 answers a damaged JSON file
+    hepdata.routes["/record/resource/102?view=true"] = (200, {}, b'{"observed": [1,')
+    with pytest.raises(FetchError, match="SL.json is not valid JSON"):
+        fetch("ins1234567")
+    assert not (tmp_path / "cache" / "hepdata" / "ins1234567").exists()
+    # a failed force fetch over a good cache: the folder stays, without a manifest (not served)
+    hepdata.routes["/record/resource/102?view=true"] = (200, {}, SIMPLIFIED)
+    fetch("ins1234567")
+    hepdata.routes["/record/resource/101?view=true"] = (200, {}, _flipped(hepdata.tgz))
+    with pytest.raises(FetchError, match="not an archive that opens"):
+        fetch("ins1234567", force=True)
+    assert not (tmp_path / "cache" / "hepdata" / "ins1234567" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("given", ["ins1234567", "1234567", "INS1234567"])
+def test_an_inspire_record_is_named_ins_and_its_number(hepdata, given):
+    result = CliRunner().invoke(cli, ["fetch", given])
+    assert result.exit_code == 0 and result.stdout.startswith("ins1234567: 2 files in ")
+    report = json.loads(CliRunner().invoke(cli, ["fetch", given, "--json"]).stdout)
+    assert report["identifier"] == "ins1234567"
+
+
+@pytest.mark.parametrize("address", ["http://[::1", "ftp://example.org", "hepdata.net", "http://host:port"])
+def test_an_invalid_hepdata_address_names_the_variable(hepdata, monkeypatch, address):
+    monkeypatch.setenv("LIKELIHUB_HEPDATA_URL", address)
+    with pytest.raises(FetchError, match=r"^\$LIKELIHUB_HEPDATA_URL=.* is not a valid address"):
+        fetch("ins1234567")
+    result = CliRunner().invoke(cli, ["fetch", "ins1234567"])
+    assert result.exit_code == 1 and "LIKELIHUB_HEPDATA_URL" in result.stderr and "JSON" not in result.stderr

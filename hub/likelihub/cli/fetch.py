@@ -86,7 +86,7 @@ def _report(fetched) -> dict:
         else:
             entry["holds"] = describe_file(file.path)
         files.append(entry)
-    return {"identifier": fetched.identifier.value, "kind": fetched.identifier.kind,
+    return {"identifier": fetched.identifier.shown, "kind": fetched.identifier.kind,
             "folder": str(fetched.folder), "downloaded": fetched.downloaded, "files": files}
 
 

@@ -356,7 +356,9 @@ def run_scan(points: Sequence[ScanPoint], evaluate: Callable[[ScanPoint], dict],
     if problem:
         raise ExecutorError(f"executor: {problem}")
     points = list(points)
-    _log.info("scan of %d points, executor %s", len(points), executor or "processes")
+    _log.info("scan of %d points, executor %s", len(points), f"{executor.workers} local processes"
+              if isinstance(executor, LocalPool) else executor if isinstance(executor, str) or
+              _is_dask_client(executor) else type(executor).__name__ if executor else "processes")
     if executor == "serial" or len(points) <= 1:
         return _run_serial(points, evaluate, progress, on_rows)
     if isinstance(executor, str) and executor != "processes" or _is_dask_client(executor):

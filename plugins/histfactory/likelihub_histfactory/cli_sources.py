@@ -15,6 +15,7 @@ import gzip
 import json
 import sys
 import tarfile
+import warnings
 import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -68,8 +69,8 @@ def pallet_member(name, workspace, option: str) -> str | None:
         member = resolve_member(archive_members(workspace, suffix=""), name, workspace)
     except InvalidModelError:
         return None  # no such member (or an ambiguous name): the file
-    click.echo(f"note: {option} {name}: read the member {member!r} of {workspace}, not the file "
-               f"{name} in this directory (write ./{name} to read the file)", err=True)
+    warnings.warn(f"{option} {name}: read the member {member!r} of {workspace}, not the file "
+                  f"{name} in this directory (write ./{name} to read the file)", UserWarning, stacklevel=2)
     return member
 
 

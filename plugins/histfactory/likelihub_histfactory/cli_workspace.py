@@ -17,8 +17,11 @@ does not allow; an unknown hash algorithm) print one line naming the thing, and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from likelihub.errors import InvalidModelError
 from likelihub.plugin import OutputFile, emit_json
 from likelihub.plugin import reporting_errors as _reporting_errors
 
@@ -38,7 +41,28 @@ _MEMBER_HELP = "Member of a .tar.gz pallet holding the workspace (beyond pyhf)."
 def _load(path: str, member: str | None = None):
     from .spec.workspace import Workspace
 
+    if path != "-" and Path(path).is_dir():
+        raise InvalidModelError("is a directory, not a workspace (a JSON file, or a pallet with --member)",
+                                file=path)
     return Workspace.load(document(path), member=member)
+
+
+def _combine_members(members: tuple[str, ...], sources: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The members of combine's two inputs: one ``--member`` for each input that is a pallet, two
+    for the first and the second input in order."""
+    from .spec.io import is_archive
+
+    if len(members) > 2:
+        raise click.UsageError(f"--member is given {len(members)} times: give it once (each pallet "
+                               "among the inputs) or twice (WORKSPACE_ONE's, then WORKSPACE_TWO's)")
+    if len(members) == 2:
+        return members[0], members[1]
+    if not members:
+        return None, None
+    pallets = [source != "-" and is_archive(source) for source in sources]
+    if not any(pallets):
+        raise click.UsageError("--member is given but neither workspace is a pallet (.tar.gz, .tgz, .tar)")
+    return tuple(members[0] if pallet else None for pallet in pallets)
 
 
 def _output_file():
@@ -84,7 +108,10 @@ def digest_command(workspace, algorithms, output_json, member):
 @_output_file()
 @click.option("--merge-channels/--no-merge-channels", default=False,
               help="Whether or not to deeply merge channels. Can only be done with outer joins.")
-def combine_command(workspace_one, workspace_two, join, output_file, merge_channels):
+@click.option("--member", "members", multiple=True,
+              help="Member of a .tar.gz pallet holding a workspace (beyond pyhf): once, for each input "
+                   "that is a pallet; twice, WORKSPACE_ONE's then WORKSPACE_TWO's.")
+def combine_command(workspace_one, workspace_two, join, output_file, merge_channels, members):
     """Combine two workspaces into one (as `pyhf combine`).
 
     Channels, observations and measurements are joined: with --join none no name may be common;
@@ -96,11 +123,12 @@ def combine_command(workspace_one, workspace_two, join, output_file, merge_chann
     if merge_channels and join == "none":
         raise click.ClickException("--merge-channels needs an outer join (--join outer, 'left outer' "
                                    "or 'right outer'), not --join none")
+    member_one, member_two = _combine_members(members, (workspace_one, workspace_two))
     with _reporting_errors():
         with _reading(workspace_one):
-            left = _load(workspace_one)
+            left = _load(workspace_one, member_one)
         with _reading(workspace_two):
-            right = _load(workspace_two)
+            right = _load(workspace_two, member_two)
         if join in ("left outer", "right outer"):
             click.echo(f"warning: --join {join!r} is unsafe: for a name both workspaces use, the "
                        f"{join.split()[0]} workspace's item is kept without comparing them", err=True)

@@ -6,12 +6,15 @@
 Options are pyhf 0.7.6's; the workspace is printed as pyhf prints it (indented by 4, sorted keys)
 or written to ``--output-file``. The reader is :func:`.spec.readxml.read_xml` (uproot reads the
 ROOT files: ``pip install 'likelihub-histfactory[xmlio]'``). What pyhf JSON cannot hold is left
-out with a one-line warning on standard error; errors print one line naming the file and element.
+out with a warning (:class:`.spec.readxml.XMLWarning`, shown by the command line on one line,
+``Warning: ... [XMLWarning]``, and hidden by ``likelihub --quiet``); errors print one line naming
+the file and element. Progress bars follow the core's commands: on a terminal only, unless
+``--track-progress`` or ``--hide-progress`` says otherwise; none under ``--quiet``.
 """
 
 from __future__ import annotations
 
-import warnings
+import sys
 from pathlib import Path
 
 import click
@@ -49,8 +52,9 @@ class MountPath(click.ParamType):
                    "as Docker volume mounts).")
 @click.option("--output-file", type=OutputFile(), default=None,
               help="The location of the output json file. If not specified, prints to screen.")
-@click.option("--track-progress/--hide-progress", default=True, show_default=True,
-              help="Progress bars over channels and samples (standard error).")
+@click.option("--track-progress/--hide-progress", default=None,
+              help="Progress bars over channels and samples (standard error) [default: where standard "
+                   "error is a terminal, and not under likelihub --quiet].")
 @click.option("--validation-as-error/--validation-as-warning", default=True, show_default=True,
               help="An invalid workspace is an error, or a warning (the workspace is printed anyway).")
 def xml2json_command(entrypoint_xml, basedir, mounts, output_file, track_progress, validation_as_error):
@@ -58,15 +62,24 @@ def xml2json_command(entrypoint_xml, basedir, mounts, output_file, track_progres
     (as `pyhf xml2json`)."""
     from .spec.readxml import read_xml
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            with _reporting_errors():
-                spec = read_xml(entrypoint_xml, basedir=basedir, mounts=mounts, track_progress=track_progress,
-                                on_invalid="error" if validation_as_error else "warn")
-        except ModuleNotFoundError as error:
-            raise click.ClickException(str(error)) from None
-        finally:
-            for warning in caught:
-                click.echo(f"warning: {' '.join(str(warning.message).split())}", err=True)
+    try:
+        with _reporting_errors():
+            spec = read_xml(entrypoint_xml, basedir=basedir, mounts=mounts,
+                            track_progress=_progress(track_progress),
+                            on_invalid="error" if validation_as_error else "warn")
+    except ModuleNotFoundError as error:
+        raise click.ClickException(str(error)) from None
     emit_json(spec, output_file)
+
+
+def _progress(asked: bool | None) -> bool:
+    """Bars as the core's commands show them: as asked (--track-progress, --hide-progress), else
+    none under ``likelihub --quiet``, else where standard error is a terminal."""
+    if asked is not None:
+        return asked
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context is not None else None
+    if root is not None and root.meta.get("likelihub.quiet"):
+        return False
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", None) and stream.isatty())
