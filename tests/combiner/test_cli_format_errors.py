@@ -20,23 +20,10 @@ import likelihub as lh
 from likelihub.cli.main import cli
 from likelihub.errors import InvalidModelError
 
+from .counting_card import CARD
+
 REL = 1e-12
-# Combine's "simple counting experiment" card (its data/tutorials/counting/simple-counting-experiment.txt).
-CARD = """imax 1
-jmax 1
-kmax 2
-------------
-bin         bin1
-observation 0
-------------
-bin           bin1   bin1
-process       ggh4G  Bckg
-process         0      1
-rate           4.76  1.47
-------------
-deltaS  lnN    1.20    -
-deltaB  lnN      -   1.50
-"""
+# Combine's "simple counting experiment" card (tests/combiner/counting_card.py).
 CARD2 = CARD.replace("observation 0", "observation 2")
 
 

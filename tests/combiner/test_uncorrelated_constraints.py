@@ -19,23 +19,10 @@ import likelihub as lh
 from likelihub.cli.main import cli
 from likelihub.plugin import capabilities, open_model
 
-# Combine's "simple counting experiment" card (data/tutorials/counting/simple-counting-experiment.txt),
-# with lnN widths changed in the second so that the components' terms differ.
-CARD = """imax 1
-jmax 1
-kmax 2
-------------
-bin         bin1
-observation 0
-------------
-bin           bin1   bin1
-process       ggh4G  Bckg
-process         0      1
-rate           4.76  1.47
-------------
-deltaS  lnN    1.20    -
-deltaB  lnN      -   1.50
-"""
+from .counting_card import CARD
+
+# Combine's "simple counting experiment" card (tests/combiner/counting_card.py), with the second
+# card's background lnN renamed so that the components' terms differ.
 CARD2 = CARD.replace("observation 0", "observation 2").replace("deltaB  lnN", "other  lnN")
 
 
