@@ -16,13 +16,13 @@ import click
 
 from likelihub.cli.formats import FormatCommand
 from likelihub.cli.models import _model_options, _open, _plot
-from likelihub.cli.options import FiniteFloat, OutputFile, emit_json, reporting_errors
+from likelihub.cli.options import FiniteFloat, PlotFile, emit_json, reporting_errors
 
 __all__ = ["pulls_command", "correlations_command", "yields_command", "ranking_command", "COMMANDS"]
 
 
 def _plot_option(what: str):
-    return click.option("--plot", "plot_file", type=OutputFile(), default=None,
+    return click.option("--plot", "plot_file", type=PlotFile(), default=None,
                         help=f"Also draw {what} into this image file (PNG, PDF, ... by its suffix).")
 
 

@@ -24,7 +24,7 @@ import click
 from likelihub.cli.brazil import limit_grid, refined_scan
 from likelihub.cli.calculator import calculator_arguments, calculator_options
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
-from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, emit_json, reporting_errors
+from likelihub.cli.options import CONFIDENCE_LEVEL, FINITE, OutputFile, PlotFile, emit_json, reporting_errors
 from likelihub.cli.verbosity import progress_choice
 
 __all__ = ["cls_command", "limit_command", "fit_command", "PLOT_EXTRA"]
@@ -122,7 +122,7 @@ def _band_options(command):
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
 @_band_options
 @calculator_options
-@click.option("--plot", "plot_file", type=OutputFile(), default=None,
+@click.option("--plot", "plot_file", type=PlotFile(), default=None,
               help="Also draw CLs versus mu from 0 to 2 mu (Brazil band, tested mu marked; more points "
                    "where the curves cross 0.05) into this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context
@@ -162,7 +162,7 @@ def cls_command(ctx: click.Context, file: str, format_name: str | None, output_f
 @click.option("--test-stat", type=click.Choice(["qtilde", "q"]), default="qtilde", show_default=True)
 @_band_options
 @calculator_options
-@click.option("--plot", "plot_file", type=OutputFile(), default=None,
+@click.option("--plot", "plot_file", type=PlotFile(), default=None,
               help="Also draw the Brazil band (CLs versus mu from 0, expected band, limits marked, more "
                    "points near them) into this image file (PNG, PDF, ... by its suffix).")
 @click.pass_context

@@ -24,7 +24,7 @@ from likelihub.errors import LikelihubError
 from likelihub.running.scan_output import output_path_problem, write_atomically
 from likelihub.running.scanning import executor_problem
 
-__all__ = ["FiniteFloat", "FINITE", "CONFIDENCE_LEVEL", "OutputFile", "ExecutorType", "EXECUTOR",
+__all__ = ["PlotFile", "FiniteFloat", "FINITE", "CONFIDENCE_LEVEL", "OutputFile", "ExecutorType", "EXECUTOR",
            "reporting_errors", "one_line", "write_output", "emit_json"]
 
 
@@ -72,6 +72,34 @@ class OutputFile(click.ParamType):
         problem = output_path_problem(path)
         if problem:
             self.fail(f"cannot write {path}: {problem}", param, ctx)
+        return path
+
+
+def plot_suffix_problem(path: str) -> str | None:
+    """Why matplotlib cannot write the image ``path`` (its suffix names no format it writes), or
+    None; None too where matplotlib is missing (the command says so once the result is out)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if suffix in formats:
+        return None
+    return f"the suffix names the image format; matplotlib writes {', '.join(sorted(formats))}"
+
+
+class PlotFile(OutputFile):
+    """The path of an image to draw: an :class:`OutputFile` whose suffix is a format matplotlib
+    writes (checked before any work)."""
+
+    name = "image"
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        problem = plot_suffix_problem(path)
+        if problem:
+            self.fail(f"{path}: {problem}", param, ctx)
         return path
 
 

@@ -22,7 +22,7 @@ import click
 
 from likelihub.cli.formats import FormatCommand, file_argument, open_file
 from likelihub.cli.models import _plot
-from likelihub.cli.options import FINITE, OutputFile, emit_json, reporting_errors, write_output
+from likelihub.cli.options import FINITE, OutputFile, PlotFile, emit_json, reporting_errors, write_output
 from likelihub.cli.verbosity import progress_choice
 from likelihub.profile_results import ONE_SIGMA
 
@@ -87,7 +87,7 @@ def _draw(result, plot_file: str, output_file: str | None) -> None:
               type=OutputFile((".json", ".csv"), "the output is JSON (.json) or CSV (.csv)"),
               help="Write the result here (.json: the scan as JSON; .csv: one row per grid point) "
                    "instead of printing its JSON.")
-@click.option("--plot", "plot_file", type=OutputFile(), default=None,
+@click.option("--plot", "plot_file", type=PlotFile(), default=None,
               help="Also draw the scan (one parameter: -2 Delta ln L with the 68% and 95% CL levels; "
                    "two: the 68% and 95% CL contours over a colour map) into this image file.")
 @click.pass_context
