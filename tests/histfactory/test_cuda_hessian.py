@@ -120,14 +120,9 @@ def test_launches_give_the_same_rows():
 def test_zero_rates_hessian_gpu_equals_cpu():
     # the cases of test_zero_rates.py (empty bins, points of zero probability): NaN in every element
     # where the CPU has NaN, the CPU's numbers elsewhere; no exception under the simulator
-    from tests.histfactory.test_zero_rates import CASES, MODELS, _case
+    from tests.histfactory.test_zero_rates import zero_rate_batches
 
-    for model in sorted(MODELS):
-        cases = [_case(c) for c in CASES if c[0] == model]
-        compiled = cases[0][0].compiled
-        pars = np.array([c[1] for c in cases])
-        data = np.array([c[2] for c in cases])
-        impossible = np.array([c[3] for c in cases])
+    for compiled, pars, data, impossible in zero_rate_batches():
         gpu = BatchEvaluator(compiled, "cuda").hessian_batch(pars, data)
         cpu = BatchEvaluator(compiled, "cpu").hessian_batch(pars, data)
         assert np.all(np.isnan(cpu[impossible])) and np.all(np.isnan(gpu[impossible]))

@@ -112,14 +112,9 @@ def test_published_3l_erjr_gpu_equals_cpu(shared_data):
 def test_zero_rates_gpu_equals_cpu():
     # the cases of test_zero_rates.py (empty bins, points of zero probability): the same +inf and
     # NaN gradients as the CPU kernel, the same numbers elsewhere; no exception under the simulator
-    from tests.histfactory.test_zero_rates import CASES, MODELS, _case
+    from tests.histfactory.test_zero_rates import zero_rate_batches
 
-    for model in sorted(MODELS):
-        cases = [_case(c) for c in CASES if c[0] == model]
-        compiled = cases[0][0].compiled
-        pars = np.array([c[1] for c in cases])
-        data = np.array([c[2] for c in cases])
-        impossible = np.array([c[3] for c in cases])
+    for compiled, pars, data, impossible in zero_rate_batches():
         gpu = BatchEvaluator(compiled, "cuda").value_and_grad_batch(pars, data)
         cpu = BatchEvaluator(compiled, "cpu").value_and_grad_batch(pars, data)
         assert np.all(gpu[0][impossible] == -np.inf) and np.all(np.isnan(gpu[1][impossible]))

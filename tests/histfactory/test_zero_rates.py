@@ -112,6 +112,16 @@ def _case(case):
     return backend, pars, data, impossible
 
 
+def zero_rate_batches():
+    """Per model of :data:`MODELS`, its cases as one batch: ``(compiled, pars, data, impossible)``,
+    ``impossible`` marking the rows whose data have probability zero (the kernels' tests of
+    every device use them)."""
+    for model in sorted(MODELS):
+        cases = [_case(c) for c in CASES if c[0] == model]
+        yield (cases[0][0].compiled, np.array([c[1] for c in cases]), np.array([c[2] for c in cases]),
+               np.array([c[3] for c in cases]))
+
+
 def _close(actual, expected, rtol):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(1.0, np.max(np.abs(expected))))
 

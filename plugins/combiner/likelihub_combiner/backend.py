@@ -115,14 +115,8 @@ class UncorrelatedCombination:
 
     Parameters
     ----------
-    models
-        The components: StatisticalModels or backends, from any plugins.
-    names
-        A name per component, the prefix of its parameter names (``"atlas/alpha_JES"``); by
-        default the model's name, or ``model0``, ``model1``, ...
-    signal_scales
-        Per component (a sequence, or a mapping from name to scale; 1 by default): the
-        component's POI is ``scale * mu``, for components whose POI is in other units.
+    models, names, signal_scales
+        As the factory's, :func:`combine_uncorrelated`.
 
     Attributes
     ----------

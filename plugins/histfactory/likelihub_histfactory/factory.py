@@ -134,43 +134,14 @@ def build_backend(workspace, patches: Sequence = (), measurement: str | None = N
                   poi: str | None = None, pois: Sequence[str] | None = None,
                   unused_parameters: str = "warn", device: str = "auto",
                   sample_cache: SampleCache | None = None, **options) -> HistFactoryBackend:
-    """Build the HistFactory backend of a pyhf JSON workspace.
+    """Build the HistFactory backend of a pyhf JSON workspace (the backend that
+    :func:`build_model` wraps in a StatisticalModel).
 
     Parameters
     ----------
-    workspace
-        A workspace dictionary, a JSON file, a HEPData pallet (``.tar.gz``) with ``member``, or a
-        :class:`~.spec.workspace.Workspace` (already validated: not validated again).
-    patches
-        JSON patches to apply in order: lists of operations, pyhf patch objects
-        (``{"metadata": ..., "patch": [...]}``), :class:`~.spec.patches.Patch` objects, or paths
-        (members of the same pallet where ``workspace`` is one).
-    measurement
-        Name of the measurement (the first one by default).
-    patchset, patch_name
-        A pyhf patchset (dictionary, path, member of the pallet, or :class:`~.spec.patchset.PatchSet`)
-        and the name (or tuple of label values) of its patch to apply; the patchset's digests
-        must match the background-only workspace.
-    interpolation_codes
-        ``{"normsys": "1" | "4", "histosys": "0" | "2" | "4p"}``; pyhf's defaults are 4 and 4p.
-    member
-        The workspace's member name in a pallet archive.
-    poi
-        Override the measurement's parameter of interest.
-    pois
-        Several parameters of interest, e.g. ``["mu_ggH", "mu_VBF"]``: the first is the tested
-        one (it overrides the measurement's POI, as ``poi``), the others, normalisation factors
-        or any other parameters, are POIs too (``model.pois``; test one with
-        ``model.with_poi(name)``); they are profiled in fits and tests of the first.
-    unused_parameters
-        Settings of parameters the model does not have: ``"warn"`` (default), ``"ignore"`` or
-        ``"error"``.
-    device
-        Where batched evaluations (toys, scans) run: ``"auto"`` (a GPU if there is one), ``"cpu"``
-        or ``"cuda"``.
-    sample_cache
-        Keeps what was compiled of each sample for the next model built from the same
-        :class:`~.spec.workspace.Workspace` (a scan: only the signal samples are compiled anew).
+    workspace, patches, measurement
+        As :func:`build_model`'s, and so is every keyword (all of ``build_model``'s but
+        ``fit_options``).
     options
         None are accepted yet; an unknown keyword is an error.
 
